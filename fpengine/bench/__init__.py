@@ -1,0 +1,39 @@
+"""``python -m fpengine bench``: throughput of the engine against the authors' classroom loops.
+
+Each group module provides ``run(quick: bool) -> list[dict]``; every dict is one printed line
+(``name``, figures and a ``ratio``), and the command ends with one JSON line holding them all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from ..device import configure_threads
+from . import oned
+
+GROUPS: dict[str, Callable[[bool], list[dict]]] = {
+    "oned": oned.run,
+}
+
+
+def format_row(row: dict) -> str:
+    figures = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items() if k != "name")
+    return f"{row['name']:<32} {figures}"
+
+
+def run_benchmarks(only: list[str], quick: bool = False) -> int:
+    unknown = [name for name in only if name not in GROUPS]
+    if unknown:
+        print(f"error: unknown benchmark group {unknown[0]!r} (choose from {', '.join(GROUPS)})")
+        return 2
+    configure_threads()
+    rows: list[dict] = []
+    for name, group in GROUPS.items():
+        if only and name not in only:
+            continue
+        for row in group(quick):
+            print(format_row(row), flush=True)
+            rows.append(row)
+    print(json.dumps({"benchmarks": rows}))
+    return 0

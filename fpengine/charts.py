@@ -1,0 +1,199 @@
+"""Altair chart builders shared by every page and by the CLI's PNG figures.
+
+Builders take plain arrays and a language and return charts; they never compute spectra or train.
+Long histories are binned or strided first, so a refresh stays cheap (chart building holds the GIL
+that the trainer needs, perf-notes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from . import spectral
+from .i18n import t
+from .runner import ErrorTrace, Snapshot
+
+MAX_LINE_POINTS = 600
+MAX_HEATMAP_COLUMNS = 160
+SCHEMES = ("redblue", "yellowgreenblue")
+WIDTH = 320
+HEIGHT = 220
+
+
+def strided(n: int, max_points: int = MAX_LINE_POINTS) -> np.ndarray:
+    """At most ``max_points`` evenly spread indices of ``range(n)``, always keeping the last."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+
+
+def curves_chart(x: np.ndarray, curves: Mapping[str, np.ndarray], title: str, x_title: str, y_title: str,
+                 lang: str, dashed: Sequence[str] = (), log_y: bool = False, width: int = WIDTH) -> alt.Chart:
+    """Several y(x) curves in one chart, coloured by name (``dashed`` names drawn dashed)."""
+    keep = strided(len(x))
+    frame = pd.concat(
+        [pd.DataFrame({"x": np.asarray(x)[keep], "y": np.asarray(y)[keep], "series": name}) for name, y in curves.items()],
+        ignore_index=True,
+    )
+    names = list(curves)
+    return (
+        alt.Chart(frame, title=title, width=width, height=HEIGHT)
+        .mark_line(clip=True)
+        .encode(
+            x=alt.X("x:Q", title=x_title),
+            y=alt.Y("y:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined),
+            color=alt.Color("series:N", title=t("chart.series", lang), sort=names),
+            strokeDash=alt.condition(alt.FieldOneOfPredicate("series", list(dashed) or ["\0"]),
+                                     alt.value([5, 3]), alt.value([1, 0])),
+        )
+    )
+
+
+def output_chart(x: np.ndarray, target: np.ndarray, output: np.ndarray, lang: str, title: str | None = None,
+                 width: int = WIDTH) -> alt.Chart:
+    return curves_chart(
+        x, {t("chart.target", lang): target, t("chart.output", lang): output},
+        title or t("view.output", lang), t("chart.x", lang), t("chart.value", lang), lang,
+        dashed=[t("chart.target", lang)], width=width,
+    )
+
+
+def panels_chart(x: np.ndarray, target: np.ndarray, panel_steps: np.ndarray, panel_outputs: np.ndarray,
+                 lang: str) -> alt.HConcatChart | None:
+    """The figure's row of snapshots: output vs target at each kept step."""
+    if len(panel_steps) == 0:
+        return None
+    panels = [output_chart(x, target, out, lang, title=t("chart.at_step", lang, step=int(s)), width=220)
+              for s, out in zip(panel_steps, panel_outputs, strict=True)]
+    return alt.hconcat(*panels, title=t("view.snapshots", lang))
+
+
+def spectrum_chart(target_spectrum: np.ndarray, output_spectrum: np.ndarray | None, peaks: np.ndarray,
+                   genuine: np.ndarray, selected: np.ndarray, lang: str, title: str | None = None,
+                   width: int = WIDTH) -> alt.LayerChart:
+    """|DFT|/N of target and (if given) output on a log axis; tracked peaks ringed, side-lobes grey."""
+    floor = 1e-5  # the authors add 1e-5 before the log plot; keeps exact zeros drawable
+    index = np.arange(len(target_spectrum))
+    spectra = {t("chart.target", lang): target_spectrum}
+    if output_spectrum is not None:
+        spectra[t("chart.output", lang)] = output_spectrum
+    frame = pd.concat([pd.DataFrame({"k": index, "amplitude": np.asarray(values) + floor, "series": name})
+                       for name, values in spectra.items()], ignore_index=True)
+    base = alt.Chart(frame, title=title or t("view.spectrum", lang), width=width, height=HEIGHT)
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        x=alt.X("k:Q", title=t("chart.freq_index", lang)),
+        y=alt.Y("amplitude:Q", title=t("chart.amplitude", lang), scale=alt.Scale(type="log")),
+        color=alt.Color("series:N", title=t("chart.series", lang)),
+        strokeDash=alt.condition(alt.datum.series == t("chart.target", lang), alt.value([5, 3]), alt.value([1, 0])),
+    )
+    kinds = []
+    for peak, real in zip(np.asarray(peaks), np.asarray(genuine), strict=True):
+        if peak in set(np.asarray(selected).tolist()):
+            kinds.append((peak, t("chart.peak", lang)))
+        elif not real:
+            kinds.append((peak, t("chart.side_lobe", lang)))
+    for peak in np.asarray(selected):
+        if peak not in set(np.asarray(peaks).tolist()):
+            kinds.append((peak, t("chart.peak", lang)))
+    marks = pd.DataFrame({
+        "k": [int(k) for k, _ in kinds],
+        "amplitude": [float(target_spectrum[int(k)]) + floor for k, _ in kinds],
+        "kind": [kind for _, kind in kinds],
+    })
+    rings = alt.Chart(marks).mark_point(size=160, strokeWidth=2, filled=False).encode(
+        x="k:Q", y=alt.Y("amplitude:Q", scale=alt.Scale(type="log")),
+        shape=alt.Shape("kind:N", title=None),
+        stroke=alt.Stroke("kind:N", scale=alt.Scale(domain=[t("chart.peak", lang), t("chart.side_lobe", lang)],
+                                                     range=["#d62728", "#9e9e9e"]), title=None),
+    )
+    return alt.layer(lines, rings).resolve_scale(color="independent")
+
+
+def frequency_labels(trace: ErrorTrace, unit: str = "ω") -> list[str]:
+    """Row labels with the actual frequency and the DFT index it sits at."""
+    return [f"{unit}={value:g} (k={key})" for key, value in zip(trace.keys, trace.values, strict=True)]
+
+
+def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool,
+                  max_columns: int = MAX_HEATMAP_COLUMNS) -> pd.DataFrame:
+    """Mean error per (row, step bin); bins are linear or logarithmic in step + 1."""
+    steps = np.asarray(trace.steps, dtype=float)
+    if len(steps) == 0:
+        return pd.DataFrame({"start": [], "end": [], "row": [], "error": [], "order": []})
+    first, last = steps[0] + 1, steps[-1] + 2
+    if log_steps:
+        edges = np.unique(np.geomspace(first, last, max_columns + 1).round())
+    else:
+        edges = np.unique(np.linspace(first, last, min(max_columns, len(steps)) + 1).round())
+    if len(edges) < 2:
+        edges = np.array([first, last])
+    which = np.clip(np.searchsorted(edges, steps + 1, side="right") - 1, 0, len(edges) - 2)
+    counts = np.bincount(which, minlength=len(edges) - 1)
+    used = counts > 0
+    rows = []
+    for column, label in enumerate(labels):
+        sums = np.bincount(which, weights=np.asarray(trace.errors)[:, column], minlength=len(edges) - 1)
+        rows.append(pd.DataFrame({
+            "start": edges[:-1][used], "end": edges[1:][used], "row": label,
+            "error": sums[used] / counts[used], "order": column,
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_steps: bool = False,
+                  scheme: str = "redblue", vmin: float = 0.1, vmax: float = 1.0, title: str | None = None,
+                  converged: Sequence[int | None] = (), y_title: str | None = None,
+                  width: int = WIDTH * 2) -> alt.LayerChart:
+    """Component × step heatmap of the relative error. Red = small (≤ vmin), blue = large (≥ vmax)
+    with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence."""
+    frame = heatmap_frame(trace, labels, log_steps)
+    x_scale = alt.Scale(type="log") if log_steps else alt.Scale(zero=False)
+    y = alt.Y("row:N", title=y_title or t("chart.frequency", lang), sort=list(reversed(list(labels))))
+    cells = alt.Chart(frame, title=title or t("view.heatmap", lang), width=width, height=max(60, 40 * len(labels))).mark_rect().encode(
+        x=alt.X("start:Q", title=t("chart.step", lang) + (" + 1" if log_steps else ""), scale=x_scale),
+        x2="end:Q",
+        y=y,
+        color=alt.Color("error:Q", title=t("chart.error", lang),
+                        scale=alt.Scale(scheme=scheme, domain=[vmin, vmax], clamp=True)),
+        tooltip=[alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=t("chart.step", lang)), alt.Tooltip("error:Q", format=".3f")],
+    )
+    marks = pd.DataFrame({"row": [lab for lab, s in zip(labels, converged, strict=False) if s is not None],
+                          "step": [s + 1 for s in converged if s is not None]})
+    if marks.empty:
+        return alt.layer(cells)
+    ticks = alt.Chart(marks).mark_tick(color="black", thickness=2, size=30).encode(x="step:Q", y=y)
+    return alt.layer(cells, ticks)
+
+
+def loss_chart(steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None = None,
+               y_title: str | None = None, width: int = WIDTH) -> alt.Chart:
+    keep = strided(len(steps))
+    frame = pd.DataFrame({"step": np.asarray(steps)[keep], "loss": np.maximum(np.asarray(loss)[keep], 1e-12)})
+    return alt.Chart(frame, title=title or t("view.loss", lang), width=width, height=HEIGHT).mark_line().encode(
+        x=alt.X("step:Q", title=t("chart.step", lang)),
+        y=alt.Y("loss:Q", title=y_title or t("chart.loss", lang), scale=alt.Scale(type="log")),
+    )
+
+
+def oned_figures(snapshot: Snapshot, epsilon: float, rule: str, lang: str, *, log_steps: bool = False,
+                 scheme: str = "redblue") -> dict[str, alt.TopLevelMixin]:
+    """The standard 1-D views: output, snapshot panels, spectrum, ΔF heatmap, loss."""
+    views = snapshot.views
+    trace = snapshot.traces["delta_f"]
+    converged = spectral.convergence_steps(trace.errors, trace.steps, epsilon, rule)
+    figures: dict[str, alt.TopLevelMixin] = {
+        "output": output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
+        "spectrum": spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
+                                   views["genuine"], views["selected"], lang),
+        "heatmap": error_heatmap(trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
+                                 converged=converged),
+        "loss": loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),
+    }
+    panels = panels_chart(views["x_plot"], views["target_plot"], views["panel_steps"], views["panel_outputs"], lang)
+    if panels is not None:
+        figures["panels"] = panels
+    return figures

@@ -1,0 +1,126 @@
+"""``python -m fpengine list|run|bench``: the headless interface researchers script against."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import ConfigError, apply_override
+from .device import configure_threads, describe_device, resolve_device
+from .experiments import EXPERIMENTS, get_experiment
+from .export import read_config, write_run
+from .formula import FormulaError
+from .i18n import t
+from .runner import JobManager, Status
+
+
+class UsageError(Exception):
+    """A one-line message for the user; the CLI exits non-zero without a traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fpengine", description="F-Principle Explorer, headless.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the experiments")
+    run = commands.add_parser("run", help="run one experiment and write its results")
+    run.add_argument("experiment", help="experiment name (see `list`)")
+    run.add_argument("--out", required=True, type=Path, help="output directory")
+    run.add_argument("--preset", default="quick", help="quick (CPU-friendly, default) or book (the authors' settings)")
+    run.add_argument("--config", type=Path, help="start from a config.json written by an earlier run")
+    run.add_argument("--steps", type=int, help="number of training steps (epochs / iterations)")
+    run.add_argument("--seed", type=int, help="random seed")
+    run.add_argument("--device", default="auto", help="auto (CUDA/MPS if present), cpu, cuda or mps")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="change one setting, e.g. --set target.frequencies=1,3,5 (repeatable)")
+    run.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures")
+    run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench = commands.add_parser("bench", help="measure training throughput against the classroom loop")
+    bench.add_argument("--only", action="append", default=[], help="run only these benchmark groups")
+    bench.add_argument("--quick", action="store_true", help="fewer steps (a smoke test, noisier numbers)")
+    return parser
+
+
+def _list() -> int:
+    width = max(len(name) for name in EXPERIMENTS)
+    for name, experiment in EXPERIMENTS.items():
+        print(f"{name:<{width}}  {t(experiment.title_key)} — {t(experiment.description_key)}")
+    return 0
+
+
+def _build_config(args: argparse.Namespace):
+    experiment = get_experiment(args.experiment)
+    config = read_config(args.config, experiment) if args.config else experiment.default_config(args.preset)
+    overrides = list(args.overrides)
+    if args.steps is not None:
+        overrides.append(f"{experiment.steps_field}={args.steps}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE")
+        config = apply_override(config, key.strip(), value.strip())
+    config.validate()
+    return experiment, config
+
+
+def _progress_line(snapshot, width: int = 30) -> str:
+    done = snapshot.step / max(snapshot.total_steps, 1)
+    bar = "#" * int(done * width)
+    eta = snapshot.eta_seconds
+    eta_text = f"ETA {eta:5.0f}s" if eta is not None else ""
+    return f"\r[{bar:<{width}}] {snapshot.step}/{snapshot.total_steps} {snapshot.steps_per_second:7.1f} steps/s  {eta_text} "
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        experiment, config = _build_config(args)
+        device = resolve_device(args.device)
+    except (ConfigError, FormulaError, KeyError, ValueError, OSError) as error:
+        raise UsageError(str(error).strip("'\"")) from None
+    if device.type == "cpu":
+        configure_threads()
+    manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.25)
+    job = manager.submit(experiment.name, config, experiment.train, device)
+    try:
+        while not job.wait(0.25):
+            if not args.quiet and job.snapshot is not None:
+                print(_progress_line(job.snapshot), end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        job.stop()
+        job.wait()
+    if not args.quiet:
+        print(file=sys.stderr)
+    snapshot = job.snapshot
+    if snapshot is None:
+        raise UsageError(f"{experiment.name} produced no result ({job.status.value}: {job.message})")
+    summary = write_run(args.out, experiment, config, snapshot, status=job.status.value,
+                        device=describe_device(device), message=job.message,
+                        figures=not args.no_figures, lang=args.lang)
+    print(json.dumps(summary, ensure_ascii=False))
+    if job.status is Status.DIVERGED:
+        print(f"error: training diverged at {job.message}; results up to then are in {args.out}", file=sys.stderr)
+        return 3
+    if job.status is Status.FAILED:
+        print(f"error: {job.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list()
+        if args.command == "run":
+            return _run(args)
+        from .bench import run_benchmarks
+
+        return run_benchmarks(args.only, quick=args.quick)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+

@@ -1,0 +1,133 @@
+"""Helpers shared by every experiment's config dataclass.
+
+A config is a (possibly nested) dataclass. It serialises to JSON-ready dicts, is rebuilt from them,
+and takes command-line overrides such as ``target.frequencies=1,3,5`` parsed by the field's type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from typing import Any, TypeVar
+
+C = TypeVar("C")
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names the setting and says what is allowed."""
+
+
+def check(condition: bool, field: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{field}: {message}")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(config)
+    return json.loads(json.dumps(data))  # tuples → lists, so the dict is exactly what JSON holds
+
+
+def to_json(config: Any) -> str:
+    return json.dumps(to_dict(config), indent=2, ensure_ascii=False)
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(value: Any, annotation: Any, name: str) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], name)
+    if dataclasses.is_dataclass(annotation):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected a group of settings, got {value!r}")
+        return from_dict(annotation, value, prefix=f"{name}.")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{name}: expected a list, got {value!r}")
+        return tuple(_coerce(v, args[0], name) for v in value)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            raise ConfigError(f"{name}: expected a whole number, got {value!r}")
+        return int(value)
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name}: expected text, got {value!r}")
+        return value
+    return value
+
+
+def from_dict(cls: type[C], data: dict[str, Any], prefix: str = "") -> C:
+    """Rebuild a config from a dict; unknown keys and wrongly typed values raise ConfigError."""
+    hints = _field_types(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown setting (known: {', '.join(sorted(names))})")
+    kwargs = {key: _coerce(value, hints[key], prefix + key) for key, value in data.items()}
+    return cls(**kwargs)
+
+
+def _parse_text(text: str, annotation: Any, name: str) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if text.strip().lower() in ("none", "null", ""):
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _parse_text(text, inner[0], name)
+    if origin is tuple:
+        parts = [p for p in text.replace(" ", "").split(",") if p != ""]
+        return tuple(_parse_text(p, args[0], name) for p in parts)
+    if annotation is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {text!r}")
+    if annotation is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a whole number, got {text!r}") from None
+    if annotation is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a number, got {text!r}") from None
+    return text
+
+
+def apply_override(config: C, key: str, text: str) -> C:
+    """Return a copy of ``config`` with the dotted ``key`` set from command-line ``text``."""
+    head, _, rest = key.partition(".")
+    if not dataclasses.is_dataclass(config):
+        raise ConfigError(f"{key}: unknown setting")
+    names = {f.name for f in dataclasses.fields(config)}
+    if head not in names:
+        raise ConfigError(f"{key}: unknown setting (known: {', '.join(sorted(names))})")
+    current = getattr(config, head)
+    if rest:
+        if not dataclasses.is_dataclass(current):
+            raise ConfigError(f"{key}: {head} has no sub-settings")
+        return dataclasses.replace(config, **{head: apply_override(current, rest, text)})
+    if dataclasses.is_dataclass(current):
+        raise ConfigError(f"{key}: is a group; set one of its fields, e.g. {key}.<name>")
+    value = _parse_text(text, _field_types(type(config))[head], key)
+    return dataclasses.replace(config, **{head: value})

@@ -1,0 +1,21 @@
+"""The registry of experiments: command-line name → Experiment."""
+
+from __future__ import annotations
+
+from ..experiment import Experiment
+from .oned import EQUAL_AMPLITUDE, SINE_FIT, STAIRCASE_FIT
+
+EXPERIMENTS: dict[str, Experiment] = {
+    experiment.name: experiment
+    for experiment in (
+        SINE_FIT,
+        STAIRCASE_FIT,
+        EQUAL_AMPLITUDE,
+    )
+}
+
+
+def get_experiment(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise KeyError(f"unknown experiment {name!r} (choose from {', '.join(EXPERIMENTS)})")
+    return EXPERIMENTS[name]

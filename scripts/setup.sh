@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a virtual environment in .venv with the app's (and, with --dev, the tests')
+# dependencies. Without an NVIDIA GPU the CPU build of torch goes in first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+PIP=".venv/bin/python -m pip"
+stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
+if [ -f "$stamp" ]; then
+  exit 0
+fi
+$PIP install --quiet --upgrade pip
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    $PIP install --quiet "torch>=2.2,<3"
+  else
+    # CPU build: from PyTorch's CPU index where reachable, else the release pip can find.
+    $PIP install --quiet --retries 0 --timeout 10 torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
+      || $PIP install --quiet torch==2.13.0
+  fi
+fi
+if [ "${1:-}" = "--dev" ]; then
+  $PIP install --quiet -r requirements-dev.txt
+  if ! command -v chromium >/dev/null 2>&1; then
+    # the browser tests drive Debian's chromium through playwright (`playwright install` needs a download)
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
+else
+  $PIP install --quiet -r requirements.txt
+fi
+touch "$stamp"

@@ -1,0 +1,83 @@
+"""Page setup, language, the process-wide job manager and chart display."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import altair as alt
+import streamlit as st
+import torch
+
+from fpengine.device import configure_threads, describe_device, resolve_device
+from fpengine.experiments import get_experiment
+from fpengine.export import runs_root, write_run
+from fpengine.i18n import LANGUAGES, t
+from fpengine.runner import Job, JobManager
+
+log = logging.getLogger(__name__)
+
+LANG_KEY = "lang"
+
+
+def lang() -> str:
+    return st.session_state.get(LANG_KEY, "en")
+
+
+def tr(key: str, **values: object) -> str:
+    """``t`` in the visitor's language."""
+    return t(key, lang(), **values)
+
+
+def language_selector() -> None:
+    """Sidebar switch English / 简体中文, remembered in the URL (``?lang=zh``)."""
+    if LANG_KEY not in st.session_state:
+        wanted = st.query_params.get("lang", "en")
+        st.session_state[LANG_KEY] = wanted if wanted in LANGUAGES else "en"
+    st.sidebar.radio(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY, horizontal=True)
+    st.query_params["lang"] = st.session_state[LANG_KEY]
+
+
+def save_finished_run(job: Job) -> None:
+    """Keep every finished run on disk (config, metrics, summary, snapshot, figures) so a refresh
+    or a later visit can reopen and export it."""
+    if job.snapshot is None:
+        return
+    experiment = get_experiment(job.experiment)
+    figures = os.environ.get("FPENGINE_SAVE_FIGURES", "1") != "0"
+    write_run(runs_root() / job.id, experiment, job.config, job.snapshot, status=job.status.value,
+              device=describe_device(job.device), message=job.message, figures=figures)
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """One manager per server process: it caps concurrent training (a shared classroom server
+    must not melt) and stops runs abandoned for ``FPENGINE_LEASE_SECONDS``."""
+    configure_threads()
+    default_slots = 2 if torch.cuda.is_available() else 1
+    return JobManager(
+        max_running=int(os.environ.get("FPENGINE_MAX_RUNNING", default_slots)),
+        lease_seconds=float(os.environ.get("FPENGINE_LEASE_SECONDS", 600)),
+        on_finish=save_finished_run,
+    )
+
+
+def device_choice() -> torch.device:
+    """The device new runs use: automatic (CUDA/MPS if present) unless the visitor forced CPU."""
+    choice = st.session_state.get("device", "auto")
+    try:
+        return resolve_device(choice)
+    except ValueError:
+        return torch.device("cpu")
+
+
+def device_selector() -> None:
+    st.sidebar.selectbox(tr("settings.device"), ["auto", "cpu"], key="device",
+                         format_func=lambda c: tr(f"settings.device.{c}"))
+    st.sidebar.caption(tr("app.device", device=describe_device(device_choice())))
+
+
+def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
+    """Render an Altair chart without re-validating its schema on every refresh: validation costs
+    tens of milliseconds of the GIL that the trainer needs (perf-notes)."""
+    st.vega_lite_chart(chart.to_dict(validate=False), key=key, width="stretch")

@@ -1,0 +1,59 @@
+"""The body of the three 1-D pages: settings → config → run panel → live views."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from fpengine.config import ConfigError
+from fpengine.experiment import Experiment
+from fpengine.experiments.oned import OneDConfig
+
+from .common import tr
+from .controls import (
+    SettingError,
+    grid_settings,
+    network_settings,
+    preset_base,
+    seed_setting,
+    snapshot_steps_setting,
+    spectrum_settings,
+    training_settings,
+)
+from .run_panel import run_panel
+from .target_designer import peak_selector, target_designer
+from .views import heatmap_options, render_oned
+
+
+def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
+    """Build the page's config from its widgets; show what is wrong and return None if invalid."""
+    base: OneDConfig = preset_base(experiment, key)
+    try:
+        st.sidebar.markdown(f"**{tr('settings.title')}**")
+        network = network_settings(base.network, key)
+        training = training_settings(base.training, key)
+        seed = seed_setting(base.seed, key)
+        grid = grid_settings(base.grid, key)
+        spectrum = spectrum_settings(base.spectrum, key)
+        snapshots = snapshot_steps_setting(base.snapshot_steps, key)
+        target = target_designer(base.target, key)
+        config = dataclasses.replace(base, network=network, training=training, seed=seed, grid=grid,
+                                     spectrum=spectrum, snapshot_steps=snapshots, target=target)
+        config = peak_selector(config, key)
+        config.validate()
+    except (SettingError, ConfigError) as error:
+        st.error(tr("run.invalid", detail=error))
+        return None
+    return config
+
+
+def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
+    key = experiment.name
+    st.title(tr(experiment.title_key))
+    st.markdown(tr(f"{key}.intro"))
+    for note in notes:
+        st.info(tr(note))
+    config = oned_settings(experiment, key)
+    heatmap_options(key)
+    run_panel(experiment, config, lambda snapshot, run_config: render_oned(snapshot, run_config, key))

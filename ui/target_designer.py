@@ -1,0 +1,99 @@
+"""The 1-D target designer (sine components or a typed formula, optional quantisation), its
+instant preview, and the choice of tracked peaks. Shared by every 1-D page and the Sec 1.6 page."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+
+from fpengine import charts
+from fpengine.config import ConfigError
+from fpengine.experiments.oned import OneDConfig, analyse_target
+from fpengine.formula import FormulaError, compile_formula
+from fpengine.targets import MAX_COMPONENTS, TargetConfig
+
+from .common import lang, show_chart, tr
+from .controls import SettingError, widget
+
+
+def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
+    name = f"{key}.w.components"
+    if name not in st.session_state:
+        phases = base.phases or (0.0,) * len(base.frequencies)
+        st.session_state[name] = [
+            {"frequency": f, "amplitude": a, "phase": p} for f, a, p in zip(base.frequencies, base.amplitudes, phases, strict=True)
+        ] or [{"frequency": 1.0, "amplitude": 1.0, "phase": 0.0}]
+    return st.session_state[name]
+
+
+def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) -> TargetConfig:
+    """Widgets for the target; raises SettingError when the typed formula is not allowed."""
+    st.subheader(tr("designer.title"))
+    mode = widget(key, "target_mode", st.radio, tr("designer.mode"), "formula" if base.formula else "sines",
+                  options=["sines", "formula"], format_func=lambda m: tr(f"designer.mode.{m}"), horizontal=True)
+    quantize = base.quantize
+    if show_quantize:
+        quantize = widget(key, "quantize", st.number_input, tr("staircase.quantize"), float(base.quantize),
+                          min_value=0.0, max_value=100.0, step=0.5, help=tr("staircase.quantize_help"))
+    if mode == "formula":
+        text = widget(key, "formula", st.text_input, tr("designer.formula"), base.formula or base.describe(),
+                      help=tr("designer.formula_help"), max_chars=300)
+        try:
+            compile_formula(text)
+        except FormulaError as error:
+            raise SettingError(tr("designer.formula_error", detail=error)) from None
+        return TargetConfig(formula=text, quantize=float(quantize))
+
+    components = _components(base, key)
+    frequencies, amplitudes, phases = [], [], []
+    for i, component in enumerate(components):
+        columns = st.columns([1, 2, 1])
+        frequencies.append(columns[0].number_input(
+            tr("designer.frequency"), 0.0, 200.0, float(component["frequency"]), step=1.0, key=f"{key}.w.freq{i}"))
+        amplitudes.append(columns[1].slider(
+            tr("designer.component", n=i + 1) + " · " + tr("designer.amplitude"), -2.0, 2.0,
+            float(component["amplitude"]), step=0.05, key=f"{key}.w.amp{i}"))
+        phases.append(columns[2].number_input(
+            tr("designer.phase"), -np.pi, np.pi, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}"))
+        component.update(frequency=frequencies[-1], amplitude=amplitudes[-1], phase=phases[-1])
+    add, remove = st.columns(2)
+    if add.button(tr("designer.add"), disabled=len(components) >= MAX_COMPONENTS, key=f"{key}.add"):
+        highest = max(c["frequency"] for c in components)
+        components.append({"frequency": highest + 2, "amplitude": 1.0, "phase": 0.0})
+        st.rerun()
+    if remove.button(tr("designer.remove"), disabled=len(components) <= 1, key=f"{key}.remove"):
+        components.pop()
+        st.rerun()
+    return TargetConfig(frequencies=tuple(frequencies), amplitudes=tuple(amplitudes),
+                        phases=tuple(phases) if any(phases) else (), quantize=float(quantize))
+
+
+def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
+    """Preview the target and its spectrum; let the visitor choose which peaks ΔF tracks.
+    Raises ConfigError when the target cannot be analysed on this grid."""
+    config.target.validate()
+    analysis = analyse_target(config)
+    automatic = [int(k) for k in analysis.selected]
+    candidates = [int(k) for k in analysis.peaks]
+    labels = {int(k): (str(k) if real else tr("designer.side_lobe", k=int(k)))
+              for k, real in zip(analysis.peaks, analysis.genuine, strict=True)}
+    # the widget is keyed by the candidates, so a new target starts from its automatic choice
+    choice = st.multiselect(tr("designer.peaks"), candidates, default=automatic, format_func=labels.get,
+                            help=tr("designer.peaks_help"), key=f"{key}.peaks.{'-'.join(map(str, candidates))}")
+    if not choice:
+        raise ConfigError(f"spectrum.peaks: {tr('designer.peaks')}")
+    chosen = tuple(sorted(choice))
+    spectrum = dataclasses.replace(config.spectrum, peaks=() if list(chosen) == automatic else chosen)
+    config = dataclasses.replace(config, spectrum=spectrum)
+    with st.expander(tr("designer.preview"), expanded=True):
+        left, right = st.columns(2)
+        with left:
+            show_chart(charts.curves_chart(analysis.x, {tr("chart.target"): analysis.y}, tr("chart.target"),
+                                           tr("chart.x"), tr("chart.value"), lang()))
+        with right:
+            show_chart(charts.spectrum_chart(np.abs(analysis.coefficients), None,
+                                             analysis.peaks, analysis.genuine, np.array(chosen), lang(),
+                                             title=tr("chart.target") + " |DFT|/N"))
+    return config

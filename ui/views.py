@@ -1,0 +1,60 @@
+"""The standard spectral views of a run: output, spectrum, ΔF heatmap, loss, convergence table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from fpengine import charts, spectral
+from fpengine.runner import ErrorTrace, Snapshot
+
+from .common import lang, show_chart, tr
+
+
+def heatmap_options(key: str) -> tuple[bool, str]:
+    """Log-step axis and colour map (chapter RdBu or new-book YlGnBu), chosen outside the live fragment."""
+    left, right = st.columns(2)
+    log_steps = left.toggle(tr("view.log_steps"), key=f"{key}.log_steps")
+    scheme = right.selectbox(tr("view.colormap"), charts.SCHEMES, key=f"{key}.scheme",
+                             format_func=lambda s: tr(f"view.colormap.{s}"))
+    return log_steps, scheme
+
+
+def convergence_table(trace: ErrorTrace, converged: Sequence[int | None], total_steps: int) -> None:
+    """Per-component convergence step and the one-number summary (Spearman ρ)."""
+    frame = pd.DataFrame({
+        tr("table.frequency"): [f"{v:g}" for v in trace.values],
+        tr("table.index"): list(trace.keys),
+        tr("table.converged_at"): [tr("view.never") if s is None else f"{s:,}" for s in converged],
+        tr("table.final_error"): [f"{e:.3g}" for e in trace.errors[-1]] if len(trace.errors) else ["–"] * len(trace.keys),
+    })
+    st.markdown(f"**{tr('view.convergence')}**")
+    st.dataframe(frame, hide_index=True)
+    rho = spectral.spearman(trace.values, converged, never=total_steps + 1)
+    st.metric(tr("view.spearman"), "–" if rho is None else f"{rho:+.2f}", help=tr("view.spearman_help"))
+
+
+def render_oned(snapshot: Snapshot, config, key: str) -> None:
+    """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels."""
+    log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
+    scheme = st.session_state.get(f"{key}.scheme", "redblue")
+    figures = charts.oned_figures(snapshot, config.spectrum.epsilon, config.spectrum.rule, lang(),
+                                  log_steps=log_steps, scheme=scheme)
+    left, right = st.columns(2)
+    with left:
+        show_chart(figures["output"])
+    with right:
+        show_chart(figures["spectrum"])
+    show_chart(figures["heatmap"])
+    st.caption(tr("view.heatmap_help"))
+    left, right = st.columns(2)
+    with left:
+        show_chart(figures["loss"])
+    with right:
+        trace = snapshot.traces["delta_f"]
+        converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
+        convergence_table(trace, converged, snapshot.total_steps)
+    if "panels" in figures:
+        show_chart(figures["panels"])
