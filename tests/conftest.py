@@ -1,0 +1,107 @@
+"""Shared fixtures: a quiet single-threaded engine, a private runs directory, AppTest with clean
+process-wide state, and a real Streamlit server + Debian chromium for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+
+os.environ.setdefault("FPENGINE_THREADS", "1")
+os.environ.setdefault("FPENGINE_SAVE_FIGURES", "0")
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Every test saves runs into its own folder, never into the user's cache."""
+    directory = tmp_path_factory.mktemp("runs")
+    monkeypatch.setenv("FPENGINE_RUNS_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def app_test():
+    """Factory for AppTest instances; stops every job they started and clears cached resources."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.common import job_manager
+
+    job_manager.clear()
+
+    def make(timeout: float = 60) -> AppTest:
+        return AppTest.from_file(str(APP), default_timeout=timeout)
+
+    yield make
+    job_manager().shutdown()
+    job_manager.clear()
+
+
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.05):
+    """Poll ``condition`` until it returns a truthy value; fail with a clear message on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    """A real `streamlit run app.py` on a free port; yields its base URL."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    env = {**os.environ, "FPENGINE_RUNS_DIR": str(tmp_path_factory.mktemp("server_runs")), "FPENGINE_THREADS": "1"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited:\n{log_path.read_text()}")
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"streamlit did not come up:\n{log_path.read_text()}")
+        time.sleep(0.3)
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium (playwright cannot download its own browser here)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
