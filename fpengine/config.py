@@ -114,20 +114,21 @@ def _parse_text(text: str, annotation: Any, name: str) -> Any:
     return text
 
 
-def apply_override(config: C, key: str, text: str) -> C:
+def apply_override(config: C, key: str, text: str, _prefix: str = "") -> C:
     """Return a copy of ``config`` with the dotted ``key`` set from command-line ``text``."""
     head, _, rest = key.partition(".")
+    path = _prefix + head
     if not dataclasses.is_dataclass(config):
-        raise ConfigError(f"{key}: unknown setting")
+        raise ConfigError(f"{path}: unknown setting")
     names = {f.name for f in dataclasses.fields(config)}
     if head not in names:
-        raise ConfigError(f"{key}: unknown setting (known: {', '.join(sorted(names))})")
+        raise ConfigError(f"{path}: unknown setting (known: {', '.join(sorted(names))})")
     current = getattr(config, head)
     if rest:
         if not dataclasses.is_dataclass(current):
-            raise ConfigError(f"{key}: {head} has no sub-settings")
-        return dataclasses.replace(config, **{head: apply_override(current, rest, text)})
+            raise ConfigError(f"{path}.{rest}: {path} has no sub-settings")
+        return dataclasses.replace(config, **{head: apply_override(current, rest, text, f"{path}.")})
     if dataclasses.is_dataclass(current):
-        raise ConfigError(f"{key}: is a group; set one of its fields, e.g. {key}.<name>")
-    value = _parse_text(text, _field_types(type(config))[head], key)
+        raise ConfigError(f"{path}: is a group; set one of its fields, e.g. {path}.<name>")
+    value = _parse_text(text, _field_types(type(config))[head], path)
     return dataclasses.replace(config, **{head: value})
