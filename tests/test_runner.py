@@ -1,0 +1,151 @@
+"""The run engine: snapshots, pause/resume/stop latency, divergence, the job cap and leases."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from fpengine.config import apply_override
+from fpengine.experiments import EXPERIMENTS
+from fpengine.runner import JobManager, RunContext, Status
+from tests.conftest import wait_until
+
+CPU = torch.device("cpu")
+
+
+def endless(steps_per_publish: int = 1):
+    """A fake experiment: counts steps forever (until stopped), publishing as it goes."""
+
+    def train(config, ctx: RunContext) -> None:
+        ctx.total_steps = 10**9
+        step = 0
+        while True:
+            ctx.checkpoint()
+            time.sleep(0.001)
+            step += 1
+            if ctx.publish_due():
+                ctx.publish(step, {"step": np.arange(3), "loss": np.ones(3)})
+
+    return train
+
+
+def test_snapshots_are_immutable_copies():
+    manager = JobManager(lease_seconds=None, publish_interval=0.01)
+    job = manager.submit("fake", None, endless(), CPU)
+    snapshot = wait_until(lambda: job.snapshot)
+    with pytest.raises(ValueError):
+        snapshot.metrics["loss"][0] = 5.0
+    with pytest.raises(TypeError):
+        snapshot.metrics["new"] = np.zeros(1)
+    job.stop()
+    assert job.wait(5)
+
+
+def test_pause_resume_and_stop_act_within_half_a_second():
+    manager = JobManager(lease_seconds=None, publish_interval=0.01)
+    job = manager.submit("fake", None, endless(), CPU)
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 10)
+
+    job.pause()
+    started = time.monotonic()
+    wait_until(lambda: job.status is Status.PAUSED, timeout=0.5)
+    paused_step = job.snapshot.step
+    time.sleep(0.3)
+    assert job.snapshot.step <= paused_step + 1
+    assert time.monotonic() - started < 1.0
+
+    job.resume()
+    wait_until(lambda: job.snapshot.step > paused_step + 5, timeout=2)
+
+    started = time.monotonic()
+    job.stop()
+    assert job.wait(0.5)
+    assert time.monotonic() - started < 0.5
+    assert job.status is Status.STOPPED
+
+
+def test_stop_while_paused_is_immediate():
+    manager = JobManager(lease_seconds=None, publish_interval=0.01)
+    job = manager.submit("fake", None, endless(), CPU)
+    wait_until(lambda: job.snapshot is not None)
+    job.pause()
+    wait_until(lambda: job.status is Status.PAUSED)
+    started = time.monotonic()
+    job.stop()
+    assert job.wait(0.5) and time.monotonic() - started < 0.5
+    assert job.status is Status.STOPPED
+
+
+def test_real_training_stops_within_half_a_second():
+    config = EXPERIMENTS["equal-amplitude"].default_config("book")
+    manager = JobManager(lease_seconds=None)
+    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].train, CPU)
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 5)
+    started = time.monotonic()
+    job.stop()
+    assert job.wait(0.5), "the worker did not stop in time"
+    assert time.monotonic() - started < 0.5
+
+
+def test_divergence_is_reported_and_the_last_good_snapshot_kept():
+    config = EXPERIMENTS["equal-amplitude"].default_config("quick")
+    for key, value in (("training.optimizer", "sgd"), ("training.lr", "10"), ("training.steps", "2000")):
+        config = apply_override(config, key, value)
+    manager = JobManager(lease_seconds=None, publish_interval=0.05)
+    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].train, CPU)
+    assert job.wait(60)
+    assert job.status is Status.DIVERGED
+    assert job.message.startswith("step ")
+    if job.snapshot is not None:
+        assert np.all(np.isfinite(job.snapshot.metrics["loss"]))
+
+
+def test_failures_end_the_run_visibly():
+    def broken(config, ctx):
+        raise RuntimeError("boom")
+
+    job = JobManager(lease_seconds=None).submit("fake", None, broken, CPU)
+    assert job.wait(5)
+    assert job.status is Status.FAILED and "boom" in job.message
+
+
+def test_job_cap_queues_the_rest_and_starts_them_in_order():
+    manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.01)
+    first = manager.submit("fake", None, endless(), CPU)
+    second = manager.submit("fake", None, endless(), CPU)
+    third = manager.submit("fake", None, endless(), CPU)
+    wait_until(lambda: first.snapshot is not None)
+    assert second.status is Status.QUEUED and third.status is Status.QUEUED
+    assert manager.queue_position(second) == 1 and manager.queue_position(third) == 2
+    third.stop()  # leaving the queue
+    assert third.status is Status.STOPPED and third.wait(1)
+    first.stop()
+    wait_until(lambda: second.status is Status.RUNNING, timeout=5)
+    assert manager.running_count() == 1
+    manager.shutdown()
+    assert second.status is Status.STOPPED
+
+
+def test_abandoned_runs_are_stopped_after_the_lease():
+    manager = JobManager(lease_seconds=0.4, publish_interval=0.01)
+    watched = manager.submit("fake", None, endless(), CPU)
+    manager.max_running = 2
+    abandoned = manager.submit("fake", None, endless(), CPU)
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        watched.touch()
+        time.sleep(0.05)
+    assert abandoned.wait(2) and abandoned.status is Status.STOPPED and abandoned.message == "abandoned"
+    assert watched.status is Status.RUNNING
+    manager.shutdown()
+
+
+def test_finished_runs_are_handed_to_the_finish_hook():
+    saved = []
+    manager = JobManager(lease_seconds=None, on_finish=lambda job: saved.append((job.id, job.status)))
+    config = apply_override(EXPERIMENTS["equal-amplitude"].default_config(), "training.steps", "20")
+    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].train, CPU)
+    assert job.wait(30)
+    assert saved == [(job.id, Status.DONE)]
+    assert job.snapshot.step == 20 and job.snapshot.total_steps == 20
