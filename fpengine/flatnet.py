@@ -114,7 +114,8 @@ class FlatObjective:
         with torch.no_grad():
             return torch.stack([self.loss_tensor(theta) for theta in thetas])
 
-    def outputs(self, theta: np.ndarray | torch.Tensor) -> np.ndarray:
-        """h_θ on the training points, float64 numpy (what the spectral views read)."""
+    def outputs(self, theta: np.ndarray | torch.Tensor, x: np.ndarray | None = None) -> np.ndarray:
+        """h_θ on the training points (or on ``x``), float64 numpy (what the spectral views read)."""
+        points = self.x if x is None else self.tensor(np.asarray(x, dtype=np.float64))
         with torch.no_grad():
-            return self.net.forward(self.tensor(theta), self.x).cpu().numpy().astype(np.float64)
+            return self.net.forward(self.tensor(theta), points).cpu().numpy().astype(np.float64)

@@ -10,10 +10,11 @@ import json
 from collections.abc import Callable
 
 from ..device import configure_threads
-from . import oned
+from . import beyond, oned
 
 GROUPS: dict[str, Callable[[bool], list[dict]]] = {
     "oned": oned.run,
+    "beyond": beyond.run,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..experiment import Experiment
+from .beyond_gd import BEYOND_GD
 from .oned import EQUAL_AMPLITUDE, SINE_FIT, STAIRCASE_FIT
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -11,6 +12,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         SINE_FIT,
         STAIRCASE_FIT,
         EQUAL_AMPLITUDE,
+        BEYOND_GD,
     )
 }
 

@@ -121,11 +121,7 @@ class OneDConfig:
         check(len(self.snapshot_steps) <= 8, "snapshot_steps", "at most 8 snapshots")
         check(all(s >= 0 for s in self.snapshot_steps), "snapshot_steps",
               "steps must not be negative (steps after the end of training are never reached)")
-        analysis = analyse_target(self)
-        check(len(analysis.selected) > 0, "spectrum.peaks",
-              "the target has no spectral peak in the shown range; raise spectrum.n_freq or change the target")
-        check(bool(np.all(np.abs(analysis.coefficients[analysis.selected]) > 1e-8)), "spectrum.peaks",
-              "a tracked index has (almost) zero target amplitude, so its relative error is undefined")
+        check_trackable_peaks(self)
 
 
 @dataclass(frozen=True)
@@ -142,6 +138,16 @@ class TargetAnalysis:
     """Per peak: True for a real component, False for a leakage side-lobe."""
     selected: np.ndarray
     """The DFT indices tracked by ΔF, low to high."""
+
+
+def check_trackable_peaks(config: OneDConfig) -> None:
+    """The target must have peaks to track, each with a non-zero amplitude. Works on any config with
+    ``target``, ``grid`` and ``spectrum`` fields (the Sec 1.6 experiment shares them)."""
+    analysis = analyse_target(config)
+    check(len(analysis.selected) > 0, "spectrum.peaks",
+          "the target has no spectral peak in the shown range; raise spectrum.n_freq or change the target")
+    check(bool(np.all(np.abs(analysis.coefficients[analysis.selected]) > 1e-8)), "spectrum.peaks",
+          "a tracked index has (almost) zero target amplitude, so its relative error is undefined")
 
 
 def analyse_target(config: OneDConfig) -> TargetAnalysis:
