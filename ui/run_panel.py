@@ -8,7 +8,7 @@ is active; it only reads the latest immutable snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
@@ -48,8 +48,7 @@ def current_job(experiment: Experiment) -> Job | None:
     return None
 
 
-def _saved_run(experiment: Experiment):
-    job_id = st.query_params.get("run")
+def _saved_run(experiment: Experiment, job_id: str | None):
     if not job_id or not job_id.isalnum():
         return None
     directory = runs_root() / job_id
@@ -166,7 +165,7 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.rerun()
 
     if job is None:
-        saved = _saved_run(experiment)
+        saved = _saved_run(experiment, st.query_params.get("run"))
         if saved is not None:
             st.caption(tr("run.loaded", run=st.query_params["run"]))
             render(saved.snapshot, saved.config)
@@ -181,3 +180,107 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
     live(experiment, render)
     if job.done:
         _export_button(job.id)
+
+
+GroupRender = Callable[[list[tuple[Any, Snapshot]]], None]
+
+
+def _group_key(experiment: Experiment) -> str:
+    return f"runs.{experiment.name}"
+
+
+def _group_ids(experiment: Experiment) -> list[str]:
+    """The ids of the page's run group: from the session, or from ``?runs=ID,ID`` after a refresh."""
+    ids = st.session_state.get(_group_key(experiment)) or st.query_params.get("runs", "").split(",")
+    return [job_id for job_id in ids if job_id.isalnum()]
+
+
+def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
+    manager = job_manager()
+    ids = [manager.submit(experiment.name, config, experiment.train, device_choice()).id for config in configs]
+    st.session_state[_group_key(experiment)] = ids
+    st.query_params["runs"] = ",".join(ids)
+
+
+def _stop_group(jobs: Sequence[Job]) -> None:
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        job.wait(2.0)
+
+
+def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
+    jobs = [job for job in map(job_manager().get, _group_ids(experiment)) if job is not None]
+    for job in jobs:
+        job.touch()
+        st.markdown(f"**{describe(job.config)}**")
+        _progress(job.snapshot, job)
+        _show_message(job)
+    render([(job.config, job.snapshot) for job in jobs if job.snapshot is not None])
+    ids = ",".join(job.id for job in jobs)
+    if jobs and all(job.done for job in jobs) and st.session_state.get(f"{_group_key(experiment)}.shown_done") != ids:
+        st.session_state[f"{_group_key(experiment)}.shown_done"] = ids
+        st.rerun()
+
+
+def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, render: GroupRender,
+                    describe: Callable[[Any], str]) -> None:
+    """Several runs of one experiment started together (a comparison): one job per config through
+    the same JobManager, controlled as one, reattached after a refresh through ``?runs=``.
+    ``render`` gets (config, snapshot) of every run that has published; ``describe`` labels a run.
+    ``configs`` is None while the page's settings are invalid."""
+    manager = job_manager()
+    ids = _group_ids(experiment)
+    jobs = [job for job in map(manager.get, ids) if job is not None and job.experiment == experiment.name]
+    active = [job for job in jobs if job.status.active]
+    columns = st.columns(5)
+    name = f"{experiment.name}.group"
+    if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
+        _start_group(experiment, configs or ())
+        st.rerun()
+    if any(job.status is Status.PAUSED for job in active):
+        if columns[1].button(tr("run.resume"), key=f"{name}.resume"):
+            for job in active:
+                job.resume()
+            st.rerun()
+    elif columns[1].button(tr("run.pause"), disabled=not active, key=f"{name}.pause"):
+        for job in active:
+            job.pause()
+        st.rerun()
+    if columns[2].button(tr("run.stop"), disabled=not active, key=f"{name}.stop"):
+        _stop_group(active)
+        st.rerun()
+    if columns[3].button(tr("run.reset"), disabled=not ids, key=f"{name}.reset"):
+        for job in active:
+            job.stop()
+        st.session_state.pop(_group_key(experiment), None)
+        if "runs" in st.query_params:
+            del st.query_params["runs"]
+        st.rerun()
+
+    if active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
+        st.info(tr("run.settings_changed"))
+        if st.button(tr("run.restart"), key=f"{name}.restart"):
+            _stop_group(active)
+            _start_group(experiment, configs)
+            st.rerun()
+
+    if not jobs:
+        saved = [run for run in (_saved_run(experiment, job_id) for job_id in ids) if run is not None]
+        if saved:
+            st.caption(tr("run.loaded", run=", ".join(ids)))
+            render([(run.config, run.snapshot) for run in saved])
+        elif ids:
+            st.info(tr("run.not_found", run=", ".join(ids)))
+        else:
+            st.caption(tr("run.status.idle"))
+        return
+
+    st.session_state[_group_key(experiment)] = [job.id for job in jobs]
+    live = st.fragment(run_every=REFRESH_SECONDS if active else None)(_live_group)
+    live(experiment, render, describe)
+    if not active:
+        for column, job in zip(st.columns(len(jobs)), jobs, strict=True):
+            with column:
+                st.caption(describe(job.config))
+                _export_button(job.id)

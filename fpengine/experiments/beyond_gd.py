@@ -265,23 +265,29 @@ def summarize(config: BeyondConfig, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
+                   scheme: str = "redblue") -> Any:
+    """The ΔF heatmap over iterations, titled with the optimizer, convergence marked per row."""
+    trace = snapshot.traces["delta_f"]
+    converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
+    return charts.error_heatmap(trace, charts.frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
+                                converged=converged, x_title=t("beyond.iteration", lang),
+                                title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.optimizer}', lang)}")
+
+
 def figures(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
             scheme: str = "redblue") -> dict[str, Any]:
     """Output, spectrum, ΔF heatmap and loss, with iterations on the x axes."""
     views = snapshot.views
-    trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
-    iteration = t("beyond.iteration", lang)
     name = t(f"beyond.method.{config.optimizer}", lang)
     return {
         "output": charts.output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
         "spectrum": charts.spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
                                           views["genuine"], views["selected"], lang),
-        "heatmap": charts.error_heatmap(trace, charts.frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
-                                        converged=converged, x_title=iteration,
-                                        title=f"{t('view.heatmap', lang)} · {name}"),
+        "heatmap": heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme),
         "loss": charts.curves_chart(snapshot.metrics["step"], {name: np.maximum(snapshot.metrics["loss"], 1e-12)},
-                                    t("view.loss", lang), iteration, t("chart.loss", lang), lang, log_y=True),
+                                    t("view.loss", lang), t("beyond.iteration", lang), t("chart.loss", lang), lang,
+                                    log_y=True),
     }
 
 
