@@ -13,6 +13,7 @@ PAGES = [
     ("pages/fig13_sine_fit.py", "sine-fit.title", "〰️", "sine-fit"),
     ("pages/fig14_staircase.py", "staircase.title", "📶", "staircase"),
     ("pages/fig16_equal_amplitude.py", "equal-amplitude.title", "🌡️", "equal-amplitude"),
+    ("pages/fig17_image.py", "image-fit.title", "🖼️", "image-fit"),
     ("pages/sec16_beyond_gd.py", "beyond-gd.title", "🧭", "beyond-gd"),
 ]
 

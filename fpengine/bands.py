@@ -39,15 +39,17 @@ def _spectrum(pictures: np.ndarray) -> np.ndarray:
 
 
 def band_label(lo: float, hi: float | None) -> str:
-    return f"≥ {lo:g}" if hi is None else (f"< {hi:g}" if lo == 0 else f"{lo:g}–{hi:g}")
+    """The |f| range of a band in cycles per pixel, e.g. ``<0.05``, ``0.05-0.15``, ``>=0.3`` (plain
+    ASCII: it also names the band's column in metrics.csv)."""
+    return f">={lo:g}" if hi is None else (f"<{hi:g}" if lo == 0 else f"{lo:g}-{hi:g}")
 
 
 @dataclass(frozen=True)
 class RadialBands:
     """The bands of one target picture, ready to score outputs of the same shape against it.
 
-    Build with :meth:`of_target`. ``keys`` name the bands in CSV columns, ``values`` are their mean
-    radial frequencies (cycles per pixel, low → high), ``labels`` are the |f| ranges for display.
+    Build with :meth:`of_target`. ``keys`` are the bands' |f| ranges (display labels and CSV column
+    names alike), ``values`` their mean radial frequencies (cycles per pixel, low → high).
     """
 
     shape: tuple[int, int, int]
@@ -102,12 +104,8 @@ class RadialBands:
         return len(self.values)
 
     @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(band_label(lo, hi) for lo, hi in zip(self.lower, self.upper, strict=True))
-
-    @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(f"band{k + 1}" for k in range(self.count))
+        return tuple(band_label(lo, hi) for lo, hi in zip(self.lower, self.upper, strict=True))
 
     def errors(self, outputs: np.ndarray) -> np.ndarray:
         """Relative band errors of one output (H, W, C) → (K,), or of a stack (T, H, W, C) → (T, K)."""

@@ -29,6 +29,9 @@ class Experiment:
     """Charts written as PNG by the CLI: name → chart, in the given language."""
     steps_field: str = "training.steps"
     """Dotted config field that ``--steps`` sets."""
+    keeps_run: Callable[[Any], bool] = lambda config: True
+    """False for a config whose run the app must not write to the server's run folder (e.g. one
+    on a visitor's uploaded photo); the CLI writes wherever it is told."""
 
     def default_config(self, preset: str = "quick") -> Any:
         if preset not in self.presets:

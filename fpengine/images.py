@@ -34,6 +34,8 @@ WORKING_LONG_SIDE = 1024
 """Decoded pictures are reduced to this long side at once: training never uses more than 512."""
 
 ZONE_PLATE = "zone-plate"
+ZONE_PLATE_MAX_FREQUENCY = 0.35
+"""Cycles per pixel at the corners: up to the third band at the mid-edges, the top band in the corners."""
 SAMPLE_PHOTOS = {"china": "china.jpg", "flower": "flower.jpg"}
 BUILTIN_IMAGES = (ZONE_PLATE, *SAMPLE_PHOTOS)
 
@@ -275,7 +277,7 @@ def prepare_target(source: Picture | str, long_side: int, colour: Colour) -> np.
     """
     if isinstance(source, str):
         if source == ZONE_PLATE:
-            plate = zone_plate(long_side, long_side)[..., None]
+            plate = zone_plate(long_side, long_side, ZONE_PLATE_MAX_FREQUENCY)[..., None]
             return np.repeat(plate, 3 if colour == "rgb" else 1, axis=2).astype(np.float32)
         source = sample_photo(source)
     height, width = fit_shape(source.height, source.width, long_side)

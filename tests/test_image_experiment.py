@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
+
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from fpengine import encodings
+from fpengine.cli import main as cli_main
+from fpengine.config import ConfigError, apply_override
+from fpengine.experiments import get_experiment
+from fpengine.experiments.image import IMAGE_FIT, ImageFitConfig, forget_upload, remember_upload, target_picture
+from fpengine.images import ImageError, decode_image
 from fpengine.models import parameter_count
+from fpengine.runner import JobManager, Status
 
 
 def test_coordinate_grid_runs_row_by_row_over_the_square():
@@ -71,3 +82,143 @@ def test_coordinate_network_plain_and_multiscale():
     assert isinstance(multiscale[0], encodings.MultiScaleLinear)
     assert parameter_count(plain) == parameter_count(multiscale) == 2 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3
     assert multiscale(torch.zeros(5, 2)).shape == (5, 3)
+
+
+
+# ------------------------------------------------------------------------------------ the experiment
+
+
+def run(config: ImageFitConfig):
+    manager = JobManager(lease_seconds=None)
+    job = manager.submit(IMAGE_FIT.name, config, IMAGE_FIT.train, torch.device("cpu"))
+    assert job.wait(120), "the run did not finish"
+    assert job.status is Status.DONE, job.message
+    return job.snapshot
+
+
+def small(**changes) -> ImageFitConfig:
+    config = IMAGE_FIT.default_config("quick")
+    return dataclasses.replace(config, long_side=changes.pop("long_side", 32), **changes)
+
+
+def with_steps(config: ImageFitConfig, steps: int) -> ImageFitConfig:
+    return dataclasses.replace(config, training=dataclasses.replace(config.training, steps=steps))
+
+
+def test_f_principle_on_the_zone_plate_low_bands_converge_first():
+    """Default settings (ReLU 128×4, Adam 1e-3 with cosine decay, spec bands, ε = 0.1, robust rule),
+    a 32-pixel zone plate and 1500 steps: every band that converges does so after all lower bands."""
+    torch.set_num_threads(1)
+    config = with_steps(small(), 1500)
+    snapshot = run(config)
+    summary = IMAGE_FIT.summarize(config, snapshot)
+    steps = summary["convergence_step"]
+    assert summary["bands"] == ["<0.05", "0.05-0.15", "0.15-0.3", ">=0.3"]
+    converged = [s for s in steps if s is not None]
+    assert len(converged) >= 2
+    assert steps[: len(converged)] == converged, f"a band converged after a higher one stayed unconverged: {steps}"
+    assert converged == sorted(converged) and len(set(converged)) == len(converged), steps
+    assert summary["spearman"] > 0.8
+    errors = snapshot.traces["band_error"].errors
+    assert errors[-1, 0] < 0.1 < errors[-1, -1]
+    assert summary["final_psnr"] > 14
+
+
+def test_fourier_features_bring_the_high_band_much_sooner():
+    torch.set_num_threads(1)
+    plain = with_steps(small(), 300)
+    fourier = dataclasses.replace(plain, encoding=dataclasses.replace(plain.encoding, kind="fourier", fourier_sigma=3.0))
+    high_plain = run(plain).traces["band_error"].errors[-1, 2]
+    high_fourier = run(fourier).traces["band_error"].errors[-1, 2]
+    assert high_plain > 0.8
+    assert high_fourier < 0.5 * high_plain
+
+
+def test_held_out_columns_are_judged_separately():
+    config = with_steps(small(hold_out_columns=True, colour="rgb", image="flower"), 20)
+    snapshot = run(config)
+    assert snapshot.views["target"].shape == (21, 32, 3)
+    assert snapshot.views["output"].shape == (21, 32, 3)
+    assert snapshot.views["trained_mask"][:, 1::2].sum() == 0
+    assert set(snapshot.metrics) == {"step", "loss", "psnr", "held_out_psnr"}
+    summary = IMAGE_FIT.summarize(config, snapshot)
+    assert summary["image"] == "flower" and summary["colour"] == "rgb" and "final_held_out_psnr" in summary
+
+
+def test_snapshots_frames_and_records():
+    config = with_steps(small(), 90)
+    assert config.panel_steps() == (10, 20, 90)  # 4000/8000/36000 of 36000, scaled to 90
+    assert config.record_interval() == 1
+    assert with_steps(config, 3000).record_interval() == 5
+    snapshot = run(config)
+    np.testing.assert_array_equal(snapshot.views["panel_steps"], [10, 20, 90])
+    assert snapshot.views["panel_outputs"].shape == (3, 32, 32, 1)
+    assert snapshot.views["frames"].dtype == np.uint8 and 2 <= len(snapshot.views["frames"]) <= 24
+    assert snapshot.views["frame_steps"][-1] == 90
+    np.testing.assert_array_equal(snapshot.traces["band_error"].steps, np.arange(91))
+    np.testing.assert_allclose(snapshot.views["panel_outputs"][-1], snapshot.views["output"])
+
+
+def test_cli_runs_on_a_picture_file(tmp_path, capsys):
+    picture = tmp_path / "face.png"
+    Image.fromarray((np.random.default_rng(1).random((40, 30, 3)) * 255).astype(np.uint8)).save(picture)
+    out = tmp_path / "run"
+    code = cli_main(["run", "image-fit", "--out", str(out), "--set", f"image={picture}", "--set", "long_side=24",
+                     "--steps", "15", "--no-figures", "--quiet"])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["size"] == [24, 18] and summary["image"] == str(picture)
+    assert set(summary) >= {"bands", "convergence_step", "spearman", "final_psnr", "steps_per_second"}
+    assert len(summary["convergence_step"]) == len(summary["bands"])
+    header = (out / "metrics.csv").read_text().splitlines()[0]
+    assert header.startswith("step,loss,psnr,band_error[<0.05]")
+    capsys.readouterr()
+
+
+def test_cli_reports_a_bad_picture_in_one_line(tmp_path, capsys):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a picture at all")
+    code = cli_main(["run", "image-fit", "--out", str(tmp_path / "x"), "--set", f"image={broken}", "--quiet"])
+    err = capsys.readouterr().err
+    assert code != 0 and "not a picture" in err and "Traceback" not in err
+
+
+def test_validation_names_the_setting():
+    base = IMAGE_FIT.default_config("quick")
+    base.validate()
+    IMAGE_FIT.default_config("book").validate()
+    bad = {
+        "long_side": "8", "colour": "cmyk", "network.activation": "sigmoid", "lr_schedule": "step",
+        "encoding.kind": "hash", "encoding.scales": "200", "bands.edges": "0.3,0.1", "bands.rule": "maybe",
+        "image": "no-such-picture.png", "snapshot_steps": "5000",
+    }
+    for key, text in bad.items():
+        with pytest.raises(ConfigError) as caught:
+            apply_override(base, key, text).validate()
+        assert str(caught.value).startswith(key.split(".")[0]), (key, caught.value)
+
+
+def test_uploads_live_in_memory_and_are_not_saved_by_the_app():
+    buffer = io.BytesIO()
+    Image.fromarray((np.random.default_rng(2).random((20, 30)) * 255).astype(np.uint8)).save(buffer, "PNG")
+    picture = decode_image(buffer.getvalue(), "me.png")
+    name = remember_upload(picture)
+    assert name.startswith("upload:")
+    config = small(image=name, long_side=30)
+    config.validate()
+    assert target_picture(config).shape == (20, 30, 1)
+    assert not get_experiment("image-fit").keeps_run(config)
+    assert get_experiment("image-fit").keeps_run(small())
+    forget_upload(name)
+    with pytest.raises(ConfigError, match="upload it again"):
+        target_picture(config)
+
+
+def test_flat_upload_is_refused_with_its_message():
+    buffer = io.BytesIO()
+    Image.new("L", (20, 20), 128).save(buffer, "PNG")
+    name = remember_upload(decode_image(buffer.getvalue()))
+    with pytest.raises(ImageError) as caught:
+        target_picture(small(image=name))
+    assert caught.value.reason == "flat"
+    forget_upload(name)

@@ -41,9 +41,9 @@ def language_selector() -> None:
 def save_finished_run(job: Job) -> None:
     """Keep every finished run on disk (config, metrics, summary, snapshot, figures) so a refresh
     or a later visit can reopen and export it."""
-    if job.snapshot is None:
-        return
     experiment = get_experiment(job.experiment)
+    if job.snapshot is None or not experiment.keeps_run(job.config):
+        return
     figures = os.environ.get("FPENGINE_SAVE_FIGURES", "1") != "0"
     write_run(runs_root() / job.id, experiment, job.config, job.snapshot, status=job.status.value,
               device=describe_device(job.device), message=job.message, figures=figures)

@@ -22,11 +22,13 @@ def heatmap_options(key: str) -> tuple[bool, str]:
     return log_steps, scheme
 
 
-def convergence_table(trace: ErrorTrace, converged: Sequence[int | None], total_steps: int) -> None:
-    """Per-component convergence step and the one-number summary (Spearman ρ)."""
+def convergence_table(trace: ErrorTrace, converged: Sequence[int | None], total_steps: int,
+                      key_title: str | None = None) -> None:
+    """Per-component convergence step and the one-number summary (Spearman ρ). ``key_title`` heads
+    the column of the trace's keys (default: DFT index)."""
     frame = pd.DataFrame({
         tr("table.frequency"): [f"{v:g}" for v in trace.values],
-        tr("table.index"): list(trace.keys),
+        key_title or tr("table.index"): list(trace.keys),
         tr("table.converged_at"): [tr("view.never") if s is None else f"{s:,}" for s in converged],
         tr("table.final_error"): [f"{e:.3g}" for e in trace.errors[-1]] if len(trace.errors) else ["–"] * len(trace.keys),
     })

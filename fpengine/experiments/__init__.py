@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..experiment import Experiment
 from .beyond_gd import BEYOND_GD
+from .image import IMAGE_FIT
 from .oned import EQUAL_AMPLITUDE, SINE_FIT, STAIRCASE_FIT
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -12,6 +13,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         SINE_FIT,
         STAIRCASE_FIT,
         EQUAL_AMPLITUDE,
+        IMAGE_FIT,
         BEYOND_GD,
     )
 }
