@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import streamlit as st
@@ -29,6 +31,14 @@ def tr(key: str, **values: object) -> str:
     return t(key, lang(), **values)
 
 
+def translated(prefix: str) -> Callable[[Any], str]:
+    """``format_func`` for options whose text is ``t(f"{prefix}.{option}")``, in the language of
+    *this* run: a widget's format_func may be called after the script (AppTest does), when the
+    session's language can no longer be read."""
+    current = lang()
+    return lambda option: t(f"{prefix}.{option}", current)
+
+
 def language_selector() -> None:
     """Sidebar switch English / 简体中文, remembered in the URL (``?lang=zh``)."""
     if LANG_KEY not in st.session_state:
@@ -36,6 +46,23 @@ def language_selector() -> None:
         st.session_state[LANG_KEY] = wanted if wanted in LANGUAGES else "en"
     st.sidebar.radio(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY, horizontal=True)
     st.query_params["lang"] = st.session_state[LANG_KEY]
+
+
+def widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
+    """A widget whose value survives a language switch.
+
+    Streamlit remembers a selectbox's or radio's *displayed* option, and the display changes with
+    the language; so each language gets its own widget instance (``name@lang``), started from the
+    language-independent value kept under ``name`` (first set to ``default``).
+    """
+    if name not in st.session_state:
+        st.session_state[name] = default
+    instance = f"{name}@{lang()}"
+    if instance not in st.session_state:
+        st.session_state[instance] = st.session_state[name]
+    value = make(label, key=instance, **kwargs)
+    st.session_state[name] = value
+    return value
 
 
 def save_finished_run(job: Job) -> None:
@@ -72,8 +99,8 @@ def device_choice() -> torch.device:
 
 
 def device_selector() -> None:
-    st.sidebar.selectbox(tr("settings.device"), ["auto", "cpu"], key="device",
-                         format_func=lambda c: tr(f"settings.device.{c}"))
+    widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
+           format_func=translated("settings.device"))
     st.sidebar.caption(tr("app.device", device=describe_device(device_choice())))
 
 

@@ -14,7 +14,8 @@ from fpengine.experiments.oned import GridConfig, NetworkConfig, SpectrumConfig,
 from fpengine.models import ACTIVATIONS
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
 
-from .common import tr
+from .common import tr, translated
+from .common import widget as language_safe_widget
 
 
 class SettingError(ValueError):
@@ -29,18 +30,15 @@ def preset_base(experiment: Experiment, key: str) -> Any:
         for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{key}.w.")]:
             del st.session_state[name]
 
-    st.sidebar.selectbox(tr("settings.preset"), list(experiment.presets), key=preset_key,
-                         format_func=lambda p: tr(f"settings.preset.{p}"), help=tr("settings.preset_help"),
-                         on_change=reset_widgets)
-    return experiment.default_config(st.session_state[preset_key])
+    preset = language_safe_widget(preset_key, st.sidebar.selectbox, tr("settings.preset"), next(iter(experiment.presets)),
+                                  options=list(experiment.presets), format_func=translated("settings.preset"),
+                                  help=tr("settings.preset_help"), on_change=reset_widgets)
+    return experiment.default_config(preset)
 
 
 def widget(key: str, field: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
-    """A keyed widget whose first value comes from the preset (``default``)."""
-    name = f"{key}.w.{field}"
-    if name not in st.session_state:
-        st.session_state[name] = default
-    return make(label, key=name, **kwargs)
+    """A page setting ``<page>.w.<field>``; its first value comes from the preset (``default``)."""
+    return language_safe_widget(f"{key}.w.{field}", make, label, default, **kwargs)
 
 
 def parse_int_list(text: str, field_label: str) -> tuple[int, ...]:
@@ -59,7 +57,7 @@ def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...]
                              help=tr("settings.widths_help"))
         activation = widget(key, "activation", st.selectbox, tr("settings.activation"), base.activation, options=list(activations))
         init = widget(key, "init", st.radio, tr("settings.init"), base.init, options=["chapter", "default"],
-                      format_func=lambda v: tr(f"settings.init.{v}"), horizontal=True)
+                      format_func=translated("settings.init"), horizontal=True)
         power = widget(key, "init_power", st.number_input, tr("settings.init_power"), float(base.init_power),
                        min_value=0.0, max_value=3.0, step=0.1, disabled=init != "chapter")
     widths = parse_int_list(widths_text, tr("settings.widths"))
@@ -103,9 +101,9 @@ def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
         epsilon = widget(key, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
                          min_value=0.001, max_value=1.0, step=0.01)
         form = widget(key, "error_form", st.radio, tr("settings.error_form"), base.error_form,
-                      options=["complex", "magnitude"], format_func=lambda v: tr(f"settings.error_form.{v}"))
+                      options=["complex", "magnitude"], format_func=translated("settings.error_form"))
         rule = widget(key, "rule", st.radio, tr("settings.rule"), base.rule, options=["robust", "consecutive"],
-                      format_func=lambda v: tr(f"settings.rule.{v}"))
+                      format_func=translated("settings.rule"))
     return dataclasses.replace(base, n_freq=int(n_freq), epsilon=float(epsilon), error_form=form, rule=rule)
 
 

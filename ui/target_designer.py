@@ -14,7 +14,7 @@ from fpengine.experiments.oned import OneDConfig, analyse_target
 from fpengine.formula import FormulaError, compile_formula
 from fpengine.targets import MAX_COMPONENTS, TargetConfig
 
-from .common import lang, show_chart, tr
+from .common import lang, show_chart, tr, translated
 from .controls import SettingError, widget
 
 
@@ -32,7 +32,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     """Widgets for the target; raises SettingError when the typed formula is not allowed."""
     st.subheader(tr("designer.title"))
     mode = widget(key, "target_mode", st.radio, tr("designer.mode"), "formula" if base.formula else "sines",
-                  options=["sines", "formula"], format_func=lambda m: tr(f"designer.mode.{m}"), horizontal=True)
+                  options=["sines", "formula"], format_func=translated("designer.mode"), horizontal=True)
     quantize = base.quantize
     if show_quantize:
         quantize = widget(key, "quantize", st.number_input, tr("staircase.quantize"), float(base.quantize),

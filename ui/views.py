@@ -10,15 +10,17 @@ import streamlit as st
 from fpengine import charts, spectral
 from fpengine.runner import ErrorTrace, Snapshot
 
-from .common import lang, show_chart, tr
+from .common import lang, show_chart, tr, translated, widget
 
 
 def heatmap_options(key: str) -> tuple[bool, str]:
     """Log-step axis and colour map (chapter RdBu or new-book YlGnBu), chosen outside the live fragment."""
     left, right = st.columns(2)
-    log_steps = left.toggle(tr("view.log_steps"), key=f"{key}.log_steps")
-    scheme = right.selectbox(tr("view.colormap"), charts.SCHEMES, key=f"{key}.scheme",
-                             format_func=lambda s: tr(f"view.colormap.{s}"))
+    with left:
+        log_steps = widget(f"{key}.log_steps", st.toggle, tr("view.log_steps"), False)
+    with right:
+        scheme = widget(f"{key}.scheme", st.selectbox, tr("view.colormap"), charts.SCHEMES[0], options=charts.SCHEMES,
+                        format_func=translated("view.colormap"))
     return log_steps, scheme
 
 
