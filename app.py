@@ -14,13 +14,13 @@ HERE = Path(__file__).resolve().parent
 # (page file, title key, icon, url path)
 PAGES = [
     ("app_pages/home.py", "app.home", "🏠", "home"),
-    ("app_app_pages/fig13_sine_fit.py", "sine-fit.title", "〰️", "sine-fit"),
-    ("app_app_pages/fig14_staircase.py", "staircase.title", "📶", "staircase"),
-    ("app_app_pages/fig16_equal_amplitude.py", "equal-amplitude.title", "🌡️", "equal-amplitude"),
-    ("app_app_pages/fig17_image.py", "image-fit.title", "🖼️", "image-fit"),
-    ("app_app_pages/fig110_projection.py", "projection.title", "🔦", "projection"),
-    ("app_app_pages/fig112_filtering.py", "filtering.title", "🧹", "filtering"),
-    ("app_app_pages/sec16_beyond_gd.py", "beyond-gd.title", "🧭", "beyond-gd"),
+    ("app_pages/fig13_sine_fit.py", "sine-fit.title", "〰️", "sine-fit"),
+    ("app_pages/fig14_staircase.py", "staircase.title", "📶", "staircase"),
+    ("app_pages/fig16_equal_amplitude.py", "equal-amplitude.title", "🌡️", "equal-amplitude"),
+    ("app_pages/fig17_image.py", "image-fit.title", "🖼️", "image-fit"),
+    ("app_pages/fig110_projection.py", "projection.title", "🔦", "projection"),
+    ("app_pages/fig112_filtering.py", "filtering.title", "🧹", "filtering"),
+    ("app_pages/sec16_beyond_gd.py", "beyond-gd.title", "🧭", "beyond-gd"),
 ]
 
 navigation = st.navigation([
