@@ -85,7 +85,8 @@ class SpectrumConfig:
     n_freq: int = 40
     max_peaks: int = 3
     peaks: tuple[int, ...] = ()
-    """DFT indices to track; empty = the first ``max_peaks`` genuine peaks of the target's spectrum."""
+    """DFT indices to track; empty = the first ``max_peaks`` genuine peaks of the target's spectrum
+    (or one per component of a sine-sum target, if it has more)."""
     error_form: str = "complex"
     epsilon: float = 0.1
     rule: str = "robust"
@@ -160,7 +161,9 @@ def analyse_target(config: OneDConfig) -> TargetAnalysis:
     if config.spectrum.peaks:
         selected = np.array(sorted(config.spectrum.peaks), dtype=int)
     else:
-        selected = peaks[genuine][: config.spectrum.max_peaks]
+        # every designed sine component gets a row, even beyond max_peaks
+        designed = 0 if (config.target.formula or config.target.quantize) else len(config.target.frequencies)
+        selected = peaks[genuine][: max(config.spectrum.max_peaks, designed)]
     return TargetAnalysis(x, y, coefficients, peaks, genuine, selected)
 
 
