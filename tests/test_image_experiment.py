@@ -16,6 +16,7 @@ from fpengine.cli import main as cli_main
 from fpengine.config import ConfigError, apply_override
 from fpengine.experiments import get_experiment
 from fpengine.experiments.image import IMAGE_FIT, ImageFitConfig, forget_upload, remember_upload, target_picture
+from fpengine.image_export import metrics_csv, run_gif, snapshot_strip_png
 from fpengine.images import ImageError, decode_image
 from fpengine.models import parameter_count
 from fpengine.runner import JobManager, Status
@@ -222,3 +223,14 @@ def test_flat_upload_is_refused_with_its_message():
         target_picture(small(image=name))
     assert caught.value.reason == "flat"
     forget_upload(name)
+
+
+def test_exports_strip_gif_and_csv():
+    snapshot = run(with_steps(small(), 45))
+    strip = Image.open(io.BytesIO(snapshot_strip_png(snapshot, ["a", "b", "c"], "target")))
+    assert strip.format == "PNG" and strip.height == 192 + 18 and strip.width == 4 * 192 + 3 * 6
+    gif = Image.open(io.BytesIO(run_gif(snapshot)))
+    assert gif.format == "GIF" and gif.n_frames == len(snapshot.views["frames"]) >= 2 and gif.size == (192, 192)
+    lines = metrics_csv(snapshot).decode().splitlines()
+    assert lines[0] == "step,loss,psnr,band_error[<0.05],band_error[0.05-0.15],band_error[0.15-0.3],band_error[>=0.3]"
+    assert len(lines) == 1 + 46

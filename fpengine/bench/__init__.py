@@ -10,11 +10,12 @@ import json
 from collections.abc import Callable
 
 from ..device import configure_threads
-from . import beyond, oned
+from . import beyond, image, oned
 
 GROUPS: dict[str, Callable[[bool], list[dict]]] = {
     "oned": oned.run,
     "beyond": beyond.run,
+    "image": image.run,
 }
 
 

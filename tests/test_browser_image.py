@@ -1,0 +1,71 @@
+"""Real browser: upload a photo on the Fig 1.7 page, train, watch the network picture change and the
+band heatmap grow."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHARTS = '[data-testid="stVegaLiteChart"]'
+X_AXIS = re.compile(r"X-axis titled 'step[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")
+
+
+def heatmap_extent(page) -> float | None:
+    """The largest step on the band heatmap's x axis, read from the SVG's accessibility labels."""
+    labels = page.locator(CHARTS).filter(has_text="frequency band").locator("svg [aria-label^='X-axis']").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))")
+    extents = [float(m.group(1).replace(",", "")) for m in map(X_AXIS.search, labels) if m]
+    return max(extents) if extents else None
+
+
+def network_picture(page) -> str | None:
+    """The address of the "Network now" picture (a new one is served whenever it changes)."""
+    figure = page.locator('[data-testid="stImage"]').filter(has_text="Network now")
+    if figure.count() == 0:
+        return None
+    return figure.first.locator("img").get_attribute("src")
+
+
+def wait_for(condition, timeout: float, message: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(message)
+
+
+def test_uploaded_photo_trains_live(page, streamlit_server, tmp_path):
+    photo = tmp_path / "selfie.png"
+    y, x = np.mgrid[0:90, 0:120]
+    face = 0.5 + 0.4 * np.exp(-((x - 60) ** 2 + (y - 45) ** 2) / 600) * np.cos(x / 3)
+    Image.fromarray((face * 255).astype(np.uint8)).save(photo)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{streamlit_server}/?lang=en")
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Fig 1.7").click(timeout=60_000)
+    page.get_by_role("heading", name="Fig 1.7 · Fitting a picture").wait_for(timeout=60_000)
+
+    page.get_by_text("My own picture (upload)").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+    page.get_by_text("36×48 pixels", exact=False).wait_for(timeout=90_000)
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_role("button", name="Start").click()
+
+    page.locator(CHARTS).filter(has_text="frequency band").first.wait_for(timeout=60_000)
+    first_extent = wait_for(lambda: heatmap_extent(page), 30, "the band heatmap has no step axis")
+    first_picture = wait_for(lambda: network_picture(page), 30, "no network picture")
+    wait_for(lambda: (heatmap_extent(page) or 0) > first_extent, 90,
+             f"the band heatmap did not grow beyond step {first_extent}")
+    wait_for(lambda: network_picture(page) not in (None, first_picture), 60, "the network picture never changed")
+
+    main.get_by_role("button", name="Stop").click()
+    main.get_by_text("Stopped").first.wait_for(timeout=30_000)
+    assert not errors, errors
