@@ -4,11 +4,12 @@ band heatmap grow."""
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.conftest import wait_until
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -32,16 +33,6 @@ def network_picture(page) -> str | None:
     return figure.first.locator("img").get_attribute("src")
 
 
-def wait_for(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(message)
-
-
 def test_uploaded_photo_trains_live(page, streamlit_server, tmp_path):
     photo = tmp_path / "selfie.png"
     y, x = np.mgrid[0:90, 0:120]
@@ -60,11 +51,10 @@ def test_uploaded_photo_trains_live(page, streamlit_server, tmp_path):
     main.get_by_role("button", name="Start").click()
 
     page.locator(CHARTS).filter(has_text="frequency band").first.wait_for(timeout=60_000)
-    first_extent = wait_for(lambda: heatmap_extent(page), 30, "the band heatmap has no step axis")
-    first_picture = wait_for(lambda: network_picture(page), 30, "no network picture")
-    wait_for(lambda: (heatmap_extent(page) or 0) > first_extent, 90,
-             f"the band heatmap did not grow beyond step {first_extent}")
-    wait_for(lambda: network_picture(page) not in (None, first_picture), 60, "the network picture never changed")
+    first_extent = wait_until(lambda: heatmap_extent(page), 30, 0.25)  # the band heatmap has a step axis
+    first_picture = wait_until(lambda: network_picture(page), 30, 0.25)
+    wait_until(lambda: (heatmap_extent(page) or 0) > first_extent, 90, 0.25)  # the heatmap grows
+    wait_until(lambda: network_picture(page) not in (None, first_picture), 60, 0.25)  # the picture changes
 
     main.get_by_role("button", name="Stop").click()
     main.get_by_text("Stopped").first.wait_for(timeout=30_000)
