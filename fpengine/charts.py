@@ -120,7 +120,8 @@ def frequency_labels(trace: ErrorTrace, unit: str = "ω") -> list[str]:
 
 def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool,
                   max_columns: int = MAX_HEATMAP_COLUMNS) -> pd.DataFrame:
-    """Mean error per (row, step bin); bins are linear or logarithmic in step + 1."""
+    """Mean error per (row, step bin); bins are linear or logarithmic in step + 1. A bin without
+    records (sparse recording) is covered by the previous record's cell, so the map has no gaps."""
     steps = np.asarray(trace.steps, dtype=float)
     if len(steps) == 0:
         return pd.DataFrame({"start": [], "end": [], "row": [], "error": [], "order": []})
@@ -134,11 +135,13 @@ def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool,
     which = np.clip(np.searchsorted(edges, steps + 1, side="right") - 1, 0, len(edges) - 2)
     counts = np.bincount(which, minlength=len(edges) - 1)
     used = counts > 0
+    starts = edges[:-1][used]
+    ends = np.append(starts[1:], edges[1:][used][-1])
     rows = []
     for column, label in enumerate(labels):
         sums = np.bincount(which, weights=np.asarray(trace.errors)[:, column], minlength=len(edges) - 1)
         rows.append(pd.DataFrame({
-            "start": edges[:-1][used], "end": edges[1:][used], "row": label,
+            "start": starts, "end": ends, "row": label,
             "error": sums[used] / counts[used], "order": column,
         }))
     return pd.concat(rows, ignore_index=True)
@@ -147,22 +150,25 @@ def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool,
 def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_steps: bool = False,
                   scheme: str = "redblue", vmin: float = 0.1, vmax: float = 1.0, title: str | None = None,
                   converged: Sequence[int | None] = (), y_title: str | None = None,
-                  width: int = WIDTH * 2) -> alt.LayerChart:
+                  width: int = WIDTH * 2, x_title: str | None = None, steps_per_unit: float = 1.0) -> alt.LayerChart:
     """Component × step heatmap of the relative error. Red = small (≤ vmin), blue = large (≥ vmax)
-    with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence."""
+    with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence.
+    With ``steps_per_unit`` (e.g. batches per epoch) and ``x_title`` the axis shows (step + 1) / steps_per_unit."""
     frame = heatmap_frame(trace, labels, log_steps)
+    frame[["start", "end"]] = frame[["start", "end"]] / steps_per_unit
+    x_title = x_title or t("chart.step", lang) + (" + 1" if log_steps else "")
     x_scale = alt.Scale(type="log") if log_steps else alt.Scale(zero=False)
     y = alt.Y("row:N", title=y_title or t("chart.frequency", lang), sort=list(reversed(list(labels))))
     cells = alt.Chart(frame, title=title or t("view.heatmap", lang), width=width, height=max(60, 40 * len(labels))).mark_rect().encode(
-        x=alt.X("start:Q", title=t("chart.step", lang) + (" + 1" if log_steps else ""), scale=x_scale),
+        x=alt.X("start:Q", title=x_title, scale=x_scale),
         x2="end:Q",
         y=y,
         color=alt.Color("error:Q", title=t("chart.error", lang),
                         scale=alt.Scale(scheme=scheme, domain=[vmin, vmax], clamp=True)),
-        tooltip=[alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=t("chart.step", lang)), alt.Tooltip("error:Q", format=".3f")],
+        tooltip=[alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=x_title), alt.Tooltip("error:Q", format=".3f")],
     )
     marks = pd.DataFrame({"row": [lab for lab, s in zip(labels, converged, strict=False) if s is not None],
-                          "step": [s + 1 for s in converged if s is not None]})
+                          "step": [(s + 1) / steps_per_unit for s in converged if s is not None]})
     if marks.empty:
         return alt.layer(cells)
     ticks = alt.Chart(marks).mark_tick(color="black", thickness=2, size=30).encode(x="step:Q", y=y)

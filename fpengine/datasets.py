@@ -35,11 +35,28 @@ OFFLINE_DATASETS = ("mnist-5k", "digits")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
 DATASETS = OFFLINE_DATASETS + DOWNLOADABLE_DATASETS
 
+DATASET_SIZES: dict[str, tuple[int, int]] = {
+    "mnist-5k": (4000, 1000),
+    "digits": (1500, 297),
+    "mnist": (60000, 10000),
+    "fashion-mnist": (60000, 10000),
+    "cifar10": (50000, 10000),
+}
+"""(training, test) images of each dataset, known without loading it."""
+IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {
+    "mnist-5k": (1, 28, 28), "digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+}
+DOWNLOAD_MEGABYTES = {"mnist": 11.6, "fashion-mnist": 30.9, "cifar10": 170.5}
+
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+DATASET_CLASSES: dict[str, tuple[str, ...]] = {
+    "mnist-5k": DIGIT_CLASSES, "digits": DIGIT_CLASSES, "mnist": DIGIT_CLASSES,
+    "fashion-mnist": FASHION_CLASSES, "cifar10": CIFAR10_CLASSES,
+}
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(file_name, bytes_done, bytes_total_or_None)``, called while a file downloads."""
@@ -140,7 +157,7 @@ _IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-
 
 
 def _idx_files(mirrors: Sequence[str], sums: Sequence[str]) -> tuple[RemoteFile, ...]:
-    return tuple(RemoteFile(name, digest, tuple(m + name for m in mirrors)) for name, digest in zip(_IDX_NAMES, sums))
+    return tuple(RemoteFile(name, digest, tuple(m + name for m in mirrors)) for name, digest in zip(_IDX_NAMES, sums, strict=True))
 
 
 REMOTE_SOURCES: dict[str, tuple[RemoteFile, ...]] = {
@@ -288,10 +305,10 @@ def _cifar_arrays(paths: Sequence[Path]) -> tuple[np.ndarray, ...]:
     return train_x, train_y, test_x, test_y
 
 
-_PARSERS: dict[str, tuple[Callable[[Sequence[Path]], tuple[np.ndarray, ...]], tuple[str, ...]]] = {
-    "mnist": (_idx_arrays, DIGIT_CLASSES),
-    "fashion-mnist": (_idx_arrays, FASHION_CLASSES),
-    "cifar10": (_cifar_arrays, CIFAR10_CLASSES),
+_PARSERS: dict[str, Callable[[Sequence[Path]], tuple[np.ndarray, ...]]] = {
+    "mnist": _idx_arrays,
+    "fashion-mnist": _idx_arrays,
+    "cifar10": _cifar_arrays,
 }
 
 
@@ -307,7 +324,7 @@ def _save_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _load_remote(name: str, directory: Path, progress: Progress | None) -> ImageDataset:
-    parse, classes = _PARSERS[name]
+    parse = _PARSERS[name]
     folder = directory / name
     parsed = folder / f"{name}.npz"
     if not parsed.is_file():
@@ -315,15 +332,12 @@ def _load_remote(name: str, directory: Path, progress: Progress | None) -> Image
         try:
             train_x, train_y, test_x, test_y = parse(paths)
         except (OSError, ValueError, KeyError, tarfile.TarError, pickle.UnpicklingError, EOFError) as error:
-            raise DatasetUnavailable(name, f"the cached files in {folder} cannot be read ({error}); delete them to download again") from error
+            reason = f"the cached files in {folder} cannot be read ({error}); delete them to download again"
+            raise DatasetUnavailable(name, reason) from error
         _save_npz_atomically(parsed, {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y})
     with np.load(parsed) as stored:
         arrays = [stored[key] for key in ("train_x", "train_y", "test_x", "test_y")]
-    return ImageDataset(name, *arrays, classes=classes, pixel_max=255.0)
-
-
-MNIST_5K_TEST = 1000
-DIGITS_TEST = 297
+    return ImageDataset(name, *arrays, classes=DATASET_CLASSES[name], pixel_max=255.0)
 
 
 @functools.cache
@@ -337,7 +351,7 @@ def _mnist_5k() -> ImageDataset:
     table = table[np.random.default_rng(0).permutation(len(table))]
     images = table[:, :784].reshape(-1, 1, 28, 28)
     labels = table[:, 784].astype(np.int64)
-    cut = len(table) - MNIST_5K_TEST
+    cut = len(table) - DATASET_SIZES["mnist-5k"][1]
     return ImageDataset("mnist-5k", images[:cut], labels[:cut], images[cut:], labels[cut:], DIGIT_CLASSES, 255.0)
 
 
@@ -349,7 +363,7 @@ def _digits() -> ImageDataset:
     bunch = load_digits()
     images = bunch.images.astype(np.uint8)[:, None]
     labels = bunch.target.astype(np.int64)
-    cut = len(labels) - DIGITS_TEST
+    cut = len(labels) - DATASET_SIZES["digits"][1]
     return ImageDataset("digits", images[:cut], labels[:cut], images[cut:], labels[cut:], DIGIT_CLASSES, 16.0)
 
 

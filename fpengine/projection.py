@@ -111,7 +111,7 @@ def noise_floor(values: np.ndarray, component: int | None) -> float:
     return float(np.sqrt(power.sum(axis=-1).mean() / len(y)))
 
 
-def unreliable_peaks(magnitude: np.ndarray, picked: Sequence[int], floor: float, factor: float = 3.0) -> list[int]:
+def unreliable_peaks(magnitude: np.ndarray, picked: Sequence[int], floor: float, factor: float = 2.0) -> list[int]:
     """The picked indices whose |ŷ_k| is within ``factor`` × the noise floor: their ΔF divides by a
     value that sampling noise dominates, so their convergence time means little."""
     return [int(k) for k in picked if magnitude[int(k)] < factor * floor]

@@ -12,6 +12,7 @@ from fpengine.filtering import (
     GaussianSmoother,
     LowHighSplit,
     default_deltas,
+    delta_warnings,
     dense_band_errors_reference,
     dense_low_pass_reference,
 )
@@ -101,3 +102,9 @@ def test_offered_delta_sets() -> None:
     assert CHAPTER_DELTAS == (3.0, 7.0, 10.0)
     assert len(NOTEBOOK_DELTAS) == 20 and NOTEBOOK_DELTAS[0] == 2.0 and NOTEBOOK_DELTAS[-1] == 100.0
     assert NOTEBOOK_DELTAS[1] == pytest.approx(7.157894736842105)
+
+
+def test_delta_warnings_relative_to_the_data_scale() -> None:
+    assert delta_warnings((0.1, 2.0, 30.0, 200.0), scale=10.0) == [(0.1, "identity"), (200.0, "mean")]
+    assert delta_warnings((1.0, 1.3, 160.0), scale=10.0) == [(1.0, "identity")]
+    assert delta_warnings((), scale=1.0) == []

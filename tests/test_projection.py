@@ -102,7 +102,8 @@ def test_peaks_include_k0_and_unreliable_peaks_are_flagged() -> None:
     magnitude = np.array([0.1, 0.05, 0.02, 0.03, 0.01, 0.004, 0.006, 0.002, 0.0021])
     picked = pick_frequencies(magnitude, max_count=4)
     assert picked.tolist() == [0, 3, 6, 8]
-    assert unreliable_peaks(magnitude, picked, floor=0.0025) == [6, 8]
+    assert unreliable_peaks(magnitude, picked, floor=0.0035) == [6, 8]
+    assert unreliable_peaks(magnitude, picked, floor=0.0035, factor=1.0) == [8]
 
 
 def test_noise_floor_predicts_the_spectrum_of_random_labels() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ..experiment import Experiment
 from .beyond_gd import BEYOND_GD
+from .filtering import FILTERING
 from .image import IMAGE_FIT
 from .oned import EQUAL_AMPLITUDE, SINE_FIT, STAIRCASE_FIT
+from .projection import PROJECTION
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
@@ -15,6 +17,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         EQUAL_AMPLITUDE,
         IMAGE_FIT,
         BEYOND_GD,
+        PROJECTION,
+        FILTERING,
     )
 }
 
