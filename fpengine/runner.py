@@ -225,6 +225,11 @@ class Job:
         return self._done.wait(timeout)
 
     # --- control -------------------------------------------------------------------------------
+    @property
+    def pause_requested(self) -> bool:
+        """Pause was asked for (the worker acknowledges it at its next checkpoint)."""
+        return not self._resume.is_set()
+
     def pause(self) -> None:
         self._resume.clear()
 

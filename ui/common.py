@@ -99,6 +99,7 @@ def device_choice() -> torch.device:
 
 
 def device_selector() -> None:
+    job_manager()  # sets the torch thread count that the caption reports
     widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
            format_func=translated("settings.device"))
     st.sidebar.caption(tr("app.device", device=describe_device(device_choice())))

@@ -49,11 +49,16 @@ def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
 
 
 def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
+    """Run controls and live views on top; the target designer and its preview below them (it
+    runs first, since Start needs its config, but is drawn second)."""
     key = experiment.name
     st.title(tr(experiment.title_key))
     st.markdown(tr(f"{key}.intro"))
     for note in notes:
         st.info(tr(note))
-    config = oned_settings(experiment, key)
-    heatmap_options(key)
-    run_panel(experiment, config, lambda snapshot, run_config: render_oned(snapshot, run_config, key))
+    live = st.container()
+    with st.container(border=True):
+        config = oned_settings(experiment, key)
+    with live:
+        heatmap_options(key)
+        run_panel(experiment, config, lambda snapshot, run_config: render_oned(snapshot, run_config, key))

@@ -44,6 +44,7 @@ def current_job(experiment: Experiment) -> Job | None:
     job = manager.get(job_id) if job_id else None
     if job is not None and job.experiment == experiment.name:
         st.session_state[_job_key(experiment)] = job.id
+        st.query_params["run"] = job.id  # back in the URL after a visit to another page
         return job
     return None
 
@@ -139,7 +140,7 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
     if columns[0].button(tr("run.start"), type="primary", disabled=active or config is None, key=f"{experiment.name}.start"):
         _start(experiment, config)
         st.rerun()
-    if job is not None and job.status is Status.PAUSED:
+    if active and job.pause_requested:
         if columns[1].button(tr("run.resume"), key=f"{experiment.name}.resume"):
             job.resume()
             st.rerun()
@@ -156,6 +157,8 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         _forget(experiment)
         st.rerun()
 
+    if config is None:
+        st.warning(tr("run.fix_settings"))
     if job is not None and config is not None and to_dict(config) != to_dict(job.config) and active:
         st.info(tr("run.settings_changed"))
         if st.button(tr("run.restart"), key=f"{experiment.name}.restart"):

@@ -61,6 +61,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "“Restart with new settings” to apply yours.",
         "设置在本次运行开始后已更改。当前运行保持原设置；按“用新设置重新开始”以应用新设置。",
     ),
+    "run.fix_settings": ("Some settings need fixing before a run can start (see the message below).",
+                         "部分设置需要修改后才能开始运行（见下方提示）。"),
     "run.invalid": ("Please fix this setting: {detail}", "请修改此设置：{detail}"),
     "run.not_found": ("Run {run} is no longer available; start a new one.", "运行 {run} 已不可用，请重新开始。"),
     "run.loaded": ("Showing saved run {run}.", "正在显示已保存的运行 {run}。"),

@@ -1,0 +1,97 @@
+"""Real browser (Debian chromium): the Fig 1.6 page animates a background run, Pause holds it, and
+navigating away and back reattaches to the same run; the language switch translates the page."""
+
+import re
+import time
+
+from playwright.sync_api import Page, expect
+
+STEP = re.compile(r"Step ([\d,]+) / ([\d,]+)")
+FIRST_LOAD_MS = 60_000  # the first visit imports torch and altair
+
+
+def current_step(page: Page) -> int:
+    text = page.locator('[data-testid="stProgress"]').first.inner_text()
+    match = STEP.search(text)
+    return int(match.group(1).replace(",", "")) if match else -1
+
+
+def wait_for_step_above(page: Page, value: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step = current_step(page)
+        if step > value:
+            return step
+        time.sleep(0.2)
+    raise AssertionError(f"the step counter did not pass {value}")
+
+
+def button(page: Page, name: str):
+    """A button of the page itself (the header has a "Stop" of its own while a script runs)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
+
+
+def run_id(page: Page) -> str:
+    return re.search(r"[?&]run=([0-9a-f]+)", page.url).group(1)
+
+
+def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
+    page.goto(f"{streamlit_server}/equal-amplitude")
+    expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    button(page, "Start").click()
+
+    # progress within seconds, and the heatmap grows as the counter advances
+    first = wait_for_step_above(page, 0, timeout=30)
+    heatmap = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Relative error")
+    expect(heatmap.locator("svg").first).to_be_visible(timeout=30_000)
+    before = heatmap.first.screenshot()
+    later = wait_for_step_above(page, first + 200)
+    assert later > first
+    time.sleep(1.0)
+    assert heatmap.first.screenshot() != before, "the heatmap did not redraw"
+
+    # Pause holds the counter (settle window = several refresh intervals)
+    button(page, "Pause").click()
+    expect(button(page, "Resume")).to_be_visible(timeout=10_000)
+    time.sleep(1.5)
+    held = current_step(page)
+    time.sleep(1.5)
+    assert current_step(page) == held
+
+    # away and back: the same run, still there, and it resumes
+    run = run_id(page)
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Home").click()
+    expect(page.get_by_text("What is the Frequency Principle?")).to_be_visible(timeout=30_000)
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Fig 1.6").click()
+    expect(button(page, "Resume")).to_be_visible(timeout=30_000)
+    assert current_step(page) == held
+    assert run in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts().__str__()
+    button(page, "Resume").click()
+    expect(button(page, "Pause")).to_be_enabled(timeout=10_000)
+    wait_for_step_above(page, held)
+    button(page, "Stop").click()
+    expect(button(page, "Start")).to_be_enabled(timeout=10_000)
+
+
+def test_refresh_reconnects_to_the_running_job(page: Page, streamlit_server):
+    page.goto(f"{streamlit_server}/sine-fit")
+    expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    button(page, "Start").click()
+    step = wait_for_step_above(page, 0, timeout=30)
+    run = run_id(page)
+    page.reload()
+    expect(button(page, "Stop")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    assert run_id(page) == run
+    wait_for_step_above(page, step)
+    button(page, "Stop").click()
+
+
+def test_language_switch_translates_page_and_charts(page: Page, streamlit_server):
+    page.goto(f"{streamlit_server}/staircase")
+    expect(button(page, "Start")).to_be_visible(timeout=FIRST_LOAD_MS)
+    page.get_by_text("简体中文").first.click()
+    expect(button(page, "开始")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("目标函数设计")).to_be_visible()
+    chart_text = " ".join(page.locator('[data-testid="stVegaLiteChart"] svg').all_text_contents())
+    assert "频率序号 k" in chart_text
+    assert "lang=zh" in page.url
