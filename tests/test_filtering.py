@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from fpengine import filtering
 from fpengine.filtering import (
     CHAPTER_DELTAS,
     NOTEBOOK_DELTAS,
@@ -108,3 +109,12 @@ def test_delta_warnings_relative_to_the_data_scale() -> None:
     assert delta_warnings((0.1, 2.0, 30.0, 200.0), scale=10.0) == [(0.1, "identity"), (200.0, "mean")]
     assert delta_warnings((1.0, 1.3, 160.0), scale=10.0) == [(1.0, "identity")]
     assert delta_warnings((), scale=1.0) == []
+
+
+def test_distances_computed_in_column_blocks_match(problem, monkeypatch: pytest.MonkeyPatch) -> None:
+    x, labels, _ = problem
+    whole = GaussianSmoother(x).distances
+    monkeypatch.setattr(filtering, "DISTANCE_BLOCK", 7)
+    blocked = GaussianSmoother(x.astype(np.float32)).distances
+    torch.testing.assert_close(blocked, whole, rtol=1e-6, atol=1e-5)
+    assert torch.all(torch.diagonal(blocked) == 0)

@@ -10,12 +10,13 @@ import json
 from collections.abc import Callable
 
 from ..device import configure_threads
-from . import beyond, image, oned
+from . import beyond, highdim, image, oned
 
 GROUPS: dict[str, Callable[[bool], list[dict]]] = {
     "oned": oned.run,
     "beyond": beyond.run,
     "image": image.run,
+    "highdim": highdim.run,
 }
 
 

@@ -50,7 +50,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "highdim.tab_single": ("One run", "单次运行"),
     "highdim.tab_compare": ("Compare DNN · CNN · VGG16", "比较 DNN · CNN · VGG16"),
-    "highdim.compare_start": ("Start all three", "三者同时开始"),
     "highdim.compare_idle": (
         "Trains the same settings with each architecture. The server trains {limit} run(s) at a time; the rest wait in line.",
         "用同一设置分别训练三种网络结构。服务器同时训练 {limit} 个运行，其余排队等待。",

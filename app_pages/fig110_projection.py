@@ -1,0 +1,142 @@
+"""Fig 1.10 · the projection method: widgets → ProjectionConfig → run engine → charts."""
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+
+from fpengine import spectral
+from fpengine.classification import accuracy_chart, loss_chart
+from fpengine.config import ConfigError
+from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
+from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
+from ui.common import lang, show_chart, tr, widget
+from ui.controls import SettingError, preset_base
+from ui.controls import widget as setting
+from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
+from ui.run_panel import run_panel
+from ui.views import convergence_table, heatmap_options
+
+KEY = PROJECTION.name
+
+
+def parse_frequencies(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise SettingError(f"{tr('projection.frequencies')}: {text!r}") from None
+
+
+def component_label(component: str | int, dataset: str) -> str:
+    if component == "norm":
+        return tr("projection.component.norm")
+    return tr("projection.component.class", c=component, name=DATASET_CLASSES[dataset][int(component)])
+
+
+def projection_settings() -> ProjectionConfig | None:
+    base: ProjectionConfig = preset_base(PROJECTION, KEY)
+    try:
+        st.sidebar.markdown(f"**{tr('settings.title')}**")
+        shared = classification_settings(base, KEY)
+        with st.sidebar.expander(tr("projection.settings"), expanded=True):
+            component = setting(KEY, "component", st.selectbox, tr("projection.component"),
+                               "norm" if base.component is None else base.component, options=["norm", *range(10)],
+                               format_func=lambda c: component_label(c, shared["dataset"]),
+                               help=tr("projection.component_help"))
+            n_frequencies = setting(KEY, "n_frequencies", st.number_input, tr("projection.n_frequencies"),
+                                   int(base.n_frequencies), min_value=10, max_value=1000, step=10)
+            automatic = setting(KEY, "auto_range", st.checkbox, tr("projection.auto_range"), base.k_max is None,
+                               help=tr("projection.auto_range_help"))
+            k_max = setting(KEY, "k_max", st.number_input, tr("projection.k_max"), float(base.k_max or 0.5),
+                           min_value=1e-4, format="%.4f", step=0.05, disabled=automatic)
+            max_peaks = setting(KEY, "max_peaks", st.number_input, tr("projection.max_peaks"), int(base.max_peaks),
+                               min_value=1, max_value=12, step=1)
+            frequencies_text = setting(KEY, "frequencies", st.text_input, tr("projection.frequencies"),
+                                      ",".join(f"{k:g}" for k in base.frequencies), help=tr("projection.frequencies_help"))
+            epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
+                             min_value=0.001, max_value=1.0, step=0.01)
+        config = dataclasses.replace(
+            base, **shared, component=None if component == "norm" else int(component), n_frequencies=int(n_frequencies),
+            k_max=None if automatic else float(k_max), max_peaks=int(max_peaks),
+            frequencies=parse_frequencies(frequencies_text), epsilon=float(epsilon),
+        )
+        config.validate()
+    except (SettingError, ConfigError) as error:
+        st.error(tr("run.invalid", detail=error))
+        return None
+    dataset_notices(shared, noisy_datasets=("digits",))
+    return config
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_label_spectrum(config: ProjectionConfig):
+    return label_spectrum(config)
+
+
+def label_preview(config: ProjectionConfig) -> None:
+    """The label spectrum the run will track, before any training (engine-computed, cached)."""
+    if not is_cached(config.dataset):
+        return
+    try:
+        spectrum = cached_label_spectrum(config)
+    except (DatasetUnavailable, ValueError) as error:
+        st.error(tr("projection.preview_failed", detail=error))
+        return
+    with st.expander(tr("projection.preview"), expanded=False):
+        show_chart(spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected, spectrum.unreliable, lang()))
+    noisy = [f"{spectrum.frequencies[k]:.4g}" for k in spectrum.selected if k in set(spectrum.unreliable.tolist())]
+    if noisy:
+        st.warning(tr("projection.noisy_peaks", frequencies=", ".join(noisy)))
+
+
+def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
+    """The heatmap's rows: the run's tracked frequencies by default; any peak can be added or dropped."""
+    views = snapshot.views
+    frequencies = np.asarray(views["frequencies"])
+    candidates = [int(k) for k in np.union1d(views["peaks"], views["selected"])]
+    name = f"{KEY}.rows.{len(frequencies)}.{frequencies[-1]:.6g}.{'-'.join(map(str, candidates))}"
+    chosen = widget(name, st.multiselect, tr("projection.rows"), [int(k) for k in views["selected"]], options=candidates,
+                    format_func=lambda k: f"k = {frequencies[k]:.4g}", help=tr("projection.rows_help"))
+    return np.array(sorted(chosen), dtype=int)
+
+
+def render(snapshot, config: ProjectionConfig) -> None:
+    if download_in_progress(snapshot):
+        return
+    views = snapshot.views
+    log_epochs, scheme = bool(st.session_state.get(f"{KEY}.log_steps", True)), st.session_state.get(f"{KEY}.scheme", "redblue")
+    vmax = 0.5 if st.session_state.get(f"{KEY}.chapter_range", True) else 1.0
+    left, right = st.columns(2)
+    with left:
+        show_chart(spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
+                                  views["selected"], views["unreliable"], lang()))
+    with right:
+        show_chart(accuracy_chart(snapshot, lang()))
+    rows = chosen_rows(snapshot, config)
+    if len(rows) == 0:
+        st.info(tr("projection.no_rows"))
+    else:
+        show_chart(heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax))
+        st.caption(tr("projection.heatmap_help"))
+        noisy = set(np.asarray(views["unreliable"]).tolist()) & set(rows.tolist())
+        if noisy:
+            st.warning(tr("projection.noisy_rows", frequencies=", ".join(f"{views['frequencies'][k]:.4g}" for k in sorted(noisy))))
+    left, right = st.columns(2)
+    with left:
+        show_chart(loss_chart(snapshot, lang()))
+    with right:
+        trace = snapshot.traces["delta_f"]
+        converged = spectral.convergence_steps(trace.errors, trace.steps, config.epsilon, config.rule)
+        convergence_table(trace, converged, snapshot.total_steps)
+
+
+st.title(tr(PROJECTION.title_key))
+st.markdown(tr("projection.intro"))
+projection_config = projection_settings()
+if projection_config is not None:
+    label_preview(projection_config)
+st.session_state.setdefault(f"{KEY}.log_steps", True)  # the chapter draws Fig 1.10 on a log epoch axis
+heatmap_options(KEY)
+widget(f"{KEY}.chapter_range", st.toggle, tr("projection.chapter_range"), True, help=tr("projection.chapter_range_help"))
+run_panel(PROJECTION, projection_config, render)
+offline_hint(PROJECTION)

@@ -1,0 +1,147 @@
+"""Fig 1.12 · the filtering method: widgets → FilteringConfig → run engine → charts; plus a
+side-by-side comparison of DNN, CNN and VGG16."""
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from fpengine.classification import accuracy_chart, loss_chart
+from fpengine.classifiers import CLASSIFIERS
+from fpengine.config import ConfigError
+from fpengine.experiments.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
+from fpengine.filtering import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
+from ui.common import job_manager, lang, show_chart, tr, widget
+from ui.controls import SettingError, preset_base
+from ui.controls import widget as setting
+from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
+from ui.run_panel import run_group_panel, run_panel
+from ui.views import heatmap_options
+
+KEY = FILTERING.name
+DELTA_MODES = ("scaled", "chapter", "notebook", "custom")
+
+
+def parse_numbers(text: str, label: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise SettingError(f"{label}: {text!r}") from None
+    if not values:
+        raise SettingError(f"{label}: {text!r}")
+    return values
+
+
+def delta_settings(base: FilteringConfig) -> dict:
+    with st.sidebar.expander(tr("filtering.settings"), expanded=True):
+        mode = setting(KEY, "delta_mode", st.radio, tr("filtering.delta_mode"), "custom" if base.deltas else "scaled",
+                      options=list(DELTA_MODES), format_func=lambda m: tr(f"filtering.delta_mode.{m}"),
+                      help=tr("filtering.delta_help"))
+        multiples_text = setting(KEY, "multiples", st.text_input, tr("filtering.multiples"),
+                                ",".join(f"{m:g}" for m in base.delta_multiples), disabled=mode != "scaled")
+        custom_text = setting(KEY, "custom_deltas", st.text_input, tr("filtering.custom_deltas"),
+                             ",".join(f"{d:g}" for d in base.deltas) or "3,7,10", disabled=mode != "custom")
+        epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
+                         min_value=0.001, max_value=0.99, step=0.01, help=tr("filtering.epsilon_help"))
+    deltas = {"scaled": (), "chapter": CHAPTER_DELTAS, "notebook": NOTEBOOK_DELTAS,
+              "custom": parse_numbers(custom_text, tr("filtering.custom_deltas")) if mode == "custom" else ()}[mode]
+    multiples = parse_numbers(multiples_text, tr("filtering.multiples")) if mode == "scaled" else base.delta_multiples
+    return {"deltas": tuple(deltas), "delta_multiples": multiples, "epsilon": float(epsilon)}
+
+
+def filtering_settings() -> FilteringConfig | None:
+    base: FilteringConfig = preset_base(FILTERING, KEY)
+    try:
+        st.sidebar.markdown(f"**{tr('settings.title')}**")
+        shared = classification_settings(base, KEY)
+        config = dataclasses.replace(base, **shared, **delta_settings(base))
+        config.validate()
+    except (SettingError, ConfigError) as error:
+        st.error(tr("run.invalid", detail=error))
+        return None
+    dataset_notices(shared)
+    return config
+
+
+def view_options() -> tuple[bool, str]:
+    return bool(st.session_state.get(f"{KEY}.log_steps", False)), st.session_state.get(f"{KEY}.scheme", "redblue")
+
+
+def warn_about_deltas(snapshot) -> None:
+    scale = float(snapshot.views["median_nn_distance"])
+    for delta, kind in delta_warnings(snapshot.traces["e_low"].values, scale):
+        st.warning(tr(f"filtering.warn_{kind}", delta=f"{delta:.3g}", scale=f"{scale:.3g}"))
+
+
+def delta_table(snapshot, config: FilteringConfig) -> None:
+    rows = summarize(config, snapshot)["deltas"]
+    never = tr("view.never")
+    st.markdown(f"**{tr('filtering.table_title', epsilon=config.epsilon)}**")
+    st.dataframe(pd.DataFrame({
+        "δ": [f"{row['delta']:.3g}" for row in rows],
+        tr("filtering.low_epoch"): [never if row["low_epoch"] is None else f"{row['low_epoch']:g}" for row in rows],
+        tr("filtering.high_epoch"): [never if row["high_epoch"] is None else f"{row['high_epoch']:g}" for row in rows],
+        "e_low": [f"{row['final_e_low']:.3f}" for row in rows],
+        "e_high": [f"{row['final_e_high']:.3f}" for row in rows],
+    }), hide_index=True)
+
+
+def render(snapshot, config: FilteringConfig) -> None:
+    if download_in_progress(snapshot):
+        return
+    log_epochs, scheme = view_options()
+    st.caption(tr("filtering.scale", scale=f"{float(snapshot.views['median_nn_distance']):.3g}"))
+    warn_about_deltas(snapshot)
+    left, right = st.columns(2)
+    with left:
+        show_chart(band_curves(snapshot, lang()))
+    with right:
+        show_chart(accuracy_chart(snapshot, lang()))
+    for index in range(len(snapshot.traces["e_low"].values)):
+        show_chart(band_heatmap(config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs))
+    st.caption(tr("filtering.heatmap_help"))
+    left, right = st.columns(2)
+    with left:
+        show_chart(loss_chart(snapshot, lang()))
+    with right:
+        delta_table(snapshot, config)
+
+
+def render_comparison(runs) -> None:
+    """The architectures side by side: the heatmap of the chosen δ and the accuracies of each run."""
+    log_epochs, scheme = view_options()
+    for column, (config, snapshot) in zip(st.columns(max(len(runs), 1)), runs, strict=False):
+        with column:
+            st.markdown(f"**{describe(config)}**")
+            if download_in_progress(snapshot):
+                continue
+            deltas = snapshot.traces["e_low"].values
+            index = min(int(st.session_state.get(f"{KEY}.compare_delta", 0)), len(deltas) - 1)
+            show_chart(band_heatmap(config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs, width=260))
+            metrics = snapshot.metrics
+            st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]),
+                          test=float(metrics["test_accuracy"][-1])))
+
+
+def describe(config: FilteringConfig) -> str:
+    return tr(f"highdim.model.{config.model}")
+
+
+def comparison_configs(config: FilteringConfig | None) -> list[FilteringConfig] | None:
+    return None if config is None else [dataclasses.replace(config, model=model) for model in CLASSIFIERS]
+
+
+st.title(tr(FILTERING.title_key))
+st.markdown(tr("filtering.intro"))
+filtering_config = filtering_settings()
+heatmap_options(KEY)
+single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")])
+with single:
+    run_panel(FILTERING, filtering_config, render)
+    offline_hint(FILTERING)
+with compare:
+    st.markdown(tr("filtering.compare_intro"))
+    st.caption(tr("highdim.compare_idle", limit=job_manager().max_running))
+    widget(f"{KEY}.compare_delta", st.number_input, tr("filtering.compare_delta"), 0, min_value=0, max_value=19, step=1,
+           help=tr("filtering.compare_delta_help"))
+    run_group_panel(FILTERING, comparison_configs(filtering_config), render_comparison, describe)

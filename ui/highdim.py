@@ -1,0 +1,89 @@
+"""Widgets shared by the two high-dimensional pages (projection, filtering): data, model and
+training settings, dataset notices, the offline hint after a failed download, download progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from fpengine.classification import ClassificationConfig
+from fpengine.classifiers import CLASSIFIERS
+from fpengine.datasets import DATASET_SIZES, DATASETS, DOWNLOAD_MEGABYTES, is_cached
+from fpengine.experiment import Experiment
+from fpengine.models import ACTIVATIONS
+from fpengine.optimizers import GRADIENT_OPTIMIZERS
+from fpengine.runner import Snapshot, Status
+
+from .common import device_choice, tr
+from .controls import parse_int_list, widget
+from .run_panel import current_job
+
+
+def classification_settings(base: ClassificationConfig, key: str) -> dict[str, Any]:
+    """Data, model and training widgets; returns the chosen values of the shared config fields."""
+    with st.sidebar.expander(tr("highdim.data"), expanded=True):
+        dataset = widget(key, "dataset", st.selectbox, tr("highdim.dataset"), base.dataset, options=list(DATASETS),
+                         format_func=lambda d: tr(f"highdim.dataset.{d}"))
+        limit = min(DATASET_SIZES[dataset][0], type(base).MAX_TRAIN)
+        n_train = widget(key, "n_train", st.number_input, tr("highdim.n_train"), int(base.n_train), min_value=10,
+                         step=100, help=tr("highdim.n_train_help", limit=limit))
+        n_test = widget(key, "n_test", st.number_input, tr("highdim.n_test"), int(base.n_test), min_value=1, step=100,
+                        help=tr("highdim.n_test_help", limit=DATASET_SIZES[dataset][1]))
+    with st.sidebar.expander(tr("highdim.model"), expanded=True):
+        model = widget(key, "model", st.selectbox, tr("highdim.model"), base.model, options=list(CLASSIFIERS),
+                       format_func=lambda m: tr(f"highdim.model.{m}"))
+        activation = widget(key, "activation", st.selectbox, tr("settings.activation"), base.activation,
+                            options=list(ACTIVATIONS), disabled=model == "vgg16", help=tr("highdim.activation_help"))
+        widths_text = widget(key, "widths", st.text_input, tr("settings.widths"), ",".join(map(str, base.widths)),
+                             disabled=model != "dnn", help=tr("settings.widths_help"))
+    with st.sidebar.expander(tr("settings.training"), expanded=False):
+        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer,
+                           options=list(GRADIENT_OPTIMIZERS))
+        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), min_value=1e-7, max_value=10.0,
+                    format="%.1e", step=1e-5)
+        momentum = widget(key, "momentum", st.number_input, tr("settings.momentum"), float(base.momentum),
+                          min_value=0.0, max_value=0.999, step=0.05, disabled=optimizer != "momentum")
+        batch_size = widget(key, "batch_size", st.number_input, tr("highdim.batch_size"), int(base.batch_size),
+                            min_value=1, step=10)
+        epochs = widget(key, "epochs", st.number_input, tr("highdim.epochs"), int(base.epochs), min_value=1, step=10)
+        evaluations = widget(key, "evaluations", st.number_input, tr("highdim.evaluations"),
+                             int(base.evaluations_per_epoch), min_value=1, max_value=100, step=1,
+                             help=tr("highdim.evaluations_help"))
+        shuffle = widget(key, "shuffle", st.checkbox, tr("highdim.shuffle"), bool(base.shuffle), help=tr("highdim.shuffle_help"))
+        seed = widget(key, "seed", st.number_input, tr("settings.seed"), int(base.seed), min_value=0, max_value=2**32 - 1, step=1)
+    return {
+        "dataset": dataset, "n_train": int(n_train), "n_test": int(n_test), "model": model, "activation": activation,
+        "widths": parse_int_list(widths_text, tr("settings.widths")) if model == "dnn" else base.widths,
+        "optimizer": optimizer, "lr": float(lr), "momentum": float(momentum), "batch_size": int(batch_size),
+        "epochs": int(epochs), "evaluations_per_epoch": int(evaluations), "shuffle": bool(shuffle), "seed": int(seed),
+    }
+
+
+def dataset_notices(config_values: dict[str, Any], noisy_datasets: tuple[str, ...] = ()) -> None:
+    """What the visitor should know before Start: a download, a noisy dataset, a slow model."""
+    dataset = config_values["dataset"]
+    if not is_cached(dataset):
+        st.info(tr("highdim.download_notice", dataset=tr(f"highdim.dataset.{dataset}"), mb=DOWNLOAD_MEGABYTES[dataset]))
+    if dataset in noisy_datasets:
+        st.warning(tr("highdim.noisy_dataset", dataset=tr(f"highdim.dataset.{dataset}")))
+    if config_values["model"] != "dnn" and device_choice().type == "cpu":
+        st.warning(tr("highdim.slow_model", model=tr(f"highdim.model.{config_values['model']}")))
+
+
+def offline_hint(experiment: Experiment) -> None:
+    """After a failed download: say that the offline datasets still work."""
+    job = current_job(experiment)
+    if job is not None and job.status is Status.FAILED and job.message.startswith(("DatasetUnavailable", "ChecksumMismatch")):
+        st.warning(tr("highdim.offline_hint"))
+
+
+def download_in_progress(snapshot: Snapshot) -> bool:
+    """Show the download's progress while the data is still arriving (no evaluation yet)."""
+    if len(snapshot.metrics.get("step", ())) > 0 or "download_file" not in snapshot.views:
+        return False
+    done = float(snapshot.views["download_bytes"])
+    total = float(snapshot.views["download_total"])
+    st.progress(min(done / total, 1.0) if total > 0 else 0.0,
+                text=tr("highdim.downloading", file=snapshot.views["download_file"], done=done / 1e6, total=total / 1e6))
+    return True
