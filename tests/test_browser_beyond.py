@@ -37,7 +37,7 @@ def test_particle_swarm_heatmap_grows(page, streamlit_server):
     # Arrive as a visitor does, through the sidebar: on a fresh server the first deep links can
     # answer "Page not found" while st.navigation has not yet registered the pages.
     page.goto(f"{streamlit_server}/?lang=en")
-    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Sec 1.6").click(timeout=60_000)
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Sec 1.6").click(timeout=120_000)
     page.get_by_role("heading", name="Sec 1.6 · Beyond gradient descent").wait_for(timeout=60_000)
 
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Optimizer").click()

@@ -24,6 +24,8 @@ from ..runner import ErrorTrace, RunContext, Snapshot
 from ..targets import TargetConfig
 
 PLOT_POINTS = 1000
+ROUND_OFF = 1e-9
+"""|DFT| below this fraction of the largest is floating-point noise, never a peak."""
 RECORD_BLOCK = 256
 
 
@@ -156,7 +158,10 @@ def analyse_target(config: OneDConfig) -> TargetAnalysis:
     y = config.target.evaluate(x)
     n_freq = config.spectrum.n_freq
     coefficients = spectral.dft(y, n_freq)
-    peaks = spectral.select_peaks(np.abs(coefficients))
+    magnitudes = np.abs(coefficients)
+    peaks = spectral.select_peaks(magnitudes)
+    # on an exactly periodic grid the spectrum between the components is round-off, not leakage
+    peaks = peaks[magnitudes[peaks] > ROUND_OFF * magnitudes.max()] if len(peaks) else peaks
     genuine = spectral.genuine_peaks(y, peaks) if len(peaks) else np.zeros(0, dtype=bool)
     if config.spectrum.peaks:
         selected = np.array(sorted(config.spectrum.peaks), dtype=int)
