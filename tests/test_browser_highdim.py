@@ -1,0 +1,70 @@
+"""Real browser (Debian chromium): the projection and filtering pages train on the offline MNIST with
+their default settings and draw their live views."""
+
+import re
+import time
+
+from playwright.sync_api import Page, expect
+
+STEP = re.compile(r"Step ([\d,]+) / ([\d,]+)")
+FIRST_LOAD_MS = 60_000  # the first visit imports torch and altair
+
+
+def button(page: Page, name: str):
+    """A visible button of the page itself (not the header's, not one in a hidden tab)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True).first
+
+
+def current_step(page: Page) -> int:
+    texts = page.locator('[data-testid="stProgress"]').all_inner_texts()
+    steps = [int(m.group(1).replace(",", "")) for m in map(STEP.search, texts) if m]
+    return steps[0] if steps else -1
+
+
+def wait_for_step_above(page: Page, value: int, timeout: float = 90) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step = current_step(page)
+        if step > value:
+            return step
+        time.sleep(0.3)
+    raise AssertionError(f"the step counter did not pass {value}")
+
+
+def chart(page: Page, text: str):
+    return page.locator('[data-testid="stVegaLiteChart"]').filter(has_text=text)
+
+
+def test_projection_page_trains_and_draws_live(page: Page, streamlit_server):
+    page.goto(f"{streamlit_server}/projection")
+    expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_text("Label spectrum and picked peaks (before training)")).to_be_visible(timeout=30_000)
+    button(page, "Start").click()
+    first = wait_for_step_above(page, 0)
+    heatmap = chart(page, "Relative error")
+    expect(heatmap.locator("svg").first).to_be_visible(timeout=60_000)
+    expect(chart(page, "first principal direction").locator("svg").first).to_be_visible()
+    expect(chart(page, "accuracy").locator("svg").first).to_be_visible()
+    labels = heatmap.first.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+    assert "k=0" in labels and "epoch" in labels
+    before = heatmap.first.screenshot()
+    wait_for_step_above(page, first + 40)
+    time.sleep(1.0)
+    assert heatmap.first.screenshot() != before, "the heatmap did not redraw"
+    button(page, "Stop").click()
+    expect(button(page, "Start")).to_be_enabled(timeout=15_000)
+
+
+def test_filtering_page_trains_and_draws_live_in_chinese(page: Page, streamlit_server):
+    page.goto(f"{streamlit_server}/filtering?lang=zh")
+    expect(button(page, "开始")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_role("tab", name="比较 DNN · CNN · VGG16")).to_be_visible()
+    button(page, "开始").click()
+    expect(chart(page, "e_low（实线）").locator("svg").first).to_be_visible(timeout=90_000)
+    heatmaps = chart(page, "相对误差，δ =")
+    expect(heatmaps.nth(2).locator("svg")).to_be_visible(timeout=30_000)
+    rows = heatmaps.first.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+    assert "低频" in rows and "高频" in rows
+    expect(page.get_by_text("训练图像最近邻距离平方的中位数")).to_be_visible()
+    button(page, "停止").click()
+    expect(button(page, "开始")).to_be_enabled(timeout=15_000)
