@@ -7,7 +7,8 @@ that the trainer needs, perf-notes).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -63,10 +64,8 @@ def output_chart(x: np.ndarray, target: np.ndarray, output: np.ndarray, lang: st
 
 
 def panels_chart(x: np.ndarray, target: np.ndarray, panel_steps: np.ndarray, panel_outputs: np.ndarray,
-                 lang: str) -> alt.HConcatChart | None:
+                 lang: str) -> alt.HConcatChart:
     """The figure's row of snapshots: output vs target at each kept step."""
-    if len(panel_steps) == 0:
-        return None
     panels = [output_chart(x, target, out, lang, title=t("chart.at_step", lang, step=int(s)), width=220)
               for s, out in zip(panel_steps, panel_outputs, strict=True)]
     return alt.hconcat(*panels, title=t("view.snapshots", lang))
@@ -185,21 +184,27 @@ def loss_chart(steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None
     )
 
 
-def oned_figures(snapshot: Snapshot, epsilon: float, rule: str, lang: str, *, log_steps: bool = False,
-                 scheme: str = "redblue") -> dict[str, alt.TopLevelMixin]:
-    """The standard 1-D views: output, snapshot panels, spectrum, ΔF heatmap, loss."""
+def oned_chart_builders(snapshot: Snapshot, converged: Sequence[int | None], lang: str, *, log_steps: bool = False,
+                        scheme: str = "redblue") -> dict[str, Callable[[], alt.TopLevelMixin]]:
+    """The standard 1-D views, built on demand (a live page rebuilds each only as often as it can
+    afford): output, spectrum, ΔF heatmap, loss and, once any are kept, the snapshot panels."""
     views = snapshot.views
     trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, epsilon, rule)
-    figures: dict[str, alt.TopLevelMixin] = {
-        "output": output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
-        "spectrum": spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
-                                   views["genuine"], views["selected"], lang),
-        "heatmap": error_heatmap(trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
-                                 converged=converged),
-        "loss": loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),
+    builders: dict[str, Callable[[], alt.TopLevelMixin]] = {
+        "output": lambda: output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
+        "spectrum": lambda: spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
+                                           views["genuine"], views["selected"], lang),
+        "heatmap": lambda: error_heatmap(trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
+                                         converged=converged),
+        "loss": lambda: loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),
     }
-    panels = panels_chart(views["x_plot"], views["target_plot"], views["panel_steps"], views["panel_outputs"], lang)
-    if panels is not None:
-        figures["panels"] = panels
-    return figures
+    if len(views["panel_steps"]):
+        builders["panels"] = lambda: panels_chart(views["x_plot"], views["target_plot"], views["panel_steps"],
+                                                  views["panel_outputs"], lang)
+    return builders
+
+
+def oned_figures(snapshot: Snapshot, epsilon: float, rule: str, lang: str, **options: Any) -> dict[str, alt.TopLevelMixin]:
+    trace = snapshot.traces["delta_f"]
+    converged = spectral.convergence_steps(trace.errors, trace.steps, epsilon, rule)
+    return {name: build() for name, build in oned_chart_builders(snapshot, converged, lang, **options).items()}

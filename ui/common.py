@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +104,29 @@ def device_selector() -> None:
     widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
            format_func=translated("settings.device"))
     st.sidebar.caption(tr("app.device", device=describe_device(device_choice())))
+
+
+LIVE_CHART_DUTY = 0.2
+"""Share of the time live charts may spend being built: building holds the GIL that the trainer
+needs (perf-notes), so a chart whose build costs c seconds is rebuilt at most every
+c × charts / LIVE_CHART_DUTY seconds; in between its last spec is shown again, which is cheap."""
+
+
+def live_chart(slot: str, context: object, version: int, build: Callable[[], alt.TopLevelMixin], charts_on_page: int = 5) -> None:
+    """Show a chart that follows a running job without starving it. The chart in ``slot`` is rebuilt
+    at once when its ``context`` (run, language, display options) changes; for a new snapshot
+    ``version`` of the same context, no more often than its measured build cost allows."""
+    cache: dict[str, tuple[object, int, dict, float, float]] = st.session_state.setdefault("_live_charts", {})
+    cached = cache.get(slot)
+    now = time.monotonic()
+    stale = cached is None or cached[0] != context or (
+        cached[1] != version and now - cached[3] >= cached[4] * charts_on_page / LIVE_CHART_DUTY)
+    if stale:
+        started = time.perf_counter()
+        spec = build().to_dict(validate=False)
+        cached = (context, version, spec, now, time.perf_counter() - started)
+        cache[slot] = cached
+    st.vega_lite_chart(cached[2], width="stretch")
 
 
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:

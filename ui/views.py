@@ -10,7 +10,7 @@ import streamlit as st
 from fpengine import charts, spectral
 from fpengine.runner import ErrorTrace, Snapshot
 
-from .common import lang, show_chart, tr, translated, widget
+from .common import lang, live_chart, tr, translated, widget
 
 
 def heatmap_options(key: str) -> tuple[bool, str]:
@@ -44,21 +44,27 @@ def render_oned(snapshot: Snapshot, config, key: str) -> None:
     """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels."""
     log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
     scheme = st.session_state.get(f"{key}.scheme", "redblue")
-    figures = charts.oned_figures(snapshot, config.spectrum.epsilon, config.spectrum.rule, lang(),
-                                  log_steps=log_steps, scheme=scheme)
+    trace = snapshot.traces["delta_f"]
+    converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
+    builders = charts.oned_chart_builders(snapshot, converged, lang(), log_steps=log_steps, scheme=scheme)
+    context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
+
+    def show(chart: str) -> None:
+        # the panels change only when a new one is taken
+        version = len(snapshot.views["panel_steps"]) if chart == "panels" else snapshot.version
+        live_chart(f"{key}.{chart}", context, version, builders[chart])
+
     left, right = st.columns(2)
     with left:
-        show_chart(figures["output"])
+        show("output")
     with right:
-        show_chart(figures["spectrum"])
-    show_chart(figures["heatmap"])
+        show("spectrum")
+    show("heatmap")
     st.caption(tr("view.heatmap_help"))
     left, right = st.columns(2)
     with left:
-        show_chart(figures["loss"])
+        show("loss")
     with right:
-        trace = snapshot.traces["delta_f"]
-        converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
         convergence_table(trace, converged, snapshot.total_steps)
-    if "panels" in figures:
-        show_chart(figures["panels"])
+    if "panels" in builders:
+        show("panels")
