@@ -23,7 +23,7 @@ from fpengine.experiments.beyond_gd import (
 from fpengine.models import ACTIVATIONS
 from fpengine.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD
 from fpengine.runner import Snapshot
-from ui.common import lang, show_chart, tr
+from ui.common import lang, show_chart, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
@@ -34,12 +34,6 @@ KEY = BEYOND_GD.name
 
 def method_name(method: str) -> str:
     return tr(f"beyond.method.{method}")
-
-
-def labels(prefix: str, values: tuple[str, ...]) -> dict[str, str]:
-    """Option → text in the current language, bound now: a widget's ``format_func`` may be called
-    later, outside this script run."""
-    return {value: tr(f"{prefix}.{value}") for value in values}
 
 
 def view_options() -> dict[str, object]:
@@ -100,12 +94,12 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
         st.sidebar.markdown(f"**{tr('settings.title')}**")
         if compare:
             methods = widget(KEY, "optimizers", st.sidebar.multiselect, tr("beyond.optimizers"), list(COMPARE_DEFAULT),
-                             options=list(ALL_METHODS), format_func=labels("beyond.method", ALL_METHODS).get)
+                             options=list(ALL_METHODS), format_func=translated("beyond.method"))
             if len(methods) < 2:
                 raise SettingError(tr("beyond.compare_too_few"))
         else:
             methods = [widget(KEY, "optimizer", st.sidebar.selectbox, tr("beyond.optimizer"), base.optimizer,
-                              options=list(ALL_METHODS), format_func=labels("beyond.method", ALL_METHODS).get)]
+                              options=list(ALL_METHODS), format_func=translated("beyond.method"))]
         config = optimizer_settings(base, methods, compare)
         config = dataclasses.replace(config, seed=seed_setting(base.seed, KEY), grid=grid_settings(base.grid, KEY),
                                      spectrum=spectrum_settings(base.spectrum, KEY),
@@ -162,7 +156,7 @@ st.markdown(tr("beyond-gd.intro"))
 st.info(tr("beyond-gd.sources"))
 preset = preset_base(BEYOND_GD, KEY)
 compare_mode = widget(KEY, "mode", st.sidebar.radio, tr("beyond.mode"), "single", options=["single", "compare"],
-                      format_func=labels("beyond.mode", ("single", "compare")).get, horizontal=True) == "compare"
+                      format_func=translated("beyond.mode"), horizontal=True) == "compare"
 configs = page_settings(preset, compare_mode)
 heatmap_options(KEY)
 if compare_mode:

@@ -8,7 +8,7 @@ from fpengine.runner import Status
 from tests.conftest import wait_until
 from ui.common import job_manager
 
-PAGE = "pages/sec16_beyond_gd.py"
+PAGE = "app_pages/sec16_beyond_gd.py"
 KEY = "beyond-gd"
 
 
