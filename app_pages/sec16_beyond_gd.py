@@ -13,7 +13,6 @@ from fpengine.experiments.beyond_gd import (
     COMPARE_DEFAULT,
     SWARM_WIDTH,
     BeyondConfig,
-    SwarmConfig,
     figures,
     heatmap_figure,
     slowness_warning,
@@ -21,7 +20,7 @@ from fpengine.experiments.beyond_gd import (
     work_table,
 )
 from fpengine.models import ACTIVATIONS
-from fpengine.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD
+from fpengine.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD, SwarmSettings
 from fpengine.runner import Snapshot
 from ui.common import lang, show_chart, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
@@ -74,7 +73,7 @@ def optimizer_settings(base: BeyondConfig, methods: list[str], compare: bool) ->
             config = dataclasses.replace(config, lr=float(lr))
     if SWARM_METHOD in methods:
         with st.sidebar.expander(tr("beyond.swarm"), expanded=not compare):
-            swarm = SwarmConfig(
+            swarm = SwarmSettings(
                 particles=int(widget(KEY, "particles", st.number_input, tr("beyond.particles"), base.swarm.particles,
                                      min_value=2, max_value=5000, step=50)),
                 inertia=float(widget(KEY, "inertia", st.number_input, tr("beyond.inertia"), base.swarm.inertia,

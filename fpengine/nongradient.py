@@ -22,6 +22,7 @@ import scipy.optimize
 import torch
 from threadpoolctl import threadpool_limits
 
+from .config import check
 from .flatnet import DEFAULT_CHUNK, DEFAULT_INIT_STD, FlatObjective
 from .optimizers import make_optimizer
 
@@ -55,15 +56,19 @@ class OptimizationResult:
 
 @dataclass(frozen=True)
 class SwarmSettings:
-    """Particle swarm with Clerc's constriction values (inertia 0.729, c1 = c2 = 1.494)."""
+    """Particle swarm with Clerc's constriction values (inertia 0.729, c1 = c2 = 1.494); the
+    ``swarm`` group of the Sec 1.6 experiment's config."""
 
     particles: int = 200
     inertia: float = 0.729
     cognitive: float = 1.494
     social: float = 1.494
-    init_std: float = DEFAULT_INIT_STD
-    batched: bool = True
-    chunk: int = DEFAULT_CHUNK
+
+    def validate(self) -> None:
+        check(2 <= self.particles <= 5000, "swarm.particles", "must be between 2 and 5,000")
+        check(0 <= self.inertia <= 1.5, "swarm.inertia", "must be between 0 and 1.5")
+        check(0 <= self.cognitive <= 5, "swarm.cognitive", "must be between 0 and 5")
+        check(0 <= self.social <= 5, "swarm.social", "must be between 0 and 5")
 
 
 class _CountedObjective:
@@ -88,15 +93,15 @@ class _CountedObjective:
         self._counted()
         return result
 
-    def batch_loss(self, thetas: torch.Tensor, settings: SwarmSettings) -> torch.Tensor:
-        if not settings.batched:
+    def batch_loss(self, thetas: torch.Tensor, batched: bool, chunk: int) -> torch.Tensor:
+        if not batched:
             losses = self.objective.batch_loss_looped(thetas)
             self._counted(thetas.shape[0])
             return losses
         parts = []
-        for start in range(0, thetas.shape[0], settings.chunk):
-            part = thetas[start: start + settings.chunk]
-            parts.append(self.objective.batch_loss(part, chunk=settings.chunk))
+        for start in range(0, thetas.shape[0], chunk):
+            part = thetas[start: start + chunk]
+            parts.append(self.objective.batch_loss(part, chunk=chunk))
             self._counted(part.shape[0])
         return torch.cat(parts)
 
@@ -143,23 +148,28 @@ class ParticleSwarm:
     The initial swarm is drawn from N(0, init_std²) (the networks' own initial distribution) with
     particle 0 set to ``theta0``, so the swarm starts from the same network as the other methods.
     Velocities start at zero. Each step draws r1, r2 ~ U(0, 1) per coordinate and applies
-    ``v ← w·v + c1·r1·(p_best − x) + c2·r2·(g_best − x)``, ``x ← x + v``.
+    ``v ← w·v + c1·r1·(p_best − x) + c2·r2·(g_best − x)``, ``x ← x + v``. The swarm is evaluated
+    ``chunk`` particles per batched forward, or (``batched=False``, the benchmark's baseline) one
+    forward per particle.
     """
 
-    def __init__(self, objective: FlatObjective, theta0: np.ndarray, settings: SwarmSettings, seed: int,
+    def __init__(self, objective: FlatObjective, theta0: np.ndarray, settings: SwarmSettings, seed: int, *,
+                 init_std: float = DEFAULT_INIT_STD, batched: bool = True, chunk: int = DEFAULT_CHUNK,
                  on_evaluation: EvaluationHook = _ignore_evaluation):
         if settings.particles < 2:
             raise ValueError(f"a swarm needs at least 2 particles, got {settings.particles}")
         self.settings = settings
+        self.batched = batched
+        self.chunk = chunk
         self.counted = _CountedObjective(objective, on_evaluation)
         self.generator = torch.Generator(device=objective.device).manual_seed(seed)
         shape = (settings.particles, objective.parameter_count)
         self.positions = torch.randn(shape, generator=self.generator, dtype=objective.dtype,
-                                     device=objective.device) * settings.init_std
+                                     device=objective.device) * init_std
         self.positions[0] = objective.tensor(theta0)
         self.velocities = torch.zeros_like(self.positions)
         self.best_positions = self.positions.clone()
-        self.best_losses = self.counted.batch_loss(self.positions, settings)
+        self.best_losses = self.counted.batch_loss(self.positions, batched, chunk)
         self.leader = int(torch.argmin(self.best_losses))
 
     @property
@@ -185,7 +195,7 @@ class ParticleSwarm:
                            + s.cognitive * r1 * (self.best_positions - self.positions)
                            + s.social * r2 * (leader - self.positions))
         self.positions = self.positions + self.velocities
-        losses = self.counted.batch_loss(self.positions, s)
+        losses = self.counted.batch_loss(self.positions, self.batched, self.chunk)
         improved = losses < self.best_losses
         self.best_positions[improved] = self.positions[improved]
         self.best_losses = torch.where(improved, losses, self.best_losses)
@@ -198,11 +208,16 @@ def run_swarm(
     max_iterations: int,
     settings: SwarmSettings = SwarmSettings(),
     seed: int = 0,
+    *,
+    init_std: float = DEFAULT_INIT_STD,
+    batched: bool = True,
+    chunk: int = DEFAULT_CHUNK,
     on_iteration: IterationHook = _ignore_iteration,
     on_evaluation: EvaluationHook = _ignore_evaluation,
 ) -> OptimizationResult:
     """``max_iterations`` swarm updates; the reported network is the swarm's best so far."""
-    swarm = ParticleSwarm(objective, theta0, settings, seed, on_evaluation)
+    swarm = ParticleSwarm(objective, theta0, settings, seed, init_std=init_std, batched=batched, chunk=chunk,
+                          on_evaluation=on_evaluation)
     on_iteration(0, swarm.best_theta, swarm.evaluations)
     for iteration in range(1, max_iterations + 1):
         swarm.step()
@@ -246,6 +261,7 @@ def optimize(
     max_iterations: int,
     *,
     swarm: SwarmSettings = SwarmSettings(),
+    init_std: float = DEFAULT_INIT_STD,
     learning_rate: float = 1e-3,
     seed: int = 0,
     on_iteration: IterationHook = _ignore_iteration,
@@ -257,7 +273,8 @@ def optimize(
     if method in SCIPY_METHODS:
         return minimize_scipy(method, objective, theta0, max_iterations, on_iteration, on_evaluation)
     if method == SWARM_METHOD:
-        return run_swarm(objective, theta0, max_iterations, swarm, seed, on_iteration, on_evaluation)
+        return run_swarm(objective, theta0, max_iterations, swarm, seed, init_std=init_std, on_iteration=on_iteration,
+                         on_evaluation=on_evaluation)
     if method in GRADIENT_DESCENT_METHODS:
         return run_gradient_descent(method, objective, theta0, max_iterations, learning_rate, on_iteration,
                                     on_evaluation)

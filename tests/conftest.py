@@ -45,6 +45,17 @@ def app_test():
     job_manager.clear()
 
 
+def open_app_page(make_app_test, page: str, lang: str = "en"):
+    """An AppTest of the whole app (``make_app_test`` is the ``app_test`` fixture), switched to the
+    page file ``page`` (relative to app.py) in language ``lang``; fails on any exception."""
+    at = make_app_test()
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def wait_until(condition, timeout: float = 30.0, interval: float = 0.05):
     """Poll ``condition`` until it returns a truthy value; fail with a clear message on timeout."""
     deadline = time.monotonic() + timeout

@@ -227,7 +227,7 @@ def test_work_table_has_one_row_per_run_and_one_column_per_frequency():
 
 def test_benchmark_compares_batched_and_looped_swarm(monkeypatch):
     monkeypatch.setattr(beyond_bench, "swarm_iterations_per_second",
-                        lambda objective, settings, iterations: 100.0 if settings.batched else 10.0)
+                        lambda objective, settings, iterations, batched=True: 100.0 if batched else 10.0)
     rows = beyond_bench.run(quick=True)
     names = [row["name"] for row in rows]
     assert names == ["beyond/pso-200-particles", "beyond/pso-1000-particles", "beyond/powell-objective"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from fpengine.runner import Status
-from tests.conftest import wait_until
+from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
 PAGE = "app_pages/sec16_beyond_gd.py"
@@ -13,12 +13,7 @@ KEY = "beyond-gd"
 
 
 def open_page(app_test, lang: str = "en"):
-    at = app_test()
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(app_test, PAGE, lang)
 
 
 def setting(field: str, lang: str = "en") -> str:

@@ -165,8 +165,9 @@ def test_swarm_defaults_are_the_constriction_values():
 def test_swarm_starts_from_the_shared_initial_network():
     obj = objective()
     theta0 = obj.net.initial_parameters(4)
-    swarm = ParticleSwarm(obj, theta0, SwarmSettings(particles=30), seed=0)
+    swarm = ParticleSwarm(obj, theta0, SwarmSettings(particles=30), seed=0, init_std=0.1)
     assert np.allclose(swarm.positions[0].numpy(), theta0)
+    assert 0.07 < float(swarm.positions[1:].std()) < 0.13
     assert swarm.evaluations == 30
     assert swarm.best_loss == pytest.approx(min(obj.loss(p) for p in swarm.positions.numpy()))
     with pytest.raises(ValueError, match="at least 2 particles"):
@@ -189,9 +190,9 @@ def test_swarm_best_loss_never_rises_and_counts_evaluations():
 def test_swarm_is_reproducible_and_looped_evaluation_follows_the_same_path():
     obj = objective()
     theta0 = obj.net.initial_parameters(0)
-    batched = run_swarm(obj, theta0, 15, SwarmSettings(particles=25, chunk=8), seed=2)
+    batched = run_swarm(obj, theta0, 15, SwarmSettings(particles=25), seed=2, chunk=8)
     again = run_swarm(obj, theta0, 15, SwarmSettings(particles=25), seed=2)
-    looped = run_swarm(obj, theta0, 15, SwarmSettings(particles=25, batched=False), seed=2)
+    looped = run_swarm(obj, theta0, 15, SwarmSettings(particles=25), seed=2, batched=False)
     assert np.allclose(batched.theta, again.theta, atol=1e-12)
     assert np.allclose(batched.theta, looped.theta, atol=1e-10)
     assert batched.evaluations == looped.evaluations == 25 * 16
@@ -200,7 +201,7 @@ def test_swarm_is_reproducible_and_looped_evaluation_follows_the_same_path():
 def test_swarm_evaluation_hook_fires_per_chunk():
     obj = objective()
     counts: list[int] = []
-    run_swarm(obj, obj.net.initial_parameters(0), 2, SwarmSettings(particles=10, chunk=4), seed=0,
+    run_swarm(obj, obj.net.initial_parameters(0), 2, SwarmSettings(particles=10), seed=0, chunk=4,
               on_evaluation=counts.append)
     assert counts == [4, 8, 10, 14, 18, 20, 24, 28, 30]
 

@@ -20,8 +20,9 @@ def flat_objective(config: BeyondConfig, width: int, dtype: torch.dtype) -> Flat
     return FlatObjective(FlatNet(width), analysis.x, analysis.y, dtype=dtype)
 
 
-def swarm_iterations_per_second(objective: FlatObjective, settings: SwarmSettings, iterations: int) -> float:
-    swarm = ParticleSwarm(objective, objective.net.initial_parameters(0), settings, seed=0)
+def swarm_iterations_per_second(objective: FlatObjective, settings: SwarmSettings, iterations: int,
+                                batched: bool = True) -> float:
+    swarm = ParticleSwarm(objective, objective.net.initial_parameters(0), settings, seed=0, batched=batched)
     start = time.perf_counter()
     for _ in range(iterations):
         swarm.step()
@@ -63,11 +64,10 @@ def run(quick: bool) -> list[dict]:
     swarm_objective = flat_objective(config, SWARM_WIDTH, torch.float32)
     iterations = 20 if quick else 200
     for particles in (200, 1000):
-        batched = SwarmSettings(particles=particles)
-        looped = SwarmSettings(particles=particles, batched=False)
-        swarm_iterations_per_second(swarm_objective, batched, 3)  # warm-up: first calls allocate
-        fast = swarm_iterations_per_second(swarm_objective, batched, iterations)
-        slow = swarm_iterations_per_second(swarm_objective, looped, max(2, iterations // 10))
+        settings = SwarmSettings(particles=particles)
+        swarm_iterations_per_second(swarm_objective, settings, 3)  # warm-up: first calls allocate
+        fast = swarm_iterations_per_second(swarm_objective, settings, iterations)
+        slow = swarm_iterations_per_second(swarm_objective, settings, max(2, iterations // 10), batched=False)
         rows.append({"name": f"beyond/pso-{particles}-particles", "iterations": iterations,
                      "batched_iterations_per_s": fast, "looped_iterations_per_s": slow,
                      "batched_evaluations_per_s": fast * particles, "ratio": fast / slow})

@@ -29,7 +29,14 @@ from ..models import ACTIVATIONS
 from ..nongradient import ALL_METHODS, SCIPY_METHODS, SWARM_METHOD, SwarmSettings, optimize
 from ..runner import ErrorTrace, RunContext, Snapshot
 from ..targets import TargetConfig
-from .oned import GridConfig, SpectrumConfig, analyse_target, angular_frequencies, check_trackable_peaks
+from .oned import (
+    GridConfig,
+    SpectrumConfig,
+    analyse_target,
+    angular_frequencies,
+    check_trackable_peaks,
+    spectral_summary,
+)
 
 DEFAULT_WIDTH = 30
 SWARM_WIDTH = 10
@@ -76,24 +83,6 @@ class IterationCaps:
 
 
 @dataclass(frozen=True)
-class SwarmConfig:
-    particles: int = 200
-    inertia: float = 0.729
-    cognitive: float = 1.494
-    social: float = 1.494
-
-    def validate(self) -> None:
-        check(2 <= self.particles <= 5000, "swarm.particles", "must be between 2 and 5,000")
-        check(0 <= self.inertia <= 1.5, "swarm.inertia", "must be between 0 and 1.5")
-        check(0 <= self.cognitive <= 5, "swarm.cognitive", "must be between 0 and 5")
-        check(0 <= self.social <= 5, "swarm.social", "must be between 0 and 5")
-
-    def settings(self, init_std: float) -> SwarmSettings:
-        return SwarmSettings(particles=self.particles, inertia=self.inertia, cognitive=self.cognitive,
-                             social=self.social, init_std=init_std)
-
-
-@dataclass(frozen=True)
 class BeyondConfig:
     target: TargetConfig = field(default_factory=lambda: TWO_SINES)
     grid: GridConfig = field(default_factory=lambda: PERIODIC_GRID)
@@ -109,7 +98,7 @@ class BeyondConfig:
     """The chosen optimizer's cap; None: its entry in ``iterations``."""
     lr: float = 3e-3
     """Learning rate of the Adam/SGD reference."""
-    swarm: SwarmConfig = field(default_factory=SwarmConfig)
+    swarm: SwarmSettings = field(default_factory=SwarmSettings)
     seed: int = 0
 
     @property
@@ -239,7 +228,7 @@ def train(config: BeyondConfig, ctx: RunContext) -> None:
         objective = FlatObjective(net, analysis.x, analysis.y, dtype=torch.float32, device=ctx.device)
     recorder = _Recorder(config, objective, ctx)
     result = optimize(method, objective, net.initial_parameters(config.seed, config.init_std), config.iteration_cap,
-                      swarm=config.swarm.settings(config.init_std), learning_rate=config.lr, seed=config.seed,
+                      swarm=config.swarm, init_std=config.init_std, learning_rate=config.lr, seed=config.seed,
                       on_iteration=recorder.iteration, on_evaluation=recorder.evaluation)
     ctx.total_steps = result.iterations  # SciPy may stop before the cap once its own tolerance is met
     recorder.evaluations = result.evaluations
@@ -247,22 +236,13 @@ def train(config: BeyondConfig, ctx: RunContext) -> None:
 
 
 def summarize(config: BeyondConfig, snapshot: Snapshot) -> dict[str, Any]:
-    trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
     evaluations = int(snapshot.views.get("evaluations", 0))
     return {
-        "target": config.target.describe(),
+        **spectral_summary(config, snapshot.traces["delta_f"], never=snapshot.step + 1),
         "optimizer": config.optimizer,
         "width": config.network_width,
         "parameter_count": config.parameter_count,
         "max_iterations": config.iteration_cap,
-        "frequencies": [round(v, 6) for v in trace.values],
-        "frequency_indices": [int(k) for k in trace.keys],
-        "convergence_step": converged,
-        "epsilon": config.spectrum.epsilon,
-        "rule": config.spectrum.rule,
-        "error_form": config.spectrum.error_form,
-        "spearman": spectral.spearman(trace.values, converged, never=snapshot.step + 1),
         "function_evaluations": evaluations,
         "evaluations_per_second": round(evaluations / snapshot.elapsed, 3) if snapshot.elapsed > 0 else None,
         "optimizer_message": str(snapshot.views.get("message", "")),

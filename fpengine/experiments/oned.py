@@ -291,8 +291,9 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
     publish(steps)
 
 
-def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:
-    trace = snapshot.traces["delta_f"]
+def spectral_summary(config: OneDConfig, trace: ErrorTrace, never: int) -> dict[str, Any]:
+    """The summary.json fields of the ΔF read-out, for any config with ``target`` and ``spectrum``;
+    a component that never converged ranks as converging at ``never``."""
     converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
     return {
         "target": config.target.describe(),
@@ -302,8 +303,12 @@ def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:
         "epsilon": config.spectrum.epsilon,
         "rule": config.spectrum.rule,
         "error_form": config.spectrum.error_form,
-        "spearman": spectral.spearman(trace.values, converged, never=config.training.steps + 1),
+        "spearman": spectral.spearman(trace.values, converged, never=never),
     }
+
+
+def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:
+    return spectral_summary(config, snapshot.traces["delta_f"], never=config.training.steps + 1)
 
 
 def figures(config: OneDConfig, snapshot: Snapshot, lang: str) -> dict[str, Any]:
