@@ -11,20 +11,13 @@ from fpengine.config import ConfigError
 from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
 from ui.common import lang, show_chart, tr, widget
-from ui.controls import SettingError, preset_base
+from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_panel
 from ui.views import convergence_table, heatmap_options
 
 KEY = PROJECTION.name
-
-
-def parse_frequencies(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise SettingError(f"{tr('projection.frequencies')}: {text!r}") from None
 
 
 def component_label(component: str | int, dataset: str) -> str:
@@ -58,7 +51,7 @@ def projection_settings() -> ProjectionConfig | None:
         config = dataclasses.replace(
             base, **shared, component=None if component == "norm" else int(component), n_frequencies=int(n_frequencies),
             k_max=None if automatic else float(k_max), max_peaks=int(max_peaks),
-            frequencies=parse_frequencies(frequencies_text), epsilon=float(epsilon),
+            frequencies=parse_number_list(frequencies_text, tr("projection.frequencies"), float, allow_empty=True), epsilon=float(epsilon),
         )
         config.validate()
     except (SettingError, ConfigError) as error:

@@ -12,7 +12,7 @@ from fpengine.config import ConfigError
 from fpengine.experiments.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
 from fpengine.filtering import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
 from ui.common import job_manager, lang, show_chart, tr, widget
-from ui.controls import SettingError, preset_base
+from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_group_panel, run_panel
@@ -20,16 +20,6 @@ from ui.views import heatmap_options
 
 KEY = FILTERING.name
 DELTA_MODES = ("scaled", "chapter", "notebook", "custom")
-
-
-def parse_numbers(text: str, label: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise SettingError(f"{label}: {text!r}") from None
-    if not values:
-        raise SettingError(f"{label}: {text!r}")
-    return values
 
 
 def delta_settings(base: FilteringConfig) -> dict:
@@ -44,8 +34,8 @@ def delta_settings(base: FilteringConfig) -> dict:
         epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
                          min_value=0.001, max_value=0.99, step=0.01, help=tr("filtering.epsilon_help"))
     deltas = {"scaled": (), "chapter": CHAPTER_DELTAS, "notebook": NOTEBOOK_DELTAS,
-              "custom": parse_numbers(custom_text, tr("filtering.custom_deltas")) if mode == "custom" else ()}[mode]
-    multiples = parse_numbers(multiples_text, tr("filtering.multiples")) if mode == "scaled" else base.delta_multiples
+              "custom": parse_number_list(custom_text, tr("filtering.custom_deltas"), float) if mode == "custom" else ()}[mode]
+    multiples = parse_number_list(multiples_text, tr("filtering.multiples"), float) if mode == "scaled" else base.delta_multiples
     return {"deltas": tuple(deltas), "delta_multiples": multiples, "epsilon": float(epsilon)}
 
 

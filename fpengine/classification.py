@@ -218,6 +218,11 @@ def final_accuracies(snapshot: Snapshot) -> dict[str, float | None]:
             for name in ("train_accuracy", "test_accuracy", "test_loss")}
 
 
+def training_figures(snapshot: Snapshot, lang: str) -> dict[str, alt.Chart]:
+    """The accuracy and loss figures every classification experiment writes."""
+    return {"accuracy": accuracy_chart(snapshot, lang), "loss": loss_chart(snapshot, lang)}
+
+
 def accuracy_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
     metrics = snapshot.metrics
     return charts.curves_chart(

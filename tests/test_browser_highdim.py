@@ -1,34 +1,11 @@
 """Real browser (Debian chromium): the projection and filtering pages train on the offline MNIST with
 their default settings and draw their live views."""
 
-import re
 import time
 
 from playwright.sync_api import Page, expect
 
-STEP = re.compile(r"Step ([\d,]+) / ([\d,]+)")
-FIRST_LOAD_MS = 60_000  # the first visit imports torch and altair
-
-
-def button(page: Page, name: str):
-    """A visible button of the page itself (not the header's, not one in a hidden tab)."""
-    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True).first
-
-
-def current_step(page: Page) -> int:
-    texts = page.locator('[data-testid="stProgress"]').all_inner_texts()
-    steps = [int(m.group(1).replace(",", "")) for m in map(STEP.search, texts) if m]
-    return steps[0] if steps else -1
-
-
-def wait_for_step_above(page: Page, value: int, timeout: float = 90) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        step = current_step(page)
-        if step > value:
-            return step
-        time.sleep(0.3)
-    raise AssertionError(f"the step counter did not pass {value}")
+from tests.test_browser_oned import FIRST_LOAD_MS, button, wait_for_step_above
 
 
 def chart(page: Page, text: str):

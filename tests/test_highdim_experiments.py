@@ -45,7 +45,7 @@ def test_chapter_cnn_and_vgg16_layouts() -> None:
     assert [c.out_channels for c in convs] == [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
     assert all(float(c.bias.detach().abs().max()) == 0 for c in convs)
     head = [m for m in vgg.modules() if isinstance(m, torch.nn.Linear)]
-    assert head[0].in_features == 512 and float(head[0].weight.std()) == pytest.approx(1e-3, rel=0.05)
+    assert head[0].in_features == 512 and float(head[0].weight.detach().std()) == pytest.approx(1e-3, rel=0.05)
     assert sum(isinstance(m, torch.nn.MaxPool2d) for m in build_classifier("vgg16", (1, 8, 8), 10).modules()) == 3
 
 

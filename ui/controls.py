@@ -41,14 +41,19 @@ def widget(key: str, field: str, make: Callable[..., Any], label: str, default: 
     return language_safe_widget(f"{key}.w.{field}", make, label, default, **kwargs)
 
 
-def parse_int_list(text: str, field_label: str) -> tuple[int, ...]:
+def parse_number_list(text: str, field_label: str, kind: type = int, allow_empty: bool = False) -> tuple:
+    """Comma-separated numbers of ``kind``; SettingError naming the field if one does not parse."""
     try:
-        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+        values = tuple(kind(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
         raise SettingError(f"{field_label}: {text!r}") from None
-    if not values:
+    if not values and not allow_empty:
         raise SettingError(f"{field_label}: {text!r}")
     return values
+
+
+def parse_int_list(text: str, field_label: str) -> tuple[int, ...]:
+    return parse_number_list(text, field_label, int)
 
 
 def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...] = ACTIVATIONS) -> NetworkConfig:

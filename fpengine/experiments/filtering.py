@@ -160,8 +160,7 @@ def figures(config: FilteringConfig, snapshot: Snapshot, lang: str) -> dict[str,
     return {
         "curves": band_curves(snapshot, lang),
         "heatmaps": alt.vconcat(*[band_heatmap(config, snapshot, i, lang) for i in range(len(deltas))]),
-        "accuracy": classification.accuracy_chart(snapshot, lang),
-        "loss": classification.loss_chart(snapshot, lang),
+        **classification.training_figures(snapshot, lang),
     }
 
 

@@ -210,8 +210,7 @@ def figures(config: ProjectionConfig, snapshot: Snapshot, lang: str) -> dict[str
         "spectrum": spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
                                    views["selected"], views["unreliable"], lang),
         "heatmap": heatmap(config, snapshot, np.asarray(views["selected"]), lang),
-        "accuracy": classification.accuracy_chart(snapshot, lang),
-        "loss": classification.loss_chart(snapshot, lang),
+        **classification.training_figures(snapshot, lang),
     }
 
 
