@@ -23,10 +23,11 @@ from . import charts
 from .classifiers import CLASSIFIERS, build_classifier
 from .config import check
 from .datasets import DATASET_SIZES, DATASETS, IMAGE_SHAPES, DataSplit, load_dataset
+from .experiment import Experiment
 from .i18n import t
 from .models import ACTIVATIONS
 from .optimizers import GRADIENT_OPTIMIZERS, make_optimizer
-from .runner import RunContext, RunDiverged, Snapshot
+from .runner import RunContext, RunDiverged, Snapshot, Train
 
 EVAL_BATCH = 1000
 """Rows per forward pass when evaluating (bounds memory for VGG16 on large sets)."""
@@ -239,3 +240,12 @@ def loss_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
         t("highdim.loss", lang), t("highdim.epoch", lang), t("chart.loss", lang), lang,
         dashed=[t("highdim.test", lang)], log_y=True,
     )
+
+
+def classification_experiment(name: str, config_type: type[ClassificationConfig], book: Callable[[], ClassificationConfig],
+                              train: Train, summarize: Callable, figures: Callable) -> Experiment:
+    """The registry entry of a classification experiment: presets quick (the config's defaults, CPU)
+    and book; ``--steps`` sets the epochs."""
+    return Experiment(name=name, title_key=f"{name}.title", description_key=f"{name}.description",
+                      config_type=config_type, presets={"quick": config_type, "book": book}, train=train,
+                      summarize=summarize, figures=figures, steps_field="epochs")

@@ -12,9 +12,16 @@ import altair as alt
 import numpy as np
 
 from .. import charts, classification
-from ..classification import ClassificationConfig, Evaluation, History, epoch_of_step, load_split, train_classifier
+from ..classification import (
+    ClassificationConfig,
+    Evaluation,
+    History,
+    classification_experiment,
+    epoch_of_step,
+    load_split,
+    train_classifier,
+)
 from ..config import check
-from ..experiment import Experiment
 from ..filtering import DEFAULT_BLOCK_ROWS, DEFAULT_DELTA_MULTIPLES, GaussianSmoother, LowHighSplit, default_deltas
 from ..i18n import t
 from ..runner import ErrorTrace, RunContext, Snapshot
@@ -164,19 +171,10 @@ def figures(config: FilteringConfig, snapshot: Snapshot, lang: str) -> dict[str,
     }
 
 
-FILTERING = Experiment(
-    name="filtering",
-    title_key="filtering.title",
-    description_key="filtering.description",
-    config_type=FilteringConfig,
-    presets={
-        "quick": FilteringConfig,
-        "book": lambda: FilteringConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="relu",
-                                        optimizer="momentum", lr=1e-3, epochs=100, evaluations_per_epoch=1,
-                                        deltas=tuple(float(d) for d in np.linspace(2, 100, 20))),
-    },
-    train=train,
-    summarize=summarize,
-    figures=figures,
-    steps_field="epochs",
+FILTERING = classification_experiment(
+    "filtering", FilteringConfig,
+    book=lambda: FilteringConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="relu",
+                                 optimizer="momentum", lr=1e-3, epochs=100, evaluations_per_epoch=1,
+                                 deltas=tuple(float(d) for d in np.linspace(2, 100, 20))),
+    train=train, summarize=summarize, figures=figures,
 )

@@ -18,10 +18,17 @@ import numpy as np
 import pandas as pd
 
 from .. import charts, classification, projection, spectral
-from ..classification import ClassificationConfig, Evaluation, History, epoch_of_step, load_split, train_classifier
+from ..classification import (
+    ClassificationConfig,
+    Evaluation,
+    History,
+    classification_experiment,
+    epoch_of_step,
+    load_split,
+    train_classifier,
+)
 from ..config import check
 from ..datasets import DataSplit
-from ..experiment import Experiment
 from ..i18n import t
 from ..runner import ErrorTrace, RunContext, Snapshot
 
@@ -214,18 +221,9 @@ def figures(config: ProjectionConfig, snapshot: Snapshot, lang: str) -> dict[str
     }
 
 
-PROJECTION = Experiment(
-    name="projection",
-    title_key="projection.title",
-    description_key="projection.description",
-    config_type=ProjectionConfig,
-    presets={
-        "quick": ProjectionConfig,
-        "book": lambda: ProjectionConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="tanh",
-                                         epochs=100, evaluations_per_epoch=1, k_max=0.35, max_peaks=4, component=8),
-    },
-    train=train,
-    summarize=summarize,
-    figures=figures,
-    steps_field="epochs",
+PROJECTION = classification_experiment(
+    "projection", ProjectionConfig,
+    book=lambda: ProjectionConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="tanh",
+                                  epochs=100, evaluations_per_epoch=1, k_max=0.35, max_peaks=4, component=8),
+    train=train, summarize=summarize, figures=figures,
 )
