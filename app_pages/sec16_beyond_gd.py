@@ -13,7 +13,7 @@ from fpengine.experiments.beyond_gd import (
     COMPARE_DEFAULT,
     SWARM_WIDTH,
     BeyondConfig,
-    figures,
+    chart_builders,
     heatmap_figure,
     slowness_warning,
     summarize,
@@ -22,7 +22,7 @@ from fpengine.experiments.beyond_gd import (
 from fpengine.models import ACTIVATIONS
 from fpengine.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD, SwarmSettings
 from fpengine.runner import Snapshot
-from ui.common import lang, show_chart, tr, translated
+from ui.common import lang, live_chart, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
@@ -38,6 +38,11 @@ def method_name(method: str) -> str:
 def view_options() -> dict[str, object]:
     return {"log_steps": bool(st.session_state.get(f"{KEY}.log_steps", False)),
             "scheme": st.session_state.get(f"{KEY}.scheme", "redblue")}
+
+
+def chart_context(config: BeyondConfig) -> tuple:
+    """What a live chart depends on besides the snapshot (a run's config lives as long as the run)."""
+    return (id(config), lang(), *view_options().values())
 
 
 def optimizer_settings(base: BeyondConfig, methods: list[str], compare: bool) -> BeyondConfig:
@@ -115,20 +120,24 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
 
 
 def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
-    charts = figures(config, snapshot, lang(), **view_options())
+    builders = chart_builders(config, snapshot, lang(), **view_options())
+
+    def show(name: str) -> None:
+        live_chart(f"{KEY}.{name}", chart_context(config), snapshot.version, builders[name], charts_on_page=4)
+
     summary = summarize(config, snapshot)
     st.caption(" · ".join([tr("beyond.live_evaluations", evaluations=summary["function_evaluations"]),
                            tr("beyond.parameters", p=summary["parameter_count"])]))
     left, right = st.columns(2)
     with left:
-        show_chart(charts["output"])
+        show("output")
     with right:
-        show_chart(charts["spectrum"])
-    show_chart(charts["heatmap"])
+        show("spectrum")
+    show("heatmap")
     st.caption(tr("view.heatmap_help"))
     left, right = st.columns(2)
     with left:
-        show_chart(charts["loss"])
+        show("loss")
     with right:
         convergence_table(snapshot.traces["delta_f"], summary["convergence_step"], snapshot.step)
     st.markdown(f"**{tr('beyond.work')}**")
@@ -141,9 +150,11 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
     if not runs:
         return
     st.subheader(tr("beyond.compare_title"))
-    for column, (config, snapshot) in zip(st.columns(len(runs)), runs, strict=True):
+    for index, (column, (config, snapshot)) in enumerate(zip(st.columns(len(runs)), runs, strict=True)):
         with column:
-            show_chart(heatmap_figure(config, snapshot, lang(), **view_options()))
+            live_chart(f"{KEY}.compare.{index}", chart_context(config), snapshot.version,
+                       lambda config=config, snapshot=snapshot: heatmap_figure(config, snapshot, lang(), **view_options()),
+                       charts_on_page=len(runs))
     st.caption(tr("view.heatmap_help"))
     st.markdown(f"**{tr('view.convergence')}**")
     st.dataframe(work_table({method_name(config.optimizer): (config, snapshot) for config, snapshot in runs}, lang()),

@@ -13,6 +13,7 @@ Progress is published per evaluation, so pause/stop answer inside a long Powell 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,20 +261,26 @@ def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_s
     return chart.properties(height=HEATMAP_FRAME_HEIGHT + HEATMAP_ROW_HEIGHT * len(trace.keys))
 
 
-def figures(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
-            scheme: str = "redblue") -> dict[str, Any]:
-    """Output, spectrum, ΔF heatmap and loss, with iterations on the x axes."""
+def chart_builders(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
+                   scheme: str = "redblue") -> dict[str, Callable[[], Any]]:
+    """Output, spectrum, ΔF heatmap and loss (iterations on the x axes), each built only when asked:
+    a live page rebuilds a chart no more often than its cost allows."""
     views = snapshot.views
     name = t(f"beyond.method.{config.optimizer}", lang)
     return {
-        "output": charts.output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
-        "spectrum": charts.spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
-                                          views["genuine"], views["selected"], lang),
-        "heatmap": heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme),
-        "loss": charts.curves_chart(snapshot.metrics["step"], {name: np.maximum(snapshot.metrics["loss"], 1e-12)},
-                                    t("view.loss", lang), t("beyond.iteration", lang), t("chart.loss", lang), lang,
-                                    log_y=True),
+        "output": lambda: charts.output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
+        "spectrum": lambda: charts.spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
+                                                  views["genuine"], views["selected"], lang),
+        "heatmap": lambda: heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme),
+        "loss": lambda: charts.curves_chart(snapshot.metrics["step"],
+                                            {name: np.maximum(snapshot.metrics["loss"], 1e-12)}, t("view.loss", lang),
+                                            t("beyond.iteration", lang), t("chart.loss", lang), lang, log_y=True),
     }
+
+
+def figures(config: BeyondConfig, snapshot: Snapshot, lang: str) -> dict[str, Any]:
+    """The CLI's PNG figures: every chart of :func:`chart_builders`."""
+    return {name: build() for name, build in chart_builders(config, snapshot, lang).items()}
 
 
 def work_table(runs: dict[str, tuple[BeyondConfig, Snapshot]], lang: str) -> pd.DataFrame:
