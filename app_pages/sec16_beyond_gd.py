@@ -143,7 +143,8 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
     st.markdown(f"**{tr('beyond.work')}**")
     st.dataframe(work_table({method_name(config.optimizer): (config, snapshot)}, lang()), hide_index=True)
     if summary["optimizer_message"]:
-        st.caption(tr("beyond.optimizer_message", message=summary["optimizer_message"]))
+        reason = "beyond.stopped_early" if snapshot.step < summary["max_iterations"] else "beyond.stopped_at_cap"
+        st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
 
 
 def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:

@@ -79,6 +79,7 @@ def test_one_gradient_free_run_shows_heatmap_work_and_convergence(app_test):
     convergence = at.dataframe[0].value
     assert list(convergence["DFT index k"]) == ["1", "3"]
     assert any("function evaluations so far" in c.value for c in at.caption)
+    assert any("Stopped at the iteration cap (40)" in c.value for c in at.caption)
     assert any(b.label == "Download results (.zip)" for b in at.get("download_button"))
 
 

@@ -90,5 +90,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "beyond.table.seconds": ("wall time (s)", "耗时（秒）"),
     "beyond.table.evaluations_per_second": ("evaluations/s", "求值次数/秒"),
     "beyond.table.loss": ("final loss", "最终损失"),
-    "beyond.optimizer_message": ("The optimizer reported: {message}", "优化器报告：{message}"),
+    "beyond.stopped_at_cap": (
+        "Stopped at the iteration cap ({iterations:,}). The optimizer's own words: {message}",
+        "在迭代上限（{iterations:,}）处停止。优化器原文：{message}",
+    ),
+    "beyond.stopped_early": (
+        "The optimizer stopped by itself after {iterations:,} iterations. Its own words: {message}",
+        "优化器在 {iterations:,} 次迭代后自行停止。优化器原文：{message}",
+    ),
 }
