@@ -26,7 +26,7 @@ from ui.common import lang, live_chart, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
-from ui.views import convergence_table, heatmap_options
+from ui.views import heatmap_options, spectral_layout
 
 KEY = BEYOND_GD.name
 
@@ -128,18 +128,7 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
     summary = summarize(config, snapshot)
     st.caption(" · ".join([tr("beyond.live_evaluations", evaluations=summary["function_evaluations"]),
                            tr("beyond.parameters", p=summary["parameter_count"])]))
-    left, right = st.columns(2)
-    with left:
-        show("output")
-    with right:
-        show("spectrum")
-    show("heatmap")
-    st.caption(tr("view.heatmap_help"))
-    left, right = st.columns(2)
-    with left:
-        show("loss")
-    with right:
-        convergence_table(snapshot.traces["delta_f"], summary["convergence_step"], snapshot.step)
+    spectral_layout(show, snapshot.traces["delta_f"], summary["convergence_step"], snapshot.step)
     st.markdown(f"**{tr('beyond.work')}**")
     st.dataframe(work_table({method_name(config.optimizer): (config, snapshot)}, lang()), hide_index=True)
     if summary["optimizer_message"]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -54,6 +54,15 @@ def render_oned(snapshot: Snapshot, config, key: str) -> None:
         version = len(snapshot.views["panel_steps"]) if chart == "panels" else snapshot.version
         live_chart(f"{key}.{chart}", context, version, builders[chart])
 
+    spectral_layout(show, trace, converged, snapshot.total_steps)
+    if "panels" in builders:
+        show("panels")
+
+
+def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, converged: Sequence[int | None],
+                    total_steps: int) -> None:
+    """The layout every page with a 1-D target shares: output | spectrum, the ΔF heatmap, loss |
+    convergence table. ``show(name)`` draws the chart named output, spectrum, heatmap or loss."""
     left, right = st.columns(2)
     with left:
         show("output")
@@ -65,6 +74,4 @@ def render_oned(snapshot: Snapshot, config, key: str) -> None:
     with left:
         show("loss")
     with right:
-        convergence_table(trace, converged, snapshot.total_steps)
-    if "panels" in builders:
-        show("panels")
+        convergence_table(trace, converged, total_steps)
