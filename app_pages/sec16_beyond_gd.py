@@ -157,9 +157,12 @@ st.info(tr("beyond-gd.sources"))
 preset = preset_base(BEYOND_GD, KEY)
 compare_mode = widget(KEY, "mode", st.sidebar.radio, tr("beyond.mode"), "single", options=["single", "compare"],
                       format_func=translated("beyond.mode"), horizontal=True) == "compare"
-configs = page_settings(preset, compare_mode)
-heatmap_options(KEY)
-if compare_mode:
-    run_group_panel(BEYOND_GD, configs, render_comparison, describe=lambda config: method_name(config.optimizer))
-else:
-    run_panel(BEYOND_GD, configs[0] if configs else None, render_run)
+live = st.container()  # run controls and live views on top, as on the 1-D pages; the target designer below
+with st.container(border=True):
+    configs = page_settings(preset, compare_mode)
+with live:
+    heatmap_options(KEY)
+    if compare_mode:
+        run_group_panel(BEYOND_GD, configs, render_comparison, describe=lambda config: method_name(config.optimizer))
+    else:
+        run_panel(BEYOND_GD, configs[0] if configs else None, render_run)
