@@ -78,5 +78,5 @@ def test_snapshot_records_every_step_and_panels_where_asked():
     assert snapshot.traces["delta_f"].errors.shape == (300, 3)
     np.testing.assert_array_equal(snapshot.views["panel_steps"], [0, 100, 300])
     assert snapshot.views["panel_outputs"].shape == (3, 1000)
-    # at step 0 the network is nearly flat: ΔF ≈ 1 at every peak
-    np.testing.assert_allclose(snapshot.traces["delta_f"].errors[0], 1.0, atol=0.1)
+    # at step 0 the small-init network is nearly flat: ΔF ≈ 1 at every peak
+    np.testing.assert_allclose(snapshot.traces["delta_f"].errors[0], 1.0, atol=0.25)
