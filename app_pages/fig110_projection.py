@@ -10,7 +10,7 @@ from fpengine.classification import accuracy_chart, loss_chart
 from fpengine.config import ConfigError
 from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
-from ui.common import lang, show_chart, tr, widget
+from ui.common import lang, live_chart, show_chart, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -99,24 +99,29 @@ def render(snapshot, config: ProjectionConfig) -> None:
     views = snapshot.views
     log_epochs, scheme = bool(st.session_state.get(f"{KEY}.log_steps", True)), st.session_state.get(f"{KEY}.scheme", "redblue")
     vmax = 0.5 if st.session_state.get(f"{KEY}.chapter_range", True) else 1.0
+    rows = chosen_rows(snapshot, config)
+    context = (id(config), lang(), log_epochs, scheme, vmax, tuple(rows.tolist()))
+
+    def show(slot: str, build) -> None:
+        live_chart(f"{KEY}.{slot}", context, snapshot.version, build, charts_on_page=4)
+
     left, right = st.columns(2)
     with left:
-        show_chart(spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
-                                  views["selected"], views["unreliable"], lang()))
+        show("spectrum", lambda: spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
+                                                views["selected"], views["unreliable"], lang()))
     with right:
-        show_chart(accuracy_chart(snapshot, lang()))
-    rows = chosen_rows(snapshot, config)
+        show("accuracy", lambda: accuracy_chart(snapshot, lang()))
     if len(rows) == 0:
         st.info(tr("projection.no_rows"))
     else:
-        show_chart(heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax))
+        show("heatmap", lambda: heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax))
         st.caption(tr("projection.heatmap_help"))
         noisy = set(np.asarray(views["unreliable"]).tolist()) & set(rows.tolist())
         if noisy:
             st.warning(tr("projection.noisy_rows", frequencies=", ".join(f"{views['frequencies'][k]:.4g}" for k in sorted(noisy))))
     left, right = st.columns(2)
     with left:
-        show_chart(loss_chart(snapshot, lang()))
+        show("loss", lambda: loss_chart(snapshot, lang()))
     with right:
         trace = snapshot.traces["delta_f"]
         converged = spectral.convergence_steps(trace.errors, trace.steps, config.epsilon, config.rule)

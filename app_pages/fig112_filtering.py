@@ -11,7 +11,7 @@ from fpengine.classifiers import CLASSIFIERS
 from fpengine.config import ConfigError
 from fpengine.experiments.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
 from fpengine.filtering import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
-from ui.common import job_manager, lang, show_chart, tr, widget
+from ui.common import job_manager, lang, live_chart, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -80,19 +80,25 @@ def render(snapshot, config: FilteringConfig) -> None:
     if download_in_progress(snapshot):
         return
     log_epochs, scheme = view_options()
+    context = (id(config), lang(), log_epochs, scheme)
+    deltas = len(snapshot.traces["e_low"].values)
+
+    def show(slot: str, build) -> None:
+        live_chart(f"{KEY}.{slot}", context, snapshot.version, build, charts_on_page=3 + deltas)
+
     st.caption(tr("filtering.scale", scale=f"{float(snapshot.views['median_nn_distance']):.3g}"))
     warn_about_deltas(snapshot)
     left, right = st.columns(2)
     with left:
-        show_chart(band_curves(snapshot, lang()))
+        show("bands", lambda: band_curves(snapshot, lang()))
     with right:
-        show_chart(accuracy_chart(snapshot, lang()))
-    for index in range(len(snapshot.traces["e_low"].values)):
-        show_chart(band_heatmap(config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs))
+        show("accuracy", lambda: accuracy_chart(snapshot, lang()))
+    for index in range(deltas):
+        show(f"heatmap{index}", lambda index=index: band_heatmap(config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs))
     st.caption(tr("filtering.heatmap_help"))
     left, right = st.columns(2)
     with left:
-        show_chart(loss_chart(snapshot, lang()))
+        show("loss", lambda: loss_chart(snapshot, lang()))
     with right:
         delta_table(snapshot, config)
 
@@ -107,7 +113,10 @@ def render_comparison(runs) -> None:
                 continue
             deltas = snapshot.traces["e_low"].values
             index = min(int(st.session_state.get(f"{KEY}.compare_delta", 0)), len(deltas) - 1)
-            show_chart(band_heatmap(config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs, width=260))
+            live_chart(f"{KEY}.compare.{config.model}", (id(config), lang(), log_epochs, scheme, index), snapshot.version,
+                       lambda config=config, snapshot=snapshot, index=index: band_heatmap(
+                           config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs, width=260),
+                       charts_on_page=len(runs))
             metrics = snapshot.metrics
             st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]),
                           test=float(metrics["test_accuracy"][-1])))
