@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
-playwright = pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 HEATMAP = '[data-testid="stVegaLiteChart"]'
 X_AXIS = re.compile(r"X-axis titled 'iteration[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")
@@ -53,7 +51,7 @@ def test_particle_swarm_heatmap_grows(page, streamlit_server):
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Optimizer").click()
         try:
             swarm.click(timeout=5_000)
-        except playwright.TimeoutError:
+        except PlaywrightTimeout:
             return False
         return True
 
