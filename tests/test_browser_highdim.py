@@ -26,8 +26,10 @@ def test_projection_page_trains_and_draws_live(page: Page, streamlit_server):
     assert "k=0" in labels and "epoch" in labels
     before = heatmap.first.screenshot()
     wait_for_step_above(page, first + 40)
-    time.sleep(1.0)
-    assert heatmap.first.screenshot() != before, "the heatmap did not redraw"
+    deadline = time.monotonic() + 20  # live charts redraw as often as their build cost allows
+    while heatmap.first.screenshot() == before:
+        assert time.monotonic() < deadline, "the heatmap did not redraw"
+        time.sleep(0.5)
     button(page, "Stop").click()
     expect(button(page, "Start")).to_be_enabled(timeout=15_000)
 
