@@ -156,7 +156,8 @@ def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_st
     frame = heatmap_frame(trace, labels, log_steps)
     frame[["start", "end"]] = frame[["start", "end"]] / steps_per_unit
     x_title = x_title or t("chart.step", lang) + (" + 1" if log_steps else "")
-    x_scale = alt.Scale(type="log") if log_steps else alt.Scale(zero=False)
+    span = [float(frame["start"].min()), float(frame["end"].max())] if len(frame) else alt.Undefined
+    x_scale = alt.Scale(type="log" if log_steps else "linear", domain=span, nice=False, zero=False)
     y = alt.Y("row:N", title=y_title or t("chart.frequency", lang), sort=list(reversed(list(labels))))
     cells = alt.Chart(frame, title=title or t("view.heatmap", lang), width=width, height=max(60, 40 * len(labels))).mark_rect().encode(
         x=alt.X("start:Q", title=x_title, scale=x_scale),

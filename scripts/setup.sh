@@ -29,6 +29,11 @@ if [ "${1:-}" = "--dev" ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
   fi
+  if command -v fc-list >/dev/null 2>&1 && ! fc-list :lang=zh | grep -q .; then
+    # Chinese figures (CLI PNGs, screenshots) need a CJK font; best effort, the tests do not read pixels of text
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || true
+  fi
 else
   $PIP install --quiet -r requirements.txt
 fi
