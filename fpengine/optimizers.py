@@ -21,3 +21,10 @@ def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, m
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
     raise ValueError(f"unknown optimizer {name!r} (choose from {', '.join(GRADIENT_OPTIMIZERS)})")
+
+
+def warm_up_optimizers() -> None:
+    """Build and step a fused Adam once: its first use imports torch._dynamo, which takes seconds."""
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    parameter.grad = torch.zeros(1)
+    make_optimizer("adam", [parameter], lr=1e-3).step()

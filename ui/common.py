@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from fpengine.device import configure_threads, describe_device, resolve_device
 from fpengine.experiments import get_experiment
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, t
+from fpengine.optimizers import warm_up_optimizers
 from fpengine.runner import Job, JobManager
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,8 @@ def job_manager() -> JobManager:
     """One manager per server process: it caps concurrent training (a shared classroom server
     must not melt) and stops runs abandoned for ``FPENGINE_LEASE_SECONDS``."""
     configure_threads()
+    # fused Adam imports torch._dynamo on first use (seconds): do it now, not in the first run
+    threading.Thread(target=warm_up_optimizers, name="fpengine-warm-up", daemon=True).start()
     default_slots = 2 if torch.cuda.is_available() else 1
     return JobManager(
         max_running=int(os.environ.get("FPENGINE_MAX_RUNNING", default_slots)),
