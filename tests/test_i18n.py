@@ -1,0 +1,39 @@
+"""Every visible string exists in English and 简体中文, and every key the code asks for exists."""
+
+import re
+from pathlib import Path
+
+from fpengine.i18n import CATALOG, t
+from tests.conftest import ROOT
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LITERAL_KEY = re.compile(r"""\b(?:tr|t)\(\s*["']([a-z0-9_.-]+)["']""")
+
+
+def test_every_string_has_english_and_chinese():
+    for key, (english, chinese) in CATALOG.items():
+        assert english.strip() and chinese.strip(), key
+        if CJK.search(english) is None and re.search(r"[A-Za-z]{4,}", english) and not key.startswith("app.language"):
+            # a translated sentence contains Chinese (symbols, numbers and formulas may stay as they are)
+            assert CJK.search(chinese) or english == chinese, f"{key} is not translated"
+
+
+def test_placeholders_match_between_languages():
+    for key, (english, chinese) in CATALOG.items():
+        assert set(re.findall(r"{(\w+)", english)) == set(re.findall(r"{(\w+)", chinese)), key
+
+
+def test_every_literal_key_used_in_the_code_exists():
+    sources = [*ROOT.glob("fpengine/**/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("app_pages/*.py"), ROOT / "app.py"]
+    missing = {
+        f"{path.relative_to(ROOT)}: {key}"
+        for path in sources
+        for key in LITERAL_KEY.findall(Path(path).read_text(encoding="utf-8"))
+        if key not in CATALOG and not key.endswith(".")
+    }
+    assert not missing, sorted(missing)
+
+
+def test_formatting_in_both_languages():
+    assert t("run.progress", "en", step=1200, total=3000) == "Step 1,200 / 3,000"
+    assert t("run.progress", "zh", step=1200, total=3000) == "第 1,200 / 3,000 步"
