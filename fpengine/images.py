@@ -34,8 +34,13 @@ WORKING_LONG_SIDE = 1024
 """Decoded pictures are reduced to this long side at once: training never uses more than 512."""
 
 ZONE_PLATE = "zone-plate"
-ZONE_PLATE_MAX_FREQUENCY = 0.35
-"""Cycles per pixel at the corners: up to the third band at the mid-edges, the top band in the corners."""
+ZONE_PLATE_MAX_FREQUENCY = 0.25
+"""Cycles per pixel at the rim of the zone plate's disc: four pixels per cycle at the finest ring,
+well inside what any resolution shows (Nyquist: 0.5), so the fine rings are learnable in a CPU run."""
+ZONE_PLATE_TAPER = 0.2
+"""Outer fraction of the disc's radius over which the plate fades to mid-grey."""
+ZONE_PLATE_BAND_EDGES = tuple(ZONE_PLATE_MAX_FREQUENCY * k / 4 for k in (1, 2, 3))
+"""Quarters of the plate's maximum frequency: band k of the spectrum is ring k of the disc."""
 SAMPLE_PHOTOS = {"china": "china.jpg", "flower": "flower.jpg"}
 BUILTIN_IMAGES = (ZONE_PLATE, *SAMPLE_PHOTOS)
 
@@ -224,20 +229,24 @@ def sample_photo(name: str) -> Picture:
     return decode_image(path.read_bytes(), name)
 
 
-def zone_plate(height: int, width: int, max_frequency: float = 0.5) -> np.ndarray:
-    """A zone plate 0.5 + 0.5·cos(φ(r)), float (H, W) in [0, 1].
+def zone_plate(height: int, width: int, max_frequency: float = ZONE_PLATE_MAX_FREQUENCY,
+               taper: float = ZONE_PLATE_TAPER) -> np.ndarray:
+    """A zone plate on mid-grey, float (H, W) in [0, 1]: 0.5 + 0.5·w(r)·cos(π·f·r²/R).
 
-    Its local frequency grows linearly with the distance r from the centre, from 0 to
-    ``max_frequency`` cycles per pixel at the corners, so each ring of the picture holds one band of
-    the spectrum (and the spectrum is filled evenly up to ``max_frequency``). With the default 0.5
-    neither axis component exceeds the Nyquist limit anywhere, so nothing aliases.
+    R is half the short side (the disc touching the picture's edges). The local frequency
+    φ'(r)/2π = f·r/R grows linearly from 0 at the centre to ``max_frequency`` f (cycles per pixel)
+    at the rim, so ring k of the disc holds band k of the spectrum. The window w is 1 inside
+    (1 − ``taper``)·R and falls along a raised cosine to 0 at the rim; outside the disc (the corners)
+    the picture is flat grey. Its periodic extension therefore has no jump at the picture's border,
+    and the spectrum holds almost nothing above f (a hard-edged plate leaks energy into every band).
     """
     rows = np.arange(height) - (height - 1) / 2
     cols = np.arange(width) - (width - 1) / 2
-    radius_squared = rows[:, None] ** 2 + cols[None, :] ** 2
-    corner = max(np.sqrt(radius_squared.max()), 1e-12)
-    phase = np.pi * max_frequency * radius_squared / corner
-    return 0.5 + 0.5 * np.cos(phase)
+    radius = np.sqrt(rows[:, None] ** 2 + cols[None, :] ** 2)
+    rim = min(height, width) / 2
+    inside = np.clip((rim - radius) / max(taper * rim, 1e-12), 0.0, 1.0)
+    window = 0.5 - 0.5 * np.cos(np.pi * inside)
+    return 0.5 + 0.5 * window * np.cos(np.pi * max_frequency * radius**2 / rim)
 
 
 def fit_shape(height: int, width: int, long_side: int) -> tuple[int, int]:

@@ -135,7 +135,11 @@ STRINGS.update({
     "image.schedule.constant": ("Constant", "恒定"),
     "image.bands": ("Frequency bands", "频带"),
     "image.edges": ("Band edges |f| (cycles per pixel)", "频带边界 |f|（每像素周期数）"),
-    "image.edges_help": ("Comma-separated, increasing, below 0.707.", "用逗号分隔、递增、小于 0.707。"),
+    "image.edges_help": (
+        "Comma-separated, increasing, below 0.707. Empty: scaled to the picture (the zone plate's four rings; "
+        "0.05, 0.15, 0.3 for photos).",
+        "用逗号分隔、递增、小于 0.707。留空：随图片而定（波带片的四个圆环；照片为 0.05、0.15、0.3）。",
+    ),
     "image.snapshot_steps_help": (
         "Empty: the chapter's 4000 / 8000 / 36000 scaled to the run length.",
         "留空：按运行长度缩放原书的 4000 / 8000 / 36000 步。",
