@@ -26,7 +26,7 @@ from fpengine.experiments.image import (
 )
 from fpengine.image_export import metrics_csv, run_gif, snapshot_strip_png
 from fpengine.images import BUILTIN_IMAGES, COLOURS, ImageError, decode_image
-from ui.common import device_choice, lang, show_chart, tr, translated
+from ui.common import device_choice, lang, live_chart, tr, translated
 from ui.controls import (
     SettingError,
     network_settings,
@@ -214,14 +214,19 @@ def render(snapshot, config: ImageFitConfig) -> None:
         st.caption(tr("image.held_out_note"))
     if len(snapshot.metrics["psnr"]):
         st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
-    show_chart(heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme))
+    context = (id(config), lang(), log_steps, scheme)
+
+    def show(slot: str, build) -> None:
+        live_chart(f"{KEY}.{slot}", context, snapshot.version, build, charts_on_page=4)
+
+    show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme))
     st.caption(tr("image.view.heatmap_help"))
     left, right = st.columns(2)
     with left:
-        show_chart(band_curves(trace, lang(), log_steps=log_steps))
-        show_chart(psnr_chart(snapshot, lang()))
+        show("bands", lambda: band_curves(trace, lang(), log_steps=log_steps))
+        show("psnr", lambda: psnr_chart(snapshot, lang()))
     with right:
-        show_chart(charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
+        show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
         convergence_table(trace, converged, snapshot.total_steps, key_title=tr("image.band_table"))
     if len(views["panel_steps"]):
         st.markdown(f"**{tr('view.snapshots')}**")
