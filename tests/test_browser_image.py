@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tests.conftest import wait_until
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 CHARTS = '[data-testid="stVegaLiteChart"]'
 X_AXIS = re.compile(r"X-axis titled 'step[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")
