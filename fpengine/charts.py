@@ -153,13 +153,15 @@ def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_st
     """Component × step heatmap of the relative error. Red = small (≤ vmin), blue = large (≥ vmax)
     with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence.
     With ``steps_per_unit`` (e.g. batches per epoch) and ``x_title`` the axis shows (step + 1) / steps_per_unit."""
+    # size and title on the top-level layer: a live page stretches the top level only
+    size = {"title": title or t("view.heatmap", lang), "width": width, "height": max(90, 40 * len(labels))}
     frame = heatmap_frame(trace, labels, log_steps)
     frame[["start", "end"]] = frame[["start", "end"]] / steps_per_unit
     x_title = x_title or t("chart.step", lang) + (" + 1" if log_steps else "")
     span = [float(frame["start"].min()), float(frame["end"].max())] if len(frame) else alt.Undefined
     x_scale = alt.Scale(type="log" if log_steps else "linear", domain=span, nice=False, zero=False)
     y = alt.Y("row:N", title=y_title or t("chart.frequency", lang), sort=list(reversed(list(labels))))
-    cells = alt.Chart(frame, title=title or t("view.heatmap", lang), width=width, height=max(60, 40 * len(labels))).mark_rect().encode(
+    cells = alt.Chart(frame).mark_rect().encode(
         x=alt.X("start:Q", title=x_title, scale=x_scale),
         x2="end:Q",
         y=y,
@@ -170,9 +172,9 @@ def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_st
     marks = pd.DataFrame({"row": [lab for lab, s in zip(labels, converged, strict=False) if s is not None],
                           "step": [(s + 1) / steps_per_unit for s in converged if s is not None]})
     if marks.empty:
-        return alt.layer(cells)
+        return alt.layer(cells, **size)
     ticks = alt.Chart(marks).mark_tick(color="black", thickness=2, size=30).encode(x="step:Q", y=y)
-    return alt.layer(cells, ticks)
+    return alt.layer(cells, ticks, **size)
 
 
 def loss_chart(steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None = None,

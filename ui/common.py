@@ -136,10 +136,19 @@ def live_chart(slot: str, context: object, version: int, build: Callable[[], alt
         cost = 0.0 if cached is None else time.thread_time() - started
         cached = (context, version, spec, now, cost)
         cache[slot] = cached
-    st.vega_lite_chart(cached[2], width="stretch")
+    _emit(cached[2])
+
+
+def _emit(spec: dict, key: str | None = None) -> None:
+    """Streamlit's default autosize "fit" squeezes axes, legend and title into the spec's height
+    (a 3-row heatmap drew 20 px tall). Single views fit the column's width and keep their plot
+    height; compositions keep their natural size."""
+    composed = any(k in spec for k in ("hconcat", "vconcat", "concat", "facet"))
+    spec.setdefault("autosize", {"type": "pad" if composed else "fit-x", "contains": "padding"})
+    st.vega_lite_chart(spec, key=key, width="content" if composed else "stretch")
 
 
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
     """Render an Altair chart without re-validating its schema on every refresh: validation costs
     tens of milliseconds of the GIL that the trainer needs (perf-notes)."""
-    st.vega_lite_chart(chart.to_dict(validate=False), key=key, width="stretch")
+    _emit(chart.to_dict(validate=False), key=key)
