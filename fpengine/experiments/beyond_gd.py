@@ -44,10 +44,6 @@ SWARM_WIDTH = 10
 """Spec §8: 1-30-1 tanh (P = 91); the swarm searches a 1-10-1 net (P = 31), which it can fit."""
 
 MAX_WIDTH = 1000
-HEATMAP_ROW_HEIGHT = 50
-HEATMAP_FRAME_HEIGHT = 110
-"""A chart stretched to its page column is fitted into its spec height, title, axis and legend
-included: the heatmap asks for that frame on top of its rows."""
 
 POWELL_EVALUATIONS_PER_PARAMETER = 9
 """One Powell iteration line-searches every one of the P directions: ≈ 9·P evaluations (measured)."""
@@ -255,10 +251,9 @@ def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_s
     """The ΔF heatmap over iterations, titled with the optimizer, convergence marked per row."""
     trace = snapshot.traces["delta_f"]
     converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
-    chart = charts.error_heatmap(trace, charts.frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
-                                 converged=converged, x_title=t("beyond.iteration", lang),
-                                 title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.optimizer}', lang)}")
-    return chart.properties(height=HEATMAP_FRAME_HEIGHT + HEATMAP_ROW_HEIGHT * len(trace.keys))
+    return charts.error_heatmap(trace, charts.frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
+                                converged=converged, x_title=t("beyond.iteration", lang),
+                                title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.optimizer}', lang)}")
 
 
 def chart_builders(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
