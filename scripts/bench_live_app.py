@@ -1,0 +1,80 @@
+"""Live app vs headless throughput: does watching a run in the browser slow its training?
+
+Starts `streamlit run app.py`, opens the Fig 1.6 page in Debian's chromium (playwright), presses
+Start on the Quick preset and reads the finished run's steps/s from its summary.json; runs the same
+config headless (`python -m fpengine run equal-amplitude`) before and after, and prints one JSON line
+with the ratio. Needs the dev requirements (`bash run_tests.sh` installs them).
+
+    .venv/bin/python scripts/bench_live_app.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8790
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def headless(env: dict, out: Path) -> float:
+    result = subprocess.run([sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet",
+                             "--no-figures"], cwd=ROOT, capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])["steps_per_second"]
+
+
+def live(env: dict, runs: Path) -> float:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(PORT), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                                 args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{PORT}/equal-amplitude")
+            start = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start", exact=True)
+            start.wait_for(timeout=120_000)
+            start.click()
+            deadline = time.monotonic() + 900
+            while not list(runs.glob("*/summary.json")):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the live run did not finish")
+                time.sleep(0.5)
+            browser.close()
+        return json.loads(next(runs.glob("*/summary.json")).read_text())["steps_per_second"]
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        runs = Path(folder) / "runs"
+        env = {**os.environ, "FPENGINE_RUNS_DIR": str(runs), "FPENGINE_SAVE_FIGURES": "0"}
+        before = headless(env, Path(folder) / "before")
+        watched = live(env, runs)
+        after = headless(env, Path(folder) / "after")
+    print(json.dumps({"headless_steps_per_s": [before, after], "live_steps_per_s": watched,
+                      "ratio": watched / ((before + after) / 2)}))
+
+
+if __name__ == "__main__":
+    main()
