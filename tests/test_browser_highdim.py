@@ -1,11 +1,10 @@
 """Real browser (Debian chromium): the projection and filtering pages train on the offline MNIST with
 their default settings and draw their live views."""
 
-import time
 
 from playwright.sync_api import Page, expect
 
-from tests.test_browser_oned import FIRST_LOAD_MS, button, wait_for_step_above
+from tests.test_browser_oned import FIRST_LOAD_MS, button, wait_for_redraw, wait_for_step_above
 
 
 def chart(page: Page, text: str):
@@ -26,10 +25,7 @@ def test_projection_page_trains_and_draws_live(page: Page, streamlit_server):
     assert "k=0" in labels and "epoch" in labels
     before = heatmap.first.screenshot()
     wait_for_step_above(page, first + 40)
-    deadline = time.monotonic() + 20  # live charts redraw as often as their build cost allows
-    while heatmap.first.screenshot() == before:
-        assert time.monotonic() < deadline, "the heatmap did not redraw"
-        time.sleep(0.5)
+    wait_for_redraw(heatmap.first, before)
     button(page, "Stop").click()
     expect(button(page, "Start")).to_be_enabled(timeout=15_000)
 

@@ -31,6 +31,14 @@ def button(page: Page, name: str):
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
 
 
+def wait_for_redraw(chart, before: bytes, timeout: float = 20) -> None:
+    """Live charts redraw as often as their build cost allows: poll the chart's pixels."""
+    deadline = time.monotonic() + timeout
+    while chart.screenshot() == before:
+        assert time.monotonic() < deadline, "the chart did not redraw"
+        time.sleep(0.5)
+
+
 def run_id(page: Page) -> str:
     return re.search(r"[?&]run=([0-9a-f]+)", page.url).group(1)
 
@@ -47,10 +55,7 @@ def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
     before = heatmap.first.screenshot()
     later = wait_for_step_above(page, first + 200)
     assert later > first
-    deadline = time.monotonic() + 20  # live charts redraw as often as their build cost allows
-    while heatmap.first.screenshot() == before:
-        assert time.monotonic() < deadline, "the heatmap did not redraw"
-        time.sleep(0.5)
+    wait_for_redraw(heatmap.first, before)
 
     # Pause holds the counter (settle window = several refresh intervals)
     button(page, "Pause").click()

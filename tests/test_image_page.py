@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.conftest import wait_until
+from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
 PAGE = "app_pages/fig17_image.py"
@@ -16,12 +16,7 @@ UPLOADER = f"{KEY}.upload.0"
 
 
 def open_page(app_test, lang: str = "en"):
-    at = app_test()
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(app_test, PAGE, lang)
 
 
 def png(image: Image.Image) -> bytes:

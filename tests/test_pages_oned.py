@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from fpengine.runner import Status
-from tests.conftest import wait_until
+from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
 PAGES = {
@@ -17,12 +17,7 @@ PAGES = {
 
 
 def open_page(app_test, name: str, lang: str = "en"):
-    at = app_test()
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGES[name]).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(app_test, PAGES[name], lang)
 
 
 def only_job():
