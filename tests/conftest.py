@@ -73,8 +73,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory):
+def _serve(tmp_path_factory):
     """A real `streamlit run app.py` on a free port; yields its base URL."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("server") / "server.log"
@@ -105,6 +104,19 @@ def streamlit_server(tmp_path_factory):
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    """The app server shared by the browser tests."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def fresh_streamlit_server(tmp_path_factory):
+    """A server of the module's own, for a test that must not share the machine with runs and
+    sessions that other browser tests left behind."""
+    yield from _serve(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -30,14 +30,14 @@ def network_picture(page) -> str | None:
     return figure.first.locator("img").get_attribute("src")
 
 
-def test_uploaded_photo_trains_live(page, streamlit_server, tmp_path):
+def test_uploaded_photo_trains_live(page, fresh_streamlit_server, tmp_path):
     photo = tmp_path / "selfie.png"
     y, x = np.mgrid[0:90, 0:120]
     face = 0.5 + 0.4 * np.exp(-((x - 60) ** 2 + (y - 45) ** 2) / 600) * np.cos(x / 3)
     Image.fromarray((face * 255).astype(np.uint8)).save(photo)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{streamlit_server}/?lang=en")
+    page.goto(f"{fresh_streamlit_server}/?lang=en")
     page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Fig 1.7").click(timeout=60_000)
     page.get_by_role("heading", name="Fig 1.7 · Fitting a picture").wait_for(timeout=60_000)
 
