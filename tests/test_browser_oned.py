@@ -4,6 +4,7 @@ navigating away and back reattaches to the same run; the language switch transla
 import re
 import time
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 STEP = re.compile(r"Step ([\d,]+) / ([\d,]+)")
@@ -31,10 +32,23 @@ def button(page: Page, name: str):
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
 
 
+def chart_pixels(chart, timeout: float = 20) -> bytes:
+    """A screenshot of a live chart. Streamlit swaps the chart's node when it redraws, so a
+    screenshot taken at that instant finds no visible node: try again until the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return chart.screenshot(timeout=5_000)
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def wait_for_redraw(chart, before: bytes, timeout: float = 20) -> None:
     """Live charts redraw as often as their build cost allows: poll the chart's pixels."""
     deadline = time.monotonic() + timeout
-    while chart.screenshot() == before:
+    while chart_pixels(chart) == before:
         assert time.monotonic() < deadline, "the chart did not redraw"
         time.sleep(0.5)
 
@@ -52,7 +66,7 @@ def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
     first = wait_for_step_above(page, 0, timeout=30)
     heatmap = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Relative error")
     expect(heatmap.locator("svg").first).to_be_visible(timeout=30_000)
-    before = heatmap.first.screenshot()
+    before = chart_pixels(heatmap.first)
     later = wait_for_step_above(page, first + 200)
     assert later > first
     wait_for_redraw(heatmap.first, before)
@@ -91,6 +105,8 @@ def test_refresh_reconnects_to_the_running_job(page: Page, streamlit_server):
     assert run_id(page) == run
     wait_for_step_above(page, step)
     button(page, "Stop").click()
+    # a run left going would slow every later browser test on the shared server
+    expect(button(page, "Start")).to_be_enabled(timeout=15_000)
 
 
 def test_language_switch_translates_page_and_charts(page: Page, streamlit_server):
