@@ -10,7 +10,7 @@ from fpengine.classification import accuracy_chart, loss_chart
 from fpengine.config import ConfigError
 from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
-from ui.common import lang, live_chart, show_chart, tr, widget
+from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -55,7 +55,7 @@ def projection_settings() -> ProjectionConfig | None:
         )
         config.validate()
     except (SettingError, ConfigError) as error:
-        st.error(tr("run.invalid", detail=error))
+        show_invalid_settings(error)
         return None
     dataset_notices(shared, noisy_datasets=("digits",))
     return config

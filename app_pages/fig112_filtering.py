@@ -11,7 +11,7 @@ from fpengine.classifiers import CLASSIFIERS
 from fpengine.config import ConfigError
 from fpengine.experiments.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
 from fpengine.filtering import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
-from ui.common import job_manager, lang, live_chart, tr, widget
+from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -47,7 +47,7 @@ def filtering_settings() -> FilteringConfig | None:
         config = dataclasses.replace(base, **shared, **delta_settings(base))
         config.validate()
     except (SettingError, ConfigError) as error:
-        st.error(tr("run.invalid", detail=error))
+        show_invalid_settings(error)
         return None
     dataset_notices(shared)
     return config

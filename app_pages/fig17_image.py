@@ -26,7 +26,7 @@ from fpengine.experiments.image import (
 )
 from fpengine.image_export import metrics_csv, run_gif, snapshot_strip_png
 from fpengine.images import BUILTIN_IMAGES, COLOURS, ImageError, decode_image
-from ui.common import device_choice, lang, live_chart, tr, translated
+from ui.common import device_choice, lang, live_chart, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,
     network_settings,
@@ -176,8 +176,7 @@ def page_settings() -> tuple[ImageFitConfig | None, np.ndarray | None]:
         config.validate()
         target = cached_target(config.image, config.long_side, config.colour)
     except (SettingError, ConfigError, ImageError) as error:
-        detail = tr(error.key, **error.details) if isinstance(error, ImageError) else error
-        st.error(tr("run.invalid", detail=detail))
+        show_invalid_settings(error)
         return None, None
     height, width = target.shape[:2]
     seconds = cached_seconds_per_step(config, height * width, str(device_choice()))

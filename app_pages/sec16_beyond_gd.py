@@ -22,7 +22,7 @@ from fpengine.experiments.beyond_gd import (
 from fpengine.models import ACTIVATIONS
 from fpengine.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD, SwarmSettings
 from fpengine.runner import Snapshot
-from ui.common import lang, live_chart, tr, translated
+from ui.common import lang, live_chart, show_invalid_settings, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
@@ -111,7 +111,7 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
         config = peak_selector(config, KEY)
         config.validate()
     except (SettingError, ConfigError) as error:
-        st.error(tr("run.invalid", detail=error))
+        show_invalid_settings(error)
         return None
     if compare:
         st.caption(tr("beyond.compare_note"))

@@ -54,8 +54,7 @@ def _compile(node: ast.AST) -> Compiled:
         return lambda x: op(operand(x))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            name = node.func.id if isinstance(node.func, ast.Name) else "this call"
-            raise FormulaError(f"'{name}' is not an allowed function (allowed: {', '.join(sorted(FUNCTIONS))})")
+            raise FormulaError(f"'{ast.unparse(node.func)}' is not an allowed function (allowed: {', '.join(sorted(FUNCTIONS))})")
         if node.keywords or not node.args:
             raise FormulaError(f"{node.func.id}() takes plain arguments")
         func, args = FUNCTIONS[node.func.id], [_compile(a) for a in node.args]

@@ -195,6 +195,8 @@ class Job:
         self._snapshot: Snapshot | None = None
         self._version = 0
         self.message = ""
+        self.diverged_at: int | None = None
+        """The first step whose loss was NaN/inf, for a diverged run."""
         self.last_touch = time.monotonic()
         self.started: float | None = None
         self.finished: float | None = None
@@ -276,6 +278,7 @@ class Job:
         except RunDiverged as error:
             final = Status.DIVERGED
             self.message = f"step {error.step}"
+            self.diverged_at = error.step
         except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
             log.error("run %s failed:\n%s", self.id, traceback.format_exc())
             final = Status.FAILED

@@ -139,7 +139,8 @@ def test_malicious_formula_gets_a_friendly_message(app_test):
     at.radio(key="equal-amplitude.w.target_mode@zh").set_value("formula").run()
     at.text_input(key="equal-amplitude.w.formula@zh").set_value("__import__('os').system('id')").run()
     assert not at.exception
-    assert any("无法使用该公式" in e.value for e in at.error)
+    reason = "'__import__('os').system' 不是允许的函数"
+    assert any("无法使用该公式" in e.value and reason in e.value for e in at.error), [e.value for e in at.error]
     assert at.button(key="equal-amplitude.start").disabled
 
 
@@ -180,3 +181,16 @@ def test_heatmap_data_is_binned_for_fast_refresh(app_test):
         for dataset in el.proto.datasets:
             table = pa.ipc.open_stream(dataset.data.data).read_all()
             assert table.num_rows <= 2000
+
+
+def test_diverging_run_is_reported_in_the_visitors_language(app_test):
+    at = open_page(app_test, "equal-amplitude", lang="zh")
+    at.sidebar.selectbox(key="equal-amplitude.w.optimizer@zh").set_value("sgd").run()
+    at.sidebar.number_input(key="equal-amplitude.w.lr@zh").set_value(10.0).run()
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    assert job.wait(60)
+    assert job.status is Status.DIVERGED
+    at.run()
+    assert not at.exception
+    assert any(f"训练在第 {job.diverged_at:,} 步发散" in e.value for e in at.error), [e.value for e in at.error]

@@ -13,10 +13,13 @@ import altair as alt
 import streamlit as st
 import torch
 
+from fpengine.config import ConfigError
 from fpengine.device import configure_threads, describe_device, resolve_device
 from fpengine.experiments import get_experiment
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, t
+from fpengine.i18n.settings import explain_setting_error
+from fpengine.images import ImageError
 from fpengine.optimizers import warm_up_optimizers
 from fpengine.runner import Job, JobManager
 
@@ -32,6 +35,17 @@ def lang() -> str:
 def tr(key: str, **values: object) -> str:
     """``t`` in the visitor's language."""
     return t(key, lang(), **values)
+
+
+def show_invalid_settings(error: Exception) -> None:
+    """Why the page's settings cannot start a run, in the visitor's language."""
+    if isinstance(error, ImageError):
+        detail = tr(error.key, **error.details)
+    elif isinstance(error, ConfigError):
+        detail = explain_setting_error(str(error), lang())
+    else:  # SettingError: the widget's own message, already translated
+        detail = str(error)
+    st.error(tr("run.invalid", detail=detail))
 
 
 def translated(prefix: str) -> Callable[[Any], str]:

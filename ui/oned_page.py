@@ -10,7 +10,7 @@ from fpengine.config import ConfigError
 from fpengine.experiment import Experiment
 from fpengine.experiments.oned import OneDConfig
 
-from .common import tr
+from .common import show_invalid_settings, tr
 from .controls import (
     SettingError,
     grid_settings,
@@ -43,7 +43,7 @@ def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
         config = peak_selector(config, key)
         config.validate()
     except (SettingError, ConfigError) as error:
-        st.error(tr("run.invalid", detail=error))
+        show_invalid_settings(error)
         return None
     return config
 

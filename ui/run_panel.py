@@ -84,8 +84,10 @@ def _status_text(job: Job) -> str:
         return tr("run.status.queued", position=manager.queue_position(job) or 0, limit=manager.max_running)
     if status is Status.STOPPED and job.message == "abandoned":
         return tr("run.status.abandoned")
-    if status in (Status.DIVERGED, Status.FAILED):
-        return tr(f"run.status.{status.value}", detail=job.message)
+    if status is Status.DIVERGED:
+        return tr("run.status.diverged", step=job.diverged_at or 0)
+    if status is Status.FAILED:
+        return tr("run.status.failed", detail=job.message)
     return tr(f"run.status.{status.value}")
 
 

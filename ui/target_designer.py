@@ -12,6 +12,7 @@ from fpengine import charts
 from fpengine.config import ConfigError
 from fpengine.experiments.oned import OneDConfig, analyse_target
 from fpengine.formula import FormulaError, compile_formula
+from fpengine.i18n.settings import explain_setting_error
 from fpengine.targets import MAX_COMPONENTS, TargetConfig
 
 from .common import lang, show_chart, tr, translated
@@ -43,7 +44,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
         try:
             compile_formula(text)
         except FormulaError as error:
-            raise SettingError(tr("designer.formula_error", detail=error)) from None
+            raise SettingError(tr("designer.formula_error", detail=explain_setting_error(str(error), lang()))) from None
         return TargetConfig(formula=text, quantize=float(quantize))
 
     components = _components(base, key)

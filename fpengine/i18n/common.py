@@ -49,8 +49,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "run.status.stopped": ("Stopped", "已停止"),
     "run.status.abandoned": ("Stopped because nobody was watching.", "无人观看，已自动停止。"),
     "run.status.diverged": (
-        "Training diverged ({detail}): the loss became NaN or infinite. Try a smaller learning rate.",
-        "训练发散（{detail}）：损失变为 NaN 或无穷大。请尝试更小的学习率。",
+        "Training diverged at step {step:,}: the loss became NaN or infinite. Try a smaller learning rate.",
+        "训练在第 {step:,} 步发散：损失变为 NaN 或无穷大。请尝试更小的学习率。",
     ),
     "run.status.failed": ("The run failed: {detail}", "运行失败：{detail}"),
     "run.progress": ("Step {step:,} / {total:,}", "第 {step:,} / {total:,} 步"),

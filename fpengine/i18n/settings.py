@@ -1,0 +1,110 @@
+"""Chinese for the engine's validation messages.
+
+The engine's messages are English and name the setting first ("training.lr: must be greater than
+0 and at most 10"): the CLI prints them as they are. The UI shows the part after the setting's name
+in the visitor's language; the setting's name itself stays, since it is the key a researcher types.
+A phrase without a rule here is shown in English rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (English phrase as a full-match pattern, Chinese template); more specific phrases come first
+PHRASES: tuple[tuple[str, str], ...] = (
+    (r"must be between 0 \(continuous\) and (?P<b>.+)", "须在 0（连续）到 {b} 之间"),
+    (r"must be between 0 \(automatic\) and the steps", "须在 0（自动）到训练步数之间"),
+    (r"must be between (?P<a>\S+) and samples/2 \((?P<b>.+)\)", "须在 {a} 到样本数的一半（{b}）之间"),
+    (r"must be between (?P<a>\S+) and n_train", "须在 {a} 到 n_train 之间"),
+    (r"must be between (?P<a>\S+) and (?P<b>\S+) \(the first layer's width\)", "须在 {a} 到 {b}（第一层宽度）之间"),
+    (r"must be between (?P<a>\S+) and (?P<b>\S+) for (?P<what>.+)", "对 {what} 须在 {a} 到 {b} 之间"),
+    (r"must be between (?P<a>\S+) and (?P<b>\S+?)( pixels)?", "须在 {a} 到 {b} 之间"),
+    (r"must be greater than (?P<a>\S+) and at most (?P<b>\S+) \(or none: automatic\)",
+     "须大于 {a} 且不超过 {b}（留空则自动）"),
+    (r"must be greater than (?P<a>\S+) and at most (?P<b>\S+)", "须大于 {a} 且不超过 {b}"),
+    (r"must be greater than (?P<a>.+)", "须大于 {a}"),
+    (r"must be in (?P<interval>[\[(].+[\])])", "须在区间 {interval} 内"),
+    (r"each index must be in (?P<interval>.+)", "每个序号须在区间 {interval} 内"),
+    (r"each width must be between (?P<a>\S+) and (?P<b>\S+)", "每层宽度须在 {a} 到 {b} 之间"),
+    (r"each frequency must be between (?P<a>\S+) and (?P<b>\S+)", "每个频率须在 {a} 到 {b} 之间"),
+    (r"each amplitude must be between (?P<a>\S+) and (?P<b>\S+)", "每个振幅须在 {a} 到 {b} 之间"),
+    (r"each edge must be between (?P<a>\S+) and (?P<b>\S+) cycles per pixel", "每个分界须在每像素 {a} 到 {b} 周之间"),
+    (r"each step must be between 0 and the number of steps \((?P<n>.+)\)", "每个步数须在 0 到训练步数（{n}）之间"),
+    (r"steps must not be negative \(steps after the end of training are never reached\)",
+     "步数不能为负（超过训练结束的步数永远不会到达）"),
+    (r"give between (?P<a>\d+) and (?P<b>\S+) frequencies", "请给出 {a} 到 {b} 个频率"),
+    (r"give one amplitude per frequency \((?P<n>.+)\)", "每个频率需要一个振幅（共 {n} 个）"),
+    (r"give one phase per frequency, or none", "每个频率一个相位，或全部留空"),
+    (r"the target has no spectral peak in the shown range; raise spectrum\.n_freq or change the target",
+     "目标在显示范围内没有频谱峰；请增大 spectrum.n_freq 或修改目标"),
+    (r"a tracked index has \(almost\) zero target amplitude, so its relative error is undefined",
+     "某个跟踪的频率序号处目标振幅（几乎）为零，相对误差无定义"),
+    (r"each multiple must be in (?P<interval>.+)", "每个倍数须在区间 {interval} 内"),
+    (r"choose a built-in picture \((?P<names>.+)\) or a file", "请选择内置图片（{names}）或文件"),
+    (r"choose from (?P<names>.+)", "可选：{names}"),
+    (r"choose (?P<a>\w+) or (?P<b>\w+)", "请选择 {a} 或 {b}"),
+    (r"give between (?P<a>\d+) and (?P<b>\d+) hidden layers", "隐藏层数须在 {a} 到 {b} 之间"),
+    (r"give between (?P<a>\d+) and (?P<b>\d+) values of δ", "请给出 {a} 到 {b} 个 δ 值"),
+    (r"give at most (?P<n>\d+) edges \(none: scaled to the picture\)", "最多 {n} 个分界（留空则按图片缩放）"),
+    (r"at most (?P<n>\d+) snapshots", "最多 {n} 个快照"),
+    (r"track at most (?P<n>\d+) frequencies", "最多跟踪 {n} 个频率"),
+    (r"the domain may be at most (?P<n>\S+) wide", "区间宽度不能超过 {n}"),
+    (r"the CNN needs images of at least (?P<size>\S+) pixels", "CNN 需要至少 {size} 像素的图像"),
+    (r"a class 0–9, or none for the vector norm", "填 0–9 中的一个类别，或留空使用向量范数"),
+    (r"every δ must be positive", "每个 δ 都须为正数"),
+    (r"edges must increase", "分界须递增"),
+    (r"at least one amplitude must be non-zero", "至少一个振幅不能为零"),
+    (r"an index is listed twice", "有序号重复"),
+    (r"a δ is listed twice", "有 δ 值重复"),
+    (r"a frequency is listed twice", "有频率重复"),
+    (r"one amplitude per frequency.*", "每个频率需要一个振幅"),
+    (r"expected a whole number, got (?P<v>.+)", "应为整数，收到 {v}"),
+    (r"expected a number, got (?P<v>.+)", "应为数字，收到 {v}"),
+    (r"expected true or false, got (?P<v>.+)", "应为 true 或 false，收到 {v}"),
+    (r"expected text, got (?P<v>.+)", "应为文本，收到 {v}"),
+    (r"expected a list, got (?P<v>.+)", "应为列表，收到 {v}"),
+    (r"unknown setting \(known: (?P<names>.+)\)", "未知设置（可用：{names}）"),
+    (r"unknown setting", "未知设置"),
+    (r"(?P<name>\S+) has no sub-settings", "{name} 没有子设置"),
+    (r"is a group; set one of its fields, e\.g\. (?P<example>.+)", "是一组设置，请设置其中一项，例如 {example}"),
+    (r"expected a group of settings, got (?P<v>.+)", "应为一组设置，收到 {v}"),
+    (r"the uploaded picture is no longer in memory; upload it again", "上传的图片已不在内存中，请重新上传"),
+    (r"(?P<name>.+) is neither a built-in picture \((?P<names>.+)\) nor a file",
+     "{name} 既不是内置图片（{names}）也不是文件"),
+    # the safe formula evaluator's messages (fpengine.formula)
+    (r"unknown name (?P<name>'.+') \(use x, pi, e\)", "未知名称 {name}（可用 x、pi、e）"),
+    (r"(?P<name>'.+') is not an allowed function \(allowed: (?P<names>.+)\)", "{name} 不是允许的函数（可用：{names}）"),
+    (r"(?P<name>\w+)\(\) takes plain arguments", "{name}() 只接受普通参数"),
+    (r"(?P<text>'.+') is not allowed in a formula", "公式中不允许出现 {text}"),
+    (r"the formula is empty", "公式为空"),
+    (r"the formula is too long \((?P<n>\d+) characters, at most (?P<limit>\d+)\)",
+     "公式过长（{n} 个字符，最多 {limit}）"),
+    (r"the formula is not valid syntax, e\.g\. (?P<example>.+)", "公式语法有误，例如 {example}"),
+    (r"the formula is too complicated", "公式过于复杂"),
+    (r"the formula gives infinite or undefined values on the domain", "公式在定义域上出现无穷或未定义的值"),
+)
+
+_COMPILED = tuple((re.compile(pattern), template) for pattern, template in PHRASES)
+_SETTING = re.compile(r"(?P<setting>[A-Za-z_][\w.\[\]]*): (?P<phrase>.+)", re.S)
+
+
+def translate_phrase(phrase: str) -> str | None:
+    """The Chinese for one English phrase, or None when no rule matches it."""
+    for pattern, template in _COMPILED:
+        match = pattern.fullmatch(phrase)
+        if match:
+            return template.format(**match.groupdict())
+    return None
+
+
+def explain_setting_error(message: str, lang: str) -> str:
+    """An engine validation message in ``lang``. Nested prefixes ("target.formula: the formula is
+    empty") keep the setting's name and translate the phrase; unknown phrases stay English."""
+    if lang != "zh":
+        return message
+    match = _SETTING.fullmatch(message)
+    setting, phrase = (match["setting"], match["phrase"]) if match else (None, message)
+    chinese = translate_phrase(phrase)
+    if chinese is None:
+        return message
+    return f"{setting}：{chinese}" if setting else chinese
