@@ -121,7 +121,10 @@ def device_selector() -> None:
     job_manager()  # sets the torch thread count that the caption reports
     widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
            format_func=translated("settings.device"))
-    st.sidebar.caption(tr("app.device", device=describe_device(device_choice())))
+    device = device_choice()
+    # summary.json keeps the engine's English description; the caption speaks the visitor's language
+    shown = tr("app.cpu_threads", threads=torch.get_num_threads()) if device.type == "cpu" else describe_device(device)
+    st.sidebar.caption(tr("app.device", device=shown))
 
 
 LIVE_CHART_DUTY = 0.2

@@ -71,7 +71,8 @@ def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...]
 
 def training_settings(base: TrainingConfig, key: str, optimizers: tuple[str, ...] = GRADIENT_OPTIMIZERS) -> TrainingConfig:
     with st.sidebar.expander(tr("settings.training"), expanded=True):
-        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer, options=list(optimizers))
+        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer, options=list(optimizers),
+                           format_func=translated("settings.optimizer"))
         lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), min_value=1e-7, max_value=10.0,
                     format="%.1e", step=1e-5)
         momentum = widget(key, "momentum", st.number_input, tr("settings.momentum"), float(base.momentum),

@@ -15,7 +15,7 @@ from fpengine.models import ACTIVATIONS
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.runner import Snapshot, Status
 
-from .common import device_choice, tr
+from .common import device_choice, tr, translated
 from .controls import parse_int_list, widget
 from .run_panel import current_job
 
@@ -39,7 +39,7 @@ def classification_settings(base: ClassificationConfig, key: str) -> dict[str, A
                              disabled=model != "dnn", help=tr("settings.widths_help"))
     with st.sidebar.expander(tr("settings.training"), expanded=False):
         optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer,
-                           options=list(GRADIENT_OPTIMIZERS))
+                           options=list(GRADIENT_OPTIMIZERS), format_func=translated("settings.optimizer"))
         lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), min_value=1e-7, max_value=10.0,
                     format="%.1e", step=1e-5)
         momentum = widget(key, "momentum", st.number_input, tr("settings.momentum"), float(base.momentum),

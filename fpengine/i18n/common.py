@@ -9,6 +9,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.home": ("Home", "首页"),
     "app.language": ("Language / 语言", "Language / 语言"),
     "app.device": ("Compute device: {device}", "计算设备：{device}"),
+    "app.cpu_threads": ("CPU ({threads} torch thread(s))", "CPU（{threads} 个 torch 线程）"),
     "app.what": ("What is the Frequency Principle?", "什么是频率原则？"),
     "app.what_body": (
         "Train a deep network on sin(x) + sin(5x) and look at it early on: it has already drawn the slow "
@@ -89,6 +90,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.init_power": ("Init power t (std = 1/w₁^t)", "初始化幂次 t（标准差 = 1/w₁^t）"),
     "settings.training": ("Training", "训练"),
     "settings.optimizer": ("Optimizer", "优化器"),
+    "settings.optimizer.adam": ("Adam", "Adam"),
+    "settings.optimizer.sgd": ("SGD", "SGD（随机梯度下降）"),
+    "settings.optimizer.momentum": ("SGD with momentum", "动量 SGD"),
+    "settings.optimizer.rmsprop": ("RMSprop", "RMSprop"),
     "settings.lr": ("Learning rate", "学习率"),
     "settings.momentum": ("Momentum", "动量"),
     "settings.steps": ("Steps", "步数"),
