@@ -250,7 +250,9 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
         _start_group(experiment, configs or ())
         st.rerun()
-    if any(job.status is Status.PAUSED for job in active):
+    # like the single panel: the request, not the worker's acknowledgement, decides the button, so
+    # the rerun that follows the click already offers Resume
+    if any(job.pause_requested for job in active):
         if columns[1].button(tr("run.resume"), key=f"{name}.resume"):
             for job in active:
                 job.resume()
