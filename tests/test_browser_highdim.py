@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from tests.test_browser_oned import (
     FIRST_LOAD_MS,
     button,
-    chart_pixels,
+    chart_drawing,
     wait_for_redraw,
     wait_for_step_above,
 )
@@ -29,7 +29,7 @@ def test_projection_page_trains_and_draws_live(page: Page, streamlit_server):
     expect(chart(page, "accuracy").locator("svg").first).to_be_visible()
     labels = heatmap.first.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
     assert "k=0" in labels and "epoch" in labels
-    before = chart_pixels(heatmap.first)
+    before = chart_drawing(heatmap.first)
     wait_for_step_above(page, first + 40)
     wait_for_redraw(heatmap.first, before)
     button(page, "Stop").click()

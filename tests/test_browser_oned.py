@@ -32,23 +32,25 @@ def button(page: Page, name: str):
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
 
 
-def chart_pixels(chart, timeout: float = 20) -> bytes:
-    """A screenshot of a live chart. Streamlit swaps the chart's node when it redraws, so a
-    screenshot taken at that instant finds no visible node: try again until the deadline."""
+def chart_drawing(chart, timeout: float = 30) -> str:
+    """The SVG markup a live chart shows now. Streamlit swaps the chart's node when it redraws, and
+    a page starved of CPU answers slowly, so a miss is retried until the deadline. (Markup rather
+    than a screenshot: a screenshot waits for the node to be stable and for a painted frame, which
+    a page that redraws every second under load may not give within the deadline.)"""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return chart.screenshot(timeout=5_000)
+            return chart.locator("svg").first.inner_html(timeout=10_000)
         except PlaywrightError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
 
 
-def wait_for_redraw(chart, before: bytes, timeout: float = 20) -> None:
-    """Live charts redraw as often as their build cost allows: poll the chart's pixels."""
+def wait_for_redraw(chart, before: str, timeout: float = 30) -> None:
+    """Live charts redraw as often as their build cost allows: poll what the chart draws."""
     deadline = time.monotonic() + timeout
-    while chart_pixels(chart) == before:
+    while chart_drawing(chart) == before:
         assert time.monotonic() < deadline, "the chart did not redraw"
         time.sleep(0.5)
 
@@ -66,7 +68,7 @@ def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
     first = wait_for_step_above(page, 0, timeout=30)
     heatmap = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Relative error")
     expect(heatmap.locator("svg").first).to_be_visible(timeout=30_000)
-    before = chart_pixels(heatmap.first)
+    before = chart_drawing(heatmap.first)
     later = wait_for_step_above(page, first + 200)
     assert later > first
     wait_for_redraw(heatmap.first, before)
