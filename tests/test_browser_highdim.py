@@ -8,6 +8,7 @@ from tests.test_browser_oned import (
     FIRST_LOAD_MS,
     button,
     chart_drawing,
+    stop_run,
     wait_for_redraw,
     wait_for_step_above,
 )
@@ -35,8 +36,7 @@ def test_projection_page_trains_and_draws_live(page: Page, streamlit_server):
     before = chart_drawing(heatmap.first)
     wait_for_step_above(page, first + 40)
     wait_for_redraw(heatmap.first, before)
-    button(page, "Stop").click()
-    expect(button(page, "Start")).to_be_enabled(timeout=15_000)
+    stop_run(page)
 
 
 def test_filtering_page_trains_and_draws_live_in_chinese(page: Page, streamlit_server):
@@ -50,5 +50,4 @@ def test_filtering_page_trains_and_draws_live_in_chinese(page: Page, streamlit_s
     rows = heatmaps.first.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
     assert "低频" in rows and "高频" in rows
     expect(page.get_by_text("训练图像最近邻距离平方的中位数")).to_be_visible()
-    button(page, "停止").click()
-    expect(button(page, "开始")).to_be_enabled(timeout=15_000)
+    stop_run(page, "停止", "开始")

@@ -32,6 +32,13 @@ def button(page: Page, name: str):
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
 
 
+def stop_run(page: Page, stop: str = "Stop", start: str = "Start") -> None:
+    """Press Stop and wait until it has taken effect: a run left training on the shared server would
+    slow every later browser test."""
+    button(page, stop).click()
+    expect(button(page, start)).to_be_enabled(timeout=15_000)
+
+
 def chart_drawing(chart, timeout: float = 30) -> str:
     """The SVG markup a live chart shows now. Streamlit swaps the chart's node when it redraws, and
     a page starved of CPU answers slowly, so a miss is retried until the deadline. (Markup rather
@@ -92,8 +99,7 @@ def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
     button(page, "Resume").click()
     expect(button(page, "Pause")).to_be_enabled(timeout=10_000)
     wait_for_step_above(page, held)
-    button(page, "Stop").click()
-    expect(button(page, "Start")).to_be_enabled(timeout=10_000)
+    stop_run(page)
 
 
 def test_refresh_reconnects_to_the_running_job(page: Page, streamlit_server):
@@ -106,9 +112,7 @@ def test_refresh_reconnects_to_the_running_job(page: Page, streamlit_server):
     expect(button(page, "Stop")).to_be_enabled(timeout=FIRST_LOAD_MS)
     assert run_id(page) == run
     wait_for_step_above(page, step)
-    button(page, "Stop").click()
-    # a run left going would slow every later browser test on the shared server
-    expect(button(page, "Start")).to_be_enabled(timeout=15_000)
+    stop_run(page)
 
 
 def test_language_switch_translates_page_and_charts(page: Page, streamlit_server):

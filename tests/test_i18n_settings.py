@@ -2,11 +2,13 @@
 
 import ast
 import pathlib
+import re
 
 import pytest
 
 from fpengine.config import ConfigError, apply_override
 from fpengine.experiments.oned import EQUAL_AMPLITUDE
+from fpengine.i18n.settings import PHRASES as RULES
 from fpengine.i18n.settings import explain_setting_error, translate_phrase
 
 ENGINE = pathlib.Path(__file__).resolve().parents[1] / "fpengine"
@@ -54,6 +56,13 @@ def test_every_engine_phrase_has_chinese(where, phrase):
     chinese = translate_phrase(phrase)
     assert chinese is not None, f"{where}: no Chinese for {phrase!r}"
     assert not any(word in chinese for word in ("must", "between", "choose", "expected", "formula"))
+
+
+def test_every_rule_serves_an_engine_message():
+    """A rule no engine message reaches is dead: the message it was written for has changed."""
+    first_rule = {next(i for i, (pattern, _) in enumerate(RULES) if re.fullmatch(pattern, phrase)) for _, phrase in PHRASES}
+    unused = [pattern for i, (pattern, _) in enumerate(RULES) if i not in first_rule]
+    assert not unused
 
 
 def test_a_real_validation_error_keeps_the_setting_and_translates_the_rest():

@@ -57,7 +57,6 @@ PHRASES: tuple[tuple[str, str], ...] = (
     (r"an index is listed twice", "有序号重复"),
     (r"a δ is listed twice", "有 δ 值重复"),
     (r"a frequency is listed twice", "有频率重复"),
-    (r"one amplitude per frequency.*", "每个频率需要一个振幅"),
     (r"expected a whole number, got (?P<v>.+)", "应为整数，收到 {v}"),
     (r"expected a number, got (?P<v>.+)", "应为数字，收到 {v}"),
     (r"expected true or false, got (?P<v>.+)", "应为 true 或 false，收到 {v}"),
