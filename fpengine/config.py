@@ -19,9 +19,24 @@ class ConfigError(ValueError):
     """A setting is invalid; the message names the setting and says what is allowed."""
 
 
-def check(condition: bool, field: str, message: str) -> None:
+_UNSET: Any = object()
+
+
+def shown(value: Any) -> str:
+    """A setting's value as a person typed it: ``1e-40``, ``3, 3``, ``'relu6'``."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(shown(v) for v in value) if value else "(empty)"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def check(condition: bool, field: str, message: str, value: Any = _UNSET) -> None:
+    """Raise ConfigError("field: message") unless ``condition``; with ``value``, the bad value is
+    echoed as " (got …)" so the visitor sees what was refused."""
     if not condition:
-        raise ConfigError(f"{field}: {message}")
+        suffix = "" if value is _UNSET else f" (got {shown(value)})"
+        raise ConfigError(f"{field}: {message}{suffix}")
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def engine_phrases() -> list[tuple[str, str]]:
                 phrase = message.split(": ", 1)[-1] if message and name == "ConfigError" else message
             else:
                 continue
-            if phrase is not None and phrase != PLACEHOLDER:  # a bare {detail} passes another message on
+            if phrase is not None and phrase.strip(PLACEHOLDER):  # bare {…} only pass another message on
                 found.append((f"{path.relative_to(ENGINE.parent)}:{node.lineno}", phrase))
     return found
 
@@ -69,8 +69,8 @@ def test_a_real_validation_error_keeps_the_setting_and_translates_the_rest():
     with pytest.raises(ConfigError) as raised:
         apply_override(EQUAL_AMPLITUDE.default_config(), "training.lr", "-1").validate()
     message = str(raised.value)
-    assert message.startswith("training.lr: must be greater than 0")
-    assert explain_setting_error(message, "zh") == "training.lr：须大于 0 且不超过 10"
+    assert message == "training.lr: must be greater than 0 and at most 10 (got -1)"
+    assert explain_setting_error(message, "zh") == "training.lr：须大于 0 且不超过 10（收到 -1）"
     assert explain_setting_error(message, "en") == message
 
 
@@ -81,6 +81,8 @@ def test_a_real_validation_error_keeps_the_setting_and_translates_the_rest():
         ("long_side: must be between 16 and 512 pixels", "long_side：须在 16 到 512 之间"),
         ("target.formula: unknown name 'y' (use x, pi, e)", "target.formula：未知名称 'y'（可用 x、pi、e）"),
         ("the formula is empty", "公式为空"),
+        ("deltas: every δ must be positive (got 0, 1e-40)", "deltas：每个 δ 都须为正数（收到 0, 1e-40）"),
+        ("seed: something new (got 3)", "seed: something new (got 3)"),
         ("seed: something new nobody translated", "seed: something new nobody translated"),
     ],
 )

@@ -54,7 +54,7 @@ class TrainingConfig:
 
     def validate(self) -> None:
         check(self.optimizer in GRADIENT_OPTIMIZERS, "training.optimizer", f"choose from {', '.join(GRADIENT_OPTIMIZERS)}")
-        check(0 < self.lr <= 10, "training.lr", "must be greater than 0 and at most 10")
+        check(0 < self.lr <= 10, "training.lr", "must be greater than 0 and at most 10", self.lr)
         check(0 <= self.momentum < 1, "training.momentum", "must be in [0, 1)")
         check(1 <= self.steps <= 1_000_000, "training.steps", "must be between 1 and 1,000,000")
 

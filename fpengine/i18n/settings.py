@@ -85,10 +85,16 @@ PHRASES: tuple[tuple[str, str], ...] = (
 
 _COMPILED = tuple((re.compile(pattern), template) for pattern, template in PHRASES)
 _SETTING = re.compile(r"(?P<setting>[A-Za-z_][\w.\[\]]*): (?P<phrase>.+)", re.S)
+_ECHOED = re.compile(r"(?P<stem>.+) \(got (?P<value>.+)\)", re.S)
+"""``check(…, value=v)`` appends the refused value as " (got v)" to any phrase."""
 
 
 def translate_phrase(phrase: str) -> str | None:
     """The Chinese for one English phrase, or None when no rule matches it."""
+    echoed = _ECHOED.fullmatch(phrase)
+    if echoed:
+        stem = translate_phrase(echoed["stem"])
+        return None if stem is None else f"{stem}（收到 {echoed['value']}）"
     for pattern, template in _COMPILED:
         match = pattern.fullmatch(phrase)
         if match:
