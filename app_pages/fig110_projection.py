@@ -10,6 +10,7 @@ from fpengine.classification import accuracy_chart, loss_chart
 from fpengine.config import ConfigError
 from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
+from fpengine.projection import K_MAX_RANGE
 from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting
@@ -41,7 +42,8 @@ def projection_settings() -> ProjectionConfig | None:
             automatic = setting(KEY, "auto_range", st.checkbox, tr("projection.auto_range"), base.k_max is None,
                                help=tr("projection.auto_range_help"))
             k_max = setting(KEY, "k_max", st.number_input, tr("projection.k_max"), float(base.k_max or 0.5),
-                           min_value=1e-4, format="%.4f", step=0.05, disabled=automatic)
+                           min_value=K_MAX_RANGE[0], max_value=K_MAX_RANGE[1], format="%.4f", step=0.05,
+                           disabled=automatic)
             max_peaks = setting(KEY, "max_peaks", st.number_input, tr("projection.max_peaks"), int(base.max_peaks),
                                min_value=1, max_value=12, step=1)
             frequencies_text = setting(KEY, "frequencies", st.text_input, tr("projection.frequencies"),

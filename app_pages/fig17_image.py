@@ -30,6 +30,7 @@ from ui.common import device_choice, lang, live_chart, show_invalid_settings, tr
 from ui.controls import (
     SettingError,
     network_settings,
+    parse_number_list,
     preset_base,
     seed_setting,
     snapshot_steps_setting,
@@ -108,13 +109,6 @@ def picture_settings(base: ImageFitConfig) -> dict | None:
     return {"image": image, "long_side": int(long_side), "colour": colour, "hold_out_columns": bool(hold_out)}
 
 
-def parse_edges(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise SettingError(f"{tr('image.edges')}: {text!r}") from None
-
-
 def model_settings(base: ImageFitConfig) -> dict:
     network = network_settings(base.network, KEY, activations=IMAGE_ACTIVATIONS)
     training = training_settings(base.training, KEY)
@@ -145,7 +139,8 @@ def model_settings(base: ImageFitConfig) -> dict:
         "network": network, "training": training, "lr_schedule": schedule, "seed": seed,
         "encoding": dataclasses.replace(base.encoding, kind=kind, input_scale=float(scale), fourier_features=int(features),
                                         fourier_sigma=float(sigma), scales=int(scales)),
-        "bands": dataclasses.replace(base.bands, edges=parse_edges(edges), epsilon=float(epsilon), rule=rule),
+        "bands": dataclasses.replace(base.bands, edges=parse_number_list(edges, tr("image.edges"), float, allow_empty=True),
+                                     epsilon=float(epsilon), rule=rule),
         "snapshot_steps": snapshots,
     }
 

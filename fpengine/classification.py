@@ -59,23 +59,26 @@ class ClassificationConfig:
     """The most training samples an experiment can analyse (the filter holds n² distances)."""
 
     def validate(self) -> None:
-        check(self.dataset in DATASETS, "dataset", f"choose from {', '.join(DATASETS)}")
+        check(self.dataset in DATASETS, "dataset", f"choose from {', '.join(DATASETS)}", self.dataset)
         limit = min(DATASET_SIZES[self.dataset][0], self.MAX_TRAIN)
-        check(10 <= self.n_train <= limit, "n_train", f"must be between 10 and {limit:,} for {self.dataset}")
-        check(1 <= self.n_test <= 100_000, "n_test", "must be between 1 and 100,000")
-        check(self.model in CLASSIFIERS, "model", f"choose from {', '.join(CLASSIFIERS)}")
-        check(self.activation in ACTIVATIONS, "activation", f"choose from {', '.join(ACTIVATIONS)}")
-        check(1 <= len(self.widths) <= 8, "widths", "give between 1 and 8 hidden layers")
-        check(all(1 <= w <= 4096 for w in self.widths), "widths", "each width must be between 1 and 4096")
-        check(self.optimizer in GRADIENT_OPTIMIZERS, "optimizer", f"choose from {', '.join(GRADIENT_OPTIMIZERS)}")
-        check(0 < self.lr <= 10, "lr", "must be greater than 0 and at most 10")
-        check(0 <= self.momentum < 1, "momentum", "must be in [0, 1)")
-        check(1 <= self.batch_size <= self.n_train, "batch_size", "must be between 1 and n_train")
-        check(1 <= self.epochs <= 100_000, "epochs", "must be between 1 and 100,000")
-        check(1 <= self.evaluations_per_epoch <= 100, "evaluations_per_epoch", "must be between 1 and 100")
-        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1")
+        check(10 <= self.n_train <= limit, "n_train", f"must be between 10 and {limit:,} for {self.dataset}", self.n_train)
+        check(1 <= self.n_test <= 100_000, "n_test", "must be between 1 and 100,000", self.n_test)
+        check(self.model in CLASSIFIERS, "model", f"choose from {', '.join(CLASSIFIERS)}", self.model)
+        check(self.activation in ACTIVATIONS, "activation", f"choose from {', '.join(ACTIVATIONS)}", self.activation)
+        check(1 <= len(self.widths) <= 8, "widths", "give between 1 and 8 hidden layers", self.widths)
+        check(all(1 <= w <= 4096 for w in self.widths), "widths", "each width must be between 1 and 4096", self.widths)
+        check(self.optimizer in GRADIENT_OPTIMIZERS, "optimizer", f"choose from {', '.join(GRADIENT_OPTIMIZERS)}",
+              self.optimizer)
+        check(0 < self.lr <= 10, "lr", "must be greater than 0 and at most 10", self.lr)
+        check(0 <= self.momentum < 1, "momentum", "must be in [0, 1)", self.momentum)
+        check(1 <= self.batch_size <= self.n_train, "batch_size", "must be between 1 and n_train", self.batch_size)
+        check(1 <= self.epochs <= 100_000, "epochs", "must be between 1 and 100,000", self.epochs)
+        check(1 <= self.evaluations_per_epoch <= 100, "evaluations_per_epoch", "must be between 1 and 100",
+              self.evaluations_per_epoch)
+        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1", self.seed)
         if self.model == "cnn":
-            check(min(IMAGE_SHAPES[self.dataset][1:]) >= 6, "model", "the CNN needs images of at least 6×6 pixels")
+            check(min(IMAGE_SHAPES[self.dataset][1:]) >= 6, "model", "the CNN needs images of at least 6×6 pixels",
+                  self.dataset)
 
     @property
     def test_count(self) -> int:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from .config import ConfigError, apply_override
 from .device import configure_threads, describe_device, resolve_device
 from .experiments import EXPERIMENTS, get_experiment
-from .export import read_config, write_run
+from .export import prepare_run_dir, read_config, write_run
 from .formula import FormulaError
 from .i18n import t
+from .images import ImageError
 from .runner import JobManager, Status
 
 
@@ -20,15 +20,23 @@ class UsageError(Exception):
     """A one-line message for the user; the CLI exits non-zero without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's refusals in the CLI's one-line form (its default prints the usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m fpengine", description="F-Principle Explorer, headless.")
+    parser = _Parser(prog="python -m fpengine", description="F-Principle Explorer, headless.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the experiments")
     run = commands.add_parser("run", help="run one experiment and write its results")
     run.add_argument("experiment", help="experiment name (see `list`)")
-    run.add_argument("--out", required=True, type=Path, help="output directory")
+    # a str, not a Path: Path("") is "." and an empty --out would write into the current folder
+    run.add_argument("--out", required=True, help="output folder: new, empty, or an earlier run's (replaced)")
     run.add_argument("--preset", default="quick", help="quick (CPU-friendly, default) or book (the authors' settings)")
-    run.add_argument("--config", type=Path, help="start from a config.json written by an earlier run")
+    run.add_argument("--config", help="start from a config.json written by an earlier run")
     run.add_argument("--steps", type=int, help="number of training steps (epochs / iterations)")
     run.add_argument("--seed", type=int, help="random seed")
     run.add_argument("--device", default="auto", help="auto (CUDA/MPS if present), cpu, cuda or mps")
@@ -60,7 +68,7 @@ def _build_config(args: argparse.Namespace):
         overrides.append(f"seed={args.seed}")
     for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise UsageError(f"--set {item!r}: expected KEY=VALUE")
         config = apply_override(config, key.strip(), value.strip())
     config.validate()
@@ -78,9 +86,17 @@ def _progress_line(snapshot, width: int = 30) -> str:
 def _run(args: argparse.Namespace) -> int:
     try:
         experiment, config = _build_config(args)
+        experiment.check_inputs(config)
         device = resolve_device(args.device)
+    except ImageError as error:  # only image-fit's picture raises it
+        raise UsageError(f"image: {config.image!r}: {error}") from None
     except (ConfigError, FormulaError, KeyError, ValueError, OSError) as error:
-        raise UsageError(str(error).strip("'\"")) from None
+        # str(KeyError) is quoted; other messages may end in a quoted value ("got 'inf'") and keep it
+        raise UsageError(str(error).strip("'\"") if isinstance(error, KeyError) else str(error)) from None
+    try:  # before training: a run must never be lost to an unusable output folder
+        out = prepare_run_dir(args.out)
+    except ValueError as error:
+        raise UsageError(f"--out: {error}") from None
     if device.type == "cpu":
         configure_threads()
     manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.25)
@@ -97,12 +113,15 @@ def _run(args: argparse.Namespace) -> int:
     snapshot = job.snapshot
     if snapshot is None:
         raise UsageError(f"{experiment.name} produced no result ({job.status.value}: {job.message})")
-    summary = write_run(args.out, experiment, config, snapshot, status=job.status.value,
-                        device=describe_device(device), message=job.message,
-                        figures=not args.no_figures, lang=args.lang)
+    try:
+        summary = write_run(out, experiment, config, snapshot, status=job.status.value,
+                            device=describe_device(device), message=job.message,
+                            figures=not args.no_figures, lang=args.lang)
+    except OSError as error:  # the folder was checked before training; a full disk can still refuse
+        raise UsageError(f"--out: cannot write the run into {args.out!r} ({error.strerror or error})") from None
     print(json.dumps(summary, ensure_ascii=False))
     if job.status is Status.DIVERGED:
-        print(f"error: training diverged at {job.message}; results up to then are in {args.out}", file=sys.stderr)
+        print(f"error: training diverged at {job.message}; results up to then are in {out}", file=sys.stderr)
         return 3
     if job.status is Status.FAILED:
         print(f"error: {job.message}", file=sys.stderr)
@@ -120,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import run_benchmarks
 
         return run_benchmarks(args.only, quick=args.quick)
-    except UsageError as error:
+    except (UsageError, ConfigError) as error:  # ConfigError: a bad FPENGINE_* setting (threads)
         print(f"error: {error}", file=sys.stderr)
         return 2
 

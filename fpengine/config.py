@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -73,13 +74,14 @@ def _coerce(value: Any, annotation: Any, name: str) -> Any:
             raise ConfigError(f"{name}: expected true or false, got {value!r}")
         return value
     if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        # is_integer() is False for inf and nan, which int() would turn into a traceback
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
             raise ConfigError(f"{name}: expected a whole number, got {value!r}")
         return int(value)
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{name}: expected a number, got {value!r}")
-        return float(value)
+        return _finite(value, name, repr(value))
     if annotation is str:
         if not isinstance(value, str):
             raise ConfigError(f"{name}: expected text, got {value!r}")
@@ -98,6 +100,18 @@ def from_dict(cls: type[C], data: dict[str, Any], prefix: str = "") -> C:
     return cls(**kwargs)
 
 
+def _finite(number: float | int, name: str, typed: str) -> float:
+    """``number`` as a float; no setting takes nan or ±inf (they pass or fail range checks at
+    random, since nan fails every comparison), so they are refused here, where every value enters."""
+    try:
+        value = float(number)
+    except OverflowError:  # an integer beyond float range, e.g. from a JSON file
+        value = math.inf
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a finite number, got {typed}")
+    return value
+
+
 def _parse_text(text: str, annotation: Any, name: str) -> Any:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -107,7 +121,10 @@ def _parse_text(text: str, annotation: Any, name: str) -> Any:
         inner = [a for a in args if a is not type(None)]
         return _parse_text(text, inner[0], name)
     if origin is tuple:
-        parts = [p for p in text.replace(" ", "").split(",") if p != ""]
+        if not text.strip():
+            return ()
+        parts = text.replace(" ", "").split(",")
+        check(all(parts), name, "a list item is empty", text)  # "1,,3" is a typo, not 1,3
         return tuple(_parse_text(p, args[0], name) for p in parts)
     if annotation is bool:
         lowered = text.strip().lower()
@@ -123,9 +140,10 @@ def _parse_text(text: str, annotation: Any, name: str) -> Any:
             raise ConfigError(f"{name}: expected a whole number, got {text!r}") from None
     if annotation is float:
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise ConfigError(f"{name}: expected a number, got {text!r}") from None
+        return _finite(number, name, repr(text))
     return text
 
 

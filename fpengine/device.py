@@ -6,6 +6,8 @@ import os
 
 import torch
 
+from .envsettings import env_flag, env_number
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -13,7 +15,7 @@ def resolve_device(choice: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple MPS, then CPU. An unavailable explicit choice raises."""
     if choice not in DEVICE_CHOICES:
         raise ValueError(f"unknown device {choice!r} (choose from {', '.join(DEVICE_CHOICES)})")
-    if os.environ.get("FPENGINE_FORCE_CPU") and choice == "auto":
+    if choice == "auto" and env_flag("FPENGINE_FORCE_CPU", False):
         return torch.device("cpu")
     cuda = torch.cuda.is_available()
     mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
@@ -37,7 +39,6 @@ def describe_device(device: torch.device) -> str:
 def configure_threads() -> int:
     """Leave one core for the UI: on a loaded 2-core box two torch threads are many times slower
     than one (perf-notes). ``FPENGINE_THREADS`` overrides."""
-    wanted = os.environ.get("FPENGINE_THREADS")
-    threads = int(wanted) if wanted else max(1, (os.cpu_count() or 2) - 1)
+    threads = env_number("FPENGINE_THREADS", max(1, (os.cpu_count() or 2) - 1), minimum=1)
     torch.set_num_threads(threads)
     return threads

@@ -32,6 +32,9 @@ class Experiment:
     keeps_run: Callable[[Any], bool] = lambda config: True
     """False for a config whose run the app must not write to the server's run folder (e.g. one
     on a visitor's uploaded photo); the CLI writes wherever it is told."""
+    check_inputs: Callable[[Any], object] = lambda config: None
+    """Checks what a valid config points at (a picture file decodes and suits the run), so the CLI
+    refuses it before training as the pages do; raises ConfigError or ImageError."""
 
     def default_config(self, preset: str = "quick") -> Any:
         if preset not in self.presets:

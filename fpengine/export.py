@@ -8,22 +8,89 @@ the run) and ``figure_<name>.png``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
+import stat
+import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from .config import from_dict, to_dict
+from .config import ConfigError, from_dict, to_dict
 from .experiment import Experiment
 from .runner import ErrorTrace, Snapshot
+
+RUN_FILES = ("config.json", "metrics.csv", "summary.json", "snapshot.npz", "snapshot.json", "figure_*.png")
+"""What ``write_run`` writes (glob patterns): the files a rerun into the same folder replaces."""
+MAX_CONFIG_BYTES = 1_000_000
+"""A config.json is a few kB; the bound keeps ``--config /dev/zero``-like mistakes from filling memory."""
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """Write ``path`` under a temporary name beside it, renamed onto ``path`` only once complete:
+    a crash or a failed write leaves the previous file (or none), never half a file, and no
+    temporary file behind."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "xb") as handle:
+            yield handle
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, data: Any, **options: Any) -> None:
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(data, ensure_ascii=False, **options).encode())
+
+
+def _is_run_folder(directory: Path) -> bool:
+    return (directory / "summary.json").is_file() or (directory / "config.json").is_file()
+
+
+def prepare_run_dir(directory: str | Path) -> Path:
+    """Make sure a run can be written to ``directory`` before anything is trained: create it,
+    refuse an empty name, a file, a folder that holds something other than an earlier run (which
+    is replaced), and a folder that cannot be written. ValueError says why in one line."""
+    if not str(directory).strip():
+        raise ValueError("the folder name is empty")
+    path = Path(directory)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ValueError(f"{str(path)!r} exists and is not a folder") from None
+    except OSError as error:
+        raise ValueError(f"cannot create the folder {str(path)!r} ({error.strerror})") from None
+    if any(path.iterdir()) and not _is_run_folder(path):
+        raise ValueError(f"{str(path)!r} is not empty and holds no earlier run (no summary.json or config.json); "
+                         "choose a new or empty folder")
+    probe = path / ".fpengine-write-test"
+    try:  # os.access says yes to root, whatever the mode: really write
+        with atomic_file(probe):
+            pass
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"cannot write into {str(path)!r} ({error.strerror})") from None
+    return path
+
+
+def _remove_stale(directory: Path, written: set[Path]) -> None:
+    """Drop an earlier run's files this run did not rewrite (its figures after ``--no-figures``)."""
+    for pattern in RUN_FILES:
+        for path in directory.glob(pattern):
+            if path not in written:
+                path.unlink()
 
 
 def runs_root() -> Path:
@@ -75,7 +142,7 @@ def build_summary(experiment: Experiment, config: Any, snapshot: Snapshot, *, st
     return _json_safe(summary)
 
 
-def save_snapshot(directory: Path, snapshot: Snapshot) -> None:
+def save_snapshot(directory: Path, snapshot: Snapshot) -> list[Path]:
     arrays: dict[str, np.ndarray] = {f"metrics/{k}": np.asarray(v) for k, v in snapshot.metrics.items()}
     meta: dict[str, Any] = {
         "step": snapshot.step, "total_steps": snapshot.total_steps, "elapsed": snapshot.elapsed,
@@ -90,8 +157,10 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> None:
             arrays[f"views/{name}"] = value
         else:
             meta["views"][name] = value
-    np.savez_compressed(directory / "snapshot.npz", **arrays)
-    (directory / "snapshot.json").write_text(json.dumps(_json_safe(meta), indent=1))
+    with atomic_file(directory / "snapshot.npz") as handle:
+        np.savez_compressed(handle, **arrays)
+    _write_json(directory / "snapshot.json", _json_safe(meta), indent=1)
+    return [directory / "snapshot.npz", directory / "snapshot.json"]
 
 
 def load_snapshot(directory: Path) -> Snapshot:
@@ -114,32 +183,83 @@ def write_figures(directory: Path, experiment: Experiment, config: Any, snapshot
     written = []
     for name, chart in experiment.figures(config, snapshot, lang).items():
         path = directory / f"figure_{name}.png"
-        chart.save(str(path), format="png", scale_factor=2)
+        with atomic_file(path) as handle:
+            chart.save(handle, format="png", scale_factor=2)
         written.append(path)
     return written
 
 
 def write_run(directory: Path, experiment: Experiment, config: Any, snapshot: Snapshot, *, status: str,
               device: str, message: str = "", figures: bool = True, lang: str = "en") -> dict[str, Any]:
-    """Write the whole run directory; return the summary."""
+    """Write the whole run directory, each file atomically; an earlier run's files that this run
+    does not rewrite are removed last. Returns the summary."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.json").write_text(json.dumps({"experiment": experiment.name, **to_dict(config)}, indent=2, ensure_ascii=False))
-    metrics_frame(snapshot).to_csv(directory / "metrics.csv", index=False, float_format="%.6g")
+    _write_json(directory / "config.json", {"experiment": experiment.name, **to_dict(config)}, indent=2)
+    with atomic_file(directory / "metrics.csv") as handle:
+        metrics_frame(snapshot).to_csv(handle, index=False, float_format="%.6g")
     summary = build_summary(experiment, config, snapshot, status=status, device=device, message=message)
-    (directory / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-    save_snapshot(directory, snapshot)
+    _write_json(directory / "summary.json", summary, indent=2)
+    written = {directory / name for name in ("config.json", "metrics.csv", "summary.json")}
+    written.update(save_snapshot(directory, snapshot))
     if figures:
-        write_figures(directory, experiment, config, snapshot, lang)
+        written.update(write_figures(directory, experiment, config, snapshot, lang))
+    _remove_stale(directory, written)
     return summary
 
 
-def read_config(path: Path, experiment: Experiment) -> Any:
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a setting can take")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise ValueError(f"{text} is beyond the range of numbers")
+    return value
+
+
+def read_json_object(path: str | Path) -> dict[str, Any]:
+    """A JSON object from a regular file of at most ``MAX_CONFIG_BYTES``; ValueError names the file
+    (and the line and column of a syntax error). The size and the kind of file are checked before
+    reading: a device would never end, a FIFO would block."""
+    shown_path = repr(str(path))
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{shown_path} is not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ValueError(f"{shown_path} is {info.st_size:,} bytes; a config is at most {MAX_CONFIG_BYTES:,}")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ValueError(f"cannot read {shown_path} ({error.strerror})") from None
+    if len(raw) > MAX_CONFIG_BYTES:  # it grew since the stat
+        raise ValueError(f"{shown_path} is over {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{shown_path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{shown_path} is not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError(f"{shown_path} is nested too deeply") from None
+    except ValueError as error:  # NaN, Infinity, 1e999, an integer of thousands of digits
+        raise ValueError(f"{shown_path}: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{shown_path} holds a JSON {type(data).__name__}, not an object of settings")
+    return data
+
+
+def read_config(path: str | Path, experiment: Experiment) -> Any:
     """A config.json written by ``write_run`` (its ``experiment`` key must match)."""
-    data = json.loads(Path(path).read_text())
+    data = read_json_object(path)
     named = data.pop("experiment", experiment.name)
     if named != experiment.name:
-        raise ValueError(f"{path} is a config of {named!r}, not {experiment.name!r}")
-    return from_dict(experiment.config_type, data)
+        raise ValueError(f"{str(path)!r} is a config of {named!r}, not {experiment.name!r}")
+    try:
+        return from_dict(experiment.config_type, data)
+    except ConfigError as error:  # the file's content is wrong, not a typed setting: name the file
+        raise ValueError(f"{str(path)!r}: {error}") from None
 
 
 @dataclass(frozen=True)

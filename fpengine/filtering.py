@@ -25,6 +25,14 @@ DEFAULT_DELTA_MULTIPLES = (0.25, 1.0, 4.0)
 initialisation (outputs ≈ 1/10): on MNIST-5k (n = 2000, m ≈ 29) e_low starts at 0.86, 0.27 and
 0.09 for these multiples, from a nearly-identity kernel to strong smoothing; 8m would leave a low part
 that is almost the class mean (e_low 0.065 before any training)."""
+DELTA_RANGE = (1e-6, 1e6)
+"""Allowed δ. Inputs are in [0, 1], so a squared distance is at most the input size (≤ 3072) and a
+non-zero one at least (1/255)²: below 1e-6 the kernel is the identity for any two distinct inputs
+(and below ~1.5e-39 the float32 factor −1/(2δ) overflows, so the diagonal is 0·∞ = NaN); above 1e6
+every weight is 1 and the low part is the class mean, whatever δ."""
+MULTIPLE_RANGE = (1e-3, 1000.0)
+"""Allowed multiples of the median nearest-neighbour squared distance m: at 0.001·m the nearest
+neighbour's weight is e⁻⁵⁰⁰, an identity kernel for nearly every point (warned from m/8 on)."""
 CHAPTER_DELTAS = (3.0, 7.0, 10.0)
 """The δ of the chapter's Fig 1.12 panels (their data scaling is unknown; offered for [0,1] pixels)."""
 NOTEBOOK_DELTAS = tuple(float(d) for d in np.linspace(2, 100, 20))
@@ -80,8 +88,8 @@ class GaussianSmoother:
             y = y[:, None]
         if y.shape[0] != self.n:
             raise ValueError(f"values have {y.shape[0]} rows, the filter has {self.n} points")
-        if any(d <= 0 for d in deltas):
-            raise ValueError("every δ must be positive")
+        if not all(0 < d < np.inf for d in deltas):  # also refuses nan
+            raise ValueError(f"every δ must be positive and finite (got {', '.join(f'{d:g}' for d in deltas)})")
         out = torch.empty((len(deltas), self.n, y.shape[1]), dtype=torch.float32, device=self.device)
         for start in range(0, self.n, self.block_rows):
             stop = min(start + self.block_rows, self.n)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -211,6 +212,21 @@ def decode_image(data: bytes, name: str = "upload") -> Picture:
     if pixels.ndim == 2:
         pixels = np.repeat(pixels[..., None], 3, axis=2)
     return Picture(_readonly(np.clip(pixels, 0.0, 1.0)), name, tuple(notes + conversion_notes))
+
+
+def read_image_file(path: Path) -> Picture:
+    """A picture file given by path (the command line's ``--set image=…``), decoded like an upload.
+
+    The caller makes sure ``path`` is a regular file (a FIFO would block, a device never end). The
+    size comes from the file system and at most one byte past the limit is read, so a huge file
+    costs no memory. OSError (unreadable) is left to the caller, who names the setting.
+    """
+    info = os.stat(path)
+    if info.st_size > MAX_UPLOAD_BYTES:
+        raise ImageError("file-too-large", size=round(info.st_size / 2**20, 1), limit=MAX_UPLOAD_BYTES // 2**20)
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_UPLOAD_BYTES + 1)  # the file may have grown since the stat
+    return decode_image(data, Path(path).name)
 
 
 @functools.lru_cache(maxsize=len(SAMPLE_PHOTOS))

@@ -65,10 +65,10 @@ class SwarmSettings:
     social: float = 1.494
 
     def validate(self) -> None:
-        check(2 <= self.particles <= 5000, "swarm.particles", "must be between 2 and 5,000")
-        check(0 <= self.inertia <= 1.5, "swarm.inertia", "must be between 0 and 1.5")
-        check(0 <= self.cognitive <= 5, "swarm.cognitive", "must be between 0 and 5")
-        check(0 <= self.social <= 5, "swarm.social", "must be between 0 and 5")
+        check(2 <= self.particles <= 5000, "swarm.particles", "must be between 2 and 5,000", self.particles)
+        check(0 <= self.inertia <= 1.5, "swarm.inertia", "must be between 0 and 1.5", self.inertia)
+        check(0 <= self.cognitive <= 5, "swarm.cognitive", "must be between 0 and 5", self.cognitive)
+        check(0 <= self.social <= 5, "swarm.social", "must be between 0 and 5", self.social)
 
 
 class _CountedObjective:

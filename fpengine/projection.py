@@ -24,6 +24,12 @@ DEFAULT_FREQUENCY_SPAN = 1.25
 """k_max · std(v): the chapter's panels reach k·σ ≈ 1.2 (MNIST k ≤ 0.5, CIFAR10 k ≤ 0.17)."""
 
 
+K_MAX_RANGE = (1e-3, 100.0)
+"""Allowed top of the frequency grid. Inputs are in [0, 1], so |v| ≤ √d ≈ 55 at most here: below
+k = 0.001 the phase 2πk·v turns by less than a radian over any data, so the grid holds the k = 0
+bump only (and at 1e-6 or less |ŷ_k| is flat, with no peak to track at all)."""
+
+
 def first_principal_direction(x: np.ndarray) -> np.ndarray:
     """Unit vector p1 of the largest variance of the rows of ``x`` ``[n, d]`` (sign: its largest
     |entry| is positive). Lanczos on v ↦ Xcᵀ(Xc v) finds the top eigenpair of the covariance with a
@@ -51,11 +57,13 @@ def frequency_grid(projected: np.ndarray, count: int = 100, span: float = DEFAUL
     range follows the data's scale (pixels in [0,1] or [0,255], 784 or 3072 dimensions alike)."""
     if k_max is None:
         spread = float(np.std(projected))
-        if spread <= 0:
+        if not spread > 0:
             raise ValueError("the projected data has no spread (all inputs project to one point)")
         k_max = span / spread
-    if k_max <= 0 or count < 2:
-        raise ValueError("need k_max > 0 and at least two frequencies")
+    elif not K_MAX_RANGE[0] <= k_max <= K_MAX_RANGE[1]:  # also refuses nan and ±inf
+        raise ValueError(f"k_max must be between {K_MAX_RANGE[0]:g} and {K_MAX_RANGE[1]:g} (got {k_max:g})")
+    if count < 2 or not np.isfinite(k_max):
+        raise ValueError(f"need a finite k_max and at least two frequencies (got k_max {k_max:g}, {count} frequencies)")
     return np.linspace(0.0, k_max, count)
 
 

@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -20,6 +20,10 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from .config import ConfigError
+from .formula import FormulaError
+from .images import ImageError
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +283,10 @@ class Job:
             final = Status.DIVERGED
             self.message = f"step {error.step}"
             self.diverged_at = error.step
+        except (ConfigError, FormulaError, ImageError) as error:  # the user's input, not a bug (a δ too small
+            # for these data, a picture that cannot be used): one line, never a logged traceback
+            final = Status.FAILED
+            self.message = str(error)
         except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
             log.error("run %s failed:\n%s", self.id, traceback.format_exc())
             final = Status.FAILED
@@ -295,7 +303,13 @@ class Job:
 
 class JobManager:
     """Starts jobs, caps how many run at once (the rest wait as QUEUED), and stops jobs nobody
-    has touched for ``lease_seconds`` (an abandoned browser tab must not train forever)."""
+    has touched for ``lease_seconds`` (an abandoned browser tab must not train forever).
+
+    Only active jobs and the ``keep_finished`` most recently finished ones stay in memory (a
+    classroom server runs hundreds); an older one is dropped once its ``on_finish`` (the save to
+    disk) is done, so a page reopens it from disk. A finished job whose ``group`` (a comparison
+    started together) has a member still training or being saved stays: its page shows the group
+    as one, from memory or else from disk."""
 
     def __init__(
         self,
@@ -303,20 +317,26 @@ class JobManager:
         lease_seconds: float | None = 900.0,
         on_finish: Callable[[Job], None] | None = None,
         publish_interval: float = 0.2,
+        keep_finished: int | None = None,
     ):
         self.max_running = max_running
         self.lease_seconds = lease_seconds
+        self.keep_finished = keep_finished
+        """None: keep every finished job (the CLI's one-run manager)."""
         self.publish_interval = publish_interval
         self._on_finish_hook = on_finish
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
+        self._groups: dict[str, str | None] = {}
         self._queue: list[Job] = []
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
 
-    def submit(self, experiment: str, config: Any, train: Train, device: torch.device) -> Job:
+    def submit(self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None) -> Job:
         job = Job(experiment, config, train, device, publish_interval=self.publish_interval)
         with self._lock:
+            self._groups[job.id] = group
+            self._evict()  # jobs stopped while queued never reach _finished
             self._jobs[job.id] = job
             self._queue.append(job)
             self._schedule()
@@ -324,6 +344,12 @@ class JobManager:
                 self._reaper = threading.Thread(target=self._reap, name="fpengine-reaper", daemon=True)
                 self._reaper.start()
         return job
+
+    def submit_group(self, experiment: str, configs: Iterable[Any], train: Train, device: torch.device) -> list[Job]:
+        """The runs of one comparison, kept in memory together while any of them is unfinished."""
+        group = uuid.uuid4().hex
+        with self._lock:  # a quick member's finish must not evict it before the others are in
+            return [self.submit(experiment, config, train, device, group=group) for config in configs]
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -349,6 +375,7 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is not None and not job.status.active:
                 del self._jobs[job_id]
+                del self._groups[job_id]
 
     def shutdown(self, timeout: float = 5.0) -> None:
         self._closed.set()
@@ -366,10 +393,27 @@ class JobManager:
                 job._start(self._finished)
 
     def _finished(self, job: Job) -> None:
-        if self._on_finish_hook is not None:
-            self._on_finish_hook(job)
+        try:
+            if self._on_finish_hook is not None:
+                self._on_finish_hook(job)
+        finally:  # a failed save must neither keep the queue waiting nor the job in memory forever
+            with self._lock:
+                self._evict(saved=job)
+                self._schedule()
+
+    def _evict(self, saved: Job | None = None) -> None:
+        """Drop the oldest finished jobs beyond ``keep_finished``. Finished means saved: ``done``,
+        or ``saved``, the job whose ``on_finish`` just returned (its ``done`` is set next)."""
+        if self.keep_finished is None:
+            return
         with self._lock:
-            self._schedule()
+            running_groups = {self._groups[j.id] for j in self._jobs.values() if not (j.done or j is saved)} - {None}
+            finished = sorted((j for j in self._jobs.values() if j.done or j is saved),
+                              key=lambda j: j.finished or j.created)
+            evictable = [j for j in finished if self._groups[j.id] not in running_groups]
+            for job in evictable[:max(len(finished) - self.keep_finished, 0)]:
+                del self._jobs[job.id]
+                del self._groups[job.id]
 
     def _reap(self) -> None:
         assert self.lease_seconds is not None

@@ -33,18 +33,27 @@ def headless(env: dict, out: Path) -> float:
     return json.loads(result.stdout.strip().splitlines()[-1])["steps_per_second"]
 
 
-def live(env: dict, runs: Path) -> float:
+def start_server(env: dict, port: int, log=subprocess.DEVNULL) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:``port``, once its health check answers."""
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(PORT), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+    for _ in range(200):
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {server.returncode}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("streamlit did not come up")
+
+
+def live(env: dict, runs: Path) -> float:
+    server = start_server(env, PORT)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                                  args=CHROMIUM_ARGS)

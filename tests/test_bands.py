@@ -112,6 +112,14 @@ def test_custom_edges_and_their_validation():
         RadialBands.of_target(TARGET).errors(np.zeros((H, W + 1, 1)))
 
 
+def test_a_coefficient_exactly_on_an_edge_belongs_to_the_band_above():
+    # bands are [lo, hi): |f| = 2/W = 0.05 exactly is in "0.05-0.15", not "<0.05"
+    assert radial_frequency(H, W)[0, 2] == 0.05
+    bands = RadialBands.of_target(picture(MEAN, cosine(0, 2, 0.3)))
+    assert bands.keys == ("<0.05", "0.05-0.15")
+    np.testing.assert_allclose(bands.errors(picture(MEAN)), [0, 1], atol=1e-12)
+
+
 def test_spec_default_edges():
     assert DEFAULT_EDGES == (0.05, 0.15, 0.3)
     assert band_label(0.0, 0.05) == "<0.05" and band_label(0.3, None) == ">=0.3"

@@ -17,8 +17,8 @@ from fpengine import cli
 from fpengine.bench import beyond as beyond_bench
 from fpengine.config import ConfigError, apply_override, from_dict, to_dict
 from fpengine.experiments import get_experiment
-from fpengine.experiments.beyond_gd import BEYOND_GD, BeyondConfig, slowness_warning, summarize, work_table
-from fpengine.nongradient import SwarmSettings
+from fpengine.experiments.beyond_gd import BEYOND_GD, DEFAULT_WIDTH, BeyondConfig, slowness_warning, summarize, work_table
+from fpengine.nongradient import ParticleSwarm
 from fpengine.runner import Job, JobManager, Status
 from tests.conftest import wait_until
 
@@ -225,17 +225,31 @@ def test_work_table_has_one_row_per_run_and_one_column_per_frequency():
     assert "优化器" in chinese.columns and "函数求值次数" in chinese.columns
 
 
-def test_benchmark_compares_batched_and_looped_swarm(monkeypatch):
-    monkeypatch.setattr(beyond_bench, "swarm_iterations_per_second",
-                        lambda objective, settings, iterations, batched=True: 100.0 if batched else 10.0)
+def test_benchmark_figures_come_from_the_swarm_steps_it_times(monkeypatch):
+    """A real quick run (≈0.5 s): the rates are timed, so only their structure and bounds are known."""
+    stepped = {True: 0, False: 0}
+    step = ParticleSwarm.step
+
+    def counted(swarm):
+        stepped[swarm.batched] += 1
+        step(swarm)
+
+    monkeypatch.setattr(ParticleSwarm, "step", counted)
+    started = time.perf_counter()
     rows = beyond_bench.run(quick=True)
+    elapsed = time.perf_counter() - started
     names = [row["name"] for row in rows]
     assert names == ["beyond/pso-200-particles", "beyond/pso-1000-particles", "beyond/powell-objective"]
-    assert rows[0]["ratio"] == 10.0 and rows[0]["batched_evaluations_per_s"] == 20000.0
-    assert rows[2]["parameters"] == 91
-    assert rows[2]["flat_evaluations_per_s"] > 0 and rows[2]["powell_evaluations_per_s"] > 0
-
-
-def test_swarm_benchmark_measures_real_iterations():
-    objective = beyond_bench.flat_objective(QUICK, 5, torch.float32)
-    assert beyond_bench.swarm_iterations_per_second(objective, SwarmSettings(particles=8), 3) > 0
+    assert all(math.isfinite(v) and v > 0 for row in rows for v in row.values() if isinstance(v, float))
+    iterations = rows[0]["iterations"]
+    # per swarm size: 3 warm-up and `iterations` timed batched steps, a tenth (at least 2) looped ones
+    assert stepped == {True: 2 * (3 + iterations), False: 2 * max(2, iterations // 10)}
+    for row, particles in zip(rows[:2], (200, 1000), strict=True):
+        # each rate is timed inside this call, so it cannot be below its steps over the whole call
+        assert row["batched_iterations_per_s"] >= iterations / elapsed
+        assert row["looped_iterations_per_s"] >= max(2, iterations // 10) / elapsed
+        assert row["batched_evaluations_per_s"] == pytest.approx(row["batched_iterations_per_s"] * particles)
+        assert row["ratio"] == pytest.approx(row["batched_iterations_per_s"] / row["looped_iterations_per_s"])
+    powell = rows[2]
+    assert powell["parameters"] == 3 * DEFAULT_WIDTH + 1  # the 1-m-1 net: m in-weights, m biases, m out-weights, 1
+    assert powell["ratio"] == pytest.approx(powell["flat_evaluations_per_s"] / powell["module_evaluations_per_s"])

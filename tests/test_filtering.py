@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from fpengine import filtering
+from fpengine.config import ConfigError
+from fpengine.experiments.filtering import FilteringConfig, check_label_parts
 from fpengine.filtering import (
     CHAPTER_DELTAS,
     NOTEBOOK_DELTAS,
@@ -89,8 +91,9 @@ def test_distance_diagonal_is_exactly_zero_despite_cancellation() -> None:
 def test_bad_input_is_rejected(problem) -> None:
     x, labels, _ = problem
     smoother = GaussianSmoother(x)
-    with pytest.raises(ValueError, match="positive"):
-        smoother.low_pass(labels, (1.0, 0.0))
+    for bad in (0.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"positive and finite \(got 1, "):
+            smoother.low_pass(labels, (1.0, bad))
     with pytest.raises(ValueError, match="rows"):
         smoother.low_pass(labels[:10], (1.0,))
     with pytest.raises(ValueError, match="block_rows"):
@@ -118,3 +121,18 @@ def test_distances_computed_in_column_blocks_match(problem, monkeypatch: pytest.
     blocked = GaussianSmoother(x.astype(np.float32)).distances
     torch.testing.assert_close(blocked, whole, rtol=1e-6, atol=1e-5)
     assert torch.all(torch.diagonal(blocked) == 0)
+
+
+def test_a_delta_too_small_for_the_data_is_refused_before_training(problem) -> None:
+    """1e-40 once gave NaN errors reported as a finished run: below the nearest-neighbour scale every
+    off-diagonal weight underflows, y^low = y and e_high = 0/0."""
+    x, labels, _ = problem
+    smoother = GaussianSmoother(x)
+    scale = smoother.median_nearest_neighbour_distance()
+    split = LowHighSplit(smoother, labels, (1e-5, 1.0))
+    assert float(split.high_norm[0]) == 0 and float(split.high_norm[1]) > 0
+    with pytest.raises(ConfigError, match=r"^deltas: δ is too small for these inputs.*\(got 1e-05\)$"):
+        check_label_parts(FilteringConfig(deltas=(1e-5, 1.0)), split, scale)
+    with pytest.raises(ConfigError, match=r"^delta_multiples: δ is too small.*\(got 0\.001\)$"):
+        check_label_parts(FilteringConfig(delta_multiples=(0.001, 1.0)), split, scale)
+    check_label_parts(FilteringConfig(deltas=(0.5, 1.0)), LowHighSplit(smoother, labels, (0.5, 1.0)), scale)

@@ -32,7 +32,7 @@ def engine_phrases() -> list[tuple[str, str]]:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
                 continue
             name = node.func.id
-            if name == "check" and len(node.args) == 3:
+            if name == "check" and len(node.args) >= 3:  # the 4th, the refused value, is echoed as " (got …)"
                 phrase = text_of(node.args[2])
             elif name in ("ConfigError", "FormulaError"):
                 message = text_of(node.args[0])
@@ -81,7 +81,7 @@ def test_a_real_validation_error_keeps_the_setting_and_translates_the_rest():
         ("long_side: must be between 16 and 512 pixels", "long_side：须在 16 到 512 之间"),
         ("target.formula: unknown name 'y' (use x, pi, e)", "target.formula：未知名称 'y'（可用 x、pi、e）"),
         ("the formula is empty", "公式为空"),
-        ("deltas: every δ must be positive (got 0, 1e-40)", "deltas：每个 δ 都须为正数（收到 0, 1e-40）"),
+        ("deltas: each δ must be between 1e-06 and 1e+06 (got 3, 1e-40)", "deltas：每个 δ 须在 1e-06 到 1e+06 之间（收到 3, 1e-40）"),
         ("seed: something new (got 3)", "seed: something new (got 3)"),
         ("seed: something new nobody translated", "seed: something new nobody translated"),
     ],

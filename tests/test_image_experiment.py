@@ -176,14 +176,6 @@ def test_cli_runs_on_a_picture_file(tmp_path, capsys):
     capsys.readouterr()
 
 
-def test_cli_reports_a_bad_picture_in_one_line(tmp_path, capsys):
-    broken = tmp_path / "broken.jpg"
-    broken.write_bytes(b"not a picture at all")
-    code = cli_main(["run", "image-fit", "--out", str(tmp_path / "x"), "--set", f"image={broken}", "--quiet"])
-    err = capsys.readouterr().err
-    assert code != 0 and "not a picture" in err and "Traceback" not in err
-
-
 def test_validation_names_the_setting():
     base = IMAGE_FIT.default_config("quick")
     base.validate()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import io
+import logging
 import struct
 import zlib
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageOps
 
 from fpengine import images
+from fpengine.config import ConfigError
+from fpengine.formula import FormulaError
 from fpengine.i18n.image import STRINGS
-from fpengine.images import ImageError, decode_image, prepare_target
+from fpengine.images import ImageError, decode_image, prepare_target, read_image_file
+from fpengine.runner import JobManager, Status
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -180,6 +185,53 @@ def test_empty_file():
 
 def test_file_over_the_size_limit_is_refused_before_decoding():
     assert reason_of(b"\0" * (images.MAX_UPLOAD_BYTES + 1)) == "file-too-large"
+
+
+def test_a_picture_file_over_the_limit_is_refused_from_its_size_without_reading(tmp_path, monkeypatch):
+    path = tmp_path / "huge.png"
+    with open(path, "wb") as handle:  # sparse: no disk, and reading it whole would cost its size
+        handle.truncate(images.MAX_UPLOAD_BYTES)
+    with pytest.raises(ImageError) as at_limit:
+        read_image_file(path)
+    assert at_limit.value.reason == "not-an-image"  # read and decoded: the limit itself is allowed
+    with open(path, "ab") as handle:
+        handle.truncate(3 * 2**30)
+    monkeypatch.setattr(images, "open", None, raising=False)  # opening it now would fail the test
+    with pytest.raises(ImageError) as over:
+        read_image_file(path)
+    assert over.value.reason == "file-too-large" and over.value.details["size"] == 3072.0
+
+
+def test_a_picture_exactly_at_the_size_and_pixel_limits_is_accepted_and_one_more_refused(tmp_path, monkeypatch):
+    data = encode(gradient_rgb(8, 6), "PNG")
+    path = tmp_path / "small.png"
+    path.write_bytes(data)
+    # the limits shrunk to this picture: exactly at each is allowed
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", len(data))
+    monkeypatch.setattr(images, "MAX_PIXELS", 8 * 6)
+    decode_image(data)
+    read_image_file(path)
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", len(data) - 1)
+    assert reason_of(data) == "file-too-large"
+    with pytest.raises(ImageError) as over:
+        read_image_file(path)
+    assert over.value.reason == "file-too-large"
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", len(data))
+    monkeypatch.setattr(images, "MAX_PIXELS", 8 * 6 - 1)
+    assert reason_of(data) == "too-many-pixels"
+
+
+@pytest.mark.parametrize("error", [ImageError("flat"), ConfigError("image: unusable"), FormulaError("log: undefined")])
+def test_a_refusal_inside_a_run_is_one_line_and_never_a_logged_traceback(error, caplog):
+    def train(config, ctx):
+        raise error
+
+    manager = JobManager(max_running=1, lease_seconds=None)
+    job = manager.submit("image-fit", None, train, torch.device("cpu"))
+    assert job.wait(10)
+    assert job.status is Status.FAILED and job.message == str(error)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    manager.shutdown()
 
 
 @pytest.mark.parametrize("data", [b"hello, this is a text file", b"%PDF-1.4\n%\xe2\xe3", bytes(range(256)) * 4])

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fpengine import spectral
+from fpengine.config import ConfigError
+from fpengine.datasets import DataSplit
+from fpengine.experiments.projection import ProjectionConfig, analyse_labels
 from fpengine.projection import (
     NudftBasis,
     component_magnitude,
@@ -119,3 +123,35 @@ def test_noise_floor_predicts_the_spectrum_of_random_labels() -> None:
     assert rms == pytest.approx(floor, rel=0.15)
     vector_floor = noise_floor(labels, None)
     assert vector_floor == pytest.approx(np.sqrt(0.9 / n), rel=0.1)
+
+
+@pytest.mark.parametrize("k_max", [1e-300, 9.99e-4, 100.5, float("nan"), float("inf"), -1.0])
+def test_frequency_grid_refuses_a_degenerate_or_non_finite_k_max(k_max: float) -> None:
+    v = np.random.default_rng(5).normal(size=100)
+    with pytest.raises(ValueError, match=r"k_max must be between 0\.001 and 100 \(got "):
+        frequency_grid(v, count=11, k_max=k_max)
+    assert frequency_grid(v, count=11, k_max=1e-3)[-1] == 1e-3  # the bound itself is allowed
+
+
+def _split(x: np.ndarray, labels: np.ndarray) -> DataSplit:
+    images = x.reshape(len(x), 1, 1, -1).astype(np.float32)
+    return DataSplit("test", images, labels, images[:2], labels[:2], tuple(str(c) for c in range(10)))
+
+
+def test_a_spectrum_without_peaks_is_refused_not_tracked_as_an_empty_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """k_max = 1e-300 once gave a flat |ŷ_k| and an empty list reported as a finished run; the
+    config now refuses such a k_max, and a flat spectrum (stood in for here) still fails loudly."""
+    rng = np.random.default_rng(0)
+    data = _split(rng.random((60, 4)), rng.integers(0, 10, 60))
+    assert len(analyse_labels(ProjectionConfig(k_max=1e-3), data).selected) > 0
+    monkeypatch.setattr(spectral, "select_peaks", lambda magnitude, endpoint: np.zeros(0, dtype=int))
+    with pytest.raises(ConfigError, match=r"^k_max: the label spectrum has no peak up to k_max.*\(got 0\.001\)"):
+        analyse_labels(ProjectionConfig(k_max=1e-3), data)
+
+
+def test_a_class_missing_from_the_training_set_is_refused() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.choice([c for c in range(10) if c != 8], 60)
+    with pytest.raises(ConfigError, match=r"^component: this class does not occur.*\(got 8\)"):
+        analyse_labels(ProjectionConfig(component=8), _split(rng.random((60, 4)), labels))
+    assert len(analyse_labels(ProjectionConfig(component=3), _split(rng.random((60, 4)), labels)).selected) > 0

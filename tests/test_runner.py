@@ -149,3 +149,76 @@ def test_finished_runs_are_handed_to_the_finish_hook():
     assert job.wait(30)
     assert saved == [(job.id, Status.DONE)]
     assert job.snapshot.step == 20 and job.snapshot.total_steps == 20
+
+
+
+def instant(config, ctx: RunContext) -> None:
+    """A fake experiment that finishes at once with one snapshot."""
+    ctx.total_steps = 1
+    ctx.publish(1, {"step": np.arange(1), "loss": np.ones(1)})
+
+
+def ids(jobs) -> set[str]:
+    return {job.id for job in jobs}
+
+
+def test_only_active_jobs_and_the_newest_finished_ones_stay_in_memory():
+    manager = JobManager(max_running=2, lease_seconds=None, keep_finished=3)
+    active = manager.submit("fake", None, endless(), CPU)
+    finished = [manager.submit("fake", None, instant, CPU) for _ in range(8)]
+    assert all(job.wait(5) for job in finished)
+    assert ids(manager.jobs()) == ids([active, *finished[-3:]])
+    assert manager.get(finished[0].id) is None and active.status is Status.RUNNING
+    active.stop()
+    assert active.wait(5)
+    assert ids(manager.jobs()) == ids([*finished[-2:], active])  # now the newest finished one
+
+
+def test_a_job_leaves_memory_only_after_its_finish_hook_saved_it():
+    in_memory_while_saving = []
+    manager = JobManager(lease_seconds=None, keep_finished=0,
+                         on_finish=lambda job: in_memory_while_saving.append(manager.get(job.id)))
+    job = manager.submit("fake", None, instant, CPU)
+    assert job.wait(5)
+    assert in_memory_while_saving == [job]
+    assert manager.get(job.id) is None
+
+
+def test_a_failing_finish_hook_neither_stalls_the_queue_nor_keeps_the_job():
+    def broken_save(job):
+        raise OSError("disk full")
+
+    manager = JobManager(max_running=1, lease_seconds=None, keep_finished=0, on_finish=broken_save)
+    first, second = (manager.submit("fake", None, instant, CPU) for _ in range(2))
+    assert first.wait(5) and second.wait(5), "the queued run never started"
+    assert manager.jobs() == []
+
+
+def test_jobs_stopped_in_the_queue_are_dropped_too():
+    manager = JobManager(max_running=1, lease_seconds=None, keep_finished=1)
+    running = manager.submit("fake", None, endless(), CPU)
+    older, newer = (manager.submit("fake", None, endless(), CPU) for _ in range(2))
+    older.stop()
+    newer.stop()
+    later = manager.submit("fake", None, endless(), CPU)
+    assert ids(manager.jobs()) == ids([running, newer, later])
+    manager.shutdown()
+
+
+def test_a_finished_member_of_a_running_comparison_stays_in_memory():
+    def instant_or_endless(config, ctx):
+        (instant if config == "instant" else endless())(config, ctx)
+
+    def slowly():  # the quick member has finished before the other is submitted
+        yield "instant"
+        time.sleep(0.5)
+        yield "endless"
+
+    manager = JobManager(max_running=2, lease_seconds=None, keep_finished=0)
+    member, still_running = manager.submit_group("fake", slowly(), instant_or_endless, CPU)
+    alone = manager.submit("fake", None, instant, CPU)
+    assert member.wait(5) and alone.wait(5)
+    assert manager.get(member.id) is member and manager.get(alone.id) is None
+    still_running.stop()
+    assert still_running.wait(5)
+    assert manager.jobs() == []

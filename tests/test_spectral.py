@@ -83,6 +83,16 @@ def test_steps_to_threshold_rules():
     assert spectral.steps_to_threshold(np.array([]), np.array([]), 0.1) is None
 
 
+def test_an_error_equal_to_epsilon_has_not_converged():
+    # spec §1.8: converged means *below* the threshold, under either rule; equal is not below
+    steps = np.arange(5) * 10
+    errors = np.array([0.5, 0.1, 0.1, 0.05, 0.05])
+    assert spectral.steps_to_threshold(errors, steps, 0.1, "robust") == 30
+    assert spectral.steps_to_threshold(errors, steps, 0.1, "consecutive", run_length=2) == 30
+    assert spectral.steps_to_threshold(np.full(5, 0.1), steps, 0.1) is None
+    assert spectral.convergence_steps(np.array([[0.5, 0.5], [0.05, 0.1]]), np.array([0, 10]), 0.1) == [10, None]
+
+
 def test_spearman_summarises_the_order():
     assert spectral.spearman([1, 3, 5], [10, 200, 900], never=1000) == pytest.approx(1.0)
     assert spectral.spearman([1, 3, 5], [900, 200, 10], never=1000) == pytest.approx(-1.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,12 +14,14 @@ import torch
 
 from fpengine.config import ConfigError
 from fpengine.device import configure_threads, describe_device, resolve_device
+from fpengine.envsettings import env_flag, env_number
 from fpengine.experiments import get_experiment
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, t
 from fpengine.i18n.settings import explain_setting_error
 from fpengine.images import ImageError
 from fpengine.optimizers import warm_up_optimizers
+from fpengine.retention import prune_runs
 from fpengine.runner import Job, JobManager
 
 log = logging.getLogger(__name__)
@@ -82,13 +83,12 @@ def widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwar
     return value
 
 
-def save_finished_run(job: Job) -> None:
+def save_finished_run(job: Job, figures: bool = True) -> None:
     """Keep every finished run on disk (config, metrics, summary, snapshot, figures) so a refresh
     or a later visit can reopen and export it."""
     experiment = get_experiment(job.experiment)
     if job.snapshot is None or not experiment.keeps_run(job.config):
         return
-    figures = os.environ.get("FPENGINE_SAVE_FIGURES", "1") != "0"
     write_run(runs_root() / job.id, experiment, job.config, job.snapshot, status=job.status.value,
               device=describe_device(job.device), message=job.message, figures=figures)
 
@@ -96,16 +96,32 @@ def save_finished_run(job: Job) -> None:
 @st.cache_resource
 def job_manager() -> JobManager:
     """One manager per server process: it caps concurrent training (a shared classroom server
-    must not melt) and stops runs abandoned for ``FPENGINE_LEASE_SECONDS``."""
+    must not melt), stops runs abandoned for ``FPENGINE_LEASE_SECONDS``, keeps the last
+    ``FPENGINE_KEEP_FINISHED`` finished runs in memory and prunes the runs folder (at start and
+    after each save). A bad ``FPENGINE_*`` value raises ConfigError before anything starts."""
     configure_threads()
+    figures = env_flag("FPENGINE_SAVE_FIGURES", True)
+    max_age_days = env_number("FPENGINE_RUNS_MAX_AGE_DAYS", 30, whole=False)
+    max_mb = env_number("FPENGINE_RUNS_MAX_MB", 2000, whole=False)
+
+    def prune() -> None:
+        # runs still in memory are in use: training, being saved, or just finished and on show
+        prune_runs(runs_root(), max_age_days=max_age_days, max_mb=max_mb, busy=[job.id for job in manager.jobs()])
+
+    def finish(job: Job) -> None:
+        save_finished_run(job, figures)
+        prune()
+
+    manager = JobManager(
+        max_running=env_number("FPENGINE_MAX_RUNNING", 2 if resolve_device().type == "cuda" else 1, minimum=1),
+        lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1),
+        keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12),
+        on_finish=finish,
+    )
+    prune()
     # fused Adam imports torch._dynamo on first use (seconds): do it now, not in the first run
     threading.Thread(target=warm_up_optimizers, name="fpengine-warm-up", daemon=True).start()
-    default_slots = 2 if torch.cuda.is_available() else 1
-    return JobManager(
-        max_running=int(os.environ.get("FPENGINE_MAX_RUNNING", default_slots)),
-        lease_seconds=float(os.environ.get("FPENGINE_LEASE_SECONDS", 600)),
-        on_finish=save_finished_run,
-    )
+    return manager
 
 
 def device_choice() -> torch.device:
@@ -118,7 +134,12 @@ def device_choice() -> torch.device:
 
 
 def device_selector() -> None:
-    job_manager()  # sets the torch thread count that the caption reports
+    try:
+        job_manager()  # sets the torch thread count that the caption reports
+    except ConfigError as error:  # a bad FPENGINE_* value of the server: one line, no page
+        log.error("%s", error)
+        st.error(tr("app.bad_server_setting", detail=explain_setting_error(str(error), lang())))
+        st.stop()
     widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
            format_func=translated("settings.device"))
     device = device_choice()

@@ -4,13 +4,14 @@ spectral analysis. Widgets are keyed ``<page>.<field>``; choosing a preset rewri
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from fpengine.experiment import Experiment
-from fpengine.experiments.oned import GridConfig, NetworkConfig, SpectrumConfig, TrainingConfig
+from fpengine.experiments.oned import MAX_BOUND, GridConfig, NetworkConfig, SpectrumConfig, TrainingConfig
 from fpengine.models import ACTIVATIONS
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
 
@@ -42,12 +43,13 @@ def widget(key: str, field: str, make: Callable[..., Any], label: str, default: 
 
 
 def parse_number_list(text: str, field_label: str, kind: type = int, allow_empty: bool = False) -> tuple:
-    """Comma-separated numbers of ``kind``; SettingError naming the field if one does not parse."""
+    """Comma-separated numbers of ``kind``; SettingError naming the field if an item is empty ("1,,3"),
+    does not parse or is nan/inf, as the command line's parser refuses them."""
     try:
-        values = tuple(kind(part) for part in text.replace(" ", "").split(",") if part)
+        values = tuple(kind(part) for part in text.replace(" ", "").split(",")) if text.strip() else ()
     except ValueError:
         raise SettingError(f"{field_label}: {text!r}") from None
-    if not values and not allow_empty:
+    if not all(math.isfinite(v) for v in values) or (not values and not allow_empty):
         raise SettingError(f"{field_label}: {text!r}")
     return values
 
@@ -93,9 +95,11 @@ def grid_settings(base: GridConfig, key: str) -> GridConfig:
                          max_value=20000, step=50)
         left, right = st.columns(2)
         with left:
-            lo = widget(key, "lo", st.number_input, tr("settings.domain_lo"), float(base.lo), format="%.4f")
+            lo = widget(key, "lo", st.number_input, tr("settings.domain_lo"), float(base.lo), format="%.4f",
+                        min_value=-float(MAX_BOUND), max_value=float(MAX_BOUND))
         with right:
-            hi = widget(key, "hi", st.number_input, tr("settings.domain_hi"), float(base.hi), format="%.4f")
+            hi = widget(key, "hi", st.number_input, tr("settings.domain_hi"), float(base.hi), format="%.4f",
+                        min_value=-float(MAX_BOUND), max_value=float(MAX_BOUND))
         periodic = widget(key, "periodic", st.checkbox, tr("settings.periodic"), bool(base.periodic))
     return dataclasses.replace(base, samples=int(samples), lo=float(lo), hi=float(hi), periodic=bool(periodic))
 

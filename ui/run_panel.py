@@ -8,7 +8,9 @@ is active; it only reads the latest immutable snapshot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -16,10 +18,11 @@ import streamlit as st
 from fpengine.config import to_dict
 from fpengine.experiment import Experiment
 from fpengine.experiments import EXPERIMENTS
-from fpengine.export import load_run, runs_root, zip_run
+from fpengine.export import SavedRun, load_run, runs_root, zip_run
+from fpengine.i18n.settings import explain_setting_error
 from fpengine.runner import Job, Snapshot, Status
 
-from .common import device_choice, job_manager, tr
+from .common import device_choice, job_manager, lang, tr
 
 REFRESH_SECONDS = 0.4
 VIEW_REFRESH_SECONDS = 1.0
@@ -40,11 +43,15 @@ def _job_key(experiment: Experiment) -> str:
     return f"run.{experiment.name}"
 
 
+def _job_id(experiment: Experiment) -> str | None:
+    """The page's run id: from the session, or from ``?run=`` after a refresh."""
+    return st.session_state.get(_job_key(experiment)) or st.query_params.get("run")
+
+
 def current_job(experiment: Experiment) -> Job | None:
-    """The page's live job: from the session, or from ``?run=`` after a refresh."""
-    manager = job_manager()
-    job_id = st.session_state.get(_job_key(experiment)) or st.query_params.get("run")
-    job = manager.get(job_id) if job_id else None
+    """The page's job while the manager holds it (active or recently finished)."""
+    job_id = _job_id(experiment)
+    job = job_manager().get(job_id) if job_id else None
     if job is not None and job.experiment == experiment.name:
         st.session_state[_job_key(experiment)] = job.id
         st.query_params["run"] = job.id  # back in the URL after a visit to another page
@@ -52,17 +59,26 @@ def current_job(experiment: Experiment) -> Job | None:
     return None
 
 
-def _saved_run(experiment: Experiment, job_id: str | None):
+@functools.lru_cache(maxsize=8)
+def _load_saved(directory: Path, modified_ns: int) -> SavedRun | None:
+    """A saved run, read once per change of its summary: a comparison's live view asks for the
+    members the manager no longer holds several times a second. Bounded, since each holds a snapshot."""
+    try:
+        return load_run(directory, EXPERIMENTS)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
     if not job_id or not job_id.isalnum():
         return None
     directory = runs_root() / job_id
-    if not (directory / "summary.json").exists():
-        return None
     try:
-        saved = load_run(directory, EXPERIMENTS)
-    except (OSError, ValueError, KeyError):
+        modified_ns = (directory / "summary.json").stat().st_mtime_ns
+    except OSError:
         return None
-    return saved if saved.experiment == experiment.name else None
+    saved = _load_saved(directory, modified_ns)
+    return saved if saved is not None and saved.experiment == experiment.name else None
 
 
 def _start(experiment: Experiment, config: Any) -> None:
@@ -87,7 +103,7 @@ def _status_text(job: Job) -> str:
     if status is Status.DIVERGED:
         return tr("run.status.diverged", step=job.diverged_at or 0)
     if status is Status.FAILED:
-        return tr("run.status.failed", detail=job.message)
+        return tr("run.status.failed", detail=explain_setting_error(job.message, lang()))  # a δ the data refuse
     return tr(f"run.status.{status.value}")
 
 
@@ -115,8 +131,8 @@ def _show_message(job: Job) -> None:
 
 def _live_status(experiment: Experiment) -> None:
     job = current_job(experiment)
-    if job is None:
-        return
+    if job is None:  # finished and dropped from memory meanwhile: the full run shows it from disk
+        st.rerun()
     job.touch()
     _progress(job.snapshot, job)
     _show_message(job)
@@ -159,7 +175,7 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         job.stop()
         job.wait(2.0)
         st.rerun()
-    if columns[3].button(tr("run.reset"), disabled=job is None and "run" not in st.query_params, key=f"{experiment.name}.reset"):
+    if columns[3].button(tr("run.reset"), disabled=job is None and not _job_id(experiment), key=f"{experiment.name}.reset"):
         if job is not None:
             job.stop()
         _forget(experiment)
@@ -176,13 +192,15 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.rerun()
 
     if job is None:
-        saved = _saved_run(experiment, st.query_params.get("run"))
+        job_id = _job_id(experiment)
+        saved = _saved_run(experiment, job_id)
         if saved is not None:
-            st.caption(tr("run.loaded", run=st.query_params["run"]))
+            st.query_params["run"] = job_id  # back in the URL after a visit to another page
+            st.caption(tr("run.loaded", run=job_id))
             render(saved.snapshot, saved.config)
-            _export_button(st.query_params["run"])
-        elif st.query_params.get("run"):
-            st.info(tr("run.not_found", run=st.query_params["run"]))
+            _export_button(job_id)
+        elif job_id:
+            st.info(tr("run.not_found", run=job_id))
         else:
             st.caption(tr("run.status.idle"))
         return
@@ -208,8 +226,7 @@ def _group_ids(experiment: Experiment) -> list[str]:
 
 
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
-    manager = job_manager()
-    ids = [manager.submit(experiment.name, config, experiment.train, device_choice()).id for config in configs]
+    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.train, device_choice())]
     st.session_state[_group_key(experiment)] = ids
     st.query_params["runs"] = ",".join(ids)
 
@@ -222,7 +239,10 @@ def _stop_group(jobs: Sequence[Job]) -> None:
 
 
 def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
-    jobs = [job for job in map(job_manager().get, _group_ids(experiment)) if job is not None]
+    ids = _group_ids(experiment)
+    jobs = [job for job in map(job_manager().get, ids) if job is not None]
+    if len(jobs) < len(ids):  # finished and dropped from memory meanwhile: the full run shows it from disk
+        st.rerun()
     for job in jobs:
         job.touch()
         st.markdown(f"**{describe(job.config)}**")
@@ -279,7 +299,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
             _start_group(experiment, configs)
             st.rerun()
 
-    if not jobs:
+    if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
         saved = [run for run in (_saved_run(experiment, job_id) for job_id in ids) if run is not None]
         if saved:
             st.caption(tr("run.loaded", run=", ".join(ids)))
@@ -291,7 +311,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
         return
 
     st.session_state[_group_key(experiment)] = [job.id for job in jobs]
-    live = st.fragment(run_every=REFRESH_SECONDS if active else None)(_live_group)
+    live = st.fragment(run_every=None if all(job.done for job in jobs) else REFRESH_SECONDS)(_live_group)
     live(experiment, render, describe)
     if not active:
         for column, job in zip(st.columns(len(jobs)), jobs, strict=True):

@@ -11,7 +11,7 @@ import streamlit as st
 from fpengine import charts
 from fpengine.config import ConfigError
 from fpengine.experiments.oned import OneDConfig, analyse_target
-from fpengine.formula import FormulaError, compile_formula
+from fpengine.formula import MAX_LENGTH, FormulaError, compile_formula, signatures
 from fpengine.i18n.settings import explain_setting_error
 from fpengine.targets import MAX_COMPONENTS, TargetConfig
 
@@ -39,8 +39,8 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
         quantize = widget(key, "quantize", st.number_input, tr("staircase.quantize"), float(base.quantize),
                           min_value=0.0, max_value=100.0, step=0.5, help=tr("staircase.quantize_help"))
     if mode == "formula":
-        text = widget(key, "formula", st.text_input, tr("designer.formula"), base.formula or base.describe(),
-                      help=tr("designer.formula_help"), max_chars=300)
+        text = widget(key, "formula", st.text_input, tr("designer.formula"), base.as_formula(),
+                      help=tr("designer.formula_help", functions=signatures()), max_chars=MAX_LENGTH)
         try:
             compile_formula(text)
         except FormulaError as error:

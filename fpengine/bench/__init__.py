@@ -7,6 +7,7 @@ Each group module provides ``run(quick: bool) -> list[dict]``; every dict is one
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 
 from ..device import configure_threads
@@ -28,7 +29,7 @@ def format_row(row: dict) -> str:
 def run_benchmarks(only: list[str], quick: bool = False) -> int:
     unknown = [name for name in only if name not in GROUPS]
     if unknown:
-        print(f"error: unknown benchmark group {unknown[0]!r} (choose from {', '.join(GROUPS)})")
+        print(f"error: unknown benchmark group {unknown[0]!r} (choose from {', '.join(GROUPS)})", file=sys.stderr)
         return 2
     configure_threads()
     rows: list[dict] = []

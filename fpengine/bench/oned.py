@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..experiments.oned import EQUAL_AMPLITUDE, OneDConfig, analyse_target, build_model
-from ..runner import JobManager
+from ..runner import JobManager, Status
 
 
 def classroom_loop(config: OneDConfig, steps: int) -> float:
@@ -43,6 +43,9 @@ def engine_loop(config: OneDConfig, steps: int) -> float:
     start = time.perf_counter()
     job = manager.submit("bench", config, EQUAL_AMPLITUDE.train, torch.device("cpu"))
     job.wait()
+    # a run that ended early would report the steps it never took as fast ones
+    if job.status is not Status.DONE or job.snapshot.step != steps:
+        raise RuntimeError(f"the benchmark run ended {job.status.value}: {job.message}")
     return steps / (time.perf_counter() - start)
 
 

@@ -73,7 +73,8 @@ class IterationCaps:
 
     def validate(self) -> None:
         for method in ALL_METHODS:
-            check(1 <= getattr(self, method) <= 1_000_000, f"iterations.{method}", "must be between 1 and 1,000,000")
+            check(1 <= getattr(self, method) <= 1_000_000, f"iterations.{method}", "must be between 1 and 1,000,000",
+                  getattr(self, method))
 
     def of(self, method: str) -> int:
         return int(getattr(self, method))
@@ -116,16 +117,16 @@ class BeyondConfig:
         self.target.validate()
         self.grid.validate()
         self.spectrum.validate(self.grid.samples)
-        check(self.optimizer in ALL_METHODS, "optimizer", f"choose from {', '.join(ALL_METHODS)}")
-        check(self.width is None or 1 <= self.width <= MAX_WIDTH, "width", f"must be between 1 and {MAX_WIDTH}")
-        check(self.activation in ACTIVATIONS, "activation", f"choose from {', '.join(ACTIVATIONS)}")
-        check(0 < self.init_std <= 10, "init_std", "must be greater than 0 and at most 10")
+        check(self.optimizer in ALL_METHODS, "optimizer", f"choose from {', '.join(ALL_METHODS)}", self.optimizer)
+        check(self.width is None or 1 <= self.width <= MAX_WIDTH, "width", f"must be between 1 and {MAX_WIDTH}", self.width)
+        check(self.activation in ACTIVATIONS, "activation", f"choose from {', '.join(ACTIVATIONS)}", self.activation)
+        check(0 < self.init_std <= 10, "init_std", "must be greater than 0 and at most 10", self.init_std)
         self.iterations.validate()
         check(self.max_iterations is None or 1 <= self.max_iterations <= 1_000_000, "max_iterations",
-              "must be between 1 and 1,000,000")
-        check(0 < self.lr <= 10, "lr", "must be greater than 0 and at most 10")
+              "must be between 1 and 1,000,000", self.max_iterations)
+        check(0 < self.lr <= 10, "lr", "must be greater than 0 and at most 10", self.lr)
         self.swarm.validate()
-        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1")
+        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1", self.seed)
         check_trackable_peaks(self)
 
 
@@ -152,7 +153,7 @@ class _Recorder:
         self.target_at_peaks = self.analysis.coefficients[self.selected]
         self.frequencies = tuple(float(f) for f in angular_frequencies(config, self.selected))
         self.x_plot = config.grid.plot_points()
-        self.target_plot = config.target.evaluate(self.x_plot)
+        self.target_plot = config.target.evaluate(self.x_plot, strict=False)  # beyond the domain it may be undefined
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.evaluation_counts: list[int] = []

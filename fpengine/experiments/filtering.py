@@ -22,9 +22,17 @@ from ..classification import (
     train_classifier,
 )
 from ..config import check
-from ..filtering import DEFAULT_BLOCK_ROWS, DEFAULT_DELTA_MULTIPLES, GaussianSmoother, LowHighSplit, default_deltas
+from ..filtering import (
+    DEFAULT_BLOCK_ROWS,
+    DEFAULT_DELTA_MULTIPLES,
+    DELTA_RANGE,
+    MULTIPLE_RANGE,
+    GaussianSmoother,
+    LowHighSplit,
+    default_deltas,
+)
 from ..i18n import t
-from ..runner import ErrorTrace, RunContext, Snapshot
+from ..runner import ErrorTrace, RunContext, RunDiverged, Snapshot
 
 
 @dataclass(frozen=True)
@@ -41,12 +49,17 @@ class FilteringConfig(ClassificationConfig):
 
     def validate(self) -> None:
         super().validate()
-        check(1 <= len(self.deltas or self.delta_multiples) <= 20, "deltas", "give between 1 and 20 values of δ")
-        check(all(d > 0 for d in self.deltas), "deltas", "every δ must be positive")
-        check(all(0 < m <= 1000 for m in self.delta_multiples), "delta_multiples", "each multiple must be in (0, 1000]")
-        check(len(set(self.deltas)) == len(self.deltas), "deltas", "a δ is listed twice")
-        check(0 < self.epsilon < 1, "epsilon", "must be between 0 and 1")
-        check(1 <= self.block_rows <= 8192, "block_rows", "must be between 1 and 8192")
+        check(1 <= len(self.deltas or self.delta_multiples) <= 20, "deltas", "give between 1 and 20 values of δ",
+              self.deltas or self.delta_multiples)
+        low, high = DELTA_RANGE
+        # chained comparisons refuse nan and ±inf too
+        check(all(low <= d <= high for d in self.deltas), "deltas", f"each δ must be between {low:g} and {high:g}", self.deltas)
+        low, high = MULTIPLE_RANGE
+        check(all(low <= m <= high for m in self.delta_multiples), "delta_multiples",
+              f"each multiple must be between {low:g} and {high:g}", self.delta_multiples)
+        check(len(set(self.deltas)) == len(self.deltas), "deltas", "a δ is listed twice", self.deltas)
+        check(0 < self.epsilon < 1, "epsilon", "must be greater than 0 and less than 1", self.epsilon)
+        check(1 <= self.block_rows <= 8192, "block_rows", "must be between 1 and 8192", self.block_rows)
 
 
 def _delta_label(delta: float) -> str:
@@ -62,6 +75,16 @@ def first_below(errors: np.ndarray, steps: np.ndarray, epsilon: float) -> list[i
     return result
 
 
+def check_label_parts(config: FilteringConfig, split: LowHighSplit, scale: float) -> None:
+    """Refuse the δ for which these inputs have no high-frequency part: the kernel reaches no
+    neighbour (every off-diagonal weight underflows), so y^low = y and e_high would be 0/0."""
+    empty = [i for i, norm in enumerate(split.high_norm.tolist()) if not norm > 0]
+    field, given = ("deltas", config.deltas) if config.deltas else ("delta_multiples", config.delta_multiples)
+    check(not empty, field, "δ is too small for these inputs: the kernel reaches no neighbour, so the labels have no "
+          f"high-frequency part; use δ of at least {scale / 8:.3g} (an eighth of the median nearest-neighbour "
+          "squared distance)", tuple(given[i] for i in empty))
+
+
 def train(config: FilteringConfig, ctx: RunContext) -> None:
     config.validate()
     data = load_split(config, ctx)
@@ -70,6 +93,7 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
     scale = smoother.median_nearest_neighbour_distance()
     deltas = tuple(config.deltas) if config.deltas else default_deltas(smoother, config.delta_multiples)
     split = LowHighSplit(smoother, np.eye(data.n_classes)[data.y_train], deltas)
+    check_label_parts(config, split, scale)
     history = History()
     low: list[np.ndarray] = []
     high: list[np.ndarray] = []
@@ -78,6 +102,9 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
     def on_evaluation(evaluation: Evaluation) -> None:
         history.add(evaluation)
         errors = split.errors(evaluation.probabilities)
+        if not (np.all(np.isfinite(errors.e_low)) and np.all(np.isfinite(errors.e_high))):
+            # the label parts are checked non-zero, so only non-finite outputs get here: never a result
+            raise RunDiverged(evaluation.step)
         low.append(errors.e_low)
         high.append(errors.e_high)
 
@@ -103,11 +130,12 @@ def summarize(config: FilteringConfig, snapshot: Snapshot) -> dict[str, Any]:
     high_steps = first_below(high.errors, high.steps, config.epsilon)
     per_delta = [
         {
-            "delta": round(delta, 6),
+            "delta": float(f"{delta:.6g}"),  # round(δ, 6) would report a small δ as 0
             "low_step": low_step, "high_step": high_step,
             "low_epoch": epoch_of_step(snapshot, low_step), "high_epoch": epoch_of_step(snapshot, high_step),
             "final_e_low": float(low.errors[-1, i]) if len(low.errors) else None,
             "final_e_high": float(high.errors[-1, i]) if len(high.errors) else None,
+            "low_first": _low_first(low_step, high_step),
         }
         for i, (delta, low_step, high_step) in enumerate(zip(low.values, low_steps, high_steps, strict=True))
     ]
@@ -117,16 +145,15 @@ def summarize(config: FilteringConfig, snapshot: Snapshot) -> dict[str, Any]:
         "median_nn_distance": snapshot.views.get("median_nn_distance"),
         "epsilon": config.epsilon,
         "deltas": per_delta,
-        "low_first": all(_before(d["low_step"], d["high_step"]) for d in per_delta),
+        "low_first": all(d["low_first"] for d in per_delta),
         **classification.final_accuracies(snapshot),
     }
 
 
-def _before(low_step: int | None, high_step: int | None) -> bool:
-    """e_low was learned no later than e_high (never counts as after the run)."""
-    if low_step is None:
-        return high_step is None
-    return high_step is None or low_step <= high_step
+def _low_first(low_step: int | None, high_step: int | None) -> bool:
+    """e_low fell below ε, strictly before e_high did (or e_high never did). A δ whose low part
+    never got below ε is not low-first: a run that learns nothing must not read as the F-Principle."""
+    return low_step is not None and (high_step is None or low_step < high_step)
 
 
 def band_traces(snapshot: Snapshot, index: int) -> ErrorTrace:

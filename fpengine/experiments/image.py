@@ -44,8 +44,8 @@ from ..images import (
     ZONE_PLATE,
     ZONE_PLATE_BAND_EDGES,
     Picture,
-    decode_image,
     prepare_target,
+    read_image_file,
 )
 from ..models import chapter_init_std, init_normal_
 from ..optimizers import make_optimizer
@@ -96,7 +96,7 @@ def load_source(image: str) -> Picture | str:
     path = Path(image)
     if not path.is_file():
         raise ConfigError(f"image: {image!r} is neither a built-in picture ({', '.join(BUILTIN_IMAGES)}) nor a file")
-    return decode_image(path.read_bytes(), path.name)
+    return read_image_file(path)
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,15 @@ class EncodingConfig:
     """Multi-scale first layer: neuron groups see the input × 1, 2, 4, … (this many groups)."""
 
     def validate(self, first_width: int) -> None:
-        check(self.kind in ENCODINGS, "encoding.kind", f"choose from {', '.join(ENCODINGS)}")
-        check(0 < self.input_scale <= 1000, "encoding.input_scale", "must be greater than 0 and at most 1000")
-        check(1 <= self.fourier_features <= 4096, "encoding.fourier_features", "must be between 1 and 4096")
-        check(0 < self.fourier_sigma <= 1000, "encoding.fourier_sigma", "must be greater than 0 and at most 1000")
+        check(self.kind in ENCODINGS, "encoding.kind", f"choose from {', '.join(ENCODINGS)}", self.kind)
+        check(0 < self.input_scale <= 1000, "encoding.input_scale", "must be greater than 0 and at most 1000",
+              self.input_scale)
+        check(1 <= self.fourier_features <= 4096, "encoding.fourier_features", "must be between 1 and 4096",
+              self.fourier_features)
+        check(0 < self.fourier_sigma <= 1000, "encoding.fourier_sigma", "must be greater than 0 and at most 1000",
+              self.fourier_sigma)
         check(1 <= self.scales <= min(16, first_width), "encoding.scales",
-              f"must be between 1 and {min(16, first_width)} (the first layer's width)")
+              f"must be between 1 and {min(16, first_width)} (the first layer's width)", self.scales)
 
 
 @dataclass(frozen=True)
@@ -138,12 +141,13 @@ class BandConfig:
         return ZONE_PLATE_BAND_EDGES if image == ZONE_PLATE else DEFAULT_EDGES
 
     def validate(self) -> None:
-        check(len(self.edges) <= 11, "bands.edges", "give at most 11 edges (none: scaled to the picture)")
+        check(len(self.edges) <= 11, "bands.edges", "give at most 11 edges (none: scaled to the picture)", self.edges)
         check(all(0 < e < MAX_RADIAL_FREQUENCY for e in self.edges), "bands.edges",
-              f"each edge must be between 0 and {MAX_RADIAL_FREQUENCY:.3f} cycles per pixel")
-        check(all(b > a for a, b in zip(self.edges, self.edges[1:], strict=False)), "bands.edges", "edges must increase")
-        check(0 < self.epsilon < 10, "bands.epsilon", "must be between 0 and 10")
-        check(self.rule in ("robust", "consecutive"), "bands.rule", "choose robust or consecutive")
+              f"each edge must be greater than 0 and less than {MAX_RADIAL_FREQUENCY:.3f} cycles per pixel", self.edges)
+        check(all(b > a for a, b in zip(self.edges, self.edges[1:], strict=False)), "bands.edges", "edges must increase",
+              self.edges)
+        check(0 < self.epsilon < 10, "bands.epsilon", "must be greater than 0 and less than 10", self.epsilon)
+        check(self.rule in ("robust", "consecutive"), "bands.rule", "choose robust or consecutive", self.rule)
 
 
 @dataclass(frozen=True)
@@ -172,21 +176,22 @@ class ImageFitConfig:
     """Record the picture every this many steps; 0 = automatic (at most ``MAX_RECORDS`` records)."""
 
     def validate(self) -> None:
-        check(bool(self.image), "image", f"choose a built-in picture ({', '.join(BUILTIN_IMAGES)}) or a file")
-        check(16 <= self.long_side <= 512, "long_side", "must be between 16 and 512 pixels")
-        check(self.colour in COLOURS, "colour", f"choose from {', '.join(COLOURS)}")
+        check(bool(self.image), "image", f"choose a built-in picture ({', '.join(BUILTIN_IMAGES)}) or a file", self.image)
+        check(16 <= self.long_side <= 512, "long_side", "must be between 16 and 512 pixels", self.long_side)
+        check(self.colour in COLOURS, "colour", f"choose from {', '.join(COLOURS)}", self.colour)
         self.network.validate()
         check(self.network.activation in IMAGE_ACTIVATIONS, "network.activation",
-              f"choose from {', '.join(IMAGE_ACTIVATIONS)}")
+              f"choose from {', '.join(IMAGE_ACTIVATIONS)}", self.network.activation)
         self.training.validate()
-        check(self.lr_schedule in SCHEDULES, "lr_schedule", f"choose from {', '.join(SCHEDULES)}")
+        check(self.lr_schedule in SCHEDULES, "lr_schedule", f"choose from {', '.join(SCHEDULES)}", self.lr_schedule)
         self.encoding.validate(self.network.widths[0])
         self.bands.validate()
-        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1")
-        check(len(self.snapshot_steps) <= 8, "snapshot_steps", "at most 8 snapshots")
+        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1", self.seed)
+        check(len(self.snapshot_steps) <= 8, "snapshot_steps", "at most 8 snapshots", self.snapshot_steps)
         check(all(0 <= s <= self.training.steps for s in self.snapshot_steps), "snapshot_steps",
-              f"each step must be between 0 and the number of steps ({self.training.steps})")
-        check(0 <= self.record_every <= self.training.steps, "record_every", "must be between 0 (automatic) and the steps")
+              f"each step must be between 0 and the number of steps ({self.training.steps})", self.snapshot_steps)
+        check(0 <= self.record_every <= self.training.steps, "record_every", "must be between 0 (automatic) and the steps",
+              self.record_every)
         if not (self.image in BUILTIN_IMAGES or is_upload(self.image) or Path(self.image).is_file()):
             raise ConfigError(f"image: {self.image!r} is neither a built-in picture ({', '.join(BUILTIN_IMAGES)}) nor a file")
 
@@ -453,7 +458,7 @@ def keeps_run(config: ImageFitConfig) -> bool:
 IMAGE_FIT = Experiment(
     name="image-fit", title_key="image-fit.title", description_key="image-fit.description",
     config_type=ImageFitConfig, presets={"quick": ImageFitConfig, "book": _book},
-    train=train, summarize=summarize, figures=figures, keeps_run=keeps_run,
+    train=train, summarize=summarize, figures=figures, keeps_run=keeps_run, check_inputs=target_picture,
 )
 
 

@@ -27,6 +27,10 @@ PLOT_POINTS = 1000
 ROUND_OFF = 1e-9
 """|DFT| below this fraction of the largest is floating-point noise, never a peak."""
 RECORD_BLOCK = 256
+MAX_BOUND = 10_000
+"""|grid.lo|, |grid.hi| at most this: the network sees x in float32, whose spacing at 10⁴ (0.001)
+is still far below the finest grid step (1000 wide / 20,000 samples = 0.05)."""
+MAX_WIDTH = 1000
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,11 @@ class NetworkConfig:
     init_power: float = 0.5
 
     def validate(self) -> None:
-        check(1 <= len(self.widths) <= 8, "network.widths", "give between 1 and 8 hidden layers")
-        check(all(1 <= w <= 2048 for w in self.widths), "network.widths", "each width must be between 1 and 2048")
-        check(self.activation in ACTIVATIONS, "network.activation", f"choose from {', '.join(ACTIVATIONS)}")
-        check(self.init in ("chapter", "default"), "network.init", "choose chapter or default")
-        check(0 <= self.init_power <= 3, "network.init_power", "must be between 0 and 3")
+        check(1 <= len(self.widths) <= 8, "network.widths", "give between 1 and 8 hidden layers", self.widths)
+        check(all(1 <= w <= 2048 for w in self.widths), "network.widths", "each width must be between 1 and 2048", self.widths)
+        check(self.activation in ACTIVATIONS, "network.activation", f"choose from {', '.join(ACTIVATIONS)}", self.activation)
+        check(self.init in ("chapter", "default"), "network.init", "choose chapter or default", self.init)
+        check(0 <= self.init_power <= 3, "network.init_power", "must be between 0 and 3", self.init_power)
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,11 @@ class TrainingConfig:
     steps: int = 3000
 
     def validate(self) -> None:
-        check(self.optimizer in GRADIENT_OPTIMIZERS, "training.optimizer", f"choose from {', '.join(GRADIENT_OPTIMIZERS)}")
+        check(self.optimizer in GRADIENT_OPTIMIZERS, "training.optimizer", f"choose from {', '.join(GRADIENT_OPTIMIZERS)}",
+              self.optimizer)
         check(0 < self.lr <= 10, "training.lr", "must be greater than 0 and at most 10", self.lr)
-        check(0 <= self.momentum < 1, "training.momentum", "must be in [0, 1)")
-        check(1 <= self.steps <= 1_000_000, "training.steps", "must be between 1 and 1,000,000")
+        check(0 <= self.momentum < 1, "training.momentum", "must be in [0, 1)", self.momentum)
+        check(1 <= self.steps <= 1_000_000, "training.steps", "must be between 1 and 1,000,000", self.steps)
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,14 @@ class GridConfig:
     """The plot (test) grid extends this far beyond the training domain on each side."""
 
     def validate(self) -> None:
-        check(self.hi > self.lo, "grid.hi", "must be greater than grid.lo")
-        check(self.hi - self.lo <= 1000, "grid", "the domain may be at most 1000 wide")
-        check(8 <= self.samples <= 20000, "grid.samples", "must be between 8 and 20,000")
-        check(0 <= self.margin <= 100, "grid.margin", "must be between 0 and 100")
+        # each bound first: with ±1e308, hi − lo overflows and the width rule would blame the wrong setting
+        check(abs(self.lo) <= MAX_BOUND, "grid.lo", f"must be between -{MAX_BOUND:,} and {MAX_BOUND:,}", self.lo)
+        check(abs(self.hi) <= MAX_BOUND, "grid.hi", f"must be between -{MAX_BOUND:,} and {MAX_BOUND:,}", self.hi)
+        check(self.hi > self.lo, "grid.hi", "must be greater than grid.lo", self.hi)
+        check(self.hi - self.lo <= MAX_WIDTH, "grid.hi", f"grid.hi − grid.lo (the domain's width) must be at most {MAX_WIDTH:,}",
+              self.hi - self.lo)
+        check(8 <= self.samples <= 20000, "grid.samples", "must be between 8 and 20,000", self.samples)
+        check(0 <= self.margin <= 100, "grid.margin", "must be between 0 and 100", self.margin)
 
     def training_points(self) -> np.ndarray:
         return np.linspace(self.lo, self.hi, self.samples, endpoint=not self.periodic)
@@ -94,13 +103,16 @@ class SpectrumConfig:
     rule: str = "robust"
 
     def validate(self, samples: int) -> None:
-        check(4 <= self.n_freq <= samples // 2, "spectrum.n_freq", f"must be between 4 and samples/2 ({samples // 2})")
-        check(1 <= self.max_peaks <= 12, "spectrum.max_peaks", "must be between 1 and 12")
-        check(all(0 <= p < self.n_freq for p in self.peaks), "spectrum.peaks", f"each index must be in [0, {self.n_freq})")
-        check(len(set(self.peaks)) == len(self.peaks), "spectrum.peaks", "an index is listed twice")
-        check(self.error_form in ("complex", "magnitude"), "spectrum.error_form", "choose complex or magnitude")
-        check(0 < self.epsilon < 10, "spectrum.epsilon", "must be between 0 and 10")
-        check(self.rule in ("robust", "consecutive"), "spectrum.rule", "choose robust or consecutive")
+        check(4 <= self.n_freq <= samples // 2, "spectrum.n_freq", f"must be between 4 and samples/2 ({samples // 2})",
+              self.n_freq)
+        check(1 <= self.max_peaks <= 12, "spectrum.max_peaks", "must be between 1 and 12", self.max_peaks)
+        check(all(0 <= p < self.n_freq for p in self.peaks), "spectrum.peaks", f"each index must be in [0, {self.n_freq})",
+              self.peaks)
+        check(len(set(self.peaks)) == len(self.peaks), "spectrum.peaks", "an index is listed twice", self.peaks)
+        check(self.error_form in ("complex", "magnitude"), "spectrum.error_form", "choose complex or magnitude",
+              self.error_form)
+        check(0 < self.epsilon < 10, "spectrum.epsilon", "must be greater than 0 and less than 10", self.epsilon)
+        check(self.rule in ("robust", "consecutive"), "spectrum.rule", "choose robust or consecutive", self.rule)
 
 
 @dataclass(frozen=True)
@@ -120,10 +132,10 @@ class OneDConfig:
         self.training.validate()
         self.grid.validate()
         self.spectrum.validate(self.grid.samples)
-        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1")
-        check(len(self.snapshot_steps) <= 8, "snapshot_steps", "at most 8 snapshots")
+        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1", self.seed)
+        check(len(self.snapshot_steps) <= 8, "snapshot_steps", "at most 8 snapshots", self.snapshot_steps)
         check(all(s >= 0 for s in self.snapshot_steps), "snapshot_steps",
-              "steps must not be negative (steps after the end of training are never reached)")
+              "steps must not be negative (steps after the end of training are never reached)", self.snapshot_steps)
         check_trackable_peaks(self)
 
 
@@ -149,8 +161,9 @@ def check_trackable_peaks(config: OneDConfig) -> None:
     analysis = analyse_target(config)
     check(len(analysis.selected) > 0, "spectrum.peaks",
           "the target has no spectral peak in the shown range; raise spectrum.n_freq or change the target")
-    check(bool(np.all(np.abs(analysis.coefficients[analysis.selected]) > 1e-8)), "spectrum.peaks",
-          "a tracked index has (almost) zero target amplitude, so its relative error is undefined")
+    silent = analysis.selected[~(np.abs(analysis.coefficients[analysis.selected]) > 1e-8)]  # nan counts as silent
+    check(len(silent) == 0, "spectrum.peaks",
+          "a tracked index has (almost) zero target amplitude, so its relative error is undefined", tuple(silent.tolist()))
 
 
 def analyse_target(config: OneDConfig) -> TargetAnalysis:
@@ -257,7 +270,7 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
                                           tuple(str(k) for k in analysis.selected), tuple(frequencies))},
             views={
                 "x_plot": x_plot_np,
-                "target_plot": config.target.evaluate(x_plot_np),
+                "target_plot": config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
                 "output_plot": plot_output,
                 "target_spectrum": np.abs(analysis.coefficients),
                 "output_spectrum": spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),

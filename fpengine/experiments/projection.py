@@ -50,15 +50,19 @@ class ProjectionConfig(ClassificationConfig):
 
     def validate(self) -> None:
         super().validate()
-        check(self.component is None or 0 <= self.component < 10, "component", "a class 0–9, or none for the vector norm")
-        check(10 <= self.n_frequencies <= 1000, "n_frequencies", "must be between 10 and 1000")
-        check(self.k_max is None or 0 < self.k_max <= 100, "k_max", "must be greater than 0 and at most 100 (or none: automatic)")
-        check(1 <= self.max_peaks <= 12, "max_peaks", "must be between 1 and 12")
-        check(len(self.frequencies) <= 12, "frequencies", "track at most 12 frequencies")
-        check(all(0 <= k <= 100 for k in self.frequencies), "frequencies", "each frequency must be between 0 and 100")
-        check(len(set(self.frequencies)) == len(self.frequencies), "frequencies", "a frequency is listed twice")
-        check(0 < self.epsilon < 10, "epsilon", "must be between 0 and 10")
-        check(self.rule in ("robust", "consecutive"), "rule", "choose robust or consecutive")
+        check(self.component is None or 0 <= self.component < 10, "component", "a class 0–9, or none for the vector norm",
+              self.component)
+        check(10 <= self.n_frequencies <= 1000, "n_frequencies", "must be between 10 and 1000", self.n_frequencies)
+        low, high = projection.K_MAX_RANGE
+        check(self.k_max is None or low <= self.k_max <= high, "k_max",
+              f"must be between {low:g} and {high:g} (or none: automatic)", self.k_max)
+        check(1 <= self.max_peaks <= 12, "max_peaks", "must be between 1 and 12", self.max_peaks)
+        check(len(self.frequencies) <= 12, "frequencies", "track at most 12 frequencies", self.frequencies)
+        check(all(0 <= k <= 100 for k in self.frequencies), "frequencies", "each frequency must be between 0 and 100",
+              self.frequencies)
+        check(len(set(self.frequencies)) == len(self.frequencies), "frequencies", "a frequency is listed twice", self.frequencies)
+        check(0 < self.epsilon < 10, "epsilon", "must be greater than 0 and less than 10", self.epsilon)
+        check(self.rule in ("robust", "consecutive"), "rule", "choose robust or consecutive", self.rule)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,11 @@ def analyse_labels(config: ProjectionConfig, data: DataSplit) -> LabelSpectrum:
         selected = np.searchsorted(frequencies, sorted(config.frequencies))
     else:
         selected = peaks[: config.max_peaks]
+    # a zero or flat |ŷ_k| has no peak (and ΔF = x/0): an empty list must not be tracked as a result
+    check(config.component is None or bool(np.any(labels[:, config.component])), "component",
+          "this class does not occur in the training set, so its spectrum is zero", config.component)
+    check(len(selected) > 0, "k_max", "the label spectrum has no peak up to k_max; raise k_max or leave it automatic",
+          config.k_max)
     floor = projection.noise_floor(labels, config.component)
     candidates = np.union1d(peaks, selected).astype(int)
     unreliable = np.array(projection.unreliable_peaks(magnitude, candidates, floor), dtype=int)
@@ -164,6 +173,9 @@ def summarize(config: ProjectionConfig, snapshot: Snapshot) -> dict[str, Any]:
         "frequencies": [round(v, 6) for v in trace.values],
         "convergence_step": converged,
         "convergence_epoch": [epoch_of_step(snapshot, s) for s in converged],
+        # a frequency below ε from step 0 on converges "at 0": the untrained network matched it (k = 0:
+        # softmax ≈ 1/classes ≈ the class frequency), which is not learning
+        "below_epsilon_at_start": [bool(e < config.epsilon) for e in trace.errors[0]] if len(trace.errors) else [],
         "unreliable_frequencies": [round(float(views["frequencies"][k]), 6) for k in views["selected"] if int(k) in unreliable],
         "epsilon": config.epsilon,
         "rule": config.rule,

@@ -10,6 +10,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.language": ("Language / 语言", "Language / 语言"),
     "app.device": ("Compute device: {device}", "计算设备：{device}"),
     "app.cpu_threads": ("CPU ({threads} torch thread(s))", "CPU（{threads} 个 torch 线程）"),
+    "app.bad_server_setting": ("The server is set up wrongly, so no page can run: {detail}. Whoever runs the server "
+                               "must fix this environment variable and restart it.",
+                               "服务器配置有误，页面无法运行：{detail}。请服务器管理员修改这个环境变量并重启服务器。"),
     "app.what": ("What is the Frequency Principle?", "什么是频率原则？"),
     "app.what_body": (
         "Train a deep network on sin(x) + sin(5x) and look at it early on: it has already drawn the slow "

@@ -56,8 +56,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "designer.remove": ("Remove the last component", "删除最后一个成分"),
     "designer.formula": ("f(x) =", "f(x) ="),
     "designer.formula_help": (
-        "Use x, numbers, + − * / ** and sin cos tan tanh exp log sqrt abs round floor ceil sign, pi, e.",
-        "可用 x、数字、+ − * / ** 以及 sin cos tan tanh exp log sqrt abs round floor ceil sign、pi、e。",
+        "Use x, numbers, pi, e, the operators + − * / ** % and these functions, each with exactly the "
+        "arguments shown: {functions}. It must be defined (finite) at every grid point.",
+        "可用 x、数字、pi、e、运算符 + − * / ** % 以及下列函数（参数个数须与所示完全一致）：{functions}。"
+        "公式须在每个网格点上有定义（有限）。",
     ),
     "designer.formula_error": ("This formula cannot be used: {detail}", "无法使用该公式：{detail}"),
     "designer.preview": ("Preview: the target and its spectrum", "预览：目标函数及其频谱"),

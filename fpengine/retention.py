@@ -1,0 +1,57 @@
+"""Retention of the app's runs folder: a classroom server saves every run, so its disk must not fill.
+
+Run folders older than a number of days, and then the oldest beyond a total size, are deleted; never
+a run still in use (training or being saved) and never the newest one.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Collection
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def _run_folders(root: Path) -> list[tuple[float, int, Path]]:
+    """(modified time, bytes, folder) of every run folder, oldest first. Only folders named like a
+    run id and holding a run's files count: the folder may be shared with other things."""
+    found = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        try:
+            if not (folder.is_dir() and folder.name.isalnum() and (folder / "config.json").exists()):
+                continue
+            stats = [folder.stat(), *(path.stat() for path in folder.iterdir() if path.is_file())]
+        except OSError:  # deleted meanwhile (another run's retention)
+            continue
+        found.append((max(s.st_mtime for s in stats), sum(s.st_size for s in stats[1:]), folder))
+    return sorted(found, key=lambda entry: entry[0])
+
+
+def prune_runs(root: Path, *, max_age_days: float, max_mb: float, busy: Collection[str] = (),
+               now: float | None = None) -> list[Path]:
+    """Delete run folders under ``root`` older than ``max_age_days``, then the oldest until the rest
+    take at most ``max_mb`` megabytes (0: no limit of that kind). ``busy`` names runs in use; they
+    and the newest folder are kept. Returns the deleted folders."""
+    folders = _run_folders(root)
+    keep = {folder.name for *_, folder in folders[-1:]} | set(busy)
+    now = time.time() if now is None else now
+    total = sum(size for _, size, _ in folders)
+    deleted = []
+    for modified, size, folder in folders:
+        too_old = max_age_days > 0 and now - modified > max_age_days * 86400
+        too_big = max_mb > 0 and total > max_mb * 1e6
+        if folder.name in keep or not (too_old or too_big):
+            continue
+        try:
+            shutil.rmtree(folder)
+        except FileNotFoundError:  # another run's retention was first
+            pass
+        except OSError as error:
+            log.warning("could not delete old run %s: %s", folder, error)
+            continue
+        total -= size
+        deleted.append(folder)
+    return deleted
