@@ -60,7 +60,13 @@ def _list() -> int:
 
 def _build_config(args: argparse.Namespace):
     experiment = get_experiment(args.experiment)
-    config = read_config(args.config, experiment) if args.config else experiment.default_config(args.preset)
+    if args.config:
+        try:
+            config = read_config(args.config, experiment)
+        except ValueError as error:  # ConfigError too: the message names the file, the prefix the option
+            raise UsageError(f"--config: {error}") from None
+    else:
+        config = experiment.default_config(args.preset)
     overrides = list(args.overrides)
     if args.steps is not None:
         overrides.append(f"{experiment.steps_field}={args.steps}")
