@@ -10,6 +10,7 @@ from fpengine.classification import accuracy_chart, loss_chart
 from fpengine.config import ConfigError
 from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
+from fpengine.i18n.settings import explain_setting_error
 from fpengine.projection import K_MAX_RANGE
 from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
@@ -75,7 +76,7 @@ def label_preview(config: ProjectionConfig) -> None:
     try:
         spectrum = cached_label_spectrum(config)
     except (DatasetUnavailable, ValueError) as error:
-        st.error(tr("projection.preview_failed", detail=error))
+        st.error(tr("projection.preview_failed", detail=explain_setting_error(str(error), lang())))
         return
     with st.expander(tr("projection.preview"), expanded=False):
         show_chart(spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected, spectrum.unreliable, lang()))
