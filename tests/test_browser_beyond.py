@@ -7,6 +7,8 @@ import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.test_browser_oned import start_run
+
 HEATMAP = '[data-testid="stVegaLiteChart"]'
 X_AXIS = re.compile(r"X-axis titled 'iteration[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")
 
@@ -57,7 +59,7 @@ def test_particle_swarm_heatmap_grows(page, streamlit_server):
 
     wait_for(choose_swarm, 60, "the optimizer list did not open")
     page.get_by_text("P = 3m + 1 = 31 parameters").wait_for(timeout=30_000)
-    main.get_by_role("button", name="Start").click()
+    start_run(page)
 
     swarm_heatmap(page).wait_for(timeout=90_000)
     first = wait_for(lambda: heatmap_extent(page), 30, "the heatmap has no iteration axis")

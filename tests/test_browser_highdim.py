@@ -8,6 +8,7 @@ from tests.test_browser_oned import (
     FIRST_LOAD_MS,
     button,
     chart_drawing,
+    start_run,
     stop_run,
     wait_for_redraw,
     wait_for_step_above,
@@ -25,7 +26,7 @@ def test_projection_page_trains_and_draws_live(page: Page, streamlit_server):
     page.goto(f"{streamlit_server}/projection")
     expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
     expect(page.get_by_text("Label spectrum and picked peaks (before training)")).to_be_visible(timeout=30_000)
-    button(page, "Start").click()
+    start_run(page)
     first = wait_for_step_above(page, 0)
     heatmap = chart(page, "Relative error")
     expect(heatmap.locator("svg").first).to_be_visible(timeout=60_000)

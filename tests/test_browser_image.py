@@ -7,8 +7,11 @@ import re
 
 import numpy as np
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.conftest import wait_until
+from tests.test_browser_oned import start_run
 
 CHARTS = '[data-testid="stVegaLiteChart"]'
 X_AXIS = re.compile(r"X-axis titled 'step[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")
@@ -42,10 +45,24 @@ def test_uploaded_photo_trains_live(page, fresh_streamlit_server, tmp_path):
     page.get_by_role("heading", name="Fig 1.7 · Fitting a picture").wait_for(timeout=60_000)
 
     page.get_by_text("My own picture (upload)").click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-    page.get_by_text("36×48 pixels", exact=False).wait_for(timeout=90_000)
+
+    def uploaded() -> bool:
+        # like a click, a file handed over while the rerun that opened the uploader still draws the
+        # page can be dropped: hand it over again until the picture's size shows
+        expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+        try:
+            page.get_by_text("36×48 pixels", exact=False).wait_for(timeout=20_000)
+        except PlaywrightTimeout:
+            return False
+        return True
+
+    try:
+        wait_until(uploaded, 90, 0.25)
+    except AssertionError:
+        raise AssertionError(f"the picture's size never showed; the page shows:\n{page.inner_text('body')[:3000]}") from None
     main = page.get_by_test_id("stMainBlockContainer")
-    main.get_by_role("button", name="Start").click()
+    start_run(page)
 
     page.locator(CHARTS).filter(has_text="frequency band").first.wait_for(timeout=60_000)
     first_extent = wait_until(lambda: heatmap_extent(page), 30, 0.25)  # the band heatmap has a step axis

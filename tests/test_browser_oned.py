@@ -8,6 +8,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 STEP = re.compile(r"Step ([\d,]+) / ([\d,]+)")
+STARTED = re.compile(r"[?&]runs?=")  # a run's id, or a comparison's ids, in the URL
 FIRST_LOAD_MS = 60_000  # the first visit imports torch and altair
 
 
@@ -30,6 +31,27 @@ def wait_for_step_above(page: Page, value: int, timeout: float = 60) -> int:
 def button(page: Page, name: str):
     """A button of the page itself (the header has a "Stop" of its own while a script runs)."""
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
+
+
+def run_started(page: Page) -> bool:
+    """A run's progress bar shows, or its id (a comparison's ids) is in the URL."""
+    return bool(STARTED.search(page.url)) or page.get_by_test_id("stProgress").count() > 0
+
+
+def start_run(page: Page, start: str = "Start", timeout: float = 60) -> None:
+    """Press Start and return as soon as the run shows. Streamlit can drop a click that lands while
+    a rerun is still drawing the page (a CI run lost one after a selectbox change), so the press
+    waits for the script to be idle and is repeated while no run shows and Start stays enabled."""
+    deadline = time.monotonic() + timeout
+    while not run_started(page):
+        assert time.monotonic() < deadline, f"Start did not start a run; the page shows:\n{page.inner_text('body')[:2000]}"
+        expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+        if button(page, start).is_enabled():
+            button(page, start).click()
+        for _ in range(100):
+            if run_started(page):
+                return
+            time.sleep(0.1)
 
 
 def stop_run(page: Page, stop: str = "Stop", start: str = "Start") -> None:
@@ -69,7 +91,7 @@ def run_id(page: Page) -> str:
 def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
     page.goto(f"{streamlit_server}/equal-amplitude")
     expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
-    button(page, "Start").click()
+    start_run(page)
 
     # progress within seconds, and the heatmap grows as the counter advances
     first = wait_for_step_above(page, 0, timeout=30)
@@ -105,7 +127,7 @@ def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
 def test_refresh_reconnects_to_the_running_job(page: Page, streamlit_server):
     page.goto(f"{streamlit_server}/sine-fit")
     expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
-    button(page, "Start").click()
+    start_run(page)
     step = wait_for_step_above(page, 0, timeout=30)
     run = run_id(page)
     page.reload()
