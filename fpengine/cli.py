@@ -1,4 +1,4 @@
-"""``python -m fpengine list|run|bench``: the headless interface researchers script against."""
+"""``python -m fpengine list|run|sweep|bench``: the headless interface researchers script against."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from .device import configure_threads, describe_device, resolve_device
 from .experiments import EXPERIMENTS, get_experiment
 from .export import prepare_run_dir, read_config, write_run
 from .formula import FormulaError
+from .headless import run_to_end
 from .i18n import t
 from .images import ImageError
-from .runner import JobManager, Status
+from .runner import Status
+from .sweep.command import add_arguments, presets_epilog, run_command
+from .sweep.definition import SweepError
 
 
 class UsageError(Exception):
@@ -45,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep = commands.add_parser("sweep", help="run one experiment over a grid of settings × seeds and fit the convergence law",
+                                epilog=presets_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(sweep)
     bench = commands.add_parser("bench", help="measure training throughput against the classroom loop")
     bench.add_argument("--only", action="append", default=[], help="run only these benchmark groups")
     bench.add_argument("--quick", action="store_true", help="fewer steps (a smoke test, noisier numbers)")
@@ -105,15 +111,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {error}") from None
     if device.type == "cpu":
         configure_threads()
-    manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.25)
-    job = manager.submit(experiment.name, config, experiment.train, device)
-    try:
-        while not job.wait(0.25):
-            if not args.quiet and job.snapshot is not None:
-                print(_progress_line(job.snapshot), end="", file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        job.stop()
-        job.wait()
+    job = run_to_end(experiment, config, device,
+                     None if args.quiet else lambda snapshot: print(_progress_line(snapshot), end="", file=sys.stderr, flush=True))
     if not args.quiet:
         print(file=sys.stderr)
     snapshot = job.snapshot
@@ -142,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "run":
             return _run(args)
+        if args.command == "sweep":
+            return run_command(args)
         from .bench import run_benchmarks
 
         return run_benchmarks(args.only, quick=args.quick)
-    except (UsageError, ConfigError) as error:  # ConfigError: a bad FPENGINE_* setting (threads)
+    except (UsageError, ConfigError, SweepError) as error:  # ConfigError: a bad FPENGINE_* setting (threads)
         print(f"error: {error}", file=sys.stderr)
         return 2
 

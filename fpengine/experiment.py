@@ -29,6 +29,9 @@ class Experiment:
     """Charts written as PNG by the CLI: name → chart, in the given language."""
     steps_field: str = "training.steps"
     """Dotted config field that ``--steps`` sets."""
+    sweepable: bool = False
+    """True when its summary reports ``frequencies``, ``convergence_step`` and ``spearman`` per run,
+    so ``fpengine sweep`` can tabulate its cells and fit the convergence law."""
     keeps_run: Callable[[Any], bool] = lambda config: True
     """False for a config whose run the app must not write to the server's run folder (e.g. one
     on a visitor's uploaded photo); the CLI writes wherever it is told."""

@@ -16,7 +16,7 @@ import os
 import stat
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -50,7 +50,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def _write_json(path: Path, data: Any, **options: Any) -> None:
+def write_json(path: Path, data: Any, **options: Any) -> None:
     with atomic_file(path) as handle:
         handle.write(json.dumps(data, ensure_ascii=False, **options).encode())
 
@@ -63,6 +63,12 @@ def prepare_run_dir(directory: str | Path) -> Path:
     """Make sure a run can be written to ``directory`` before anything is trained: create it,
     refuse an empty name, a file, a folder that holds something other than an earlier run (which
     is replaced), and a folder that cannot be written. ValueError says why in one line."""
+    return prepare_output_dir(directory, _is_run_folder, "no earlier run (no summary.json or config.json)")
+
+
+def prepare_output_dir(directory: str | Path, is_earlier: Callable[[Path], bool], not_earlier: str) -> Path:
+    """Create ``directory`` and check that it can be written; a non-empty folder must be an
+    earlier output of the same command (``is_earlier``), else ValueError "… holds ``not_earlier``"."""
     if not str(directory).strip():
         raise ValueError("the folder name is empty")
     path = Path(directory)
@@ -72,9 +78,8 @@ def prepare_run_dir(directory: str | Path) -> Path:
         raise ValueError(f"{str(path)!r} exists and is not a folder") from None
     except OSError as error:
         raise ValueError(f"cannot create the folder {str(path)!r} ({error.strerror})") from None
-    if any(path.iterdir()) and not _is_run_folder(path):
-        raise ValueError(f"{str(path)!r} is not empty and holds no earlier run (no summary.json or config.json); "
-                         "choose a new or empty folder")
+    if any(path.iterdir()) and not is_earlier(path):
+        raise ValueError(f"{str(path)!r} is not empty and holds {not_earlier}; choose a new or empty folder")
     probe = path / ".fpengine-write-test"
     try:  # os.access says yes to root, whatever the mode: really write
         with atomic_file(probe):
@@ -159,7 +164,7 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> list[Path]:
             meta["views"][name] = value
     with atomic_file(directory / "snapshot.npz") as handle:
         np.savez_compressed(handle, **arrays)
-    _write_json(directory / "snapshot.json", _json_safe(meta), indent=1)
+    write_json(directory / "snapshot.json", _json_safe(meta), indent=1)
     return [directory / "snapshot.npz", directory / "snapshot.json"]
 
 
@@ -194,11 +199,11 @@ def write_run(directory: Path, experiment: Experiment, config: Any, snapshot: Sn
     """Write the whole run directory, each file atomically; an earlier run's files that this run
     does not rewrite are removed last. Returns the summary."""
     directory.mkdir(parents=True, exist_ok=True)
-    _write_json(directory / "config.json", {"experiment": experiment.name, **to_dict(config)}, indent=2)
+    write_json(directory / "config.json", {"experiment": experiment.name, **to_dict(config)}, indent=2)
     with atomic_file(directory / "metrics.csv") as handle:
         metrics_frame(snapshot).to_csv(handle, index=False, float_format="%.6g")
     summary = build_summary(experiment, config, snapshot, status=status, device=device, message=message)
-    _write_json(directory / "summary.json", summary, indent=2)
+    write_json(directory / "summary.json", summary, indent=2)
     written = {directory / name for name in ("config.json", "metrics.csv", "summary.json")}
     written.update(save_snapshot(directory, snapshot))
     if figures:

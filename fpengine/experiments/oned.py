@@ -344,7 +344,7 @@ QUICK_WIDTHS = (100, 100, 100)
 def _experiment(name: str, presets: dict[str, Any]) -> Experiment:
     return Experiment(
         name=name, title_key=f"{name}.title", description_key=f"{name}.description",
-        config_type=OneDConfig, presets=presets, train=train, summarize=summarize, figures=figures,
+        config_type=OneDConfig, presets=presets, train=train, summarize=summarize, figures=figures, sweepable=True,
     )
 
 

@@ -5,12 +5,12 @@ Each area keeps its strings in its own module as ``STRINGS = {key: (english, chi
 
 from __future__ import annotations
 
-from . import beyond, common, highdim, image, oned
+from . import beyond, common, highdim, image, oned, sweep
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 
 CATALOG: dict[str, tuple[str, str]] = {}
-for _module in (common, oned, beyond, highdim, image):
+for _module in (common, oned, beyond, highdim, image, sweep):
     _duplicates = CATALOG.keys() & _module.STRINGS.keys()
     if _duplicates:
         raise RuntimeError(f"i18n keys defined twice: {sorted(_duplicates)}")

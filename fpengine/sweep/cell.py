@@ -1,0 +1,50 @@
+"""One sweep cell, run where a worker runs it: a local pool process or a Dask worker.
+
+A cell is an ordinary run: the same config, the same ``train`` through the same run engine as
+``fpengine run``, so a cell with seed s gives exactly that command's result with ``--seed s``
+(and one torch thread: the thread count can change float rounding). This module is what workers
+import, so it holds only importable, picklable functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..config import from_dict
+from ..device import describe_device, resolve_device
+from ..experiments import get_experiment
+from ..export import build_summary
+from ..headless import run_to_end
+
+ROW_FIELDS = ("seed", "status", "spearman", "final_loss", "steps_per_second", "wall_seconds")
+"""The per-cell columns of results.csv after the grid keys; then ``convergence_step[ω]`` columns."""
+
+
+def convergence_column(omega: float) -> str:
+    """Named like metrics.csv's ``<trace>[<key>]`` columns, with the angular frequency as key."""
+    return f"convergence_step[{omega:g}]"
+
+
+def run_cell(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str = "auto") -> dict[str, Any]:
+    """Train one cell and return its results row (JSON-safe): the grid values as typed, the seed,
+    the run's status and summary figures, and the step at which each tracked ω converged."""
+    torch.set_num_threads(1)  # one worker per core: more threads per worker only compete
+    experiment = get_experiment(experiment_name)
+    config = from_dict(experiment.config_type, config_data)
+    chosen = resolve_device(device)
+    job = run_to_end(experiment, config, chosen)
+    row: dict[str, Any] = {**settings, "seed": config.seed, "status": job.status.value}
+    if job.snapshot is None:  # failed before its first step (a δ the data refuse, …)
+        return {**row, "message": job.message, "frequencies": ""}
+    summary = build_summary(experiment, config, job.snapshot, status=job.status.value,
+                            device=describe_device(chosen), message=job.message)
+    row.update({name: summary.get(name) for name in ROW_FIELDS[2:]})
+    frequencies = summary.get("frequencies") or []
+    row["frequencies"] = ",".join(f"{omega:g}" for omega in frequencies)
+    for omega, step in zip(frequencies, summary.get("convergence_step") or [], strict=True):
+        row[convergence_column(omega)] = step
+    if job.message:
+        row["message"] = job.message
+    return row

@@ -1,0 +1,216 @@
+"""A sweep's definition: one experiment's base config, a grid of settings and a number of seeds.
+
+A *cell* is one combination of grid values with one seed. Cells are named by a hash of their
+values and seed, so a rerun in the same folder recognises the cells it already finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import ConfigError, apply_override, from_dict, to_dict
+from ..experiment import Experiment
+from ..experiments import EXPERIMENTS, get_experiment
+from ..formula import FormulaError
+
+MAX_CELLS = 10_000
+"""A bigger sweep is a typing mistake on a laptop and a job for a batch system on a cluster."""
+MAX_SEEDS = 1000
+FREQUENCY_KEYS = frozenset({"target.frequencies"})
+"""Grid keys that choose the target's frequencies: the law is fitted across them, not per value."""
+
+
+class SweepError(ValueError):
+    """A sweep cannot be defined or run as asked; the message is one line for the user."""
+
+
+def sweepable_experiments() -> list[str]:
+    return [name for name, experiment in EXPERIMENTS.items() if experiment.sweepable]
+
+
+def split_values(text: str) -> list[str]:
+    """``1,2,3`` → three values; ``[1,4],[1,5]`` → two list values ``1,4`` and ``1,5`` (commas
+    inside brackets belong to a value)."""
+    values, current, depth = [], [], 0
+    for char in text:
+        if char == "[":
+            depth += 1
+            if depth == 1:
+                continue
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                raise SweepError(f"unbalanced ']' in {text!r}")
+            if depth == 0:
+                continue
+        elif char == "," and depth == 0:
+            values.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    if depth:
+        raise SweepError(f"unbalanced '[' in {text!r}")
+    values.append("".join(current).strip())
+    return values
+
+
+def parse_grid_option(item: str) -> tuple[str, tuple[str, ...]]:
+    """``KEY=V1,V2,…`` (a ``--grid`` option) → (key, values)."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SweepError(f"--grid {item!r}: expected KEY=V1,V2,…")
+    values = split_values(text)
+    if any(not value for value in values):
+        raise SweepError(f"--grid {key}: empty value in {text!r} (values are separated by commas; "
+                         "a list value goes in brackets, e.g. [1,4],[1,5])")
+    if len(set(values)) != len(values):
+        raise SweepError(f"--grid {key}: a value is listed twice in {text!r}")
+    return key, tuple(values)
+
+
+def parse_set_option(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise SweepError(f"--set {item!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One grid combination with one seed."""
+
+    values: tuple[tuple[str, str], ...]
+    seed: int
+
+    @property
+    def id(self) -> str:
+        text = json.dumps([list(self.values), self.seed])
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True)
+class SweepDefinition:
+    """Everything needed to rerun a sweep: written to ``sweep.json``."""
+
+    experiment: str
+    base_config: dict[str, Any]
+    grid: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    seeds: tuple[int, ...] = (0,)
+    preset: str | None = None
+    """The sweep preset it came from, for the record (the definition itself is complete)."""
+
+    @property
+    def grid_keys(self) -> list[str]:
+        return [key for key, _ in self.grid]
+
+    @property
+    def group_keys(self) -> list[str]:
+        """The grid keys a law is fitted per value of (frequency keys are the law's x axis)."""
+        return [key for key in self.grid_keys if key not in FREQUENCY_KEYS]
+
+    def cells(self) -> Iterator[Cell]:
+        values = [[(key, value) for value in options] for key, options in self.grid]
+        for combination in itertools.product(*values):
+            for seed in self.seeds:
+                yield Cell(tuple(combination), seed)
+
+    @property
+    def size(self) -> int:
+        size = len(self.seeds)
+        for _, options in self.grid:
+            size *= len(options)
+        return size
+
+    def cell_config(self, cell: Cell) -> Any:
+        """The config a cell runs: the base config, its grid values and its seed (validated)."""
+        experiment = get_experiment(self.experiment)
+        config = from_dict(experiment.config_type, self.base_config)
+        for key, value in cell.values:
+            config = apply_override(config, key, value)
+        config = apply_override(config, "seed", str(cell.seed))
+        config.validate()
+        return config
+
+    def to_json(self) -> dict[str, Any]:
+        return {"experiment": self.experiment, "preset": self.preset, "base_config": self.base_config,
+                "grid": {key: list(values) for key, values in self.grid}, "seeds": list(self.seeds),
+                "cells": self.size}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SweepDefinition:
+        try:
+            return cls(experiment=data["experiment"], base_config=data["base_config"],
+                       grid=tuple((key, tuple(values)) for key, values in data["grid"].items()),
+                       seeds=tuple(int(seed) for seed in data["seeds"]), preset=data.get("preset"))
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise SweepError(f"not a sweep definition ({error})") from None
+
+
+def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides: Sequence[str] = (),
+                 grid: Sequence[str] = (), seeds: int = 3, first_seed: int = 0, preset: str | None = None) -> SweepDefinition:
+    """A checked sweep: every grid value is applied to the base config, and every cell's config
+    is validated before anything runs, so a bad cell is refused up front with its setting named."""
+    experiment = _sweepable(experiment_name)
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise SweepError(f"--seeds must be between 1 and {MAX_SEEDS} (got {seeds})")
+    try:
+        config = experiment.default_config(base_preset)
+        for item in overrides:
+            key, value = parse_set_option(item)
+            config = apply_override(config, key, value)
+        config.validate()
+    except (ConfigError, FormulaError, ValueError) as error:
+        raise SweepError(str(error)) from None
+    parsed = [parse_grid_option(item) for item in grid]
+    keys = [key for key, _ in parsed]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise SweepError(f"--grid {repeated[0]} is given twice")
+    if "seed" in keys:
+        raise SweepError("--grid seed: use --seeds N (the seeds are every cell's last axis)")
+    definition = SweepDefinition(experiment.name, to_dict(config), tuple(parsed),
+                                 tuple(range(first_seed, first_seed + seeds)), preset)
+    if definition.size > MAX_CELLS:
+        shape = " × ".join([str(len(values)) for _, values in parsed] + [f"{seeds} seeds"])
+        raise SweepError(f"the sweep has {definition.size:,} cells ({shape}); at most {MAX_CELLS:,} run in one sweep")
+    check_cells(definition)
+    return definition
+
+
+def check_cells(definition: SweepDefinition) -> None:
+    """Every cell's config is valid (checked per grid combination: the seed changes nothing else)."""
+    experiment = get_experiment(definition.experiment)
+    for key, values in definition.grid:  # a bad key or value, named by the --grid option that gave it
+        for value in values:
+            try:
+                apply_override(from_dict(experiment.config_type, definition.base_config), key, value)
+            except ConfigError as error:
+                raise SweepError(f"--grid {key}={value}: {error}") from None
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for cell in definition.cells():
+        if cell.values in seen:
+            continue
+        seen.add(cell.values)
+        try:
+            definition.cell_config(cell)
+        except (ConfigError, FormulaError, ValueError) as error:
+            where = ", ".join(f"{key}={value}" for key, value in cell.values) or "the base config"
+            raise SweepError(f"cell {where}: {error}") from None
+
+
+def _sweepable(name: str) -> Experiment:
+    experiment = EXPERIMENTS.get(name)
+    if experiment is None or not experiment.sweepable:
+        raise SweepError(f"{name!r} is neither a sweep preset nor an experiment a sweep can run "
+                         f"(experiments: {', '.join(sweepable_experiments())})")
+    return experiment

@@ -1,0 +1,89 @@
+"""Where cells run: one ``concurrent.futures.Executor`` interface for a local process pool and a
+Dask cluster (``distributed``'s ``Client.get_executor``), so the sweep code is the same on both."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from .definition import SweepError
+
+DASK_RETRIES = 2
+"""A cell whose worker died is run again on another worker this many times."""
+CONNECT_TIMEOUT_S = 10
+
+
+def default_workers() -> int:
+    """One worker per core, less one for the machine itself (the parent, a browser, the app)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass(frozen=True)
+class Pool:
+    executor: Executor
+    workers: int
+    where: str
+    """For the progress line and sweep.json: ``local pool`` or the scheduler's address."""
+
+
+def scheduler_address(option: str | None) -> str | None:
+    """``--scheduler`` or, when it is not given, ``$DASK_SCHEDULER_ADDRESS``."""
+    return option or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+@contextlib.contextmanager
+def open_pool(workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
+    """A local pool of ``workers`` processes, or the Dask cluster at ``scheduler``. The pool is
+    shut down on leaving, cancelling what has not started (Ctrl-C leaves no cell queued)."""
+    if scheduler:
+        with _dask_pool(scheduler) as pool:
+            yield pool
+        return
+    count = workers or default_workers()
+    if not 1 <= count <= 256:
+        raise SweepError(f"--workers must be between 1 and 256 (got {count})")
+    # spawn: a forked child would inherit torch's thread pools and any open run threads
+    executor = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield Pool(executor, count, "local pool")
+    finally:
+        _stop_local(executor)
+
+
+def _stop_local(executor: ProcessPoolExecutor) -> None:
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    # a running cell would otherwise be waited for; after Ctrl-C its result is not wanted
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    executor.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _dask_pool(address: str) -> Iterator[Pool]:
+    try:
+        from distributed import Client
+    except ImportError:  # requirements.txt lists it; a trimmed environment may not have it
+        raise SweepError("--scheduler needs dask's distributed package (pip install distributed)") from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise SweepError(f"--scheduler {address}: cannot reach the Dask scheduler ({_reason(error)})") from None
+    try:
+        workers = len(client.scheduler_info().get("workers", {}))
+        if workers == 0:
+            raise SweepError(f"--scheduler {address}: the scheduler has no workers")
+        # pure=False: two cells with equal arguments are still two tasks (never happens: the seed differs)
+        yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address)
+    finally:
+        client.close()
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]

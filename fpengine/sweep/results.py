@@ -1,0 +1,88 @@
+"""A sweep's folder: ``sweep.json``, one ``cells/<id>.json`` per finished cell (written atomically
+as the cell ends, so an interrupted sweep keeps every finished cell), and the tables built from
+them: ``results.csv`` and ``results.parquet``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..export import atomic_file, prepare_output_dir, read_json_object, write_json
+from .cell import ROW_FIELDS
+from .definition import Cell, SweepDefinition, SweepError
+
+DEFINITION_FILE = "sweep.json"
+CELLS_DIR = "cells"
+UNFINISHED = frozenset({"stopped", "queued", "running", "paused"})
+"""A cell that ended so was interrupted, not finished: a rerun runs it again."""
+
+
+def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition) -> Path:
+    """Create or reopen a sweep folder. An earlier sweep of the same experiment and base config is
+    resumed (and may gain seeds or grid values); any other folder content is refused."""
+    try:
+        path = prepare_output_dir(directory, lambda p: (p / DEFINITION_FILE).is_file(), "no earlier sweep (no sweep.json)")
+    except ValueError as error:
+        raise SweepError(f"--out: {error}") from None
+    if (path / DEFINITION_FILE).is_file():
+        try:
+            earlier = SweepDefinition.from_json(read_json_object(path / DEFINITION_FILE))
+        except ValueError as error:
+            raise SweepError(f"--out: {path / DEFINITION_FILE}: {error}") from None
+        if (earlier.experiment, earlier.base_config) != (definition.experiment, definition.base_config):
+            what = "experiment" if earlier.experiment != definition.experiment else "base config (--set, --steps or preset)"
+            raise SweepError(f"--out: {str(path)!r} holds a sweep with another {what}; "
+                             "rerun it with its own settings to resume it, or choose a new folder")
+    (path / CELLS_DIR).mkdir(exist_ok=True)
+    write_json(path / DEFINITION_FILE, definition.to_json(), indent=2)
+    return path
+
+
+def write_cell(directory: Path, cell: Cell, row: dict[str, Any]) -> None:
+    write_json(directory / CELLS_DIR / f"{cell.id}.json", {"cell": cell.id, **row}, allow_nan=False)
+
+
+def finished_rows(directory: Path, cells: Sequence[Cell]) -> dict[str, dict[str, Any]]:
+    """The rows of ``cells`` already finished in ``directory`` (an unreadable file counts as not run)."""
+    rows = {}
+    for cell in cells:
+        path = directory / CELLS_DIR / f"{cell.id}.json"
+        try:
+            row = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(row, dict) and row.get("status") not in UNFINISHED:
+            rows[cell.id] = row
+    return rows
+
+
+def results_frame(definition: SweepDefinition, rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One row per finished cell in the grid's order: the grid keys as typed, ``seed``, ``status``,
+    the summary figures, ``convergence_step[ω]`` by increasing ω, then ``frequencies``, ``message``, ``cell``."""
+    ordered = [rows[cell.id] for cell in definition.cells() if cell.id in rows]
+    frame = pd.DataFrame(ordered)
+    convergence = sorted({name for row in ordered for name in row if name.startswith("convergence_step[")},
+                         key=lambda name: float(name[len("convergence_step["):-1]))
+    columns = [*definition.grid_keys, *ROW_FIELDS, *convergence, "frequencies", "message", "cell"]
+    frame = frame.reindex(columns=columns)
+    for key in definition.grid_keys:  # as typed, even where every value looks like a number
+        frame[key] = frame[key].astype("string")
+    frame["seed"] = frame["seed"].astype("Int64")
+    frame["status"] = frame["status"].astype("string")
+    for name in (*ROW_FIELDS[2:], *convergence):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    for name in ("frequencies", "message", "cell"):
+        frame[name] = frame[name].astype("string")
+    return frame
+
+
+def write_tables(directory: Path, frame: pd.DataFrame) -> None:
+    with atomic_file(directory / "results.csv") as handle:
+        handle.write(frame.to_csv(index=False).encode())
+    with atomic_file(directory / "results.parquet") as handle:
+        frame.to_parquet(handle, index=False)
+

@@ -1,0 +1,208 @@
+"""The sweep's convergence-law fit recovers known laws, reports what it cannot fit, and its figures render."""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fpengine.sweep.figures import sweep_figures
+from fpengine.sweep.fit import fit_sweep
+
+OMEGAS = np.arange(1, 9, dtype=float)
+SEEDS = (0, 1, 2)
+NOISE = 0.05
+
+
+def power_law(omega: np.ndarray) -> np.ndarray:
+    return 50 * omega**1.7
+
+
+def exponential_law(omega: np.ndarray) -> np.ndarray:
+    return 30 * np.exp(0.45 * omega)
+
+
+def cells(law, rng: np.random.Generator, settings: dict | None = None, omegas: np.ndarray = OMEGAS) -> list[dict]:
+    """One "done" row per seed with steps t = law(ω)·e^ε, ε ~ N(0, NOISE²)."""
+    rows = []
+    for seed in SEEDS:
+        steps = law(omegas) * np.exp(rng.normal(0, NOISE, len(omegas)))
+        row = {**(settings or {}), "seed": seed, "status": "done", "spearman": 1.0, "final_loss": 1e-4,
+               "steps_per_second": 900.0, "wall_seconds": 3.0, "frequencies": ",".join(f"{w:g}" for w in omegas)}
+        row.update({f"convergence_step[{w:g}]": step for w, step in zip(omegas, steps, strict=True)})
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20240611)
+
+
+@pytest.fixture
+def two_groups(rng) -> pd.DataFrame:
+    return pd.DataFrame(cells(power_law, rng, {"network.activation": "relu"})
+                        + cells(exponential_law, rng, {"network.activation": "tanh"}))
+
+
+def test_a_power_law_is_recovered(rng):
+    fit = fit_sweep(pd.DataFrame(cells(power_law, rng)), [])
+    (group,) = fit["groups"]
+    power = group["power"]
+    low, high = power["interval"]
+    assert low < 1.7 < high
+    assert high - low < 0.3
+    assert power["prefactor"] == pytest.approx(50, rel=0.15)
+    assert power["points"] == group["converged_points"] == len(SEEDS) * len(OMEGAS)
+    assert power["r_squared"] > 0.99 and power["rmse_log"] < 2 * NOISE
+    assert group["better"] == "power"
+    assert group["settings"] == {} and group["frequencies"] == list(OMEGAS)
+
+
+def test_an_exponential_law_is_recovered(rng):
+    fit = fit_sweep(pd.DataFrame(cells(exponential_law, rng)), [])
+    (group,) = fit["groups"]
+    low, high = group["exponential"]["interval"]
+    assert low < 0.45 < high
+    assert high - low < 0.1
+    assert group["exponential"]["prefactor"] == pytest.approx(30, rel=0.15)
+    assert group["better"] == "exponential"
+
+
+def test_the_interval_widens_with_the_confidence(rng):
+    results = pd.DataFrame(cells(power_law, rng))
+    narrow = fit_sweep(results, [], confidence=0.5)["groups"][0]["power"]["interval"]
+    wide = fit_sweep(results, [], confidence=0.99)["groups"][0]["power"]["interval"]
+    assert wide[0] < narrow[0] < narrow[1] < wide[1]
+
+
+def test_each_group_gets_its_own_fit(two_groups):
+    fit = fit_sweep(two_groups, ["network.activation"])
+    relu, tanh = fit["groups"]
+    assert relu["settings"] == {"network.activation": "relu"} and tanh["settings"] == {"network.activation": "tanh"}
+    assert relu["better"] == "power" and tanh["better"] == "exponential"
+    assert relu["power"]["interval"][0] < 1.7 < relu["power"]["interval"][1]
+    assert tanh["exponential"]["interval"][0] < 0.45 < tanh["exponential"]["interval"][1]
+    assert fit["group_keys"] == ["network.activation"]
+
+
+def test_groups_keep_their_order_of_first_appearance(two_groups):
+    flipped = pd.concat([two_groups[two_groups["network.activation"] == "tanh"], two_groups]).drop_duplicates()
+    fit = fit_sweep(flipped, ["network.activation"])
+    assert [g["settings"]["network.activation"] for g in fit["groups"]] == ["tanh", "relu"]
+
+
+def test_never_converged_cells_are_reported_not_fitted(rng):
+    results = pd.DataFrame(cells(power_law, rng))
+    results.loc[results["seed"] == 1, "convergence_step[8]"] = np.nan
+    results.loc[results["seed"] == 2, "convergence_step[7]"] = np.nan
+    (group,) = fit_sweep(results, [])["groups"]
+    assert group["never_converged"] == [{"seed": 1, "frequency": 8.0}, {"seed": 2, "frequency": 7.0}]
+    assert group["converged_points"] == group["power"]["points"] == group["exponential"]["points"] == 22
+    assert group["median_steps"]["8"] == pytest.approx(float(np.median(results["convergence_step[8]"].dropna())))
+
+
+def test_an_untracked_frequency_is_not_a_never_converged_one(rng):
+    wide = cells(power_law, rng, {"target.frequencies": "1..8"})
+    narrow = cells(power_law, rng, {"target.frequencies": "1..4"}, omegas=OMEGAS[:4])
+    (group,) = fit_sweep(pd.DataFrame(wide + narrow), [])["groups"]  # narrow rows hold NaN for ω = 5..8
+    assert group["never_converged"] == []
+    assert group["converged_points"] == len(SEEDS) * (8 + 4)
+
+
+def test_too_few_converged_frequencies_give_no_law_and_a_reason(rng):
+    results = pd.DataFrame(cells(power_law, rng, omegas=np.array([1.0, 4.0])))
+    results["convergence_step[4]"] = np.nan
+    (group,) = fit_sweep(results, [])["groups"]
+    assert group["power"] is None and group["exponential"] is None and group["better"] is None
+    assert set(group["reasons"]) == {"power", "exponential"} and all(group["reasons"].values())
+    assert len(group["never_converged"]) == len(SEEDS)
+    assert group["median_steps"]["4"] is None
+
+
+def test_two_points_are_fitted_without_an_interval():
+    results = pd.DataFrame([{"seed": 0, "status": "done", "frequencies": "1,2",
+                             "convergence_step[1]": 10.0, "convergence_step[2]": 40.0}])
+    (group,) = fit_sweep(results, [])["groups"]
+    assert group["power"]["exponent"] == pytest.approx(2.0)
+    assert group["power"]["interval"] is None and group["exponential"]["interval"] is None
+
+
+def test_a_zero_frequency_enters_the_exponential_law_only(rng):
+    rows = cells(exponential_law, rng, omegas=np.array([0.0, *OMEGAS]))
+    (group,) = fit_sweep(pd.DataFrame(rows), [])["groups"]
+    assert group["exponential"]["points"] == len(SEEDS) * 9
+    assert group["power"]["points"] == len(SEEDS) * 8
+    assert len(group["not_fittable"]) == len(SEEDS) and group["not_fittable"][0]["frequency"] == 0.0
+    assert group["better"] == "exponential"
+
+
+def test_unfinished_cells_are_excluded_and_listed(two_groups):
+    extra = pd.DataFrame([
+        {"network.activation": "relu", "seed": 7, "status": "diverged", "frequencies": "1,2", "convergence_step[1]": 1.0},
+        {"network.activation": "gelu", "seed": 0, "status": "failed", "frequencies": "1,2"},
+    ])
+    fit = fit_sweep(pd.concat([two_groups, extra], ignore_index=True), ["network.activation"])
+    assert fit["excluded_cells"] == [
+        {"seed": 7, "settings": {"network.activation": "relu"}, "frequencies": "1,2", "status": "diverged"},
+        {"seed": 0, "settings": {"network.activation": "gelu"}, "frequencies": "1,2", "status": "failed"},
+    ]
+    relu, _, gelu = fit["groups"]
+    assert relu["converged_points"] == len(SEEDS) * len(OMEGAS)
+    assert gelu["converged_points"] == 0 and gelu["power"] is None and gelu["reasons"]
+
+
+def test_the_report_is_strict_json(two_groups):
+    results = two_groups.copy()
+    results.loc[0, "convergence_step[3]"] = np.nan
+    results.loc[1, "spearman"] = np.nan
+    fit = fit_sweep(results, ["network.activation"])
+    assert json.loads(json.dumps(fit, allow_nan=False)) == fit
+    assert fit["confidence"] == 0.95 and "least squares" in fit["model"]
+
+
+def test_a_missing_group_column_is_refused(two_groups):
+    with pytest.raises(ValueError, match="network.width"):
+        fit_sweep(two_groups, ["network.width"])
+
+
+def png_bytes(chart) -> bytes:
+    buffer = io.BytesIO()
+    chart.save(buffer, format="png", scale_factor=2)
+    return buffer.getvalue()
+
+
+def test_the_figures_build_in_both_languages(two_groups):
+    results = two_groups.copy()
+    results.loc[0, "convergence_step[8]"] = np.nan
+    results.loc[2, "spearman"] = np.nan
+    fit = fit_sweep(results, ["network.activation"])
+    charts = {lang: sweep_figures(results, fit, ["network.activation"], lang) for lang in ("en", "zh")}
+    for figures in charts.values():
+        assert set(figures) == {"convergence", "spearman"}
+        for chart in figures.values():
+            chart.to_dict()
+    titles = {lang: figures["convergence"].to_dict()["title"] for lang, figures in charts.items()}
+    assert titles["en"]["text"] != titles["zh"]["text"]
+    assert any("1" in line and "never converged" in line for line in titles["en"]["subtitle"])
+    spearman = {lang: figures["spearman"].to_dict()["title"]["text"] for lang, figures in charts.items()}
+    assert spearman["en"] != spearman["zh"]
+    assert png_bytes(charts["zh"]["convergence"]).startswith(b"\x89PNG")
+
+
+def test_the_fitted_laws_are_drawn(two_groups):
+    fit = fit_sweep(two_groups, ["network.activation"])
+    spec = sweep_figures(two_groups, fit, ["network.activation"])["convergence"].to_dict()
+    curves = {row["curve"] for dataset in spec["datasets"].values() for row in dataset if "curve" in row}
+    assert curves == {"median over seeds", "power law t = A·ω^p", "exponential t = A·e^(cω)"}
+
+
+def test_the_figures_build_without_any_law_or_spearman():
+    results = pd.DataFrame([{"seed": s, "status": "done", "frequencies": "2", "convergence_step[2]": np.nan,
+                             "spearman": np.nan} for s in SEEDS])
+    fit = fit_sweep(results, [])
+    assert fit["groups"][0]["power"] is None
+    figures = sweep_figures(results, fit, [], "zh")
+    assert png_bytes(figures["convergence"]).startswith(b"\x89PNG")
+    assert png_bytes(figures["spearman"]).startswith(b"\x89PNG")
