@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable
 
 from ..device import configure_threads
-from . import beyond, highdim, image, oned
+from . import beyond, highdim, image, oned, sweep
 
 GROUPS: dict[str, Callable[[bool], list[dict]]] = {
     "oned": oned.run,
     "beyond": beyond.run,
     "image": image.run,
     "highdim": highdim.run,
+    "sweep": sweep.run,
 }
 
 

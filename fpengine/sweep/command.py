@@ -59,7 +59,7 @@ def run_command(args: argparse.Namespace) -> int:
     definition = build_definition(args)
     out = prepare_sweep_dir(args.out, definition)
     with open_pool(args.workers, scheduler_address(args.scheduler)) as pool:
-        label = f"{definition.preset or definition.experiment} ({pool.where}, {pool.workers} workers)"
+        label = f"{definition.preset or definition.experiment} ({pool.where}, {pool.workers} worker{'s' if pool.workers != 1 else ''})"
         bar = tqdm(total=definition.size, unit="cell", desc=label, file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
 
         def advance(report: SweepReport) -> None:

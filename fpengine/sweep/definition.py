@@ -159,7 +159,9 @@ class SweepDefinition:
 def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides: Sequence[str] = (),
                  grid: Sequence[str] = (), seeds: int = 3, first_seed: int = 0, preset: str | None = None) -> SweepDefinition:
     """A checked sweep: every grid value is applied to the base config, and every cell's config
-    is validated before anything runs, so a bad cell is refused up front with its setting named."""
+    is validated before anything runs, so a bad cell is refused up front with its setting named.
+    The base config alone need not be valid: the grid may set what makes it so (one amplitude
+    in the base, one frequency per cell)."""
     experiment = _sweepable(experiment_name)
     if not 1 <= seeds <= MAX_SEEDS:
         raise SweepError(f"--seeds must be between 1 and {MAX_SEEDS} (got {seeds})")
@@ -168,7 +170,6 @@ def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides:
         for item in overrides:
             key, value = parse_set_option(item)
             config = apply_override(config, key, value)
-        config.validate()
     except (ConfigError, FormulaError, ValueError) as error:
         raise SweepError(str(error)) from None
     parsed = [parse_grid_option(item) for item in grid]

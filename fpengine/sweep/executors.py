@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -43,21 +45,34 @@ def open_pool(workers: int | None = None, scheduler: str | None = None) -> Itera
         with _dask_pool(scheduler) as pool:
             yield pool
         return
-    count = workers or default_workers()
+    count = default_workers() if workers is None else workers
     if not 1 <= count <= 256:
         raise SweepError(f"--workers must be between 1 and 256 (got {count})")
     # spawn: a forked child would inherit torch's thread pools and any open run threads
-    executor = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_ignore_interrupts)
     try:
         yield Pool(executor, count, "local pool")
     finally:
         _stop_local(executor)
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent (a terminal sends it to the whole process group), which
+    stops them; otherwise every idle worker would die printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _stop_local(executor: ProcessPoolExecutor) -> None:
+    """Shut the pool down without waiting for running cells (after Ctrl-C their results are not
+    wanted). Python 3.11's pool fails on a cancelled task it still lists when a worker is killed,
+    so the kill waits (≤ 2 s) until the pool has dropped the cancelled tasks."""
     processes = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
-    # a running cell would otherwise be waited for; after Ctrl-C its result is not wanted
+    deadline = time.monotonic() + 2
+    pending = getattr(executor, "_pending_work_items", {})
+    while time.monotonic() < deadline and any(not item.future.running() for item in list(pending.values())):
+        time.sleep(0.02)
     for process in processes:
         if process.is_alive():
             process.terminate()
