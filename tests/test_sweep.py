@@ -19,7 +19,7 @@ import pytest
 from fpengine.config import to_dict
 from fpengine.sweep.cell import run_cell
 from fpengine.sweep.definition import MAX_CELLS, SweepDefinition, SweepError, define_sweep, parse_grid_option, split_values
-from fpengine.sweep.executors import Pool
+from fpengine.sweep.executors import Pool, scheduler_address
 from fpengine.sweep.presets import SMALL_FAST_NET, SWEEP_PRESETS
 from fpengine.sweep.results import prepare_sweep_dir
 from fpengine.sweep.run import run_sweep
@@ -186,6 +186,13 @@ def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["ran"] == 0 and json.loads(again.stdout)["resumed"] == 4
 
+    # sweep.json is enough to run the sweep again, elsewhere: the same cells, the same results
+    rerun = sweep_cli(str(out / "sweep.json"), "--out", str(tmp_path / "rerun"), "--workers", "2", "--quiet", "--no-figures")
+    assert rerun.returncode == 0, rerun.stderr
+    columns = ["target.frequencies", "seed", "final_loss", "convergence_step[1]", "convergence_step[2]", "cell"]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "rerun" / "results.csv")[columns], pd.read_csv(out / "results.csv")[columns])
+    assert_refused(sweep_cli(str(out / "sweep.json"), "--out", str(tmp_path / "x"), "--seeds", "5"), "--seeds", "sweep.json")
+
 
 def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
     out = tmp_path / "sweep"
@@ -229,6 +236,14 @@ def test_bad_sweeps_are_one_line_refusals(tmp_path, args, named):
     result = sweep_cli(*(arg.format(tmp=tmp_path, port=_free_port()) for arg in args), "--steps", "100", timeout=120)
     assert_refused(result, *named)
     assert not (tmp_path / "a" / "cells").exists() or not any((tmp_path / "a" / "cells").iterdir())
+
+
+def test_the_scheduler_comes_from_the_option_or_dask_scheduler_address(monkeypatch):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    assert scheduler_address(None) is None
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.5:8786")
+    assert scheduler_address(None) == "tcp://10.0.0.5:8786"
+    assert scheduler_address("tcp://127.0.0.1:9999") == "tcp://127.0.0.1:9999"
 
 
 def test_a_folder_holding_another_sweep_is_refused(tmp_path):

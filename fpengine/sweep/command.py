@@ -10,20 +10,22 @@ from tqdm import tqdm
 
 from ..experiments import EXPERIMENTS
 from ..i18n import t
-from .definition import SweepDefinition, define_sweep
+from .definition import SweepDefinition, SweepError, define_sweep, load_definition
 from .executors import open_pool, scheduler_address
 from .presets import SWEEP_PRESETS
 from .results import prepare_sweep_dir
 from .run import SweepReport, run_sweep
 
+DEFAULT_SEEDS = 3
 EXIT_INTERRUPTED = 130
 EXIT_LOST_CELLS = 1
 
 
 def add_arguments(sweep: argparse.ArgumentParser) -> None:
-    sweep.add_argument("preset", help=f"a sweep preset ({', '.join(SWEEP_PRESETS)}) or an experiment's name for a sweep of your own")
+    sweep.add_argument("preset", help=f"a sweep preset ({', '.join(SWEEP_PRESETS)}), an experiment's name for a sweep of your own, "
+                                      "or an earlier sweep's sweep.json to run it again")
     sweep.add_argument("--out", required=True, help="output folder: new, empty, or an earlier sweep's (resumed)")
-    sweep.add_argument("--seeds", type=int, default=3, help="seeds per grid combination: 0 … N−1 (default 3)")
+    sweep.add_argument("--seeds", type=int, help="seeds per grid combination: 0 … N−1 (default 3)")
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…",
                        help="sweep one setting over these values (repeatable; a list value in brackets: [1,4],[1,5])")
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -43,15 +45,22 @@ def presets_epilog() -> str:
 
 
 def build_definition(args: argparse.Namespace) -> SweepDefinition:
+    if args.preset.endswith(".json"):
+        given = [option for option, value in (("--grid", args.grid), ("--set", args.overrides), ("--steps", args.steps),
+                                               ("--seeds", args.seeds)) if value not in (None, [])]
+        if given:
+            raise SweepError(f"{given[0]}: a sweep.json is a complete definition; change it there, or start from a preset")
+        return load_definition(args.preset)
     preset = SWEEP_PRESETS.get(args.preset)
     experiment = preset.experiment if preset else args.preset
     overrides = tuple(args.overrides)
+    seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
     if args.steps is not None:  # an unknown experiment is refused by define_sweep, by name
         steps_field = EXPERIMENTS[experiment].steps_field if experiment in EXPERIMENTS else "training.steps"
         overrides += (f"{steps_field}={args.steps}",)
     if preset is not None:
-        return preset.define(overrides=overrides, grid=tuple(args.grid), seeds=args.seeds)
-    return define_sweep(experiment, overrides=overrides, grid=tuple(args.grid), seeds=args.seeds)
+        return preset.define(overrides=overrides, grid=tuple(args.grid), seeds=seeds)
+    return define_sweep(experiment, overrides=overrides, grid=tuple(args.grid), seeds=seeds)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from ..config import ConfigError, apply_override, from_dict, to_dict
 from ..experiment import Experiment
 from ..experiments import EXPERIMENTS, get_experiment
+from ..export import read_json_object
 from ..formula import FormulaError
 
 MAX_CELLS = 10_000
@@ -181,15 +182,33 @@ def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides:
         raise SweepError("--grid seed: use --seeds N (the seeds are every cell's last axis)")
     definition = SweepDefinition(experiment.name, to_dict(config), tuple(parsed),
                                  tuple(range(first_seed, first_seed + seeds)), preset)
-    if definition.size > MAX_CELLS:
-        shape = " × ".join([str(len(values)) for _, values in parsed] + [f"{seeds} seeds"])
-        raise SweepError(f"the sweep has {definition.size:,} cells ({shape}); at most {MAX_CELLS:,} run in one sweep")
+    check_cells(definition)
+    return definition
+
+
+def load_definition(path: str) -> SweepDefinition:
+    """A ``sweep.json`` written by an earlier sweep, checked as a new definition is."""
+    try:
+        definition = SweepDefinition.from_json(read_json_object(path))
+    except ValueError as error:
+        raise SweepError(f"{path}: {error}") from None
+    _sweepable(definition.experiment)
+    if not definition.seeds or len(definition.seeds) > MAX_SEEDS:
+        raise SweepError(f"{path}: between 1 and {MAX_SEEDS} seeds, please (got {len(definition.seeds)})")
+    try:
+        from_dict(get_experiment(definition.experiment).config_type, definition.base_config)
+    except ConfigError as error:
+        raise SweepError(f"{path}: base_config: {error}") from None
     check_cells(definition)
     return definition
 
 
 def check_cells(definition: SweepDefinition) -> None:
-    """Every cell's config is valid (checked per grid combination: the seed changes nothing else)."""
+    """The sweep is of a size one machine or cluster can run, and every cell's config is valid
+    (checked per grid combination: the seed changes nothing else)."""
+    if definition.size > MAX_CELLS:
+        shape = " × ".join([str(len(values)) for _, values in definition.grid] + [f"{len(definition.seeds)} seeds"])
+        raise SweepError(f"the sweep has {definition.size:,} cells ({shape}); at most {MAX_CELLS:,} run in one sweep")
     experiment = get_experiment(definition.experiment)
     for key, values in definition.grid:  # a bad key or value, named by the --grid option that gave it
         for value in values:

@@ -42,8 +42,11 @@ def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition) -> Pat
     return path
 
 
-def write_cell(directory: Path, cell: Cell, row: dict[str, Any]) -> None:
-    write_json(directory / CELLS_DIR / f"{cell.id}.json", {"cell": cell.id, **row}, allow_nan=False)
+def write_cell(directory: Path, cell: Cell, row: dict[str, Any]) -> dict[str, Any]:
+    """Keep a finished cell's row, named by its id; returns the row as stored."""
+    stored = {"cell": cell.id, **row}
+    write_json(directory / CELLS_DIR / f"{cell.id}.json", stored, allow_nan=False)
+    return stored
 
 
 def finished_rows(directory: Path, cells: Sequence[Cell]) -> dict[str, dict[str, Any]]:

@@ -69,8 +69,7 @@ def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str
             if row["status"] in UNFINISHED:
                 report.lost[cell.id] = row.get("message") or row["status"]
                 continue
-            write_cell(out, cell, row)
-            rows[cell.id] = row
+            rows[cell.id] = write_cell(out, cell, row)
             report.ran += 1
             if on_cell is not None:
                 on_cell(report)
