@@ -305,3 +305,13 @@ def test_written_results_are_plain_files_of_the_sweep_folder(tmp_path):
     assert names == ["cells", "figure_convergence.png", "figure_spearman.png", "fit.json", "results.csv", "results.parquet",
                      "sweep.json"]
     assert not list(Path(out).glob(".*.tmp"))
+
+
+def test_the_sec_1_6_experiment_sweeps_over_its_optimizers(tmp_path):
+    definition = define_sweep("beyond-gd", overrides=("max_iterations=60",), grid=("optimizer=bfgs,cg",), seeds=1)
+    out = prepare_sweep_dir(tmp_path / "s", definition)
+    report = run_sweep(definition, out, in_process_pool(), device="cpu", figures=False)
+    assert report.complete
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["optimizer"]) == ["bfgs", "cg"] and set(table["status"]) == {"done"}
+    assert table["convergence_step[1]"].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
