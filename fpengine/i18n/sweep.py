@@ -35,10 +35,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "点：各种子 · 深色竖线：各种子的中位数 · ρ = 1 表示严格地先低频后高频",
     ),
     "sweep.spearman.missing": ("Cells without a Spearman ρ: {count}", "没有 Spearman ρ 的单元：{count} 个"),
-}
-
-# the sweep presets (fpengine/sweep/presets.py)
-STRINGS.update({
+    # the sweep presets (fpengine/sweep/presets.py)
     "sweep.preset.amplitude": (
         "sin x + a·sin 4x for a = 0.1 … 5: does the high frequency still converge later when it is the larger component?",
         "sin x + a·sin 4x，a = 0.1 … 5：高频分量更大时，它是否仍然更晚收敛？",
@@ -55,4 +52,4 @@ STRINGS.update({
         "activation × depth on the Fig 1.6 target: ρ and convergence steps per network",
         "激活函数 × 深度，图 1.6 的目标函数：每种网络的 ρ 与收敛步数",
     ),
-})
+}
