@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +23,7 @@ from fpengine.sweep.definition import MAX_CELLS, SweepDefinition, SweepError, de
 from fpengine.sweep.executors import Pool, scheduler_address
 from fpengine.sweep.presets import SMALL_FAST_NET, SWEEP_PRESETS
 from fpengine.sweep.results import prepare_sweep_dir
-from fpengine.sweep.run import run_sweep
+from fpengine.sweep.run import SweepControl, run_sweep
 from tests.conftest import ROOT
 from tests.test_cli import assert_refused
 
@@ -315,3 +316,38 @@ def test_the_sec_1_6_experiment_sweeps_over_its_optimizers(tmp_path):
     table = pd.read_csv(out / "results.csv")
     assert list(table["optimizer"]) == ["bfgs", "cg"] and set(table["status"]) == {"done"}
     assert table["convergence_step[1]"].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
+
+
+def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
+    definition = small_sweep(seeds=3, frequencies="1,2")  # 6 cells
+    out = prepare_sweep_dir(tmp_path / "s", definition)
+    control = SweepControl()
+    finished: list[int] = []
+
+    def pause_after_the_first(report):
+        finished.append(report.finished)
+        if report.ran == 1:
+            control.pause()
+
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(report=run_sweep(
+        definition, out, Pool(ThreadPoolExecutor(max_workers=1), 1, "test thread"), device="cpu", figures=False,
+        on_cell=pause_after_the_first, control=control)))
+    worker.start()
+    deadline = time.monotonic() + 120
+    while not control.paused:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(6)  # the cells queued before the pause finish (≤ 2 in flight for 1 worker), then nothing runs
+    held = len(list((out / "cells").iterdir()))
+    assert 1 <= held <= 3
+    time.sleep(2)
+    assert len(list((out / "cells").iterdir())) == held and worker.is_alive()
+    control.resume()
+    while len(list((out / "cells").iterdir())) <= held:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    control.stop()
+    worker.join(60)
+    report = result["report"]
+    assert report.interrupted and report.finished < 6 and report.finished == len(list((out / "cells").iterdir()))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from .figures import sweep_figures
 from .fit import fit_sweep
 from .results import UNFINISHED, finished_rows, results_frame, write_cell, write_tables
 
+POLL_S = 0.25
+"""How often the loop looks at pause/stop while cells run."""
 TABLE_INTERVAL_S = 2.0
 """results.csv is rebuilt at most this often while cells finish (each cell's own file is written at once)."""
 
@@ -41,39 +45,68 @@ class SweepReport:
         return self.finished == self.total
 
 
+class SweepControl:
+    """Pause, resume and stop for a sweep run in the background (the Lab page's buttons); the
+    command line stops with Ctrl-C instead. Pausing submits no new cell; running cells finish."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+
 def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str = "auto", figures: bool = True,
-              lang: str = "en", on_cell: Callable[[SweepReport], None] | None = None) -> SweepReport:
+              lang: str = "en", on_cell: Callable[[SweepReport], None] | None = None,
+              control: SweepControl | None = None) -> SweepReport:
     """Run every cell of ``definition`` not yet finished in ``out`` (prepared by ``prepare_sweep_dir``)
-    and write the results; Ctrl-C stops it with every finished cell kept and the tables written."""
+    and write the results; Ctrl-C (or ``control.stop()``) stops it with every finished cell kept
+    and the tables written. Cells are submitted as workers free up, so a paused or stopped sweep
+    has queued nothing beyond the cells already running."""
     cells = list(definition.cells())
     rows = finished_rows(out, cells)
     report = SweepReport(total=len(cells), resumed=len(rows))
+    waiting = iter([cell for cell in cells if cell.id not in rows])
+    in_flight = max(2 * pool.workers, 2)  # a queued cell per worker: no worker waits for the parent
     pending: dict[Future, Cell] = {}
     written_at = time.monotonic()
     if on_cell is not None:
         on_cell(report)
     try:
-        for cell in cells:
-            if cell.id not in rows:
-                config = to_dict(definition.cell_config(cell))
-                pending[pool.executor.submit(run_cell, definition.experiment, config, cell.settings, device)] = cell
-        for future in as_completed(pending):
-            cell = pending.pop(future)
-            try:
-                row = future.result()
-            except CancelledError:
-                continue
-            except Exception as error:  # noqa: BLE001 - a worker's death or a lost connection costs this cell only
-                report.lost[cell.id] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
-                continue
-            if row["status"] in UNFINISHED:
-                report.lost[cell.id] = row.get("message") or row["status"]
-                continue
-            rows[cell.id] = write_cell(out, cell, row)
-            report.ran += 1
-            if on_cell is not None:
-                on_cell(report)
-            if time.monotonic() - written_at > TABLE_INTERVAL_S:
+        while True:
+            if control is not None and control.stopped:
+                raise KeyboardInterrupt
+            if control is None or not control.paused:
+                for cell in itertools.islice(waiting, in_flight - len(pending)):
+                    config = to_dict(definition.cell_config(cell))
+                    pending[pool.executor.submit(run_cell, definition.experiment, config, cell.settings, device)] = cell
+            if not pending:
+                if control is not None and control.paused:
+                    time.sleep(POLL_S)
+                    continue
+                break
+            done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for future in done:
+                if _collect(future, pending.pop(future), out, rows, report) and on_cell is not None:
+                    on_cell(report)
+            if done and time.monotonic() - written_at > TABLE_INTERVAL_S:
                 write_tables(out, results_frame(definition, rows))
                 written_at = time.monotonic()
     except KeyboardInterrupt:
@@ -82,6 +115,23 @@ def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str
             future.cancel()
     write_results(definition, out, rows, report, figures=figures, lang=lang)
     return report
+
+
+def _collect(future: Future, cell: Cell, out: Path, rows: dict[str, dict[str, Any]], report: SweepReport) -> bool:
+    """Keep a finished cell's row; True when it finished (not cancelled, lost or interrupted)."""
+    try:
+        row = future.result()
+    except CancelledError:
+        return False
+    except Exception as error:  # noqa: BLE001 - a worker's death or a lost connection costs this cell only
+        report.lost[cell.id] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+        return False
+    if row["status"] in UNFINISHED:
+        report.lost[cell.id] = row.get("message") or row["status"]
+        return False
+    rows[cell.id] = write_cell(out, cell, row)
+    report.ran += 1
+    return True
 
 
 def write_results(definition: SweepDefinition, out: Path, rows: dict[str, dict[str, Any]], report: SweepReport, *,
