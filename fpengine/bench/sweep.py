@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ WARMUP_ROUNDS = 5
 
 
 def bench_definition(workers: int, quick: bool, steps: int | None = None) -> SweepDefinition:
-    """2 × W × 3 cells of ≈1 s each on one thread (quick: W × 3 cells of half the steps)."""
+    """2 × W × 3 cells of ≈1.5 s each on one thread (quick: W × 3 cells of half the steps)."""
     steps = steps or (1000 if quick else 2000)
     overrides = (*SMALL_FAST_NET, "target.frequencies=1", "target.amplitudes=1", f"training.steps={steps}",
                  f"snapshot_steps=0,{steps}")
@@ -60,33 +61,55 @@ def _warm_config(workers: int) -> dict[str, Any]:
     return to_dict(definition.cell_config(next(definition.cells())))
 
 
-def warm_up(pool: Pool, config: dict[str, Any]) -> None:
-    """Until every worker has run a tiny cell: one per worker a round (a fast worker may take two)."""
+def warm_up(pool: Pool, config: dict[str, Any]) -> set[int]:
+    """Until every worker has run a tiny cell: one per worker a round (a fast worker may take two).
+    Returns the workers' pids."""
     seen: set[int] = set()
     for _ in range(WARMUP_ROUNDS):
         futures = [pool.executor.submit(warm_cell, EXPERIMENT, config) for _ in range(pool.workers)]
         seen.update(future.result() for future in futures)
         if len(seen) >= pool.workers:
-            return
+            break
+    return seen
 
 
-def sequential(definition: SweepDefinition, warm: dict[str, Any]) -> tuple[float, dict[str, dict[str, Any]]]:
-    """``run_cell`` in a loop in this process (one torch thread, as a cell sets). Returns seconds and rows by cell id."""
+def cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU seconds the processes have used so far (NaN without psutil or when one is gone)."""
+    try:
+        import psutil  # distributed depends on it
+
+        return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+    except Exception:  # noqa: BLE001 - a diagnostic only
+        return math.nan
+
+
+@dataclass
+class Timing:
+    seconds: float
+    rows: dict[str, dict[str, Any]]
+    parent_cpu: float
+    """CPU seconds of this process (every thread: the pool's feeder, Dask's scheduler and nannies, the table writes)."""
+    worker_cpu: float = math.nan
+    startup: float = math.nan
+    tail: float = math.nan
+    """Seconds from the last cell's result to the sweep's end (results.csv/.parquet, fit.json)."""
+
+
+def sequential(definition: SweepDefinition, warm: dict[str, Any]) -> Timing:
+    """``run_cell`` in a loop in this process (one torch thread, as a cell sets)."""
     threads = torch.get_num_threads()
     try:
         run_cell(EXPERIMENT, warm, {}, DEVICE)
         configs = [(cell, to_dict(definition.cell_config(cell))) for cell in definition.cells()]
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         rows = {cell.id: run_cell(definition.experiment, config, cell.settings, DEVICE) for cell, config in configs}
-        return time.perf_counter() - start, rows
+        return Timing(time.perf_counter() - start, rows, time.process_time() - cpu)
     finally:
         torch.set_num_threads(threads)  # the groups after this one keep the bench's thread setting
 
 
-def pooled(definition: SweepDefinition, warm: dict[str, Any], workers: int,
-           scheduler: str | None = None) -> tuple[float, float, float, dict[str, dict[str, Any]]]:
-    """``run_sweep`` on a warmed-up pool, as the sweep command runs it (files written, no figures).
-    Returns start-up seconds, sweep seconds, the seconds after the last cell (tables and fit), and rows."""
+def pooled(definition: SweepDefinition, warm: dict[str, Any], workers: int, scheduler: str | None = None) -> Timing:
+    """``run_sweep`` on a warmed-up pool, as the sweep command runs it (cell files and tables written, no figures)."""
     last_cell = [0.0]
 
     def on_cell(_report) -> None:
@@ -98,15 +121,16 @@ def pooled(definition: SweepDefinition, warm: dict[str, Any], workers: int,
         with open_pool(workers, scheduler) as pool:
             if pool.workers != workers:
                 raise RuntimeError(f"the pool has {pool.workers} workers, not {workers}")
-            warm_up(pool, warm)
+            pids = warm_up(pool, warm)
             startup = time.perf_counter() - begin
-            start = time.perf_counter()
+            worker_cpu, cpu, start = cpu_seconds(pids), time.process_time(), time.perf_counter()
             report = run_sweep(definition, out, pool, device=DEVICE, figures=False, on_cell=on_cell)
             seconds = time.perf_counter() - start
+            parent_cpu, worker_cpu = time.process_time() - cpu, cpu_seconds(pids) - worker_cpu
         if not report.complete:
             raise RuntimeError(f"the benchmark sweep lost {len(report.lost)} cell(s): {next(iter(report.lost.values()), '')}")
         rows = finished_rows(out, list(definition.cells()))
-    return startup, seconds, seconds - (last_cell[0] - start), rows
+    return Timing(seconds, rows, parent_cpu, worker_cpu, startup, seconds - (last_cell[0] - start))
 
 
 @contextmanager
@@ -144,38 +168,48 @@ def run(quick: bool) -> list[dict]:
     warm = _warm_config(workers)
     cells = definition.size
     steps = definition.base_config["training"]["steps"]
-    seconds, reference = sequential(definition, warm)
-    sequential_rate = cells / seconds
-    rows: list[dict] = [{"name": "sweep/sequential", "cells": cells, "steps": steps, "workers": 1, "seconds": seconds,
-                         "cell_s": mean_cell_seconds(reference), "cells_per_s": sequential_rate, "ratio": 1.0}]
-    results = {}
     ways: list[tuple[str, Any]] = [("sweep/local-pool", None)]
+    skipped = []
     try:
         import distributed  # noqa: F401 - requirements.txt lists it; a trimmed environment may not have it
 
         ways.append(("sweep/dask-localcluster", local_cluster))
     except ImportError:
-        rows.append({"name": "sweep/dask-localcluster", "skipped": "distributed is not installed", "ratio": math.nan})
+        skipped.append({"name": "sweep/dask-localcluster", "skipped": "distributed is not installed", "ratio": math.nan})
+    # the sequential loop runs before and after the pools, and its mean rate is the reference:
+    # a shared machine's speed drifts by 10–20 % within a minute
+    before = sequential(definition, warm)
+    timings: dict[str, Timing] = {}
     for name, cluster in ways:
         if cluster is None:
-            startup, seconds, tail, results[name] = pooled(definition, warm, workers)
+            timings[name] = pooled(definition, warm, workers)
         else:
             begin = time.perf_counter()
             with cluster(workers) as address:
                 cluster_start = time.perf_counter() - begin
-                startup, seconds, tail, results[name] = pooled(definition, warm, workers, address)
-            startup += cluster_start
-        rate = cells / seconds
+                timings[name] = pooled(definition, warm, workers, address)
+            timings[name].startup += cluster_start
+    after = sequential(definition, warm)
+    sequential_rate = (cells / before.seconds + cells / after.seconds) / 2
+    rows: list[dict] = [{"name": "sweep/sequential", "cells": cells, "steps": steps, "workers": 1,
+                         "before_s": before.seconds, "after_s": after.seconds, "cell_s": mean_cell_seconds(before.rows),
+                         "cpu_per_cell_s": (before.parent_cpu + after.parent_cpu) / (2 * cells),
+                         "cells_per_s": sequential_rate, "ratio": 1.0}]
+    for name, timing in timings.items():
+        rate = cells / timing.seconds
         efficiency = rate / (workers * sequential_rate)
-        rows.append({"name": name, "cells": cells, "steps": steps, "workers": workers, "startup_s": startup,
-                     "seconds": seconds, "after_last_cell_s": tail, "cell_s": mean_cell_seconds(results[name]),
+        rows.append({"name": name, "cells": cells, "steps": steps, "workers": workers, "startup_s": timing.startup,
+                     "seconds": timing.seconds, "after_last_cell_s": timing.tail, "cell_s": mean_cell_seconds(timing.rows),
+                     "cpu_per_cell_s": timing.worker_cpu / cells, "parent_cpu_s": timing.parent_cpu,
                      "cells_per_s": rate, "efficiency": efficiency, "ratio": efficiency})
-    differ = {name: differing_cells(reference, found) for name, found in results.items()}
-    bad = {name: ids for name, ids in differ.items() if ids}
+    rows += skipped
+    found = {name: timing.rows for name, timing in timings.items()} | {"sweep/sequential (after)": after.rows}
+    bad = {name: ids for name, rows_found in found.items() if (ids := differing_cells(before.rows, rows_found))}
+    compared = cells * len(found)
     if bad:
         name, ids = next(iter(bad.items()))
-        rows.append({"name": "sweep/WARNING-cells-differ", "compared": cells * len(results),
+        rows.append({"name": "sweep/WARNING-cells-differ", "compared": compared,
                      "differ": sum(len(ids) for ids in bad.values()), "first": f"{name}:{ids[0]}", "ratio": 0.0})
     else:
-        rows.append({"name": "sweep/cells-equal", "compared": cells * len(results), "differ": 0, "ratio": 1.0})
+        rows.append({"name": "sweep/cells-equal", "compared": compared, "differ": 0, "ratio": 1.0})
     return rows

@@ -66,8 +66,8 @@ def build_definition(args: argparse.Namespace) -> SweepDefinition:
 def run_command(args: argparse.Namespace) -> int:
     """The sweep, with a progress bar on stderr and a one-line JSON report on stdout."""
     definition = build_definition(args)
-    out = prepare_sweep_dir(args.out, definition)
-    with open_pool(args.workers, scheduler_address(args.scheduler)) as pool:
+    with open_pool(args.workers, scheduler_address(args.scheduler)) as pool:  # an unreachable cluster writes nothing
+        out = prepare_sweep_dir(args.out, definition)
         label = f"{definition.preset or definition.experiment} ({pool.where}, {pool.workers} worker{'s' if pool.workers != 1 else ''})"
         bar = tqdm(total=definition.size, unit="cell", desc=label, file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
 

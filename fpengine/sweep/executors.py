@@ -84,15 +84,16 @@ def _dask_pool(address: str) -> Iterator[Pool]:
     try:
         from distributed import Client
     except ImportError:  # requirements.txt lists it; a trimmed environment may not have it
-        raise SweepError("--scheduler needs dask's distributed package (pip install distributed)") from None
+        raise SweepError(f"scheduler {address}: a Dask cluster needs dask's distributed package (pip install distributed)") from None
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as error:
-        raise SweepError(f"--scheduler {address}: cannot reach the Dask scheduler ({_reason(error)})") from None
+        raise SweepError(f"scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): cannot reach the Dask scheduler "
+                         f"({_reason(error)})") from None
     try:
         workers = len(client.scheduler_info().get("workers", {}))
         if workers == 0:
-            raise SweepError(f"--scheduler {address}: the scheduler has no workers")
+            raise SweepError(f"scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): the scheduler has no workers")
         # pure=False: two cells with equal arguments are still two tasks (never happens: the seed differs)
         yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address)
     finally:

@@ -124,7 +124,7 @@ def _collect(future: Future, cell: Cell, out: Path, rows: dict[str, dict[str, An
     except CancelledError:
         return False
     except Exception as error:  # noqa: BLE001 - a worker's death or a lost connection costs this cell only
-        report.lost[cell.id] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+        report.lost[cell.id] = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}".rstrip(": ")
         return False
     if row["status"] in UNFINISHED:
         report.lost[cell.id] = row.get("message") or row["status"]
