@@ -351,3 +351,25 @@ def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
     worker.join(60)
     report = result["report"]
     assert report.interrupted and report.finished < 6 and report.finished == len(list((out / "cells").iterdir()))
+
+
+def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "sweep"
+    args = ["sine-fit", "--out", str(out), "--seeds", "4", "--grid", "target.frequencies=1,2", "--workers", "2",
+            "--no-figures", "--quiet", *(arg for item in (*SMALL, "training.steps=1500") for arg in ("--set", item))]
+    process = subprocess.Popen([sys.executable, "-m", "fpengine", "sweep", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "FPENGINE_THREADS": "1"})
+    deadline = time.monotonic() + 120
+    while not (out / "cells").is_dir() or not list((out / "cells").glob("*.json")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
+        time.sleep(0.1)
+    workers = [child for child in psutil.Process(process.pid).children(recursive=True)
+               if "spawn_main" in " ".join(child.cmdline())]
+    assert workers
+    workers[0].kill()  # as the kernel's OOM killer would
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    report = json.loads(stdout)
+    assert report["complete"] and report["lost"] == 0 and report["finished"] == 8
+    assert len(pd.read_csv(out / "results.csv")) == 8

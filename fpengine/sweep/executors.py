@@ -10,12 +10,14 @@ import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from .definition import SweepError
 
 DASK_RETRIES = 2
-"""A cell whose worker died is run again on another worker this many times."""
+"""A cell whose worker died is run again on another worker this many times (on a cluster, by Dask;
+on the local pool, by the sweep: ``run.WORKER_DEATH_RETRIES``)."""
 CONNECT_TIMEOUT_S = 10
 
 
@@ -48,13 +50,37 @@ def open_pool(workers: int | None = None, scheduler: str | None = None) -> Itera
     count = default_workers() if workers is None else workers
     if not 1 <= count <= 256:
         raise SweepError(f"--workers must be between 1 and 256 (got {count})")
-    # spawn: a forked child would inherit torch's thread pools and any open run threads
-    executor = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_ignore_interrupts)
+    executor = RestartingProcessPool(count)
     try:
         yield Pool(executor, count, "local pool")
     finally:
-        _stop_local(executor)
+        executor.shutdown()
+
+
+class RestartingProcessPool(Executor):
+    """A local process pool that outlives a dead worker. The standard pool is broken for good once
+    a worker dies (killed, out of memory) and fails every cell it holds with BrokenProcessPool;
+    the sweep runs those cells again, and this pool then starts afresh for them."""
+
+    def __init__(self, workers: int):
+        self._workers = workers
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn: a forked child would inherit torch's thread pools and any open run threads
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_ignore_interrupts)
+
+    def submit(self, fn, /, *args, **kwargs):
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            _stop_local(self._pool)
+            self._pool = self._start()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        _stop_local(self._pool)
 
 
 def _ignore_interrupts() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from .figures import sweep_figures
 from .fit import fit_sweep
 from .results import UNFINISHED, finished_rows, results_frame, write_cell, write_tables
 
+WORKER_DEATH_RETRIES = 2
+"""A cell whose local worker died runs again at most this many times (Dask retries on its own)."""
 POLL_S = 0.25
 """How often the loop looks at pause/stop while cells run."""
 TABLE_INTERVAL_S = 2.0
@@ -84,6 +87,8 @@ def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str
     rows = finished_rows(out, cells)
     report = SweepReport(total=len(cells), resumed=len(rows))
     waiting = iter([cell for cell in cells if cell.id not in rows])
+    retry: deque[Cell] = deque()
+    attempts: Counter[str] = Counter()
     in_flight = max(2 * pool.workers, 2)  # a queued cell per worker: no worker waits for the parent
     pending: dict[Future, Cell] = {}
     written_at = time.monotonic()
@@ -94,7 +99,8 @@ def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str
             if control is not None and control.stopped:
                 raise KeyboardInterrupt
             if control is None or not control.paused:
-                for cell in itertools.islice(waiting, in_flight - len(pending)):
+                for cell in itertools.islice(itertools.chain(_drain(retry), waiting), in_flight - len(pending)):
+                    attempts[cell.id] += 1
                     config = to_dict(definition.cell_config(cell))
                     pending[pool.executor.submit(run_cell, definition.experiment, config, cell.settings, device)] = cell
             if not pending:
@@ -104,7 +110,10 @@ def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str
                 break
             done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
             for future in done:
-                if _collect(future, pending.pop(future), out, rows, report) and on_cell is not None:
+                cell = pending.pop(future)
+                if isinstance(future.exception(), BrokenExecutor) and attempts[cell.id] <= WORKER_DEATH_RETRIES:
+                    retry.append(cell)  # a local worker died: every cell it held is run again on a fresh pool
+                elif _collect(future, cell, out, rows, report) and on_cell is not None:
                     on_cell(report)
             if done and time.monotonic() - written_at > TABLE_INTERVAL_S:
                 write_tables(out, results_frame(definition, rows))
@@ -115,6 +124,11 @@ def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str
             future.cancel()
     write_results(definition, out, rows, report, figures=figures, lang=lang)
     return report
+
+
+def _drain(queue: deque[Cell]) -> Iterator[Cell]:
+    while queue:
+        yield queue.popleft()
 
 
 def _collect(future: Future, cell: Cell, out: Path, rows: dict[str, dict[str, Any]], report: SweepReport) -> bool:
