@@ -230,6 +230,8 @@ def _free_port() -> int:
     (("sine-fit", "--out", "{tmp}/a", "--seeds", "0"), ["--seeds"]),
     (("sine-fit", "--out", "{tmp}/a", "--workers", "0"), ["--workers"]),
     (("sine-fit", "--out", "{tmp}/file.txt"), ["--out", "not a folder"]),
+    (("sine-fit", "--out", "{tmp}/a", "--device", "tpu"), ["--device", "'tpu'"]),
+    (("{tmp}/missing.json", "--out", "{tmp}/a"), ["missing.json", "cannot read"]),
     (("sine-fit", "--out", "{tmp}/a", "--scheduler", "tcp://127.0.0.1:{port}"), ["scheduler tcp://127.0.0.1:", "cannot reach"]),
 ])
 def test_bad_sweeps_are_one_line_refusals(tmp_path, args, named):

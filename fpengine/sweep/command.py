@@ -8,6 +8,7 @@ import sys
 
 from tqdm import tqdm
 
+from ..device import DEVICE_CHOICES, resolve_device
 from ..experiments import EXPERIMENTS
 from ..i18n import t
 from .definition import SweepDefinition, SweepError, define_sweep, load_definition
@@ -46,11 +47,12 @@ def presets_epilog() -> str:
 
 def build_definition(args: argparse.Namespace) -> SweepDefinition:
     if args.preset.endswith(".json"):
+        definition = load_definition(args.preset)
         given = [option for option, value in (("--grid", args.grid), ("--set", args.overrides), ("--steps", args.steps),
                                                ("--seeds", args.seeds)) if value not in (None, [])]
         if given:
             raise SweepError(f"{given[0]}: a sweep.json is a complete definition; change it there, or start from a preset")
-        return load_definition(args.preset)
+        return definition
     preset = SWEEP_PRESETS.get(args.preset)
     experiment = preset.experiment if preset else args.preset
     overrides = tuple(args.overrides)
@@ -63,10 +65,23 @@ def build_definition(args: argparse.Namespace) -> SweepDefinition:
     return define_sweep(experiment, overrides=overrides, grid=tuple(args.grid), seeds=seeds)
 
 
+def _check_device(choice: str, on_this_machine: bool) -> None:
+    """A device this machine lacks is refused before any cell; a cluster's workers may have it."""
+    if choice not in DEVICE_CHOICES:
+        raise SweepError(f"--device: unknown device {choice!r} (choose from {', '.join(DEVICE_CHOICES)})")
+    if on_this_machine:
+        try:
+            resolve_device(choice)
+        except ValueError as error:
+            raise SweepError(f"--device: {error}") from None
+
+
 def run_command(args: argparse.Namespace) -> int:
     """The sweep, with a progress bar on stderr and a one-line JSON report on stdout."""
     definition = build_definition(args)
-    with open_pool(args.workers, scheduler_address(args.scheduler)) as pool:  # an unreachable cluster writes nothing
+    scheduler = scheduler_address(args.scheduler)
+    _check_device(args.device, on_this_machine=scheduler is None)
+    with open_pool(args.workers, scheduler) as pool:  # an unreachable cluster writes nothing
         out = prepare_sweep_dir(args.out, definition)
         label = f"{definition.preset or definition.experiment} ({pool.where}, {pool.workers} worker{'s' if pool.workers != 1 else ''})"
         bar = tqdm(total=definition.size, unit="cell", desc=label, file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
@@ -80,6 +95,9 @@ def run_command(args: argparse.Namespace) -> int:
 
         try:
             report = run_sweep(definition, out, pool, device=args.device, figures=not args.no_figures, lang=args.lang, on_cell=advance)
+        except OSError as error:  # the folder was checked before the first cell; a full disk can still refuse
+            raise SweepError(f"--out: cannot write the sweep into {str(out)!r} ({error.strerror or error}); "
+                             "the cells finished so far are kept") from None
         finally:
             bar.close()
     print(json.dumps({"sweep": definition.preset or definition.experiment, "out": str(out), "cells": report.total,
