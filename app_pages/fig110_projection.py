@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 
 from fpengine import spectral
-from fpengine.classification import accuracy_chart, loss_chart
-from fpengine.config import ConfigError
-from fpengine.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
-from fpengine.experiments.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
+from fpengine.highdim.classification import accuracy_chart, loss_chart
+from fpengine.highdim.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
+from fpengine.highdim.nudft import K_MAX_RANGE
+from fpengine.highdim.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
 from fpengine.i18n.settings import explain_setting_error
-from fpengine.projection import K_MAX_RANGE
+from fpengine.settings.config import ConfigError
 from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting

@@ -6,11 +6,11 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from fpengine.classification import accuracy_chart, loss_chart
-from fpengine.classifiers import CLASSIFIERS
-from fpengine.config import ConfigError
-from fpengine.experiments.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
-from fpengine.filtering import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
+from fpengine.highdim.classification import accuracy_chart, loss_chart
+from fpengine.highdim.classifiers import CLASSIFIERS
+from fpengine.highdim.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
+from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
+from fpengine.settings.config import ConfigError
 from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
 from ui.controls import widget as setting

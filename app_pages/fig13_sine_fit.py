@@ -1,4 +1,4 @@
-from fpengine.experiments.oned import SINE_FIT
+from fpengine.oned.experiment import SINE_FIT
 from ui.oned_page import oned_page
 
 oned_page(SINE_FIT)

@@ -1,4 +1,4 @@
-from fpengine.experiments.oned import STAIRCASE_FIT
+from fpengine.oned.experiment import STAIRCASE_FIT
 from ui.oned_page import oned_page
 
 oned_page(STAIRCASE_FIT)

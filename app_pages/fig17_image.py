@@ -7,9 +7,8 @@ import numpy as np
 import streamlit as st
 
 from fpengine import charts, spectral
-from fpengine.config import ConfigError
-from fpengine.encodings import ENCODINGS
-from fpengine.experiments.image import (
+from fpengine.image.encodings import ENCODINGS
+from fpengine.image.experiment import (
     IMAGE_ACTIVATIONS,
     IMAGE_FIT,
     LONG_SIDES,
@@ -24,8 +23,9 @@ from fpengine.experiments.image import (
     seconds_per_step,
     target_picture,
 )
-from fpengine.image_export import metrics_csv, run_gif, snapshot_strip_png
-from fpengine.images import BUILTIN_IMAGES, COLOURS, ImageError, decode_image
+from fpengine.image.export import metrics_csv, run_gif, snapshot_strip_png
+from fpengine.image.pictures import BUILTIN_IMAGES, COLOURS, ImageError, decode_image
+from fpengine.settings.config import ConfigError
 from ui.common import device_choice, lang, live_chart, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,

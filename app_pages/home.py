@@ -1,6 +1,6 @@
 import streamlit as st
 
-from fpengine.experiments import EXPERIMENTS
+from fpengine.registry import EXPERIMENTS
 from ui.common import tr
 
 st.title(tr("app.title"))

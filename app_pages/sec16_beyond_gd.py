@@ -7,8 +7,7 @@ import dataclasses
 
 import streamlit as st
 
-from fpengine.config import ConfigError
-from fpengine.experiments.beyond_gd import (
+from fpengine.beyond_gd.experiment import (
     BEYOND_GD,
     COMPARE_DEFAULT,
     SWARM_WIDTH,
@@ -19,9 +18,10 @@ from fpengine.experiments.beyond_gd import (
     summarize,
     work_table,
 )
+from fpengine.beyond_gd.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD, SwarmSettings
+from fpengine.engine.runner import Snapshot
 from fpengine.models import ACTIVATIONS
-from fpengine.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD, SwarmSettings
-from fpengine.runner import Snapshot
+from fpengine.settings.config import ConfigError
 from ui.common import lang, live_chart, show_invalid_settings, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import run_group_panel, run_panel

@@ -14,9 +14,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import spectral
-from .i18n import t
-from .runner import ErrorTrace, Snapshot
+from fpengine import spectral
+from fpengine.engine.runner import ErrorTrace, Snapshot
+from fpengine.i18n import t
 
 MAX_LINE_POINTS = 600
 MAX_HEATMAP_COLUMNS = 160

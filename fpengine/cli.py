@@ -6,17 +6,17 @@ import argparse
 import json
 import sys
 
-from .config import ConfigError, apply_override
-from .device import configure_threads, describe_device, resolve_device
-from .experiments import EXPERIMENTS, get_experiment
-from .export import prepare_run_dir, read_config, write_run
-from .formula import FormulaError
-from .headless import run_to_end
-from .i18n import t
-from .images import ImageError
-from .runner import Status
-from .sweep.command import add_arguments, presets_epilog, run_command
-from .sweep.definition import SweepError
+from fpengine.engine.device import configure_threads, describe_device, resolve_device
+from fpengine.engine.headless import run_to_end
+from fpengine.engine.runner import Status
+from fpengine.export import prepare_run_dir, read_config, write_run
+from fpengine.formula import FormulaError
+from fpengine.i18n import t
+from fpengine.image.pictures import ImageError
+from fpengine.registry import EXPERIMENTS, get_experiment
+from fpengine.settings.config import ConfigError, apply_override
+from fpengine.sweep.command import add_arguments, presets_epilog, run_command
+from fpengine.sweep.definition import SweepError
 
 
 class UsageError(Exception):
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "sweep":
             return run_command(args)
-        from .bench import run_benchmarks
+        from fpengine.bench import run_benchmarks
 
         return run_benchmarks(args.only, quick=args.quick)
     except (UsageError, ConfigError, SweepError) as error:  # ConfigError: a bad FPENGINE_* setting (threads)

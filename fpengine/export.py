@@ -25,9 +25,9 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, from_dict, to_dict
-from .experiment import Experiment
-from .runner import ErrorTrace, Snapshot
+from fpengine.engine.experiment import Experiment
+from fpengine.engine.runner import ErrorTrace, Snapshot
+from fpengine.settings.config import ConfigError, from_dict, to_dict
 
 RUN_FILES = ("config.json", "metrics.csv", "summary.json", "snapshot.npz", "snapshot.json", "figure_*.png")
 """What ``write_run`` writes (glob patterns): the files a rerun into the same folder replaces."""

@@ -12,17 +12,17 @@ import altair as alt
 import streamlit as st
 import torch
 
-from fpengine.config import ConfigError
-from fpengine.device import configure_threads, describe_device, resolve_device
-from fpengine.envsettings import env_flag, env_number
-from fpengine.experiments import get_experiment
+from fpengine.engine.device import configure_threads, describe_device, resolve_device
+from fpengine.engine.runner import Job, JobManager
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, t
 from fpengine.i18n.settings import explain_setting_error
-from fpengine.images import ImageError
+from fpengine.image.pictures import ImageError
 from fpengine.optimizers import warm_up_optimizers
+from fpengine.registry import get_experiment
 from fpengine.retention import prune_runs
-from fpengine.runner import Job, JobManager
+from fpengine.settings.config import ConfigError
+from fpengine.settings.environment import env_flag, env_number
 
 log = logging.getLogger(__name__)
 

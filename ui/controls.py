@@ -10,9 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from fpengine.experiment import Experiment
-from fpengine.experiments.oned import MAX_BOUND, GridConfig, NetworkConfig, SpectrumConfig, TrainingConfig
+from fpengine.engine.experiment import Experiment
 from fpengine.models import ACTIVATIONS
+from fpengine.oned.experiment import MAX_BOUND, GridConfig, NetworkConfig, SpectrumConfig, TrainingConfig
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
 
 from .common import tr, translated

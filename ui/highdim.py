@@ -7,13 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from fpengine.classification import ClassificationConfig
-from fpengine.classifiers import CLASSIFIERS
-from fpengine.datasets import DATASET_SIZES, DATASETS, DOWNLOAD_MEGABYTES, is_cached
-from fpengine.experiment import Experiment
+from fpengine.engine.experiment import Experiment
+from fpengine.engine.runner import Snapshot, Status
+from fpengine.highdim.classification import ClassificationConfig
+from fpengine.highdim.classifiers import CLASSIFIERS
+from fpengine.highdim.datasets import DATASET_SIZES, DATASETS, DOWNLOAD_MEGABYTES, is_cached
 from fpengine.models import ACTIVATIONS
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
-from fpengine.runner import Snapshot, Status
 
 from .common import device_choice, tr, translated
 from .controls import parse_int_list, widget

@@ -6,9 +6,9 @@ import dataclasses
 
 import streamlit as st
 
-from fpengine.config import ConfigError
-from fpengine.experiment import Experiment
-from fpengine.experiments.oned import OneDConfig
+from fpengine.engine.experiment import Experiment
+from fpengine.oned.experiment import OneDConfig
+from fpengine.settings.config import ConfigError
 
 from .common import show_invalid_settings, tr
 from .controls import (

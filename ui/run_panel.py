@@ -15,12 +15,12 @@ from typing import Any
 
 import streamlit as st
 
-from fpengine.config import to_dict
-from fpengine.experiment import Experiment
-from fpengine.experiments import EXPERIMENTS
+from fpengine.engine.experiment import Experiment
+from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
 from fpengine.i18n.settings import explain_setting_error
-from fpengine.runner import Job, Snapshot, Status
+from fpengine.registry import EXPERIMENTS
+from fpengine.settings.config import to_dict
 
 from .common import device_choice, job_manager, lang, tr
 

@@ -9,11 +9,11 @@ import numpy as np
 import streamlit as st
 
 from fpengine import charts
-from fpengine.config import ConfigError
-from fpengine.experiments.oned import OneDConfig, analyse_target
 from fpengine.formula import MAX_LENGTH, FormulaError, compile_formula, signatures
 from fpengine.i18n.settings import explain_setting_error
-from fpengine.targets import MAX_COMPONENTS, TargetConfig
+from fpengine.oned.experiment import OneDConfig, analyse_target
+from fpengine.oned.targets import MAX_COMPONENTS, TargetConfig
+from fpengine.settings.config import ConfigError
 
 from .common import lang, show_chart, tr, translated
 from .controls import SettingError, widget

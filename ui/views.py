@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from fpengine import charts, spectral
-from fpengine.runner import ErrorTrace, Snapshot
+from fpengine.engine.runner import ErrorTrace, Snapshot
 
 from .common import lang, live_chart, tr, translated, widget
 

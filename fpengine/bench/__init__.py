@@ -10,8 +10,12 @@ import json
 import sys
 from collections.abc import Callable
 
-from ..device import configure_threads
-from . import beyond, highdim, image, oned, sweep
+from fpengine.beyond_gd import bench as beyond
+from fpengine.engine.device import configure_threads
+from fpengine.highdim import bench as highdim
+from fpengine.image import bench as image
+from fpengine.oned import bench as oned
+from fpengine.sweep import bench as sweep
 
 GROUPS: dict[str, Callable[[bool], list[dict]]] = {
     "oned": oned.run,

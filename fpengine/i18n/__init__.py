@@ -5,7 +5,12 @@ Each area keeps its strings in its own module as ``STRINGS = {key: (english, chi
 
 from __future__ import annotations
 
-from . import beyond, common, highdim, image, oned, sweep
+from fpengine.beyond_gd import strings as beyond
+from fpengine.highdim import strings as highdim
+from fpengine.i18n import common
+from fpengine.image import strings as image
+from fpengine.oned import strings as oned
+from fpengine.sweep import strings as sweep
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 

@@ -69,7 +69,7 @@ PHRASES: tuple[tuple[str, str], ...] = (
     (r"expected a number, got (?P<v>.+)", "应为数字，收到 {v}"),
     (r"expected a finite number, got (?P<v>.+)", "应为有限数字（不能是 nan 或 inf），收到 {v}"),
     (r"a list item is empty", "列表中有空项"),
-    # FPENGINE_* environment settings of the server (fpengine.envsettings)
+    # FPENGINE_* environment settings of the server (fpengine.settings.environment)
     (r"must be a whole number of at least (?P<a>\S+)", "须为不小于 {a} 的整数"),
     (r"must be a number of at least (?P<a>\S+)", "须为不小于 {a} 的有限数字"),
     (r"must be 1 or 0 \(or true/false, yes/no, on/off\)", "须为 1 或 0（也可写 true/false、yes/no、on/off）"),

@@ -12,11 +12,11 @@ from typing import Any
 
 import torch
 
-from ..config import from_dict
-from ..device import describe_device, resolve_device
-from ..experiments import get_experiment
-from ..export import build_summary
-from ..headless import run_to_end
+from fpengine.engine.device import describe_device, resolve_device
+from fpengine.engine.headless import run_to_end
+from fpengine.export import build_summary
+from fpengine.registry import get_experiment
+from fpengine.settings.config import from_dict
 
 ROW_FIELDS = ("seed", "status", "spearman", "final_loss", "steps_per_second", "wall_seconds")
 """The per-cell columns of results.csv after the grid keys; then ``convergence_step[ω]`` columns."""

@@ -8,14 +8,14 @@ import sys
 
 from tqdm import tqdm
 
-from ..device import DEVICE_CHOICES, resolve_device
-from ..experiments import EXPERIMENTS
-from ..i18n import t
-from .definition import SweepDefinition, SweepError, define_sweep, load_definition
-from .executors import open_pool, scheduler_address
-from .presets import SWEEP_PRESETS
-from .results import prepare_sweep_dir
-from .run import SweepReport, run_sweep
+from fpengine.engine.device import DEVICE_CHOICES, resolve_device
+from fpengine.i18n import t
+from fpengine.registry import EXPERIMENTS
+from fpengine.sweep.definition import SweepDefinition, SweepError, define_sweep, load_definition
+from fpengine.sweep.executors import open_pool, scheduler_address
+from fpengine.sweep.presets import SWEEP_PRESETS
+from fpengine.sweep.results import prepare_sweep_dir
+from fpengine.sweep.run import SweepReport, run_sweep
 
 DEFAULT_SEEDS = 3
 EXIT_INTERRUPTED = 130

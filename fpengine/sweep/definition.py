@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import ConfigError, apply_override, from_dict, to_dict
-from ..experiment import Experiment
-from ..experiments import EXPERIMENTS, get_experiment
-from ..export import read_json_object
-from ..formula import FormulaError
+from fpengine.engine.experiment import Experiment
+from fpengine.export import read_json_object
+from fpengine.formula import FormulaError
+from fpengine.registry import EXPERIMENTS, get_experiment
+from fpengine.settings.config import ConfigError, apply_override, from_dict, to_dict
 
 MAX_CELLS = 10_000
 """A bigger sweep is a typing mistake on a laptop and a job for a batch system on a cluster."""

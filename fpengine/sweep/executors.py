@@ -13,7 +13,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from .definition import SweepError
+from fpengine.sweep.definition import SweepError
 
 DASK_RETRIES = 2
 """A cell whose worker died is run again on another worker this many times (on a cluster, by Dask;

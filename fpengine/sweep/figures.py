@@ -12,8 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..i18n import t
-from .fit import FITTED_STATUS, GroupPoints, collect_points, parse_frequencies, plain_value
+from fpengine.i18n import t
+from fpengine.sweep.fit import FITTED_STATUS, GroupPoints, collect_points, parse_frequencies, plain_value
 
 WIDTH = 480
 HEIGHT = 300

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .definition import SweepDefinition, define_sweep
+from fpengine.sweep.definition import SweepDefinition, define_sweep
 
 SMALL_FAST_NET = (
     "grid.lo=-6.283185307179586", "grid.hi=6.283185307179586", "grid.samples=256", "grid.periodic=true",

@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..export import atomic_file, prepare_output_dir, read_json_object, write_json
-from .cell import ROW_FIELDS
-from .definition import Cell, SweepDefinition, SweepError
+from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json
+from fpengine.sweep.cell import ROW_FIELDS
+from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 
 DEFINITION_FILE = "sweep.json"
 CELLS_DIR = "cells"

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import to_dict
-from ..export import atomic_file, write_json
-from .cell import run_cell
-from .definition import Cell, SweepDefinition
-from .executors import Pool
-from .figures import sweep_figures
-from .fit import fit_sweep
-from .results import UNFINISHED, finished_rows, results_frame, write_cell, write_tables
+from fpengine.export import atomic_file, write_json
+from fpengine.settings.config import to_dict
+from fpengine.sweep.cell import run_cell
+from fpengine.sweep.definition import Cell, SweepDefinition
+from fpengine.sweep.executors import Pool
+from fpengine.sweep.figures import sweep_figures
+from fpengine.sweep.fit import fit_sweep
+from fpengine.sweep.results import UNFINISHED, finished_rows, results_frame, write_cell, write_tables
 
 WORKER_DEATH_RETRIES = 2
 """A cell whose local worker died runs again at most this many times (Dask retries on its own)."""

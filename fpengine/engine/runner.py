@@ -1,0 +1,427 @@
+"""The one background run engine every experiment trains in.
+
+A worker thread runs an experiment's ``train(config, ctx)``; it never touches the UI. It publishes
+immutable :class:`Snapshot` objects under a lock; readers (pages, the CLI) only ever see whole
+snapshots. Pause/resume/stop are events checked by ``ctx.checkpoint()`` at every step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import torch
+
+from fpengine.formula import FormulaError
+from fpengine.image.pictures import ImageError
+from fpengine.settings.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+class Status(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+
+    @property
+    def active(self) -> bool:
+        return self in (Status.QUEUED, Status.RUNNING, Status.PAUSED)
+
+
+class RunStopped(Exception):
+    """Raised inside the worker by ``ctx.checkpoint()`` once stop was asked for."""
+
+
+class RunDiverged(Exception):
+    """Training produced NaN/inf; ``step`` is the first bad step."""
+
+    def __init__(self, step: int):
+        super().__init__(f"diverged at step {step}")
+        self.step = step
+
+
+def _frozen(array: Any) -> np.ndarray:
+    copy = np.array(array, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+@dataclass(frozen=True)
+class ErrorTrace:
+    """Relative error per component (frequency, band, δ…) over training: ``errors[T, K]``.
+
+    ``keys`` name the columns in metrics.csv; ``values`` are the numeric frequencies (low → high)
+    used for ordering and rank correlation.
+    """
+
+    steps: np.ndarray
+    errors: np.ndarray
+    keys: tuple[str, ...]
+    values: tuple[float, ...]
+
+    def frozen(self) -> ErrorTrace:
+        return ErrorTrace(_frozen(self.steps), _frozen(self.errors), tuple(self.keys), tuple(float(v) for v in self.values))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int
+    total_steps: int
+    elapsed: float
+    steps_per_second: float
+    metrics: Mapping[str, np.ndarray]
+    traces: Mapping[str, ErrorTrace]
+    views: Mapping[str, Any]
+    version: int = 0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.steps_per_second <= 0:
+            return None
+        return max(self.total_steps - self.step, 0) / self.steps_per_second
+
+    @property
+    def final_loss(self) -> float | None:
+        loss = self.metrics.get("loss")
+        return None if loss is None or len(loss) == 0 else float(loss[-1])
+
+
+class RunContext:
+    """What an experiment's ``train`` sees of the engine."""
+
+    def __init__(self, job: Job, device: torch.device, publish_interval: float):
+        self.job = job
+        self.device = device
+        self.publish_interval = publish_interval
+        self._next_publish = 0.0
+        self._active_seconds = 0.0
+        self._resumed_at = time.monotonic()
+        self._rate_mark: tuple[float, int] | None = None
+        self._rate = 0.0
+        self.total_steps = 0
+
+    def checkpoint(self) -> None:
+        """Return at once while running; block while paused; raise RunStopped once stopped."""
+        job = self.job
+        if job._stop.is_set():
+            raise RunStopped
+        if job._resume.is_set():
+            return
+        self._active_seconds += time.monotonic() - self._resumed_at
+        job._set_status(Status.PAUSED)
+        while not job._resume.wait(0.05):
+            if job._stop.is_set():
+                raise RunStopped
+        if job._stop.is_set():
+            raise RunStopped
+        self._resumed_at = time.monotonic()
+        self._rate_mark = None
+        job._set_status(Status.RUNNING)
+
+    def elapsed(self) -> float:
+        return self._active_seconds + time.monotonic() - self._resumed_at
+
+    def publish_due(self) -> bool:
+        return time.monotonic() >= self._next_publish
+
+    def publish(
+        self,
+        step: int,
+        metrics: Mapping[str, Any],
+        traces: Mapping[str, ErrorTrace] | None = None,
+        views: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Copy the data into an immutable snapshot. A non-finite ``loss`` raises RunDiverged
+        instead, so the last good snapshot stays on show."""
+        loss = metrics.get("loss")
+        if loss is not None:
+            finite = np.isfinite(np.asarray(loss, dtype=float))
+            if not finite.all():
+                bad = int(np.argmin(finite))
+                raise RunDiverged(int(np.asarray(metrics["step"])[bad]))
+        now = time.monotonic()
+        if self._rate_mark is not None and now > self._rate_mark[0]:
+            recent = (step - self._rate_mark[1]) / (now - self._rate_mark[0])
+            self._rate = recent if self._rate == 0 else 0.5 * self._rate + 0.5 * recent
+        elif self._rate == 0 and self.elapsed() > 0:
+            self._rate = step / self.elapsed()
+        self._rate_mark = (now, step)
+        snapshot = Snapshot(
+            step=int(step),
+            total_steps=int(self.total_steps),
+            elapsed=self.elapsed(),
+            steps_per_second=float(self._rate),
+            metrics=MappingProxyType({k: _frozen(v) for k, v in metrics.items()}),
+            traces=MappingProxyType({k: v.frozen() for k, v in (traces or {}).items()}),
+            views=MappingProxyType({k: _frozen(v) if isinstance(v, (np.ndarray, list)) else v for k, v in (views or {}).items()}),
+            version=self.job._next_version(),
+        )
+        self.job._set_snapshot(snapshot)
+        self._next_publish = time.monotonic() + self.publish_interval
+
+
+Train = Callable[[Any, RunContext], None]
+
+
+@dataclass
+class Job:
+    """One run of one experiment. Thread-safe; the worker is started by the JobManager."""
+
+    experiment: str
+    config: Any
+    train: Train
+    device: torch.device
+    publish_interval: float = 0.2
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    created: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._done = threading.Event()
+        self._status = Status.QUEUED
+        self._snapshot: Snapshot | None = None
+        self._version = 0
+        self.message = ""
+        self.diverged_at: int | None = None
+        """The first step whose loss was NaN/inf, for a diverged run."""
+        self.last_touch = time.monotonic()
+        self.started: float | None = None
+        self.finished: float | None = None
+        self._thread: threading.Thread | None = None
+        self._on_finish: Callable[[Job], None] | None = None
+
+    # --- read side -----------------------------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        with self._lock:
+            return self._status
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        with self._lock:
+            return self._snapshot
+
+    def touch(self) -> None:
+        """A viewer is still watching (keeps the job from being reaped as abandoned)."""
+        self.last_touch = time.monotonic()
+
+    @property
+    def done(self) -> bool:
+        """The worker has ended and the finished run has been saved."""
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    # --- control -------------------------------------------------------------------------------
+    @property
+    def pause_requested(self) -> bool:
+        """Pause was asked for (the worker acknowledges it at its next checkpoint)."""
+        return not self._resume.is_set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def stop(self, message: str = "") -> None:
+        if message:
+            self.message = message
+        self._stop.set()
+        self._resume.set()
+        with self._lock:
+            if self._status is Status.QUEUED:
+                self._status = Status.STOPPED
+                self._done.set()
+
+    # --- worker side ---------------------------------------------------------------------------
+    def _set_status(self, status: Status) -> None:
+        with self._lock:
+            self._status = status
+
+    def _set_snapshot(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshot = snapshot
+
+    def _next_version(self) -> int:
+        self._version += 1
+        return self._version
+
+    def _start(self, on_finish: Callable[[Job], None]) -> None:
+        self._on_finish = on_finish
+        self._thread = threading.Thread(target=self._run, name=f"fpengine-{self.experiment}-{self.id}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        ctx = RunContext(self, self.device, self.publish_interval)
+        self.started = time.time()
+        self._set_status(Status.RUNNING)
+        try:
+            self.train(self.config, ctx)
+            final = Status.DONE
+        except RunStopped:
+            final = Status.STOPPED
+        except RunDiverged as error:
+            final = Status.DIVERGED
+            self.message = f"step {error.step}"
+            self.diverged_at = error.step
+        except (ConfigError, FormulaError, ImageError) as error:  # the user's input, not a bug (a δ too small
+            # for these data, a picture that cannot be used): one line, never a logged traceback
+            final = Status.FAILED
+            self.message = str(error)
+        except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
+            log.error("run %s failed:\n%s", self.id, traceback.format_exc())
+            final = Status.FAILED
+            self.message = f"{type(error).__name__}: {error}"
+        self.finished = time.time()
+        self._set_status(final)
+        if self._on_finish is not None:
+            try:
+                self._on_finish(self)
+            except Exception:
+                log.error("saving run %s failed:\n%s", self.id, traceback.format_exc())
+        self._done.set()
+
+
+class JobManager:
+    """Starts jobs, caps how many run at once (the rest wait as QUEUED), and stops jobs nobody
+    has touched for ``lease_seconds`` (an abandoned browser tab must not train forever).
+
+    Only active jobs and the ``keep_finished`` most recently finished ones stay in memory (a
+    classroom server runs hundreds); an older one is dropped once its ``on_finish`` (the save to
+    disk) is done, so a page reopens it from disk. A finished job whose ``group`` (a comparison
+    started together) has a member still training or being saved stays: its page shows the group
+    as one, from memory or else from disk."""
+
+    def __init__(
+        self,
+        max_running: int = 1,
+        lease_seconds: float | None = 900.0,
+        on_finish: Callable[[Job], None] | None = None,
+        publish_interval: float = 0.2,
+        keep_finished: int | None = None,
+    ):
+        self.max_running = max_running
+        self.lease_seconds = lease_seconds
+        self.keep_finished = keep_finished
+        """None: keep every finished job (the CLI's one-run manager)."""
+        self.publish_interval = publish_interval
+        self._on_finish_hook = on_finish
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._groups: dict[str, str | None] = {}
+        self._queue: list[Job] = []
+        self._reaper: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def submit(self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None) -> Job:
+        job = Job(experiment, config, train, device, publish_interval=self.publish_interval)
+        with self._lock:
+            self._groups[job.id] = group
+            self._evict()  # jobs stopped while queued never reach _finished
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._schedule()
+            if self.lease_seconds is not None and self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap, name="fpengine-reaper", daemon=True)
+                self._reaper.start()
+        return job
+
+    def submit_group(self, experiment: str, configs: Iterable[Any], train: Train, device: torch.device) -> list[Job]:
+        """The runs of one comparison, kept in memory together while any of them is unfinished."""
+        group = uuid.uuid4().hex
+        with self._lock:  # a quick member's finish must not evict it before the others are in
+            return [self.submit(experiment, config, train, device, group=group) for config in configs]
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def queue_position(self, job: Job) -> int | None:
+        """1-based place in the waiting line, or None when the job is not waiting."""
+        with self._lock:
+            waiting = [j for j in self._queue if j.status is Status.QUEUED]
+            return waiting.index(job) + 1 if job in waiting else None
+
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.status in (Status.RUNNING, Status.PAUSED))
+
+    def forget(self, job_id: str) -> None:
+        """Drop a finished job from memory (its files on disk stay)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and not job.status.active:
+                del self._jobs[job_id]
+                del self._groups[job_id]
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self._closed.set()
+        for job in self.jobs():
+            job.stop()
+        for job in self.jobs():
+            job.wait(timeout)
+
+    def _schedule(self) -> None:
+        with self._lock:
+            self._queue = [j for j in self._queue if j.status is Status.QUEUED]
+            while self._queue and self.running_count() < self.max_running:
+                job = self._queue.pop(0)
+                job._set_status(Status.RUNNING)
+                job._start(self._finished)
+
+    def _finished(self, job: Job) -> None:
+        try:
+            if self._on_finish_hook is not None:
+                self._on_finish_hook(job)
+        finally:  # a failed save must neither keep the queue waiting nor the job in memory forever
+            with self._lock:
+                self._evict(saved=job)
+                self._schedule()
+
+    def _evict(self, saved: Job | None = None) -> None:
+        """Drop the oldest finished jobs beyond ``keep_finished``. Finished means saved: ``done``,
+        or ``saved``, the job whose ``on_finish`` just returned (its ``done`` is set next)."""
+        if self.keep_finished is None:
+            return
+        with self._lock:
+            running_groups = {self._groups[j.id] for j in self._jobs.values() if not (j.done or j is saved)} - {None}
+            finished = sorted((j for j in self._jobs.values() if j.done or j is saved),
+                              key=lambda j: j.finished or j.created)
+            evictable = [j for j in finished if self._groups[j.id] not in running_groups]
+            for job in evictable[:max(len(finished) - self.keep_finished, 0)]:
+                del self._jobs[job.id]
+                del self._groups[job.id]
+
+    def _reap(self) -> None:
+        assert self.lease_seconds is not None
+        period = min(1.0, self.lease_seconds / 4)
+        while not self._closed.wait(period):
+            now = time.monotonic()
+            for job in self.jobs():
+                if job.status.active and now - job.last_touch > self.lease_seconds:
+                    job.stop(message="abandoned")
+            with self._lock:
+                self._schedule()

@@ -1,0 +1,103 @@
+"""Image classifiers of the high-dimensional experiments (spec §6, §7), adapted to any input shape.
+
+Every network returns logits; training uses cross-entropy on them (the sources' NLL of
+log(softmax), computed stably) and the spectra use the softmax probabilities.
+
+- ``dnn``: flatten + fully connected tanh MLP (spec §6 CPU default 784-400-200-10), PyTorch init.
+- ``cnn``: the chapter's ``My_CNN``: Conv(C,32,3)–act–Conv(32,64,3)–act–MaxPool(2)–Linear(·,400)–act–
+  Linear(400,10), xavier-uniform weights, default biases.
+- ``vgg16``: the CIFAR VGG16 with BatchNorm of B's ``vgg.py``: 3×3 convs + BN + ReLU, max-pools with
+  ceil_mode, head Linear(512·h·w, 512)+BN1d+ReLU+Linear(512,10); kaiming-normal convs, N(0, 1e-3²)
+  linears. A pool is left out once the feature map is 1×1, so 28×28 and 8×8 inputs work too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from fpengine.models import activation, mlp
+
+CLASSIFIERS = ("dnn", "cnn", "vgg16")
+VGG16_LAYOUT: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+
+def dnn(input_shape: Sequence[int], n_classes: int, widths: Sequence[int] = (400, 200), activation_name: str = "tanh") -> nn.Module:
+    features = int(torch.Size(input_shape).numel())
+    return nn.Sequential(nn.Flatten(), mlp(features, widths, n_classes, activation_name))
+
+
+def _pooled(size: int) -> int:
+    """Side of a feature map after MaxPool2d(2, 2) without ceil_mode."""
+    return size // 2
+
+
+def chapter_cnn(input_shape: Sequence[int], n_classes: int, activation_name: str = "tanh") -> nn.Module:
+    channels, height, width = input_shape
+    if min(height, width) < 6:
+        raise ValueError(f"the chapter's CNN needs images of at least 6×6 pixels, got {height}×{width}")
+    flat = 64 * _pooled(height - 4) * _pooled(width - 4)
+    model = nn.Sequential(
+        nn.Conv2d(channels, 32, 3), activation(activation_name),
+        nn.Conv2d(32, 64, 3), activation(activation_name),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(flat, 400), activation(activation_name),
+        nn.Linear(400, n_classes),
+    )
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(module.weight)
+    return model
+
+
+def vgg16(input_shape: Sequence[int], n_classes: int) -> nn.Module:
+    channels, height, width = input_shape
+    layers: list[nn.Module] = []
+    for item in VGG16_LAYOUT:
+        if item == "M":
+            if height > 1 or width > 1:
+                layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
+                height, width = -(-height // 2), -(-width // 2)
+            continue
+        layers += [nn.Conv2d(channels, int(item), 3, padding=1), nn.BatchNorm2d(int(item)), nn.ReLU(inplace=True)]
+        channels = int(item)
+    model = nn.Sequential(
+        *layers,
+        nn.Flatten(),
+        nn.Linear(channels * height * width, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True),
+        nn.Linear(512, n_classes),
+    )
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_in")
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, 0.0, 1e-3)
+            nn.init.zeros_(module.bias)
+    return model
+
+
+def build_classifier(
+    name: str,
+    input_shape: Sequence[int],
+    n_classes: int,
+    activation_name: str = "tanh",
+    widths: Sequence[int] = (400, 200),
+) -> nn.Module:
+    """``dnn`` | ``cnn`` | ``vgg16`` for images of ``input_shape`` = (channels, height, width).
+    ``activation_name`` applies to dnn and cnn (VGG16 uses ReLU, as in its source)."""
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (channels, height, width), got {tuple(input_shape)}")
+    if name == "dnn":
+        return dnn(input_shape, n_classes, widths, activation_name)
+    if name == "cnn":
+        return chapter_cnn(input_shape, n_classes, activation_name)
+    if name == "vgg16":
+        return vgg16(input_shape, n_classes)
+    raise ValueError(f"unknown model {name!r} (choose from {', '.join(CLASSIFIERS)})")

@@ -1,0 +1,192 @@
+"""A shared classroom server: the runs folder's retention, the FPENGINE_* settings, and pages whose
+finished run the manager no longer holds in memory (it reopens from disk)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fpengine.retention import prune_runs
+from fpengine.settings.config import ConfigError
+from fpengine.settings.environment import env_flag, env_number
+from tests.conftest import ROOT, open_app_page
+from ui.common import job_manager
+
+DAY = 86400
+NOW = 1_800_000_000.0
+
+
+def fake_run(root, name: str, age_days: float, megabytes: float = 0.01, now: float = NOW):
+    """A run folder as the app writes it, last changed ``age_days`` before ``now``."""
+    folder = root / name
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "snapshot.npz").write_bytes(b"\0" * int(megabytes * 1e6))
+    stamp = now - age_days * DAY
+    for path in (*folder.iterdir(), folder):
+        os.utime(path, (stamp, stamp))
+    return folder
+
+
+def left(root) -> list[str]:
+    return sorted(path.name for path in root.iterdir())
+
+
+def test_retention_deletes_runs_older_than_the_age_limit(tmp_path):
+    for name, age in (("old", 40), ("month", 29), ("new", 1)):
+        fake_run(tmp_path, name, age)
+    deleted = prune_runs(tmp_path, max_age_days=30, max_mb=0, now=NOW)
+    assert [path.name for path in deleted] == ["old"]
+    assert left(tmp_path) == ["month", "new"]
+
+
+def test_retention_deletes_the_oldest_runs_until_the_size_fits(tmp_path):
+    for name, age in (("a", 4), ("b", 3), ("c", 2), ("d", 1)):
+        fake_run(tmp_path, name, age, megabytes=1)
+    prune_runs(tmp_path, max_age_days=0, max_mb=2.5, now=NOW)
+    assert left(tmp_path) == ["c", "d"]
+
+
+def test_retention_keeps_the_newest_run_and_runs_in_use(tmp_path):
+    fake_run(tmp_path, "busy", 50, megabytes=1)
+    fake_run(tmp_path, "older", 40, megabytes=1)
+    fake_run(tmp_path, "newest", 45 / 24 / 60, megabytes=3)
+    prune_runs(tmp_path, max_age_days=0.01, max_mb=1, busy=["busy"], now=NOW)  # 14 min and 1 MB
+    assert left(tmp_path) == ["busy", "newest"]
+
+
+def test_retention_leaves_what_is_not_a_run_folder_alone(tmp_path):
+    fake_run(tmp_path, "my-notes", 90)  # not a run id
+    (tmp_path / "photos").mkdir()  # no run files
+    os.utime(tmp_path / "photos", (NOW - 90 * DAY,) * 2)
+    (tmp_path / "readme.txt").write_text("mine")
+    fake_run(tmp_path, "newest", 0)
+    assert prune_runs(tmp_path, max_age_days=1, max_mb=0.001, now=NOW) == []
+    assert left(tmp_path) == ["my-notes", "newest", "photos", "readme.txt"]
+
+
+def test_retention_of_a_missing_folder_deletes_nothing(tmp_path):
+    assert prune_runs(tmp_path / "nowhere", max_age_days=1, max_mb=1) == []
+
+
+@pytest.mark.parametrize(("value", "parsed"), [("3", 3), (" 1 ", 1), ("", 12)])
+def test_whole_number_settings(monkeypatch, value, parsed):
+    monkeypatch.setenv("FPENGINE_TEST", value)
+    assert env_number("FPENGINE_TEST", 12, minimum=1) == parsed
+
+
+@pytest.mark.parametrize("value", ["abc", "2.5", "0", "-1", "1e3"])
+def test_bad_whole_number_settings_name_the_variable_and_the_value(monkeypatch, value):
+    monkeypatch.setenv("FPENGINE_TEST", value)
+    with pytest.raises(ConfigError) as raised:
+        env_number("FPENGINE_TEST", 12, minimum=1)
+    assert str(raised.value) == f"FPENGINE_TEST: must be a whole number of at least 1 (got {value!r})"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-0.5", "ten"])
+def test_bad_number_settings_are_refused(monkeypatch, value):
+    monkeypatch.setenv("FPENGINE_TEST", value)
+    with pytest.raises(ConfigError, match=r"^FPENGINE_TEST: must be a number of at least 0 \(got "):
+        env_number("FPENGINE_TEST", 30, whole=False)
+
+
+def test_number_settings_take_their_minimum_and_fractions(monkeypatch):
+    monkeypatch.setenv("FPENGINE_TEST", "0")
+    assert env_number("FPENGINE_TEST", 30, whole=False) == 0
+    monkeypatch.setenv("FPENGINE_TEST", "0.5")
+    assert env_number("FPENGINE_TEST", 30, whole=False) == 0.5
+
+
+def test_switches(monkeypatch):
+    for value, parsed in (("1", True), ("Yes", True), ("off", False), ("0", False), ("", True)):
+        monkeypatch.setenv("FPENGINE_TEST", value)
+        assert env_flag("FPENGINE_TEST", True) is parsed
+    monkeypatch.setenv("FPENGINE_TEST", "maybe")
+    with pytest.raises(ConfigError, match=r"^FPENGINE_TEST: must be 1 or 0 .* \(got 'maybe'\)$"):
+        env_flag("FPENGINE_TEST", True)
+
+
+@pytest.mark.parametrize(("name", "value"), [("FPENGINE_THREADS", "two"), ("FPENGINE_FORCE_CPU", "maybe")])
+def test_a_bad_setting_stops_the_cli_with_one_line(tmp_path, name, value):
+    result = subprocess.run(
+        [sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(tmp_path / "out"), "--steps", "5",
+         "--quiet", "--no-figures"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, name: value})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {name}: {result.stderr.split(': ', 2)[2].strip()}"]
+    assert repr(value) in result.stderr
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_bad_setting_shows_one_line_on_every_page_in_the_visitors_language(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "-1")
+    at = app_test()
+    try:
+        at.run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == [
+            "The server is set up wrongly, so no page can run: FPENGINE_KEEP_FINISHED: must be a whole number of at "
+            "least 0 (got '-1'). Whoever runs the server must fix this environment variable and restart it."]
+        assert not at.button  # no page ran
+        at.sidebar.radio(key="lang").set_value("zh").run()
+        assert "FPENGINE_KEEP_FINISHED：须为不小于 0 的整数（收到 '-1'）" in at.error[0].value
+    finally:
+        monkeypatch.delenv("FPENGINE_KEEP_FINISHED")  # the fixture's teardown starts a manager
+
+
+def test_the_runs_folder_is_pruned_at_start(app_test, runs_dir, monkeypatch):
+    monkeypatch.setenv("FPENGINE_RUNS_MAX_AGE_DAYS", "30")
+    fake_run(runs_dir, "0123456789", 31, now=time.time())
+    fake_run(runs_dir, "abcdef0123", 29, now=time.time())
+    fake_run(runs_dir, "fedcba9876", 1, now=time.time())
+    at = app_test()
+    at.run()
+    assert not at.exception
+    assert left(runs_dir) == ["abcdef0123", "fedcba9876"]
+
+
+def short_run(at, key: str = "equal-amplitude"):
+    at.sidebar.number_input(key=f"{key}.w.steps@en").set_value(40).run()
+    at.button(key=f"{key}.start").click().run()
+
+
+def test_an_evicted_run_is_shown_from_disk_to_the_session_that_started_it(app_test, runs_dir, monkeypatch):
+    monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "0")  # dropped from memory as soon as it is saved
+    monkeypatch.setenv("FPENGINE_RUNS_MAX_MB", "0.000001")  # every save prunes the older runs
+    fake_run(runs_dir, "0123456789", 0.001, now=time.time())
+    at = open_app_page(app_test, "app_pages/fig16_equal_amplitude.py")
+    short_run(at)
+    (job,) = job_manager().jobs()
+    assert job.wait(60)
+    assert job_manager().get(job.id) is None
+    assert left(runs_dir) == [job.id]  # the older run went, the newest stays though it is over the size
+    at.query_params.pop("run")  # as after a visit to another page: only the session knows the run
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"saved run {job.id}" in c.value for c in at.caption)
+    assert len(at.get("vega_lite_chart")) >= 5
+    assert at.query_params["run"] in (job.id, [job.id])
+    assert not at.button(key="equal-amplitude.reset").disabled
+
+
+def test_a_comparison_partly_evicted_is_shown_whole_from_disk(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "1")
+    at = open_app_page(app_test, "app_pages/sec16_beyond_gd.py")
+    at.sidebar.radio(key="beyond-gd.w.mode@en").set_value("compare").run()
+    at.sidebar.multiselect(key="beyond-gd.w.optimizers@en").set_value(["cg", "lbfgs"]).run()
+    at.button(key="beyond-gd.group.start").click().run()
+    jobs = job_manager().jobs()
+    assert len(jobs) == 2 and all(job.wait(120) for job in jobs)
+    assert [job_manager().get(job.id) for job in jobs] == [None, jobs[1]]  # the older one left memory
+    at.run()
+    assert not at.exception, at.exception
+    heatmaps = [spec for spec in (json.loads(el.proto.spec) for el in at.get("vega_lite_chart"))
+                if "Relative error" in json.dumps(spec)]
+    assert len(heatmaps) == 2
+    assert any(f"saved run {jobs[0].id}, {jobs[1].id}" in c.value for c in at.caption)

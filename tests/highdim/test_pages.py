@@ -1,0 +1,271 @@
+"""AppTest: the projection (Fig 1.10) and filtering (Fig 1.12) pages — every control, live runs on
+the offline MNIST, bad input, downloads and the architecture comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fpengine.engine.runner import Status
+from fpengine.highdim import datasets
+from fpengine.highdim.datasets import RemoteFile
+from tests.conftest import wait_until
+from ui.common import job_manager
+
+PAGES = {"projection": "app_pages/fig110_projection.py", "filtering": "app_pages/fig112_filtering.py"}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(monkeypatch, tmp_path: Path) -> Path:
+    """No downloaded dataset is cached, and nothing can be downloaded."""
+    monkeypatch.setenv("FPENGINE_CACHE_DIR", str(tmp_path / "cache"))
+    for name, remotes in list(datasets.REMOTE_SOURCES.items()):
+        monkeypatch.setitem(datasets.REMOTE_SOURCES, name,
+                            tuple(RemoteFile(r.name, r.sha256, ((tmp_path / "offline" / r.name).as_uri(),)) for r in remotes))
+    return tmp_path / "cache"
+
+
+def open_page(app_test, name: str, lang: str = "en", settings: dict | None = None) -> AppTest:
+    """The page after one run. ``settings`` (field → value) are put in place before it runs: AppTest
+    cannot re-run a page whose option labels are translated into Chinese, so Chinese checks use this."""
+    at = app_test()
+    at.query_params["lang"] = lang
+    at.run()
+    for field, value in (settings or {}).items():
+        at.session_state[f"{name}.w.{field}"] = value
+    at.switch_page(PAGES[name]).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def setting(at: AppTest, page: str, kind: str, field: str, lang: str = "en"):
+    return getattr(at.sidebar, kind)(key=f"{page}.w.{field}@{lang}")
+
+
+def small(at: AppTest, page: str, n_train: int = 100, epochs: int = 1) -> None:
+    setting(at, page, "number_input", "n_train").set_value(n_train).run()
+    setting(at, page, "number_input", "n_test").set_value(50).run()
+    setting(at, page, "number_input", "epochs").set_value(epochs).run()
+
+
+def only_job():
+    jobs = job_manager().jobs()
+    assert len(jobs) == 1
+    return jobs[0]
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(str(el.value) for kind in ("markdown", "caption", "info", "warning", "error") for el in getattr(at, kind))
+
+
+def heatmap_specs(at: AppTest) -> list[dict]:
+    return [s for s in specs(at) if "mark_rect" in json.dumps(s) or '"rect"' in json.dumps(s)]
+
+
+def start_and_finish(at: AppTest, page: str):
+    at.button(key=f"{page}.start").click().run()
+    job = only_job()
+    assert job.wait(120) and job.status is Status.DONE, job.message
+    at.run()
+    assert not at.exception, at.exception
+    return job
+
+
+# --- projection ----------------------------------------------------------------------------------
+
+
+def test_projection_page_in_both_languages(app_test):
+    at = open_page(app_test, "projection")
+    assert "Projection method" in at.title[0].value
+    assert {"Start", "Pause", "Stop", "Reset"} <= {b.label for b in at.button}
+    assert not at.button(key="projection.start").disabled
+    assert len(specs(at)) == 1  # the label spectrum before training
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert "投影法" in at.title[0].value and "第一主方向" in texts(at)
+
+
+def test_every_projection_setting_reaches_the_run(app_test):
+    at = open_page(app_test, "projection")
+    small(at, "projection", n_train=120)
+    for kind, field, value in [
+        ("selectbox", "model", "dnn"), ("selectbox", "activation", "relu"), ("text_input", "widths", "64,32"),
+        ("selectbox", "optimizer", "momentum"), ("number_input", "lr", 1e-3), ("number_input", "momentum", 0.8),
+        ("number_input", "batch_size", 20), ("number_input", "evaluations", 2), ("checkbox", "shuffle", True),
+        ("number_input", "seed", 3), ("selectbox", "component", "norm"), ("number_input", "n_frequencies", 60),
+        ("checkbox", "auto_range", False), ("number_input", "k_max", 0.4), ("number_input", "max_peaks", 3),
+        ("text_input", "frequencies", "0, 0.05"), ("number_input", "epsilon", 0.2),
+    ]:
+        setting(at, "projection", kind, field).set_value(value).run()
+        assert not at.exception, (field, at.exception)
+    job = start_and_finish(at, "projection")
+    config = job.config
+    assert (config.n_train, config.n_test, config.epochs) == (120, 50, 1)
+    assert (config.activation, config.widths, config.optimizer, config.lr, config.momentum) == ("relu", (64, 32), "momentum", 1e-3, 0.8)
+    assert (config.batch_size, config.evaluations_per_epoch, config.shuffle, config.seed) == (20, 2, True, 3)
+    assert config.component is None and config.n_frequencies == 60 and config.k_max == pytest.approx(0.4)
+    assert config.max_peaks == 3 and config.frequencies == (0.0, 0.05) and config.epsilon == pytest.approx(0.2)
+    assert job.snapshot.traces["delta_f"].values == (0.0, 0.05)
+
+
+def test_projection_run_views_and_view_options(app_test):
+    at = open_page(app_test, "projection")
+    small(at, "projection", n_train=150, epochs=2)
+    start_and_finish(at, "projection")
+    titles = json.dumps(specs(at))
+    assert "first principal direction" in titles and "accuracy" in titles and "cross-entropy" in titles
+    heatmap = heatmap_specs(at)[0]
+    text = json.dumps(heatmap)
+    assert '"domain": [0.1, 0.5]' in text and '"type": "log"' in text and '"scheme": "redblue"' in text
+    at.toggle(key="projection.chapter_range@en").set_value(False).run()
+    at.toggle(key="projection.log_steps@en").set_value(False).run()
+    at.selectbox(key="projection.scheme@en").set_value("yellowgreenblue").run()
+    text = json.dumps(heatmap_specs(at)[0])
+    assert '"domain": [0.1, 1.0]' in text and '"type": "log"' not in text and "yellowgreenblue" in text
+    rows = at.multiselect[0]
+    assert rows.value and rows.value[0] == 0
+    rows.set_value([]).run()
+    assert "Pick at least one frequency" in texts(at) and not heatmap_specs(at)
+    assert at.get("download_button")
+
+
+def test_projection_pause_resume_stop_reset(app_test):
+    at = open_page(app_test, "projection")
+    small(at, "projection", n_train=200, epochs=500)
+    at.button(key="projection.start").click().run()
+    job = only_job()
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 0)
+    at.button(key="projection.pause").click().run()
+    wait_until(lambda: job.status is Status.PAUSED)
+    at.button(key="projection.resume").click().run()
+    wait_until(lambda: job.status is Status.RUNNING)
+    at.button(key="projection.stop").click().run()
+    assert job.wait(10) and job.status is Status.STOPPED
+    at.button(key="projection.reset").click().run()
+    assert not at.exception and "Ready" in texts(at)
+
+
+def test_projection_bad_input_is_explained_not_raised(app_test):
+    at = open_page(app_test, "projection")
+    setting(at, "projection", "selectbox", "dataset").set_value("digits").run()
+    assert "n_train: must be between 10 and 1,500 for digits" in texts(at)  # 2000 > the 1500 digits
+    assert at.button(key="projection.start").disabled
+    setting(at, "projection", "number_input", "n_train").set_value(1000).run()
+    assert not at.button(key="projection.start").disabled
+    chinese = open_page(app_test, "projection", lang="zh", settings={"dataset": "digits", "n_train": 1000})
+    assert "噪声大" in texts(chinese)  # digits are noisy for this method (spec §6), said in the visitor's language
+
+
+def test_projection_unparsable_frequencies_in_chinese(app_test):
+    at = open_page(app_test, "projection", lang="zh", settings={"frequencies": "0, abc"})
+    assert "请修改此设置" in texts(at)
+    assert at.button(key="projection.start").disabled
+
+
+def test_download_notice_and_offline_fallback(app_test):
+    at = open_page(app_test, "projection")
+    setting(at, "projection", "selectbox", "dataset").set_value("cifar10").run()
+    assert "downloads it once (≈170 MB)" in texts(at)
+    setting(at, "projection", "selectbox", "model").set_value("cnn").run()
+    assert "slow on a CPU" in texts(at)
+    setting(at, "projection", "number_input", "n_train").set_value(100).run()
+    at.button(key="projection.start").click().run()
+    job = only_job()
+    assert job.wait(30) and job.status is Status.FAILED
+    at.run()
+    assert "could not be downloaded" in texts(at) and "5000 samples" in texts(at)
+
+
+def test_preset_switch_resets_the_settings(app_test):
+    at = open_page(app_test, "projection")
+    at.sidebar.selectbox(key="projection.preset@en").set_value("book").run()
+    assert setting(at, "projection", "selectbox", "dataset").value == "cifar10"
+    assert setting(at, "projection", "selectbox", "model").value == "cnn"
+    assert setting(at, "projection", "number_input", "epochs").value == 100
+
+
+# --- filtering -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("chapter", (3.0, 7.0, 10.0)), ("notebook", 20), ("custom", (5.0, 50.0))])
+def test_filtering_delta_modes(app_test, mode, expected):
+    at = open_page(app_test, "filtering")
+    small(at, "filtering")
+    setting(at, "filtering", "radio", "delta_mode").set_value(mode).run()
+    if mode == "custom":
+        setting(at, "filtering", "text_input", "custom_deltas").set_value("5, 50").run()
+    job = start_and_finish(at, "filtering")
+    deltas = job.config.deltas
+    assert (len(deltas) == expected) if isinstance(expected, int) else deltas == expected
+    assert len([s for s in heatmap_specs(at)]) == len(deltas)
+
+
+def test_filtering_scaled_run_shows_curves_heatmaps_and_table(app_test):
+    at = open_page(app_test, "filtering")
+    small(at, "filtering", n_train=150, epochs=2)
+    setting(at, "filtering", "text_input", "multiples").set_value("0.01,1,100").run()
+    setting(at, "filtering", "number_input", "epsilon").set_value(0.3).run()
+    job = start_and_finish(at, "filtering")
+    assert job.config.delta_multiples == (0.01, 1.0, 100.0) and job.config.epsilon == pytest.approx(0.3)
+    text = texts(at)
+    assert "Median nearest-neighbour squared distance" in text
+    assert "far below the neighbour scale" in text and "far above the neighbour scale" in text
+    assert "First epoch below ε = 0.3" in text
+    assert len(heatmap_specs(at)) == 3
+    assert any("e_low (solid)" in json.dumps(s) for s in specs(at))
+
+
+def test_filtering_bad_deltas_are_explained(app_test):
+    at = open_page(app_test, "filtering")
+    setting(at, "filtering", "radio", "delta_mode").set_value("custom").run()
+    setting(at, "filtering", "text_input", "custom_deltas").set_value("3,-1").run()
+    assert "deltas: each δ must be between 1e-06 and 1e+06 (got 3, -1)" in texts(at) and at.button(key="filtering.start").disabled
+    for typo in ("three", "3,,7", "3,nan"):  # refused as the command line refuses them, not read as 3,7 or run on
+        setting(at, "filtering", "text_input", "custom_deltas").set_value(typo).run()
+        assert f"'{typo}'" in texts(at) and at.button(key="filtering.start").disabled  # the text as typed
+
+
+def test_filtering_compares_the_three_architectures(app_test):
+    at = open_page(app_test, "filtering")
+    small(at, "filtering", n_train=20)
+    setting(at, "filtering", "number_input", "batch_size").set_value(10).run()
+    at.number_input(key="filtering.compare_delta@en").set_value(2).run()
+    at.button(key="filtering.group.start").click().run()
+    jobs = job_manager().jobs()
+    assert sorted(job.config.model for job in jobs) == ["cnn", "dnn", "vgg16"]
+    for job in jobs:
+        assert job.wait(120) and job.status is Status.DONE, job.message
+    at.run()
+    assert not at.exception, at.exception
+    text = texts(at)
+    assert "VGG16" in text and "CNN" in text and text.count("Accuracy: train") == 3
+    third_delta = f"δ = {jobs[0].snapshot.traces['e_low'].values[2]:.3g}"
+    heatmaps = heatmap_specs(at)  # the single-run tab is idle: one heatmap per architecture, of the chosen δ
+    assert len(heatmaps) == 3 and all(third_delta in json.dumps(h, ensure_ascii=False) for h in heatmaps)
+    at.button(key="filtering.group.reset").click().run()
+    assert not at.exception
+
+
+def test_download_progress_view():
+    def script():
+        import numpy as np
+
+        from fpengine.engine.runner import Snapshot
+        from ui.highdim import download_in_progress
+
+        snapshot = Snapshot(0, 10, 1.0, 0.0, {"step": np.zeros(0, dtype=int)}, {},
+                            {"download_file": "cifar-10-python.tar.gz", "download_bytes": 50_000_000, "download_total": 170_000_000})
+        assert download_in_progress(snapshot)
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    bar = at.get("progress")[0]
+    assert "Downloading cifar-10-python.tar.gz: 50.0 of 170.0 MB" in bar.proto.text
+    assert bar.proto.value == 29

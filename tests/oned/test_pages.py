@@ -1,0 +1,196 @@
+"""AppTest: the home page and the three 1-D pages, in both languages."""
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from fpengine.engine.runner import Status
+from tests.conftest import open_app_page, wait_until
+from ui.common import job_manager
+
+PAGES = {
+    "sine-fit": "app_pages/fig13_sine_fit.py",
+    "staircase": "app_pages/fig14_staircase.py",
+    "equal-amplitude": "app_pages/fig16_equal_amplitude.py",
+}
+
+
+def open_page(app_test, name: str, lang: str = "en"):
+    return open_app_page(app_test, PAGES[name], lang)
+
+
+def only_job():
+    jobs = job_manager().jobs()
+    assert len(jobs) == 1
+    return jobs[0]
+
+
+def chart_specs(at):
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+def test_home_page_in_both_languages(app_test):
+    at = app_test()
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "Frequency Principle" in text and "Fig 1.6" in text
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "频率原则" in text and "图 1.6" in text
+    assert any("计算设备" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_renders_preview_and_controls(app_test, name):
+    at = open_page(app_test, name)
+    labels = [b.label for b in at.button]
+    assert {"Start", "Pause", "Stop", "Reset"} <= set(labels)
+    assert not at.button(key=f"{name}.start").disabled
+    specs = chart_specs(at)
+    assert len(specs) == 2  # target preview and its spectrum
+    assert at.multiselect[0].value  # tracked peaks chosen automatically
+
+
+def test_staircase_offers_side_lobes_but_tracks_harmonics(app_test):
+    at = open_page(app_test, "staircase")
+    peaks = at.multiselect[0]
+    assert peaks.value == [3, 16, 22]
+    assert 11 in peaks.options or "11 (side-lobe)" in peaks.options
+
+
+def test_start_trains_in_the_background_and_shows_live_views(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(400).run()
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    assert at.query_params["run"] == [job.id] or at.query_params["run"] == job.id
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 20)
+    at.run()
+    assert not at.exception
+    assert any("Relative error" in json.dumps(spec, ensure_ascii=False) for spec in chart_specs(at))
+    assert at.get("progress")
+    job.wait(120)
+    at.run()
+    assert any(b.label == "Download results (.zip)" for b in at.get("download_button"))
+
+
+def test_pause_resume_stop_and_reset(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    wait_until(lambda: job.snapshot is not None)
+    at.button(key="equal-amplitude.pause").click().run()
+    wait_until(lambda: job.status is Status.PAUSED, timeout=2)
+    at.button(key="equal-amplitude.resume").click().run()
+    wait_until(lambda: job.status is Status.RUNNING, timeout=2)
+    at.button(key="equal-amplitude.stop").click().run()
+    assert job.status is Status.STOPPED
+    at.button(key="equal-amplitude.reset").click().run()
+    assert "run" not in at.query_params
+    assert not at.exception
+
+
+def test_changing_settings_during_a_run_warns_and_does_not_kill_it(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    at.sidebar.number_input(key="equal-amplitude.w.seed@en").set_value(7).run()
+    assert any("Settings changed" in i.value for i in at.info)
+    assert job.status.active
+    at.button(key="equal-amplitude.restart").click().run()
+    jobs = job_manager().jobs()
+    assert job.status is Status.STOPPED and len(jobs) == 2
+    assert jobs[1].config.seed == 7
+
+
+def test_reconnect_by_run_id_after_a_refresh(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    fresh = app_test()  # a new browser session: only the URL survives
+    fresh.query_params["run"] = job.id
+    fresh.run()
+    fresh.switch_page(PAGES["equal-amplitude"]).run()
+    assert any(job.id in c.value for c in fresh.caption)
+    assert fresh.button(key="equal-amplitude.start").disabled
+
+
+def test_finished_run_reopens_from_disk(app_test, runs_dir):
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(50).run()
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    assert job.wait(60)
+    assert (runs_dir / job.id / "summary.json").exists()
+    job_manager.clear()  # the server restarted: the run is only on disk now
+    fresh = app_test()
+    fresh.query_params["run"] = job.id
+    fresh.run()
+    fresh.switch_page(PAGES["equal-amplitude"]).run()
+    assert not fresh.exception
+    assert any(f"saved run {job.id}" in c.value for c in fresh.caption)
+    assert len(fresh.get("vega_lite_chart")) >= 5
+
+
+def test_malicious_formula_gets_a_friendly_message(app_test):
+    at = open_page(app_test, "equal-amplitude", lang="zh")
+    at.radio(key="equal-amplitude.w.target_mode@zh").set_value("formula").run()
+    at.text_input(key="equal-amplitude.w.formula@zh").set_value("__import__('os').system('id')").run()
+    assert not at.exception
+    reason = "'__import__('os').system' 不是允许的函数"
+    assert any("无法使用该公式" in e.value and reason in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="equal-amplitude.start").disabled
+
+
+def test_absurd_settings_are_explained(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.text_input(key="equal-amplitude.w.widths@en").set_value("100,abc").run()
+    assert any("Hidden layer widths" in e.value for e in at.error)
+    at.sidebar.text_input(key="equal-amplitude.w.widths@en").set_value("100,100").run()
+    at.sidebar.number_input(key="equal-amplitude.w.hi@en").set_value(-10.0).run()
+    assert any("grid.hi" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_target_designer_adds_components_and_amplitudes_move(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.button(key="equal-amplitude.add").click().run()
+    assert at.slider(key="equal-amplitude.w.amp3").value == 1.0
+    at.slider(key="equal-amplitude.w.amp3").set_value(0.5).run()
+    assert 7 in at.multiselect[0].value
+    at.button(key="equal-amplitude.remove").click().run()
+    assert at.multiselect[0].value == [1, 3, 5]
+
+
+def test_book_preset_rewrites_the_widgets(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.selectbox(key="equal-amplitude.preset@en").set_value("book").run()
+    assert at.sidebar.text_input(key="equal-amplitude.w.widths@en").value == "200,200,200,100"
+    assert at.sidebar.number_input(key="equal-amplitude.w.steps@en").value == 10000
+
+
+def test_heatmap_data_is_binned_for_fast_refresh(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 300, timeout=60)
+    at.run()
+    for el in at.get("vega_lite_chart"):
+        for dataset in el.proto.datasets:
+            table = pa.ipc.open_stream(dataset.data.data).read_all()
+            assert table.num_rows <= 2000
+
+
+def test_diverging_run_is_reported_in_the_visitors_language(app_test):
+    at = open_page(app_test, "equal-amplitude", lang="zh")
+    at.sidebar.selectbox(key="equal-amplitude.w.optimizer@zh").set_value("sgd").run()
+    at.sidebar.number_input(key="equal-amplitude.w.lr@zh").set_value(10.0).run()
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    assert job.wait(60)
+    assert job.status is Status.DIVERGED
+    at.run()
+    assert not at.exception
+    assert any(f"训练在第 {job.diverged_at:,} 步发散" in e.value for e in at.error), [e.value for e in at.error]
