@@ -1,26 +1,15 @@
-"""The registry of experiments: command-line name → Experiment."""
+"""The one registry: the chapter's sections, in the chapter's order. Pages, the CLI's list, the
+i18n catalogue and the benchmark groups all follow from it; a new experiment is a new section
+package (or a new experiment in one) and one line here."""
 
 from __future__ import annotations
 
-from fpengine.beyond_gd.experiment import BEYOND_GD
-from fpengine.engine.experiment import Experiment
-from fpengine.highdim.filtering import FILTERING
-from fpengine.highdim.projection import PROJECTION
-from fpengine.image.experiment import IMAGE_FIT
-from fpengine.oned.experiment import EQUAL_AMPLITUDE, SINE_FIT, STAIRCASE_FIT
+from fpengine import beyond_gd, highdim, image, oned
+from fpengine.engine.experiment import Experiment, Section
 
-EXPERIMENTS: dict[str, Experiment] = {
-    experiment.name: experiment
-    for experiment in (
-        SINE_FIT,
-        STAIRCASE_FIT,
-        EQUAL_AMPLITUDE,
-        IMAGE_FIT,
-        BEYOND_GD,
-        PROJECTION,
-        FILTERING,
-    )
-}
+SECTIONS: tuple[Section, ...] = (oned.SECTION, image.SECTION, highdim.SECTION, beyond_gd.SECTION)
+
+EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for section in SECTIONS for experiment in section.experiments}
 
 
 def get_experiment(name: str) -> Experiment:

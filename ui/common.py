@@ -15,9 +15,7 @@ import torch
 from fpengine.engine.device import configure_threads, describe_device, resolve_device
 from fpengine.engine.runner import Job, JobManager
 from fpengine.export import runs_root, write_run
-from fpengine.i18n import LANGUAGES, t
-from fpengine.i18n.settings import explain_setting_error
-from fpengine.image.pictures import ImageError
+from fpengine.i18n import LANGUAGES, explain, t
 from fpengine.optimizers import warm_up_optimizers
 from fpengine.registry import get_experiment
 from fpengine.retention import prune_runs
@@ -40,13 +38,8 @@ def tr(key: str, **values: object) -> str:
 
 def show_invalid_settings(error: Exception) -> None:
     """Why the page's settings cannot start a run, in the visitor's language."""
-    if isinstance(error, ImageError):
-        detail = tr(error.key, **error.details)
-    elif isinstance(error, ConfigError):
-        detail = explain_setting_error(str(error), lang())
-    else:  # SettingError: the widget's own message, already translated
-        detail = str(error)
-    st.error(tr("run.invalid", detail=detail))
+    # a SettingError is the widget's own message, already translated
+    st.error(tr("run.invalid", detail=explain(error, lang())))
 
 
 def translated(prefix: str) -> Callable[[Any], str]:
@@ -138,7 +131,7 @@ def device_selector() -> None:
         job_manager()  # sets the torch thread count that the caption reports
     except ConfigError as error:  # a bad FPENGINE_* value of the server: one line, no page
         log.error("%s", error)
-        st.error(tr("app.bad_server_setting", detail=explain_setting_error(str(error), lang())))
+        st.error(tr("app.bad_server_setting", detail=explain(error, lang())))
         st.stop()
     widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
            format_func=translated("settings.device"))

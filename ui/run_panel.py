@@ -18,7 +18,7 @@ import streamlit as st
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
-from fpengine.i18n.settings import explain_setting_error
+from fpengine.i18n import explain
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
@@ -82,7 +82,7 @@ def _saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
 
 
 def _start(experiment: Experiment, config: Any) -> None:
-    job = job_manager().submit(experiment.name, config, experiment.train, device_choice())
+    job = job_manager().submit(experiment.name, config, experiment.run, device_choice())
     st.session_state[_job_key(experiment)] = job.id
     st.query_params["run"] = job.id
 
@@ -103,7 +103,7 @@ def _status_text(job: Job) -> str:
     if status is Status.DIVERGED:
         return tr("run.status.diverged", step=job.diverged_at or 0)
     if status is Status.FAILED:
-        return tr("run.status.failed", detail=explain_setting_error(job.message, lang()))  # a δ the data refuse
+        return tr("run.status.failed", detail=explain(job.error, lang()) if job.error else job.message)  # a δ the data refuse
     return tr(f"run.status.{status.value}")
 
 
@@ -226,7 +226,7 @@ def _group_ids(experiment: Experiment) -> list[str]:
 
 
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
-    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.train, device_choice())]
+    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.run, device_choice())]
     st.session_state[_group_key(experiment)] = ids
     st.query_params["runs"] = ",".join(ids)
 

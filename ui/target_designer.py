@@ -10,7 +10,7 @@ import streamlit as st
 
 from fpengine import charts
 from fpengine.formula import MAX_LENGTH, FormulaError, compile_formula, signatures
-from fpengine.i18n.settings import explain_setting_error
+from fpengine.i18n import explain
 from fpengine.oned.experiment import OneDConfig, analyse_target
 from fpengine.oned.targets import MAX_COMPONENTS, TargetConfig
 from fpengine.settings.config import ConfigError
@@ -44,7 +44,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
         try:
             compile_formula(text)
         except FormulaError as error:
-            raise SettingError(tr("designer.formula_error", detail=explain_setting_error(str(error), lang()))) from None
+            raise SettingError(tr("designer.formula_error", detail=explain(error, lang()))) from None
         return TargetConfig(formula=text, quantize=float(quantize))
 
     components = _components(base, key)

@@ -10,20 +10,15 @@ import json
 import sys
 from collections.abc import Callable
 
-from fpengine.beyond_gd import bench as beyond
 from fpengine.engine.device import configure_threads
-from fpengine.highdim import bench as highdim
-from fpengine.image import bench as image
-from fpengine.oned import bench as oned
-from fpengine.sweep import bench as sweep
 
-GROUPS: dict[str, Callable[[bool], list[dict]]] = {
-    "oned": oned.run,
-    "beyond": beyond.run,
-    "image": image.run,
-    "highdim": highdim.run,
-    "sweep": sweep.run,
-}
+
+def groups() -> dict[str, Callable[[bool], list[dict]]]:
+    """The benchmark groups: one per chapter section of the registry, then the sweep's."""
+    from fpengine.registry import SECTIONS
+    from fpengine.sweep import bench as sweep
+
+    return {**{s.name: s.bench for s in SECTIONS if s.bench is not None}, "sweep": sweep.run}
 
 
 def format_row(row: dict) -> str:
@@ -32,13 +27,14 @@ def format_row(row: dict) -> str:
 
 
 def run_benchmarks(only: list[str], quick: bool = False) -> int:
-    unknown = [name for name in only if name not in GROUPS]
+    available = groups()
+    unknown = [name for name in only if name not in available]
     if unknown:
-        print(f"error: unknown benchmark group {unknown[0]!r} (choose from {', '.join(GROUPS)})", file=sys.stderr)
+        print(f"error: unknown benchmark group {unknown[0]!r} (choose from {', '.join(available)})", file=sys.stderr)
         return 2
     configure_threads()
     rows: list[dict] = []
-    for name, group in GROUPS.items():
+    for name, group in available.items():
         if only and name not in only:
             continue
         for row in group(quick):

@@ -310,7 +310,7 @@ def _book() -> BeyondConfig:
 
 
 BEYOND_GD = Experiment(
-    name="beyond-gd", title_key="beyond-gd.title", description_key="beyond-gd.description",
+    name="beyond-gd", icon=":material/explore:", title_key="beyond-gd.title", description_key="beyond-gd.description",
     config_type=BeyondConfig, presets={"quick": BeyondConfig, "book": _book},
     train=train, summarize=summarize, figures=figures, steps_field="max_iterations", sweepable=True,
 )

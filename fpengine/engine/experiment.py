@@ -1,4 +1,5 @@
-"""What every experiment provides to the pages, the CLI and the tests."""
+"""What every experiment provides to the pages, the CLI and the tests, and what every chapter
+section provides to the registry."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from typing import Any
 
 import altair as alt
 
-from fpengine.engine.runner import Snapshot, Train
+from fpengine.engine.runner import RunContext, Snapshot, Train
+from fpengine.settings.schema import validate
 
 
 @dataclass(frozen=True)
 class Experiment:
     name: str
-    """Command-line name, e.g. ``equal-amplitude``."""
+    """Command-line name, e.g. ``equal-amplitude``; its page is ``app_pages/<name with _>.py`` at
+    the address ``/<name>``."""
+    icon: str
+    """The page's icon in the app's navigation: a Material icon, ``:material/…:``."""
     title_key: str
     """i18n key of the title (with the chapter's figure number)."""
     description_key: str
@@ -39,7 +44,42 @@ class Experiment:
     """Checks what a valid config points at (a picture file decodes and suits the run), so the CLI
     refuses it before training as the pages do; raises ConfigError or ImageError."""
 
+    count_steps: Callable[[Any], int] | None = None
+    """The run's length in steps where ``steps_field`` alone does not give it (epochs × batches)."""
+
+    def total_steps(self, config: Any) -> int:
+        """The run's length in steps (a run may end sooner, e.g. when SciPy meets its tolerance)."""
+        if self.count_steps is not None:
+            return self.count_steps(config)
+        value: Any = config
+        for name in self.steps_field.split("."):
+            value = getattr(value, name)
+        return int(value)
+
+    def run(self, config: Any, ctx: RunContext) -> None:
+        """What the run engine runs: the config validated, the step total set, then ``train``."""
+        validate(config)
+        ctx.total_steps = self.total_steps(config)
+        self.train(config, ctx)
+
+    @property
+    def page(self) -> str:
+        return f"app_pages/{self.name.replace('-', '_')}.py"
+
     def default_config(self, preset: str = "quick") -> Any:
         if preset not in self.presets:
             raise ValueError(f"unknown preset {preset!r} for {self.name} (choose from {', '.join(self.presets)})")
         return self.presets[preset]()
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the chapter: its experiments, its strings and its benchmark, in one package."""
+
+    name: str
+    """The name of its benchmark group (``python -m fpengine bench --only NAME``)."""
+    experiments: tuple[Experiment, ...]
+    strings: Mapping[str, tuple[str, str]]
+    """i18n key → (English, 简体中文)."""
+    bench: Callable[[bool], list[dict]] | None = None
+    """``run(quick)`` → one dict per printed line (``fpengine.bench``)."""

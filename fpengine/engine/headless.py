@@ -16,7 +16,7 @@ def run_to_end(experiment: Experiment, config: Any, device: torch.device,
     """Train ``config`` on ``device`` and return the finished job. Ctrl-C stops the run, which
     then ends as stopped with what it had: nothing trained so far is lost."""
     manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.25)
-    job = manager.submit(experiment.name, config, experiment.train, device)
+    job = manager.submit(experiment.name, config, experiment.run, device)
     try:
         while not job.wait(0.25):
             if on_progress is not None and job.snapshot is not None:

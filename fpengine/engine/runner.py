@@ -22,8 +22,7 @@ import numpy as np
 import torch
 
 from fpengine.formula import FormulaError
-from fpengine.image.pictures import ImageError
-from fpengine.settings.config import ConfigError
+from fpengine.i18n import LocalizedError
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +198,8 @@ class Job:
         self._snapshot: Snapshot | None = None
         self._version = 0
         self.message = ""
+        self.error: Exception | None = None
+        """For a run the visitor's input ended: the error, whose ``message(lang)`` is translated."""
         self.diverged_at: int | None = None
         """The first step whose loss was NaN/inf, for a diverged run."""
         self.last_touch = time.monotonic()
@@ -283,10 +284,11 @@ class Job:
             final = Status.DIVERGED
             self.message = f"step {error.step}"
             self.diverged_at = error.step
-        except (ConfigError, FormulaError, ImageError) as error:  # the user's input, not a bug (a δ too small
+        except (LocalizedError, FormulaError) as error:  # the user's input, not a bug (a δ too small
             # for these data, a picture that cannot be used): one line, never a logged traceback
             final = Status.FAILED
             self.message = str(error)
+            self.error = error
         except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
             log.error("run %s failed:\n%s", self.id, traceback.format_exc())
             final = Status.FAILED

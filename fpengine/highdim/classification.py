@@ -245,10 +245,10 @@ def loss_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
     )
 
 
-def classification_experiment(name: str, config_type: type[ClassificationConfig], book: Callable[[], ClassificationConfig],
+def classification_experiment(name: str, icon: str, config_type: type[ClassificationConfig], book: Callable[[], ClassificationConfig],
                               train: Train, summarize: Callable, figures: Callable) -> Experiment:
     """The registry entry of a classification experiment: presets quick (the config's defaults, CPU)
     and book; ``--steps`` sets the epochs."""
-    return Experiment(name=name, title_key=f"{name}.title", description_key=f"{name}.description",
+    return Experiment(name=name, icon=icon, title_key=f"{name}.title", description_key=f"{name}.description",
                       config_type=config_type, presets={"quick": config_type, "book": book}, train=train,
                       summarize=summarize, figures=figures, steps_field="epochs")

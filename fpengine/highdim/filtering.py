@@ -200,7 +200,7 @@ def figures(config: FilteringConfig, snapshot: Snapshot, lang: str) -> dict[str,
 
 
 FILTERING = classification_experiment(
-    "filtering", FilteringConfig,
+    "filtering", ":material/filter_alt:", FilteringConfig,
     book=lambda: FilteringConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="relu",
                                  optimizer="momentum", lr=1e-3, epochs=100, evaluations_per_epoch=1,
                                  deltas=tuple(float(d) for d in np.linspace(2, 100, 20))),

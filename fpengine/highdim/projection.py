@@ -236,7 +236,7 @@ def figures(config: ProjectionConfig, snapshot: Snapshot, lang: str) -> dict[str
 
 
 PROJECTION = classification_experiment(
-    "projection", ProjectionConfig,
+    "projection", ":material/flashlight_on:", ProjectionConfig,
     book=lambda: ProjectionConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="tanh",
                                   epochs=100, evaluations_per_epoch=1, k_max=0.35, max_peaks=4, component=8),
     train=train, summarize=summarize, figures=figures,

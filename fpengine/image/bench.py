@@ -63,7 +63,7 @@ def naive_loop(config: ImageFitConfig, steps: int) -> None:
 
 def engine_loop(config: ImageFitConfig) -> None:
     """The app's run engine, publishing snapshots as for a live page."""
-    job = JobManager(lease_seconds=None).submit("bench", config, IMAGE_FIT.train, torch.device("cpu"))
+    job = JobManager(lease_seconds=None).submit("bench", config, IMAGE_FIT.run, torch.device("cpu"))
     job.wait()
 
 

@@ -456,7 +456,7 @@ def keeps_run(config: ImageFitConfig) -> bool:
 
 
 IMAGE_FIT = Experiment(
-    name="image-fit", title_key="image-fit.title", description_key="image-fit.description",
+    name="image-fit", icon=":material/image:", title_key="image-fit.title", description_key="image-fit.description",
     config_type=ImageFitConfig, presets={"quick": ImageFitConfig, "book": _book},
     train=train, summarize=summarize, figures=figures, keeps_run=keeps_run, check_inputs=target_picture,
 )

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from fpengine.image.strings import STRINGS
+from fpengine.i18n import LocalizedError
 
 Colour = Literal["grey", "rgb"]
 COLOURS = ("grey", "rgb")
@@ -49,14 +49,12 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 """ITU-R BT.601 weights, the same as Pillow's ``convert("L")``."""
 
 
-class ImageError(ValueError):
-    """An upload cannot be used. ``key`` is the i18n key of the message, ``details`` its values."""
+class ImageError(LocalizedError):
+    """An upload cannot be used; ``reason`` names why (the message is ``image.error.<reason>``)."""
 
     def __init__(self, reason: str, **details: object):
-        self.key = f"image.error.{reason}"
         self.reason = reason
-        self.details = details
-        super().__init__(STRINGS[self.key][0].format(**details))
+        super().__init__(f"image.error.{reason}", **details)
 
 
 @dataclass(frozen=True)

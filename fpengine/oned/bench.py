@@ -41,7 +41,7 @@ def engine_loop(config: OneDConfig, steps: int) -> float:
     config = dataclasses.replace(config, training=dataclasses.replace(config.training, steps=steps))
     manager = JobManager(lease_seconds=None)
     start = time.perf_counter()
-    job = manager.submit("bench", config, EQUAL_AMPLITUDE.train, torch.device("cpu"))
+    job = manager.submit("bench", config, EQUAL_AMPLITUDE.run, torch.device("cpu"))
     job.wait()
     # a run that ended early would report the steps it never took as fast ones
     if job.status is not Status.DONE or job.snapshot.step != steps:

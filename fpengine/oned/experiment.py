@@ -341,22 +341,22 @@ BOOK_WIDTHS = (200, 200, 200, 100)
 QUICK_WIDTHS = (100, 100, 100)
 
 
-def _experiment(name: str, presets: dict[str, Any]) -> Experiment:
+def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
     return Experiment(
-        name=name, title_key=f"{name}.title", description_key=f"{name}.description",
+        name=name, icon=icon, title_key=f"{name}.title", description_key=f"{name}.description",
         config_type=OneDConfig, presets=presets, train=train, summarize=summarize, figures=figures, sweepable=True,
     )
 
 
-SINE_FIT = _experiment("sine-fit", {
+SINE_FIT = _experiment("sine-fit", ":material/airwave:", {
     "quick": lambda: _preset(3000, 3e-4, QUICK_WIDTHS, GridConfig(-2 * math.pi, 2 * math.pi, 300), TWO_SINES, (0, 1000, 3000)),
     "book": lambda: _preset(10000, 3e-5, BOOK_WIDTHS, GridConfig(-6.283, 6.283, 600), TWO_SINES, (0, 2000, 10000)),
 })
-STAIRCASE_FIT = _experiment("staircase", {
+STAIRCASE_FIT = _experiment("staircase", ":material/stairs:", {
     "quick": lambda: _preset(5000, 3e-4, QUICK_WIDTHS, GridConfig(-10.0, 10.0, 300), STAIRCASE, (0, 500, 2000, 5000)),
     "book": lambda: _preset(10000, 1e-4, BOOK_WIDTHS, GridConfig(-10.0, 10.0, 600), STAIRCASE, (0, 1000, 3000, 10000)),
 })
-EQUAL_AMPLITUDE = _experiment("equal-amplitude", {
+EQUAL_AMPLITUDE = _experiment("equal-amplitude", ":material/equalizer:", {
     "quick": lambda: _preset(3000, 3e-4, QUICK_WIDTHS, GridConfig(-math.pi, math.pi, 256), THREE_SINES, (0, 300, 1000, 3000)),
     "book": lambda: _preset(10000, 1e-4, BOOK_WIDTHS, GridConfig(-3.1415, 3.1415, 600), THREE_SINES, (0, 1000, 3000, 10000)),
 })

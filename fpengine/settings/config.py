@@ -1,7 +1,10 @@
-"""Helpers shared by every experiment's config dataclass.
+"""A config's values in and out: JSON-ready dicts, command-line overrides, and old names.
 
-A config is a (possibly nested) dataclass. It serialises to JSON-ready dicts, is rebuilt from them,
-and takes command-line overrides such as ``target.frequencies=1,3,5`` parsed by the field's type.
+A config is a (possibly nested) dataclass whose fields are declared with their rules
+(:mod:`fpengine.settings.schema`). It serialises to JSON-ready dicts, is rebuilt from them, and takes
+command-line overrides such as ``target.frequencies=1,3,5`` parsed by the field's type. A config
+class may list old names of its settings in ``ALIASES`` (old dotted name → current dotted name):
+``from_dict`` and ``apply_override`` accept both, so earlier config files and scripts keep working.
 """
 
 from __future__ import annotations
@@ -13,31 +16,13 @@ import types
 import typing
 from typing import Any, TypeVar
 
+from fpengine.settings.schema import _UNSET, RULE, SEED, ConfigError, Interval, Kind, Rule, setting, shown, validate
+
+__all__ = ["SEED", "ConfigError", "Interval", "apply_override", "from_dict", "setting", "shown", "to_dict", "to_json",
+           "validate"]
+
 C = TypeVar("C")
-
-
-class ConfigError(ValueError):
-    """A setting is invalid; the message names the setting and says what is allowed."""
-
-
-_UNSET: Any = object()
-
-
-def shown(value: Any) -> str:
-    """A setting's value as a person typed it: ``1e-40``, ``3, 3``, ``'relu6'``."""
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (tuple, list)):
-        return ", ".join(shown(v) for v in value) if value else "(empty)"
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def check(condition: bool, field: str, message: str, value: Any = _UNSET) -> None:
-    """Raise ConfigError("field: message") unless ``condition``; with ``value``, the bad value is
-    echoed as " (got …)" so the visitor sees what was refused."""
-    if not condition:
-        suffix = "" if value is _UNSET else f" (got {shown(value)})"
-        raise ConfigError(f"{field}: {message}{suffix}")
+_UNSET_VALUE: Any = _UNSET
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -53,54 +38,89 @@ def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _coerce(value: Any, annotation: Any, name: str) -> Any:
+def _declared_rule(cls: type, name: str) -> Rule | None:
+    return next((f.metadata.get(RULE) for f in dataclasses.fields(cls) if f.name == name), None)
+
+
+def _refuse(cls: type, name: str, path: str, kind: str, value: Any) -> ConfigError:
+    """A wrongly typed value, named by the setting's declared rule where it has one, else by its type."""
+    return ConfigError(path, "settings.must_be", value, rule=_declared_rule(cls, name) or Kind(kind))
+
+
+def _coerce(value: Any, annotation: Any, cls: type, name: str, path: str) -> Any:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _coerce(value, inner[0], name)
+        return _coerce(value, inner[0], cls, name, path)
     if dataclasses.is_dataclass(annotation):
         if not isinstance(value, dict):
-            raise ConfigError(f"{name}: expected a group of settings, got {value!r}")
-        return from_dict(annotation, value, prefix=f"{name}.")
+            raise _refuse(cls, name, path, "group", value)
+        return from_dict(annotation, value, prefix=f"{path}.")
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{name}: expected a list, got {value!r}")
-        return tuple(_coerce(v, args[0], name) for v in value)
+            raise _refuse(cls, name, path, "list", value)
+        return tuple(_coerce(v, args[0], cls, name, path) for v in value)
     if annotation is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{name}: expected true or false, got {value!r}")
+            raise _refuse(cls, name, path, "flag", value)
         return value
     if annotation is int:
         # is_integer() is False for inf and nan, which int() would turn into a traceback
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
-            raise ConfigError(f"{name}: expected a whole number, got {value!r}")
+            raise _refuse(cls, name, path, "whole_number", value)
         return int(value)
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{name}: expected a number, got {value!r}")
-        return _finite(value, name, repr(value))
+            raise _refuse(cls, name, path, "finite_number", value)
+        return _finite(value, cls, name, path, value)
     if annotation is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{name}: expected text, got {value!r}")
+            raise _refuse(cls, name, path, "text", value)
         return value
     return value
 
 
+def _nest(path: str, value: Any) -> dict[str, Any]:
+    head, _, rest = path.partition(".")
+    return {head: _nest(rest, value) if rest else value}
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def resolve_aliases(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every old top-level name of ``cls.ALIASES`` moved to its current dotted place."""
+    aliases: dict[str, str] = getattr(cls, "ALIASES", {})
+    if not any(key in aliases for key in data):
+        return data
+    resolved = {key: value for key, value in data.items() if key not in aliases}
+    for key, value in data.items():
+        if key in aliases:
+            _merge(resolved, _nest(aliases[key], value))
+    return resolved
+
+
 def from_dict(cls: type[C], data: dict[str, Any], prefix: str = "") -> C:
-    """Rebuild a config from a dict; unknown keys and wrongly typed values raise ConfigError."""
+    """Rebuild a config from a dict (old names too); unknown keys and wrongly typed values raise ConfigError."""
+    data = resolve_aliases(cls, data)
     hints = _field_types(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(f"{prefix}{unknown[0]}: unknown setting (known: {', '.join(sorted(names))})")
-    kwargs = {key: _coerce(value, hints[key], prefix + key) for key, value in data.items()}
+        raise ConfigError(prefix + unknown[0], "settings.unknown", known=", ".join(sorted(names)))
+    kwargs = {key: _coerce(value, hints[key], cls, key, prefix + key) for key, value in data.items()}
     return cls(**kwargs)
 
 
-def _finite(number: float | int, name: str, typed: str) -> float:
+def _finite(number: float | int, cls: type, name: str, path: str, typed: Any) -> float:
     """``number`` as a float; no setting takes nan or ±inf (they pass or fail range checks at
     random, since nan fails every comparison), so they are refused here, where every value enters."""
     try:
@@ -108,60 +128,69 @@ def _finite(number: float | int, name: str, typed: str) -> float:
     except OverflowError:  # an integer beyond float range, e.g. from a JSON file
         value = math.inf
     if not math.isfinite(value):
-        raise ConfigError(f"{name}: expected a finite number, got {typed}")
+        raise _refuse(cls, name, path, "finite_number", typed)
     return value
 
 
-def _parse_text(text: str, annotation: Any, name: str) -> Any:
+def _parse_text(text: str, annotation: Any, cls: type, name: str, path: str) -> Any:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         if text.strip().lower() in ("none", "null", ""):
             return None
         inner = [a for a in args if a is not type(None)]
-        return _parse_text(text, inner[0], name)
+        return _parse_text(text, inner[0], cls, name, path)
     if origin is tuple:
         if not text.strip():
             return ()
         parts = text.replace(" ", "").split(",")
-        check(all(parts), name, "a list item is empty", text)  # "1,,3" is a typo, not 1,3
-        return tuple(_parse_text(p, args[0], name) for p in parts)
+        if not all(parts):  # "1,,3" is a typo, not 1,3
+            raise ConfigError(path, "settings.empty_item", text)
+        return tuple(_parse_text(p, args[0], cls, name, path) for p in parts)
     if annotation is bool:
         lowered = text.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{name}: expected true or false, got {text!r}")
+        raise _refuse(cls, name, path, "flag", text)
     if annotation is int:
         try:
             return int(text)
         except ValueError:
-            raise ConfigError(f"{name}: expected a whole number, got {text!r}") from None
+            raise _refuse(cls, name, path, "whole_number", text) from None
     if annotation is float:
         try:
             number = float(text)
         except ValueError:
-            raise ConfigError(f"{name}: expected a number, got {text!r}") from None
-        return _finite(number, name, repr(text))
+            raise _refuse(cls, name, path, "finite_number", text) from None
+        return _finite(number, cls, name, path, text)
     return text
 
 
 def apply_override(config: C, key: str, text: str, _prefix: str = "") -> C:
-    """Return a copy of ``config`` with the dotted ``key`` set from command-line ``text``."""
+    """Return a copy of ``config`` with the dotted ``key`` (or an old name of it) set from command-line ``text``."""
+    if not _prefix:
+        key = getattr(type(config), "ALIASES", {}).get(key, key)
     head, _, rest = key.partition(".")
     path = _prefix + head
     if not dataclasses.is_dataclass(config):
-        raise ConfigError(f"{path}: unknown setting")
+        raise ConfigError(path, "settings.unknown", known="")
     names = {f.name for f in dataclasses.fields(config)}
     if head not in names:
-        raise ConfigError(f"{path}: unknown setting (known: {', '.join(sorted(names))})")
+        raise ConfigError(path, "settings.unknown", known=", ".join(sorted(names)))
     current = getattr(config, head)
     if rest:
         if not dataclasses.is_dataclass(current):
-            raise ConfigError(f"{path}.{rest}: {path} has no sub-settings")
+            raise ConfigError(path, "settings.no_sub_settings")
         return dataclasses.replace(config, **{head: apply_override(current, rest, text, f"{path}.")})
     if dataclasses.is_dataclass(current):
-        raise ConfigError(f"{path}: is a group; set one of its fields, e.g. {path}.<name>")
-    value = _parse_text(text, _field_types(type(config))[head], path)
+        raise ConfigError(path, "settings.is_group", example=dataclasses.fields(current)[0].name)
+    value = _parse_text(text, _field_types(type(config))[head], type(config), head, path)
     return dataclasses.replace(config, **{head: value})
+
+
+def check(condition: bool, field: str, message: str, value: Any = _UNSET_VALUE) -> None:
+    """Transitional (removed once every config declares its rules): the old hand-written check."""
+    if not condition:
+        raise ConfigError(field, "settings.legacy", value, message=message)

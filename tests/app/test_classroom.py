@@ -160,7 +160,7 @@ def test_an_evicted_run_is_shown_from_disk_to_the_session_that_started_it(app_te
     monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "0")  # dropped from memory as soon as it is saved
     monkeypatch.setenv("FPENGINE_RUNS_MAX_MB", "0.000001")  # every save prunes the older runs
     fake_run(runs_dir, "0123456789", 0.001, now=time.time())
-    at = open_app_page(app_test, "app_pages/fig16_equal_amplitude.py")
+    at = open_app_page(app_test, "app_pages/equal_amplitude.py")
     short_run(at)
     (job,) = job_manager().jobs()
     assert job.wait(60)
@@ -177,7 +177,7 @@ def test_an_evicted_run_is_shown_from_disk_to_the_session_that_started_it(app_te
 
 def test_a_comparison_partly_evicted_is_shown_whole_from_disk(app_test, monkeypatch):
     monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "1")
-    at = open_app_page(app_test, "app_pages/sec16_beyond_gd.py")
+    at = open_app_page(app_test, "app_pages/beyond_gd.py")
     at.sidebar.radio(key="beyond-gd.w.mode@en").set_value("compare").run()
     at.sidebar.multiselect(key="beyond-gd.w.optimizers@en").set_value(["cg", "lbfgs"]).run()
     at.button(key="beyond-gd.group.start").click().run()

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from fpengine.i18n import CATALOG, t
+from fpengine.i18n import catalog, t
 from tests.conftest import ROOT
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -11,7 +11,7 @@ LITERAL_KEY = re.compile(r"""\b(?:tr|t)\(\s*["']([a-z0-9_.-]+)["']""")
 
 
 def test_every_string_has_english_and_chinese():
-    for key, (english, chinese) in CATALOG.items():
+    for key, (english, chinese) in catalog().items():
         assert english.strip() and chinese.strip(), key
         if CJK.search(english) is None and re.search(r"[A-Za-z]{4,}", english) and not key.startswith("app.language"):
             # a translated sentence contains Chinese (symbols, numbers and formulas may stay as they are)
@@ -19,7 +19,7 @@ def test_every_string_has_english_and_chinese():
 
 
 def test_placeholders_match_between_languages():
-    for key, (english, chinese) in CATALOG.items():
+    for key, (english, chinese) in catalog().items():
         assert set(re.findall(r"{(\w+)", english)) == set(re.findall(r"{(\w+)", chinese)), key
 
 
@@ -29,7 +29,7 @@ def test_every_literal_key_used_in_the_code_exists():
         f"{path.relative_to(ROOT)}: {key}"
         for path in sources
         for key in LITERAL_KEY.findall(Path(path).read_text(encoding="utf-8"))
-        if key not in CATALOG and not key.endswith(".")
+        if key not in catalog() and not key.endswith(".")
     }
     assert not missing, sorted(missing)
 

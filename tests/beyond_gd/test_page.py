@@ -8,7 +8,7 @@ from fpengine.engine.runner import Status
 from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
-PAGE = "app_pages/sec16_beyond_gd.py"
+PAGE = "app_pages/beyond_gd.py"
 KEY = "beyond-gd"
 
 

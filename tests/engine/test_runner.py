@@ -80,7 +80,7 @@ def test_stop_while_paused_is_immediate():
 def test_real_training_stops_within_half_a_second():
     config = EXPERIMENTS["equal-amplitude"].default_config("book")
     manager = JobManager(lease_seconds=None)
-    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].train, CPU)
+    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].run, CPU)
     wait_until(lambda: job.snapshot is not None and job.snapshot.step > 5)
     started = time.monotonic()
     job.stop()
@@ -93,7 +93,7 @@ def test_divergence_is_reported_and_the_last_good_snapshot_kept():
     for key, value in (("training.optimizer", "sgd"), ("training.lr", "10"), ("training.steps", "2000")):
         config = apply_override(config, key, value)
     manager = JobManager(lease_seconds=None, publish_interval=0.05)
-    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].train, CPU)
+    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].run, CPU)
     assert job.wait(60)
     assert job.status is Status.DIVERGED
     assert job.message.startswith("step ")
@@ -145,7 +145,7 @@ def test_finished_runs_are_handed_to_the_finish_hook():
     saved = []
     manager = JobManager(lease_seconds=None, on_finish=lambda job: saved.append((job.id, job.status)))
     config = apply_override(EXPERIMENTS["equal-amplitude"].default_config(), "training.steps", "20")
-    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].train, CPU)
+    job = manager.submit("equal-amplitude", config, EXPERIMENTS["equal-amplitude"].run, CPU)
     assert job.wait(30)
     assert saved == [(job.id, Status.DONE)]
     assert job.snapshot.step == 20 and job.snapshot.total_steps == 20

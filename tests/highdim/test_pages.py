@@ -15,7 +15,7 @@ from fpengine.highdim.datasets import RemoteFile
 from tests.conftest import wait_until
 from ui.common import job_manager
 
-PAGES = {"projection": "app_pages/fig110_projection.py", "filtering": "app_pages/fig112_filtering.py"}
+PAGES = {"projection": "app_pages/projection.py", "filtering": "app_pages/filtering.py"}
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from PIL import Image
 from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
-PAGE = "app_pages/fig17_image.py"
+PAGE = "app_pages/image_fit.py"
 KEY = "image-fit"
 UPLOADER = f"{KEY}.upload.0"
 

@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import open_app_page
 from tests.oned.test_pages import PAGES
 
-PAGES = {**PAGES, "beyond-gd": "app_pages/sec16_beyond_gd.py"}
+PAGES = {**PAGES, "beyond-gd": "app_pages/beyond_gd.py"}
 LANGS = {"sine-fit": "en", "staircase": "zh", "equal-amplitude": "zh", "beyond-gd": "en"}
 BAD = {  # formula → what the visitor reads, in English and in Chinese ({lo}: the domain's left end)
     "log(x)": ("target.formula: log(x) is undefined at x = {lo} (the formula fails at ",

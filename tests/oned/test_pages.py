@@ -10,9 +10,9 @@ from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
 PAGES = {
-    "sine-fit": "app_pages/fig13_sine_fit.py",
-    "staircase": "app_pages/fig14_staircase.py",
-    "equal-amplitude": "app_pages/fig16_equal_amplitude.py",
+    "sine-fit": "app_pages/sine_fit.py",
+    "staircase": "app_pages/staircase.py",
+    "equal-amplitude": "app_pages/equal_amplitude.py",
 }
 
 

@@ -24,8 +24,8 @@ from fpengine.sweep.executors import Pool, scheduler_address
 from fpengine.sweep.presets import SMALL_FAST_NET, SWEEP_PRESETS
 from fpengine.sweep.results import prepare_sweep_dir
 from fpengine.sweep.run import SweepControl, run_sweep
-from tests.conftest import ROOT
 from tests.app.test_cli import assert_refused
+from tests.conftest import ROOT
 
 SMALL = (*SMALL_FAST_NET, "training.steps=300", "target.frequencies=1", "target.amplitudes=1")
 """Seconds-long cells: enough to exercise the machinery, not the science."""

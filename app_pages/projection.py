@@ -10,7 +10,7 @@ from fpengine.highdim.classification import accuracy_chart, loss_chart
 from fpengine.highdim.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.highdim.nudft import K_MAX_RANGE
 from fpengine.highdim.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
-from fpengine.i18n.settings import explain_setting_error
+from fpengine.i18n import explain
 from fpengine.settings.config import ConfigError
 from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, parse_number_list, preset_base
@@ -76,7 +76,7 @@ def label_preview(config: ProjectionConfig) -> None:
     try:
         spectrum = cached_label_spectrum(config)
     except (DatasetUnavailable, ValueError) as error:
-        st.error(tr("projection.preview_failed", detail=explain_setting_error(str(error), lang())))
+        st.error(tr("projection.preview_failed", detail=explain(error, lang())))
         return
     with st.expander(tr("projection.preview"), expanded=False):
         show_chart(spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected, spectrum.unreliable, lang()))

@@ -1,0 +1,47 @@
+"""Setting blocks and rules shared by several experiments, so one knob has one name and one rule
+everywhere: ``network.widths``, ``network.activation``, ``training.optimizer``, ``training.lr``,
+``training.momentum``, ``training.steps``, ``seed``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fpengine.models import ACTIVATIONS
+from fpengine.optimizers import GRADIENT_OPTIMIZERS
+from fpengine.settings.schema import Interval, ListOf, OneOf, setting
+
+LEARNING_RATE = Interval(0, 10, closed="right")
+MOMENTUM = Interval(0, 1, closed="left")
+ACTIVATION = OneOf(ACTIVATIONS)
+GRADIENT_OPTIMIZER = OneOf(GRADIENT_OPTIMIZERS)
+STEPS = Interval(1, 1_000_000, integer=True)
+EPSILON = Interval(0, 10, closed="neither")
+"""ΔF below this counts as converged."""
+RULES = ("robust", "consecutive")
+"""How a convergence step is read off an error curve (``fpengine.spectral.convergence_steps``)."""
+
+
+def widths(max_width: int, max_layers: int = 8) -> ListOf:
+    """Hidden-layer widths: 1 to ``max_layers`` layers of 1 to ``max_width`` units."""
+    return ListOf(Interval(1, max_width, integer=True), 1, max_layers)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The chapter's fully connected network."""
+
+    widths: tuple[int, ...] = setting((100, 100, 100), widths(2048))
+    activation: str = setting("tanh", ACTIVATION)
+    init: str = setting("chapter", OneOf(("chapter", "default")))
+    """``chapter``: every weight and bias ~ N(0, std²), std = 1/w1**init_power; ``default``: PyTorch's."""
+    init_power: float = setting(0.5, Interval(0, 3))
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Full-batch gradient training for a number of steps."""
+
+    optimizer: str = setting("adam", GRADIENT_OPTIMIZER)
+    lr: float = setting(3e-4, LEARNING_RATE)
+    momentum: float = setting(0.9, MOMENTUM)
+    steps: int = setting(3000, STEPS)
