@@ -7,15 +7,13 @@ that the trainer needs, perf-notes).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from fpengine import spectral
-from fpengine.engine.runner import ErrorTrace, Snapshot
+from fpengine.engine.runner import ErrorTrace
 from fpengine.i18n import t
 
 MAX_LINE_POINTS = 600
@@ -185,29 +183,3 @@ def loss_chart(steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None
         x=alt.X("step:Q", title=t("chart.step", lang)),
         y=alt.Y("loss:Q", title=y_title or t("chart.loss", lang), scale=alt.Scale(type="log")),
     )
-
-
-def oned_chart_builders(snapshot: Snapshot, converged: Sequence[int | None], lang: str, *, log_steps: bool = False,
-                        scheme: str = "redblue") -> dict[str, Callable[[], alt.TopLevelMixin]]:
-    """The standard 1-D views, built on demand (a live page rebuilds each only as often as it can
-    afford): output, spectrum, ΔF heatmap, loss and, once any are kept, the snapshot panels."""
-    views = snapshot.views
-    trace = snapshot.traces["delta_f"]
-    builders: dict[str, Callable[[], alt.TopLevelMixin]] = {
-        "output": lambda: output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
-        "spectrum": lambda: spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
-                                           views["genuine"], views["selected"], lang),
-        "heatmap": lambda: error_heatmap(trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
-                                         converged=converged),
-        "loss": lambda: loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),
-    }
-    if len(views["panel_steps"]):
-        builders["panels"] = lambda: panels_chart(views["x_plot"], views["target_plot"], views["panel_steps"],
-                                                  views["panel_outputs"], lang)
-    return builders
-
-
-def oned_figures(snapshot: Snapshot, epsilon: float, rule: str, lang: str, **options: Any) -> dict[str, alt.TopLevelMixin]:
-    trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, epsilon, rule)
-    return {name: build() for name, build in oned_chart_builders(snapshot, converged, lang, **options).items()}

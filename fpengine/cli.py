@@ -15,6 +15,7 @@ from fpengine.i18n import t
 from fpengine.image.pictures import ImageError
 from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import ConfigError, apply_override
+from fpengine.settings.schema import validate
 from fpengine.sweep.command import add_arguments, presets_epilog, run_command
 from fpengine.sweep.definition import SweepError
 
@@ -83,7 +84,7 @@ def _build_config(args: argparse.Namespace):
         if not sep or not key.strip():
             raise UsageError(f"--set {item!r}: expected KEY=VALUE")
         config = apply_override(config, key.strip(), value.strip())
-    config.validate()
+    validate(config)
     return experiment, config
 
 

@@ -12,8 +12,9 @@ import streamlit as st
 
 from fpengine.engine.experiment import Experiment
 from fpengine.models import ACTIVATIONS
-from fpengine.oned.experiment import MAX_BOUND, GridConfig, NetworkConfig, SpectrumConfig, TrainingConfig
+from fpengine.oned.settings import MAX_BOUND, GridConfig, SpectrumConfig
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
+from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
 from .common import tr, translated
 from .common import widget as language_safe_widget

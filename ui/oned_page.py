@@ -7,8 +7,9 @@ import dataclasses
 import streamlit as st
 
 from fpengine.engine.experiment import Experiment
-from fpengine.oned.experiment import OneDConfig
+from fpengine.oned.settings import OneDConfig
 from fpengine.settings.config import ConfigError
+from fpengine.settings.schema import validate
 
 from .common import show_invalid_settings, tr
 from .controls import (
@@ -41,7 +42,7 @@ def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
         config = dataclasses.replace(base, network=network, training=training, seed=seed, grid=grid,
                                      spectrum=spectrum, snapshot_steps=snapshots, target=target)
         config = peak_selector(config, key)
-        config.validate()
+        validate(config)
     except (SettingError, ConfigError) as error:
         show_invalid_settings(error)
         return None

@@ -11,9 +11,11 @@ import streamlit as st
 from fpengine import charts
 from fpengine.formula import MAX_LENGTH, FormulaError, compile_formula, signatures
 from fpengine.i18n import explain
-from fpengine.oned.experiment import OneDConfig, analyse_target
+from fpengine.oned.analysis import analyse_target
+from fpengine.oned.settings import OneDConfig
 from fpengine.oned.targets import MAX_COMPONENTS, TargetConfig
 from fpengine.settings.config import ConfigError
+from fpengine.settings.schema import validate
 
 from .common import lang, show_chart, tr, translated
 from .controls import SettingError, widget
@@ -74,7 +76,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
 def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
     """Preview the target and its spectrum; let the visitor choose which peaks ΔF tracks.
     Raises ConfigError when the target cannot be analysed on this grid."""
-    config.target.validate()
+    validate(config.target, "target.")
     analysis = analyse_target(config)
     automatic = [int(k) for k in analysis.selected]
     candidates = [int(k) for k in analysis.peaks]

@@ -9,6 +9,7 @@ import streamlit as st
 
 from fpengine import charts, spectral
 from fpengine.engine.runner import ErrorTrace, Snapshot
+from fpengine.oned import charts as oned_charts
 
 from .common import lang, live_chart, tr, translated, widget
 
@@ -46,7 +47,7 @@ def render_oned(snapshot: Snapshot, config, key: str) -> None:
     scheme = st.session_state.get(f"{key}.scheme", "redblue")
     trace = snapshot.traces["delta_f"]
     converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
-    builders = charts.oned_chart_builders(snapshot, converged, lang(), log_steps=log_steps, scheme=scheme)
+    builders = oned_charts.chart_builders(snapshot, converged, lang(), log_steps=log_steps, scheme=scheme)
     context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
 
     def show(chart: str) -> None:

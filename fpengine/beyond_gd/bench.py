@@ -12,7 +12,7 @@ from fpengine.beyond_gd.experiment import BEYOND_GD, DEFAULT_WIDTH, SWARM_WIDTH,
 from fpengine.beyond_gd.flatnet import FlatNet, FlatObjective
 from fpengine.beyond_gd.nongradient import ParticleSwarm, SwarmSettings, minimize_scipy
 from fpengine.models import mlp
-from fpengine.oned.experiment import analyse_target
+from fpengine.oned.analysis import analyse_target
 
 
 def flat_objective(config: BeyondConfig, width: int, dtype: torch.dtype) -> FlatObjective:

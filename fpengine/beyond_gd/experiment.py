@@ -28,14 +28,8 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.i18n import t
 from fpengine.models import ACTIVATIONS
-from fpengine.oned.experiment import (
-    GridConfig,
-    SpectrumConfig,
-    analyse_target,
-    angular_frequencies,
-    check_trackable_peaks,
-    spectral_summary,
-)
+from fpengine.oned.analysis import analyse_target, angular_frequencies, check_trackable_peaks, spectral_summary
+from fpengine.oned.settings import GridConfig, SpectrumConfig
 from fpengine.oned.targets import TargetConfig
 from fpengine.settings.config import check
 

@@ -48,8 +48,8 @@ from fpengine.image.pictures import (
     read_image_file,
 )
 from fpengine.models import chapter_init_std, init_normal_
-from fpengine.oned.experiment import NetworkConfig, TrainingConfig
 from fpengine.optimizers import make_optimizer
+from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.config import ConfigError, check
 
 IMAGE_ACTIVATIONS = ("relu", "tanh", "sin")

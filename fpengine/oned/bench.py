@@ -9,7 +9,9 @@ import numpy as np
 import torch
 
 from fpengine.engine.runner import JobManager, Status
-from fpengine.oned.experiment import EQUAL_AMPLITUDE, OneDConfig, analyse_target, build_model
+from fpengine.oned.analysis import analyse_target
+from fpengine.oned.experiment import EQUAL_AMPLITUDE, build_model
+from fpengine.oned.settings import OneDConfig
 
 
 def classroom_loop(config: OneDConfig, steps: int) -> float:

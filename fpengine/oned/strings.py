@@ -69,4 +69,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "目标 |DFT| 的峰。灰色的是非周期网格造成的泄漏旁瓣。",
     ),
     "designer.side_lobe": ("{k} (side-lobe)", "{k}（旁瓣）"),
+    "oned.error.no_peak": ("{setting}: the target has no spectral peak among the first {n_freq} DFT indices; "
+                           "raise spectrum.n_freq or change the target",
+                           "{setting}：目标在前 {n_freq} 个 DFT 序号内没有频谱峰；请增大 spectrum.n_freq 或修改目标"),
+    "oned.error.silent_peak": ("{setting}: a tracked index has (almost) zero target amplitude, so its relative error is undefined",
+                               "{setting}：某个跟踪的频率序号处目标振幅（几乎）为零，相对误差无定义"),
 }

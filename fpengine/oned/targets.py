@@ -24,7 +24,7 @@ class TargetConfig:
     formula: str = ""
     quantize: float = 0.0
 
-    def validate(self) -> None:
+    def checks(self) -> None:
         if self.formula:
             try:
                 compile_formula(self.formula)

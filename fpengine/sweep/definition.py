@@ -18,6 +18,7 @@ from fpengine.export import read_json_object
 from fpengine.formula import FormulaError
 from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import ConfigError, apply_override, from_dict, to_dict
+from fpengine.settings.schema import validate
 
 MAX_CELLS = 10_000
 """A bigger sweep is a typing mistake on a laptop and a job for a batch system on a cluster."""
@@ -139,7 +140,7 @@ class SweepDefinition:
         for key, value in cell.values:
             config = apply_override(config, key, value)
         config = apply_override(config, "seed", str(cell.seed))
-        config.validate()
+        validate(config)
         return config
 
     def to_json(self) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import torch
 
 from fpengine.engine.runner import JobManager, Status
 from fpengine.oned import bench as oned_bench
-from fpengine.oned.experiment import PLOT_POINTS, analyse_target
+from fpengine.oned.analysis import analyse_target
+from fpengine.oned.settings import PLOT_POINTS
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError, apply_override
 

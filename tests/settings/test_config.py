@@ -9,7 +9,7 @@ import typing
 
 import pytest
 
-from fpengine.oned.experiment import OneDConfig
+from fpengine.oned.settings import OneDConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError, apply_override, from_dict, to_dict
 

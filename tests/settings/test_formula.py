@@ -11,7 +11,7 @@ from fpengine.engine.runner import JobManager, Status
 from fpengine.formula import FUNCTIONS, MAX_LENGTH, MAX_VALUE, FormulaError, compile_formula, evaluate_formula, signatures
 from fpengine.i18n import t
 from fpengine.i18n.settings import explain_setting_error
-from fpengine.oned.experiment import OneDConfig
+from fpengine.oned.settings import OneDConfig
 from fpengine.oned.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError, apply_override

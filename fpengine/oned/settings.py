@@ -1,0 +1,87 @@
+"""The settings of the 1-D experiments (Figs 1.3–1.6), also used by Sec 1.6: the target, the
+sampling grid, the network, its training and the spectral read-out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpengine.oned.targets import TargetConfig
+from fpengine.settings.blocks import EPSILON, RULES, NetworkConfig, TrainingConfig
+from fpengine.settings.schema import SEED, Flag, Interval, ListOf, OneOf, Rule, setting
+
+PLOT_POINTS = 1000
+MAX_BOUND = 10_000
+"""|grid.lo|, |grid.hi| at most this: the network sees x in float32, whose spacing at 10⁴ (0.001)
+is still far below the finest grid step (1000 wide / 20,000 samples = 0.05)."""
+MAX_WIDTH = 1000
+MAX_PEAKS = 12
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    lo: float = setting(-math.pi, Interval(-MAX_BOUND, MAX_BOUND))
+    hi: float = setting(math.pi, Interval(-MAX_BOUND, MAX_BOUND))
+    samples: int = setting(256, Interval(8, 20_000, integer=True))
+    periodic: bool = setting(False, Flag())
+    """False: ``linspace(lo, hi, samples)`` with both ends, as the authors do; True: no endpoint."""
+    margin: float = setting(0.5, Interval(0, 100))
+    """The plot (test) grid extends this far beyond the training domain on each side."""
+
+    def rules(self) -> dict[str, Rule]:
+        # lo is checked first, so a wild lo is blamed on lo rather than on hi's interval built from it
+        if not -MAX_BOUND <= self.lo <= MAX_BOUND:
+            return {}
+        widest = self.lo + MAX_WIDTH
+        high, high_name = (widest, f"grid.lo + {MAX_WIDTH:,}") if widest < MAX_BOUND else (MAX_BOUND, "")
+        return {"hi": Interval(self.lo, high, closed="right", low_name="grid.lo", high_name=high_name)}
+
+    def training_points(self) -> np.ndarray:
+        return np.linspace(self.lo, self.hi, self.samples, endpoint=not self.periodic)
+
+    def plot_points(self) -> np.ndarray:
+        return np.linspace(self.lo - self.margin, self.hi + self.margin, PLOT_POINTS)
+
+
+@dataclass(frozen=True)
+class SpectrumConfig:
+    n_freq: int = setting(40, Interval(4, None, integer=True))
+    """How many DFT indices are shown; at most half the grid's samples (set by the config that has the grid)."""
+    max_peaks: int = setting(3, Interval(1, MAX_PEAKS, integer=True))
+    peaks: tuple[int, ...] = setting((), ListOf(Interval(0, None, integer=True), 0, 64, distinct=True))
+    """DFT indices to track; empty = the first ``max_peaks`` genuine peaks of the target's spectrum
+    (or one per component of a sine-sum target, if it has more)."""
+    error_form: str = setting("complex", OneOf(("complex", "magnitude")))
+    epsilon: float = setting(0.1, EPSILON)
+    rule: str = setting("robust", OneOf(RULES))
+
+    def rules_for(self, samples: int) -> dict[str, Rule]:
+        """The bounds that follow from the grid (``samples``), for the config that holds both."""
+        rules: dict[str, Rule] = {"spectrum.n_freq": Interval(4, samples // 2, integer=True, high_name="grid.samples/2")}
+        if 4 <= self.n_freq <= samples // 2:
+            index = Interval(0, self.n_freq, closed="left", integer=True, high_name="spectrum.n_freq")
+            rules["spectrum.peaks"] = ListOf(index, 0, 64, distinct=True)
+        return rules
+
+
+@dataclass(frozen=True)
+class OneDConfig:
+    target: TargetConfig = setting(factory=TargetConfig)
+    network: NetworkConfig = setting(factory=NetworkConfig)
+    training: TrainingConfig = setting(factory=TrainingConfig)
+    grid: GridConfig = setting(factory=GridConfig)
+    spectrum: SpectrumConfig = setting(factory=SpectrumConfig)
+    seed: int = setting(0, SEED)
+    snapshot_steps: tuple[int, ...] = setting((), ListOf(Interval(0, None, integer=True), 0, 8))
+    """Completed-step counts at which the output is kept for the figure's panels (a step after the
+    end of training is never reached)."""
+
+    def rules(self) -> dict[str, Rule]:
+        return self.spectrum.rules_for(self.grid.samples)
+
+    def checks(self) -> None:
+        from fpengine.oned.analysis import check_trackable_peaks
+
+        check_trackable_peaks(self)
