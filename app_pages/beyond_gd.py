@@ -1,5 +1,6 @@
 """Sec 1.6: the F-Principle under conjugate gradient, BFGS, L-BFGS, Powell and particle swarm, with
-Adam/SGD for reference; one optimizer, or several side by side from the same initial network."""
+gradient descent (Adam, SGD, …) for reference; one method, or several side by side from the same
+initial network."""
 
 from __future__ import annotations
 
@@ -7,21 +8,13 @@ import dataclasses
 
 import streamlit as st
 
-from fpengine.beyond_gd.experiment import (
-    BEYOND_GD,
-    COMPARE_DEFAULT,
-    SWARM_WIDTH,
-    BeyondConfig,
-    chart_builders,
-    heatmap_figure,
-    slowness_warning,
-    summarize,
-    work_table,
-)
-from fpengine.beyond_gd.nongradient import ALL_METHODS, GRADIENT_DESCENT_METHODS, SWARM_METHOD, SwarmSettings
+from fpengine.beyond_gd.charts import chart_builders, heatmap_figure, work_table
+from fpengine.beyond_gd.experiment import BEYOND_GD, summarize
+from fpengine.beyond_gd.nongradient import SWARM_METHOD, SwarmSettings
+from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondConfig, FlatNetworkConfig, slowness_warning
 from fpengine.engine.runner import Snapshot
-from fpengine.models import ACTIVATIONS
 from fpengine.settings.config import ConfigError
+from fpengine.settings.schema import Interval, ListOf, Optional, rule_of, validate
 from ui.common import lang, live_chart, show_invalid_settings, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import run_group_panel, run_panel
@@ -29,10 +22,33 @@ from ui.target_designer import peak_selector, target_designer
 from ui.views import heatmap_options, spectral_layout
 
 KEY = BEYOND_GD.name
+COMPARE_DEFAULT = ("bfgs", "powell", "pso")
+"""Compare mode's first choice: a quasi-Newton, a direction-set and a swarm method."""
 
 
-def method_name(method: str) -> str:
-    return tr(f"beyond.method.{method}")
+def interval(path: str) -> Interval:
+    """The declared interval of a number setting (of each item, for a list; of the value, for an optional one)."""
+    rule = rule_of(BeyondConfig, path)
+    while isinstance(rule, (Optional, ListOf)):
+        rule = rule.rule if isinstance(rule, Optional) else rule.item
+    assert isinstance(rule, Interval), path
+    return rule
+
+
+def bounds(path: str, kind: type = float) -> dict[str, float]:
+    """``min_value``/``max_value`` of a number widget, from the setting's declaration."""
+    rule = interval(path)
+    return {"min_value": kind(rule.low), "max_value": kind(rule.high)}
+
+
+def algorithms() -> list[str]:
+    """What a run can be trained by: every method but gradient descent, then each gradient optimizer."""
+    methods = [m for m in rule_of(BeyondConfig, "method").choices if m != GRADIENT_DESCENT]
+    return [*methods, *rule_of(BeyondConfig, "training.optimizer").choices]
+
+
+def method_name(algorithm: str) -> str:
+    return tr(f"beyond.method.{algorithm}")
 
 
 def view_options() -> dict[str, object]:
@@ -45,77 +61,82 @@ def chart_context(config: BeyondConfig) -> tuple:
     return (id(config), lang(), *view_options().values())
 
 
-def optimizer_settings(base: BeyondConfig, methods: list[str], compare: bool) -> BeyondConfig:
-    """Network, iteration cap, learning rate and swarm widgets for the chosen optimizer(s)."""
-    single = methods[0]
+def optimizer_settings(base: BeyondConfig, chosen: list[str], compare: bool) -> BeyondConfig:
+    """Network, iteration cap, gradient-descent and swarm widgets for the chosen method(s)."""
+    single = chosen[0]
     width_field, width_default = ("width.compare", SWARM_WIDTH) if compare else \
-        (f"width.{single}", dataclasses.replace(base, optimizer=single).network_width)
+        (f"width.{single}", dataclasses.replace(base, method=single).network_width)
     with st.sidebar.expander(tr("beyond.network"), expanded=True):
-        width = widget(KEY, width_field, st.number_input, tr("beyond.width"), width_default, min_value=1,
-                       max_value=1000, step=5, help=tr("beyond.width_help"))
-        activation = widget(KEY, "activation", st.selectbox, tr("settings.activation"), base.activation,
-                            options=list(ACTIVATIONS))
-        init_std = widget(KEY, "init_std", st.number_input, tr("beyond.init_std"), float(base.init_std),
-                          min_value=0.01, max_value=10.0, step=0.05)
-    config = dataclasses.replace(base, optimizer=single, width=int(width), activation=activation,
-                                 init_std=float(init_std))
+        width = widget(KEY, width_field, st.number_input, tr("beyond.width"), width_default, step=5,
+                       help=tr("beyond.width_help"), **bounds("network.widths", int))
+        activation = widget(KEY, "activation", st.selectbox, tr("settings.activation"), base.network.activation,
+                            options=list(rule_of(BeyondConfig, "network.activation").choices))
+        init_std = widget(KEY, "init_std", st.number_input, tr("beyond.init_std"), float(base.network.init_std),
+                          step=0.05, **bounds("network.init_std"))
+    network = FlatNetworkConfig(widths=(int(width),), activation=activation, init_std=float(init_std))
+    config = dataclasses.replace(base, method=single, network=network)
     st.sidebar.caption(tr("beyond.parameters", p=config.parameter_count))
-    for method in methods:
-        warning = slowness_warning(method, config.parameter_count)
+    for algorithm in chosen:
+        warning = slowness_warning(algorithm, config.parameter_count)
         if warning is not None:
             st.sidebar.warning(tr(warning[0], **warning[1]))
     with st.sidebar.expander(tr("settings.training"), expanded=True):
         if compare:
-            st.caption(" · ".join(f"{method_name(m)}: {base.iterations.of(m):,}" for m in methods))
+            st.caption(" · ".join(f"{method_name(a)}: {base.iterations.of(a):,}" for a in chosen))
         else:
             cap = widget(KEY, f"iterations.{single}", st.number_input, tr("beyond.iterations"),
-                         base.iterations.of(single), min_value=1, max_value=1_000_000, step=10,
-                         help=tr("beyond.iterations_help"))
+                         base.iterations.of(single), step=10, help=tr("beyond.iterations_help"),
+                         **bounds(f"iterations.{single}", int))
             config = dataclasses.replace(config, max_iterations=int(cap))
-        if any(m in GRADIENT_DESCENT_METHODS for m in methods):
-            lr = widget(KEY, "lr", st.number_input, tr("beyond.lr"), float(base.lr), min_value=1e-6, max_value=10.0,
-                        format="%.1e", step=1e-3)
-            config = dataclasses.replace(config, lr=float(lr))
-    if SWARM_METHOD in methods:
+        gradient = rule_of(BeyondConfig, "training.optimizer").choices
+        if any(a in gradient for a in chosen):
+            lr = widget(KEY, "lr", st.number_input, tr("beyond.lr"), float(base.training.lr), format="%.1e",
+                        step=1e-3, **bounds("training.lr"))
+            config = dataclasses.replace(config, training=dataclasses.replace(config.training, lr=float(lr)))
+        if "momentum" in chosen:
+            momentum = widget(KEY, "momentum", st.number_input, tr("settings.momentum"), float(base.training.momentum),
+                              step=0.05, **bounds("training.momentum"))
+            config = dataclasses.replace(config, training=dataclasses.replace(config.training, momentum=float(momentum)))
+    if SWARM_METHOD in chosen:
         with st.sidebar.expander(tr("beyond.swarm"), expanded=not compare):
             swarm = SwarmSettings(
                 particles=int(widget(KEY, "particles", st.number_input, tr("beyond.particles"), base.swarm.particles,
-                                     min_value=2, max_value=5000, step=50)),
+                                     step=50, **bounds("swarm.particles", int))),
                 inertia=float(widget(KEY, "inertia", st.number_input, tr("beyond.inertia"), base.swarm.inertia,
-                                     min_value=0.0, max_value=1.5, step=0.01, format="%.3f")),
+                                     step=0.01, format="%.3f", **bounds("swarm.inertia"))),
                 cognitive=float(widget(KEY, "cognitive", st.number_input, tr("beyond.cognitive"), base.swarm.cognitive,
-                                       min_value=0.0, max_value=5.0, step=0.01, format="%.3f")),
+                                       step=0.01, format="%.3f", **bounds("swarm.cognitive"))),
                 social=float(widget(KEY, "social", st.number_input, tr("beyond.social"), base.swarm.social,
-                                    min_value=0.0, max_value=5.0, step=0.01, format="%.3f")),
+                                    step=0.01, format="%.3f", **bounds("swarm.social"))),
             )
             config = dataclasses.replace(config, swarm=swarm)
     return config
 
 
 def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | None:
-    """One config per optimizer to run (the same target, network and seed); None when invalid."""
+    """One config per method to run (the same target, network and seed); None when invalid."""
     try:
         st.sidebar.markdown(f"**{tr('settings.title')}**")
         if compare:
-            methods = widget(KEY, "optimizers", st.sidebar.multiselect, tr("beyond.optimizers"), list(COMPARE_DEFAULT),
-                             options=list(ALL_METHODS), format_func=translated("beyond.method"))
-            if len(methods) < 2:
+            chosen = widget(KEY, "optimizers", st.sidebar.multiselect, tr("beyond.optimizers"), list(COMPARE_DEFAULT),
+                            options=algorithms(), format_func=translated("beyond.method"))
+            if len(chosen) < 2:
                 raise SettingError(tr("beyond.compare_too_few"))
         else:
-            methods = [widget(KEY, "optimizer", st.sidebar.selectbox, tr("beyond.optimizer"), base.optimizer,
-                              options=list(ALL_METHODS), format_func=translated("beyond.method"))]
-        config = optimizer_settings(base, methods, compare)
+            chosen = [widget(KEY, "optimizer", st.sidebar.selectbox, tr("beyond.optimizer"), base.algorithm,
+                             options=algorithms(), format_func=translated("beyond.method"))]
+        config = optimizer_settings(base, chosen, compare)
         config = dataclasses.replace(config, seed=seed_setting(base.seed, KEY), grid=grid_settings(base.grid, KEY),
                                      spectrum=spectrum_settings(base.spectrum, KEY),
                                      target=target_designer(base.target, KEY))
         config = peak_selector(config, KEY)
-        config.validate()
+        validate(config)
     except (SettingError, ConfigError) as error:
         show_invalid_settings(error)
         return None
     if compare:
         st.caption(tr("beyond.compare_note"))
-        return [dataclasses.replace(config, optimizer=method, max_iterations=None) for method in methods]
+        return [dataclasses.replace(config, method=algorithm, max_iterations=None) for algorithm in chosen]
     return [config]
 
 
@@ -128,9 +149,9 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
     summary = summarize(config, snapshot)
     st.caption(" · ".join([tr("beyond.live_evaluations", evaluations=summary["function_evaluations"]),
                            tr("beyond.parameters", p=summary["parameter_count"])]))
-    spectral_layout(show, snapshot.traces["delta_f"], summary["convergence_step"], snapshot.step)
+    spectral_layout(show, snapshot.traces["delta_f"], summary)
     st.markdown(f"**{tr('beyond.work')}**")
-    st.dataframe(work_table({method_name(config.optimizer): (config, snapshot)}, lang()), hide_index=True)
+    st.dataframe(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()), hide_index=True)
     if summary["optimizer_message"]:
         reason = "beyond.stopped_early" if snapshot.step < summary["max_iterations"] else "beyond.stopped_at_cap"
         st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
@@ -147,8 +168,8 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
                        charts_on_page=len(runs))
     st.caption(tr("view.heatmap_help"))
     st.markdown(f"**{tr('view.convergence')}**")
-    st.dataframe(work_table({method_name(config.optimizer): (config, snapshot) for config, snapshot in runs}, lang()),
-                 hide_index=True)
+    st.dataframe(work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot)
+                             for config, snapshot in runs}, lang()), hide_index=True)
 
 
 st.title(tr(BEYOND_GD.title_key))
@@ -163,6 +184,6 @@ with st.container(border=True):
 with live:
     heatmap_options(KEY)
     if compare_mode:
-        run_group_panel(BEYOND_GD, configs, render_comparison, describe=lambda config: method_name(config.optimizer))
+        run_group_panel(BEYOND_GD, configs, render_comparison, describe=lambda config: method_name(config.algorithm))
     else:
         run_panel(BEYOND_GD, configs[0] if configs else None, render_run)

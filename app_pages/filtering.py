@@ -6,13 +6,13 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from fpengine.highdim.classification import accuracy_chart, loss_chart
-from fpengine.highdim.classifiers import CLASSIFIERS
-from fpengine.highdim.filtering import FILTERING, FilteringConfig, band_curves, band_heatmap, summarize
+from fpengine.highdim import charts
+from fpengine.highdim.filtering import FILTERING, summarize
 from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
-from fpengine.settings.config import ConfigError
+from fpengine.highdim.settings import FilteringConfig
+from fpengine.settings.schema import ConfigError, rule_of, validate
 from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr, widget
-from ui.controls import SettingError, parse_number_list, preset_base
+from ui.controls import SettingError, bounds, choices, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_group_panel, run_panel
@@ -30,9 +30,9 @@ def delta_settings(base: FilteringConfig) -> dict:
         multiples_text = setting(KEY, "multiples", st.text_input, tr("filtering.multiples"),
                                 ",".join(f"{m:g}" for m in base.delta_multiples), disabled=mode != "scaled")
         custom_text = setting(KEY, "custom_deltas", st.text_input, tr("filtering.custom_deltas"),
-                             ",".join(f"{d:g}" for d in base.deltas) or "3,7,10", disabled=mode != "custom")
+                             ",".join(f"{d:g}" for d in base.deltas or CHAPTER_DELTAS), disabled=mode != "custom")
         epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
-                         min_value=0.001, max_value=0.99, step=0.01, help=tr("filtering.epsilon_help"))
+                         **bounds(FilteringConfig, "epsilon"), step=0.01, help=tr("filtering.epsilon_help"))
     deltas = {"scaled": (), "chapter": CHAPTER_DELTAS, "notebook": NOTEBOOK_DELTAS,
               "custom": parse_number_list(custom_text, tr("filtering.custom_deltas"), float) if mode == "custom" else ()}[mode]
     multiples = parse_number_list(multiples_text, tr("filtering.multiples"), float) if mode == "scaled" else base.delta_multiples
@@ -45,11 +45,11 @@ def filtering_settings() -> FilteringConfig | None:
         st.sidebar.markdown(f"**{tr('settings.title')}**")
         shared = classification_settings(base, KEY)
         config = dataclasses.replace(base, **shared, **delta_settings(base))
-        config.validate()
+        validate(config)
     except (SettingError, ConfigError) as error:
         show_invalid_settings(error)
         return None
-    dataset_notices(shared)
+    dataset_notices(config)
     return config
 
 
@@ -90,15 +90,16 @@ def render(snapshot, config: FilteringConfig) -> None:
     warn_about_deltas(snapshot)
     left, right = st.columns(2)
     with left:
-        show("bands", lambda: band_curves(snapshot, lang()))
+        show("bands", lambda: charts.band_curves(snapshot, lang()))
     with right:
-        show("accuracy", lambda: accuracy_chart(snapshot, lang()))
+        show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
     for index in range(deltas):
-        show(f"heatmap{index}", lambda index=index: band_heatmap(config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs))
+        show(f"heatmap{index}", lambda index=index: charts.band_heatmap(snapshot, index, config.batches_per_epoch, lang(),
+                                                                        scheme=scheme, log_epochs=log_epochs))
     st.caption(tr("filtering.heatmap_help"))
     left, right = st.columns(2)
     with left:
-        show("loss", lambda: loss_chart(snapshot, lang()))
+        show("loss", lambda: charts.loss_chart(snapshot, lang()))
     with right:
         delta_table(snapshot, config)
 
@@ -113,9 +114,9 @@ def render_comparison(runs) -> None:
                 continue
             deltas = snapshot.traces["e_low"].values
             index = min(int(st.session_state.get(f"{KEY}.compare_delta", 0)), len(deltas) - 1)
-            live_chart(f"{KEY}.compare.{config.model}", (id(config), lang(), log_epochs, scheme, index), snapshot.version,
-                       lambda config=config, snapshot=snapshot, index=index: band_heatmap(
-                           config, snapshot, index, lang(), scheme=scheme, log_epochs=log_epochs, width=260),
+            live_chart(f"{KEY}.compare.{config.network.model}", (id(config), lang(), log_epochs, scheme, index), snapshot.version,
+                       lambda config=config, snapshot=snapshot, index=index: charts.band_heatmap(
+                           snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, width=260),
                        charts_on_page=len(runs))
             metrics = snapshot.metrics
             st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]),
@@ -123,11 +124,14 @@ def render_comparison(runs) -> None:
 
 
 def describe(config: FilteringConfig) -> str:
-    return tr(f"highdim.model.{config.model}")
+    return tr(f"highdim.model.{config.network.model}")
 
 
 def comparison_configs(config: FilteringConfig | None) -> list[FilteringConfig] | None:
-    return None if config is None else [dataclasses.replace(config, model=model) for model in CLASSIFIERS]
+    if config is None:
+        return None
+    return [dataclasses.replace(config, network=dataclasses.replace(config.network, model=model))
+            for model in choices(type(config.network), "model")]
 
 
 st.title(tr(FILTERING.title_key))
@@ -141,6 +145,7 @@ with single:
 with compare:
     st.markdown(tr("filtering.compare_intro"))
     st.caption(tr("highdim.compare_idle", limit=job_manager().max_running))
-    widget(f"{KEY}.compare_delta", st.number_input, tr("filtering.compare_delta"), 0, min_value=0, max_value=19, step=1,
+    widget(f"{KEY}.compare_delta", st.number_input, tr("filtering.compare_delta"), 0, min_value=0,
+           max_value=rule_of(FilteringConfig, "deltas").max_length - 1, step=1,
            help=tr("filtering.compare_delta_help"))
     run_group_panel(FILTERING, comparison_configs(filtering_config), render_comparison, describe)

@@ -6,29 +6,21 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from fpengine import charts, spectral
-from fpengine.image.encodings import ENCODINGS
-from fpengine.image.experiment import (
-    IMAGE_ACTIVATIONS,
-    IMAGE_FIT,
-    LONG_SIDES,
-    SCHEDULES,
-    ImageFitConfig,
-    band_curves,
-    forget_upload,
-    heatmap,
-    is_upload,
-    psnr_chart,
-    remember_upload,
-    seconds_per_step,
-    target_picture,
-)
+from fpengine import charts
+from fpengine.image.charts import band_curves, heatmap, psnr_chart
+from fpengine.image.experiment import IMAGE_FIT
 from fpengine.image.export import metrics_csv, run_gif, snapshot_strip_png
-from fpengine.image.pictures import BUILTIN_IMAGES, COLOURS, ImageError, decode_image
-from fpengine.settings.config import ConfigError
+from fpengine.image.pictures import BUILTIN_IMAGES, ImageError, decode_image
+from fpengine.image.settings import LONG_SIDES, ImageFitConfig
+from fpengine.image.timing import seconds_per_step
+from fpengine.image.training import target_picture
+from fpengine.image.uploads import forget_upload, is_upload, remember_upload
+from fpengine.settings.schema import ConfigError, validate
 from ui.common import device_choice, lang, live_chart, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,
+    bounds,
+    choices,
     network_settings,
     parse_number_list,
     preset_base,
@@ -72,7 +64,7 @@ def upload_area() -> str | None:
             try:
                 picture = decode_image(data, file.name)
             except ImageError as error:
-                st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=file.name, reason=tr(error.key, **error.details))
+                st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=file.name, reason=error.message(lang()))
             else:
                 st.session_state[UPLOAD_NAME] = remember_upload(picture)
                 st.session_state[UPLOAD_NOTES] = list(picture.notes)
@@ -99,7 +91,7 @@ def picture_settings(base: ImageFitConfig) -> dict | None:
     with left:
         long_side = widget(KEY, "long_side", st.select_slider, tr("image.long_side"), base.long_side, options=LONG_SIDES)
     with middle:
-        colour = widget(KEY, "colour", st.radio, tr("image.colour"), base.colour, options=list(COLOURS),
+        colour = widget(KEY, "colour", st.radio, tr("image.colour"), base.colour, options=choices(ImageFitConfig, "colour"),
                         format_func=translated("image.colour"))
     with right:
         hold_out = widget(KEY, "hold_out", st.checkbox, tr("image.hold_out"), base.hold_out_columns,
@@ -110,28 +102,29 @@ def picture_settings(base: ImageFitConfig) -> dict | None:
 
 
 def model_settings(base: ImageFitConfig) -> dict:
-    network = network_settings(base.network, KEY, activations=IMAGE_ACTIVATIONS)
+    network = network_settings(base.network, KEY, activations=base.rules()["network.activation"].choices)
     training = training_settings(base.training, KEY)
     schedule = widget(KEY, "lr_schedule", st.sidebar.selectbox, tr("image.schedule"), base.lr_schedule,
-                      options=list(SCHEDULES), format_func=translated("image.schedule"))
+                      options=choices(ImageFitConfig, "lr_schedule"), format_func=translated("image.schedule"))
     seed = seed_setting(base.seed, KEY)
     with st.sidebar.expander(tr("image.encoding"), expanded=True):
-        kind = widget(KEY, "encoding", st.selectbox, tr("image.encoding.kind"), base.encoding.kind, options=list(ENCODINGS),
+        kind = widget(KEY, "encoding", st.selectbox, tr("image.encoding.kind"), base.encoding.kind, options=choices(ImageFitConfig, "encoding.kind"),
                       format_func=translated("image.encoding"), help=tr("image.encoding_help"))
         scale = widget(KEY, "input_scale", st.number_input, tr("image.input_scale"), float(base.encoding.input_scale),
-                       min_value=0.01, max_value=1000.0, step=0.5, help=tr("image.input_scale_help"))
+                       **bounds(ImageFitConfig, "encoding.input_scale"), step=0.5, help=tr("image.input_scale_help"))
         features = widget(KEY, "fourier_features", st.number_input, tr("image.fourier_features"),
-                          int(base.encoding.fourier_features), min_value=1, max_value=4096, step=16, disabled=kind != "fourier")
+                          int(base.encoding.fourier_features), **bounds(ImageFitConfig, "encoding.fourier_features", int), step=16,
+                          disabled=kind != "fourier")
         sigma = widget(KEY, "fourier_sigma", st.number_input, tr("image.fourier_sigma"), float(base.encoding.fourier_sigma),
-                       min_value=0.1, max_value=1000.0, step=0.5, disabled=kind != "fourier")
-        scales = widget(KEY, "scales", st.number_input, tr("image.scales"), int(base.encoding.scales), min_value=1,
-                        max_value=16, step=1, disabled=kind != "multiscale")
+                       **bounds(ImageFitConfig, "encoding.fourier_sigma"), step=0.5, disabled=kind != "fourier")
+        scales = widget(KEY, "scales", st.number_input, tr("image.scales"), int(base.encoding.scales),
+                        **bounds(ImageFitConfig, "encoding.scales", int), step=1, disabled=kind != "multiscale")
     with st.sidebar.expander(tr("image.bands"), expanded=False):
         edges = widget(KEY, "edges", st.text_input, tr("image.edges"), ",".join(f"{e:g}" for e in base.bands.edges),
                        help=tr("image.edges_help"))
         epsilon = widget(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.bands.epsilon),
-                         min_value=0.001, max_value=1.0, step=0.01)
-        rule = widget(KEY, "rule", st.radio, tr("settings.rule"), base.bands.rule, options=["robust", "consecutive"],
+                         **bounds(ImageFitConfig, "bands.epsilon"), step=0.01)
+        rule = widget(KEY, "rule", st.radio, tr("settings.rule"), base.bands.rule, options=choices(ImageFitConfig, "bands.rule"),
                       format_func=translated("settings.rule"))
     snapshots = snapshot_steps_setting(base.snapshot_steps, KEY)
     st.sidebar.caption(tr("image.snapshot_steps_help"))
@@ -168,7 +161,7 @@ def page_settings() -> tuple[ImageFitConfig | None, np.ndarray | None]:
         config = dataclasses.replace(base, **(picture or {}), **model_settings(base))
         if picture is None:
             return None, None
-        config.validate()
+        validate(config)
         target = cached_target(config.image, config.long_side, config.colour)
     except (SettingError, ConfigError, ImageError) as error:
         show_invalid_settings(error)
@@ -192,7 +185,7 @@ def spectrum_picture(log_magnitude: np.ndarray, lo: float, hi: float) -> np.ndar
 def render(snapshot, config: ImageFitConfig) -> None:
     views = snapshot.views
     trace = snapshot.traces["band_error"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.bands.epsilon, config.bands.rule)
+    summary = IMAGE_FIT.summarize(config, snapshot)
     log_steps = bool(st.session_state.get(f"{KEY}.log_steps", False))
     scheme = st.session_state.get(f"{KEY}.scheme", charts.SCHEMES[0])
     pictures = st.columns(4)
@@ -221,7 +214,7 @@ def render(snapshot, config: ImageFitConfig) -> None:
         show("psnr", lambda: psnr_chart(snapshot, lang()))
     with right:
         show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
-        convergence_table(trace, converged, snapshot.total_steps, key_title=tr("image.band_table"))
+        convergence_table(trace, summary, key_title=tr("image.band_table"))
     if len(views["panel_steps"]):
         st.markdown(f"**{tr('view.snapshots')}**")
         strip = st.columns(len(views["panel_steps"]) + 1)

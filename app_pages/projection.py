@@ -5,15 +5,14 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from fpengine import spectral
-from fpengine.highdim.classification import accuracy_chart, loss_chart
+from fpengine.highdim import charts
 from fpengine.highdim.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
-from fpengine.highdim.nudft import K_MAX_RANGE
-from fpengine.highdim.projection import PROJECTION, ProjectionConfig, heatmap, label_spectrum, spectrum_chart
+from fpengine.highdim.projection import PROJECTION, heatmap, label_spectrum, noisy_frequencies
+from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.i18n import explain
-from fpengine.settings.config import ConfigError
+from fpengine.settings.schema import ConfigError, rule_of, validate
 from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
-from ui.controls import SettingError, parse_number_list, preset_base
+from ui.controls import SettingError, bounds, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_panel
@@ -28,39 +27,46 @@ def component_label(component: str | int, dataset: str) -> str:
     return tr("projection.component.class", c=component, name=DATASET_CLASSES[dataset][int(component)])
 
 
+def spectrum_settings(base: ProjectionSpectrumConfig, dataset: str) -> ProjectionSpectrumConfig:
+    kind = type(base)
+    classes = rule_of(kind, "component").rule
+    k_max = rule_of(kind, "k_max").rule
+    with st.sidebar.expander(tr("projection.settings"), expanded=True):
+        component = setting(KEY, "component", st.selectbox, tr("projection.component"),
+                            "norm" if base.component is None else base.component,
+                            options=["norm", *range(int(classes.low), int(classes.high) + 1)],
+                            format_func=lambda c: component_label(c, dataset), help=tr("projection.component_help"))
+        n_frequencies = setting(KEY, "n_frequencies", st.number_input, tr("projection.n_frequencies"), int(base.n_frequencies),
+                                **bounds(kind, "n_frequencies", int), step=10)
+        automatic = setting(KEY, "auto_range", st.checkbox, tr("projection.auto_range"), base.k_max is None,
+                            help=tr("projection.auto_range_help"))
+        top = setting(KEY, "k_max", st.number_input, tr("projection.k_max"), float(base.k_max or 0.5),
+                      min_value=float(k_max.low), max_value=float(k_max.high), format="%.4f", step=0.05, disabled=automatic)
+        max_peaks = setting(KEY, "max_peaks", st.number_input, tr("projection.max_peaks"), int(base.max_peaks),
+                            **bounds(kind, "max_peaks", int), step=1)
+        frequencies_text = setting(KEY, "frequencies", st.text_input, tr("projection.frequencies"),
+                                   ",".join(f"{k:g}" for k in base.frequencies), help=tr("projection.frequencies_help"))
+        epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
+                          **bounds(kind, "epsilon"), step=0.01)
+    return dataclasses.replace(
+        base, component=None if component == "norm" else int(component), n_frequencies=int(n_frequencies),
+        k_max=None if automatic else float(top), max_peaks=int(max_peaks),
+        frequencies=parse_number_list(frequencies_text, tr("projection.frequencies"), float, allow_empty=True),
+        epsilon=float(epsilon),
+    )
+
+
 def projection_settings() -> ProjectionConfig | None:
     base: ProjectionConfig = preset_base(PROJECTION, KEY)
     try:
         st.sidebar.markdown(f"**{tr('settings.title')}**")
         shared = classification_settings(base, KEY)
-        with st.sidebar.expander(tr("projection.settings"), expanded=True):
-            component = setting(KEY, "component", st.selectbox, tr("projection.component"),
-                               "norm" if base.component is None else base.component, options=["norm", *range(10)],
-                               format_func=lambda c: component_label(c, shared["dataset"]),
-                               help=tr("projection.component_help"))
-            n_frequencies = setting(KEY, "n_frequencies", st.number_input, tr("projection.n_frequencies"),
-                                   int(base.n_frequencies), min_value=10, max_value=1000, step=10)
-            automatic = setting(KEY, "auto_range", st.checkbox, tr("projection.auto_range"), base.k_max is None,
-                               help=tr("projection.auto_range_help"))
-            k_max = setting(KEY, "k_max", st.number_input, tr("projection.k_max"), float(base.k_max or 0.5),
-                           min_value=K_MAX_RANGE[0], max_value=K_MAX_RANGE[1], format="%.4f", step=0.05,
-                           disabled=automatic)
-            max_peaks = setting(KEY, "max_peaks", st.number_input, tr("projection.max_peaks"), int(base.max_peaks),
-                               min_value=1, max_value=12, step=1)
-            frequencies_text = setting(KEY, "frequencies", st.text_input, tr("projection.frequencies"),
-                                      ",".join(f"{k:g}" for k in base.frequencies), help=tr("projection.frequencies_help"))
-            epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
-                             min_value=0.001, max_value=1.0, step=0.01)
-        config = dataclasses.replace(
-            base, **shared, component=None if component == "norm" else int(component), n_frequencies=int(n_frequencies),
-            k_max=None if automatic else float(k_max), max_peaks=int(max_peaks),
-            frequencies=parse_number_list(frequencies_text, tr("projection.frequencies"), float, allow_empty=True), epsilon=float(epsilon),
-        )
-        config.validate()
+        config = dataclasses.replace(base, **shared, spectrum=spectrum_settings(base.spectrum, shared["dataset"]))
+        validate(config)
     except (SettingError, ConfigError) as error:
         show_invalid_settings(error)
         return None
-    dataset_notices(shared, noisy_datasets=("digits",))
+    dataset_notices(config, noisy_datasets=("digits",))
     return config
 
 
@@ -79,10 +85,11 @@ def label_preview(config: ProjectionConfig) -> None:
         st.error(tr("projection.preview_failed", detail=explain(error, lang())))
         return
     with st.expander(tr("projection.preview"), expanded=False):
-        show_chart(spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected, spectrum.unreliable, lang()))
-    noisy = [f"{spectrum.frequencies[k]:.4g}" for k in spectrum.selected if k in set(spectrum.unreliable.tolist())]
+        show_chart(charts.spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected,
+                                         spectrum.unreliable, lang()))
+    noisy = noisy_frequencies(spectrum.frequencies, spectrum.unreliable, spectrum.selected)
     if noisy:
-        st.warning(tr("projection.noisy_peaks", frequencies=", ".join(noisy)))
+        st.warning(tr("projection.noisy_peaks", frequencies=", ".join(f"{k:.4g}" for k in noisy)))
 
 
 def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
@@ -110,25 +117,23 @@ def render(snapshot, config: ProjectionConfig) -> None:
 
     left, right = st.columns(2)
     with left:
-        show("spectrum", lambda: spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
-                                                views["selected"], views["unreliable"], lang()))
+        show("spectrum", lambda: charts.spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
+                                                       views["selected"], views["unreliable"], lang()))
     with right:
-        show("accuracy", lambda: accuracy_chart(snapshot, lang()))
+        show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
     if len(rows) == 0:
         st.info(tr("projection.no_rows"))
     else:
         show("heatmap", lambda: heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax))
         st.caption(tr("projection.heatmap_help"))
-        noisy = set(np.asarray(views["unreliable"]).tolist()) & set(rows.tolist())
+        noisy = noisy_frequencies(views["frequencies"], views["unreliable"], rows)
         if noisy:
-            st.warning(tr("projection.noisy_rows", frequencies=", ".join(f"{views['frequencies'][k]:.4g}" for k in sorted(noisy))))
+            st.warning(tr("projection.noisy_rows", frequencies=", ".join(f"{k:.4g}" for k in noisy)))
     left, right = st.columns(2)
     with left:
-        show("loss", lambda: loss_chart(snapshot, lang()))
+        show("loss", lambda: charts.loss_chart(snapshot, lang()))
     with right:
-        trace = snapshot.traces["delta_f"]
-        converged = spectral.convergence_steps(trace.errors, trace.steps, config.epsilon, config.rule)
-        convergence_table(trace, converged, snapshot.total_steps)
+        convergence_table(snapshot.traces["delta_f"], PROJECTION.summarize(config, snapshot))
 
 
 st.title(tr(PROJECTION.title_key))

@@ -2,7 +2,7 @@
 
 Builders take plain arrays and a language and return charts; they never compute spectra or train.
 Long histories are binned or strided first, so a refresh stays cheap (chart building holds the GIL
-that the trainer needs, perf-notes).
+that the trainer needs).
 """
 
 from __future__ import annotations

@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 
+from tqdm import tqdm
+
 from fpengine.engine.device import configure_threads, describe_device, resolve_device
 from fpengine.engine.headless import run_to_end
-from fpengine.engine.runner import Status
+from fpengine.engine.runner import Snapshot, Status
 from fpengine.export import prepare_run_dir, read_config, write_run
-from fpengine.formula import FormulaError
 from fpengine.i18n import t
 from fpengine.image.pictures import ImageError
 from fpengine.registry import EXPERIMENTS, get_experiment
@@ -88,12 +89,16 @@ def _build_config(args: argparse.Namespace):
     return experiment, config
 
 
-def _progress_line(snapshot, width: int = 30) -> str:
-    done = snapshot.step / max(snapshot.total_steps, 1)
-    bar = "#" * int(done * width)
-    eta = snapshot.eta_seconds
-    eta_text = f"ETA {eta:5.0f}s" if eta is not None else ""
-    return f"\r[{bar:<{width}}] {snapshot.step}/{snapshot.total_steps} {snapshot.steps_per_second:7.1f} steps/s  {eta_text} "
+def _progress_bar(total: int, quiet: bool) -> tqdm:
+    """Steps done / total, steps/s and the time left, on stderr."""
+    return tqdm(total=total, unit=" steps", file=sys.stderr, disable=quiet, dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+
+
+def _advance(bar: tqdm, snapshot: Snapshot) -> None:
+    if snapshot.total_steps != bar.total:  # a run may end sooner than planned (SciPy meeting its tolerance)
+        bar.total = snapshot.total_steps
+    bar.update(snapshot.step - bar.n)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -103,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
     except ImageError as error:  # only image-fit's picture raises it
         raise UsageError(f"image: {config.image!r}: {error}") from None
-    except (ConfigError, FormulaError, KeyError, ValueError, OSError) as error:
+    except (ConfigError, KeyError, ValueError, OSError) as error:
         # str(KeyError) is quoted; other messages may end in a quoted value ("got 'inf'") and keep it
         raise UsageError(str(error).strip("'\"") if isinstance(error, KeyError) else str(error)) from None
     try:  # before training: a run must never be lost to an unusable output folder
@@ -112,10 +117,10 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {error}") from None
     if device.type == "cpu":
         configure_threads()
-    job = run_to_end(experiment, config, device,
-                     None if args.quiet else lambda snapshot: print(_progress_line(snapshot), end="", file=sys.stderr, flush=True))
-    if not args.quiet:
-        print(file=sys.stderr)
+    with _progress_bar(experiment.total_steps(config), args.quiet) as bar:
+        job = run_to_end(experiment, config, device, None if args.quiet else lambda snapshot: _advance(bar, snapshot))
+        if job.snapshot is not None and not args.quiet:
+            _advance(bar, job.snapshot)
     snapshot = job.snapshot
     if snapshot is None:
         raise UsageError(f"{experiment.name} produced no result ({job.status.value}: {job.message})")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fpengine.i18n import LocalizedError
+
 MAX_LENGTH = 300
 MAX_NODES = 200
 
@@ -51,8 +53,9 @@ MAX_VALUE = 1e9
 is inf and a squared error of 1e20 overflows, so the run would "diverge" at step 0 for no visible reason."""
 
 
-class FormulaError(ValueError):
-    """The formula is not allowed or cannot be evaluated; the message says why, in plain words."""
+class FormulaError(LocalizedError):
+    """The formula is not allowed or cannot be evaluated; the message (a key of
+    :mod:`fpengine.i18n.formula` and its details) says why, in plain words, in either language."""
 
 
 def signatures() -> str:
@@ -96,14 +99,14 @@ def _compile(node: ast.AST, source: str) -> Expression:
         except OverflowError:  # an integer literal beyond float range, e.g. a 300-digit hex number
             value = np.inf
         if not np.isfinite(value):  # 1e999 is already inf when parsed
-            raise FormulaError(f"the number {_abbreviated(text)} is too large (at most {LARGEST:.4g})")
+            raise FormulaError("formula.number_too_large", number=_abbreviated(text), limit=f"{LARGEST:.4g}")
         return _constant(text, value)
     if isinstance(node, ast.Name):
         if node.id == "x":
             return Expression(text, lambda x: x)
         if node.id in CONSTANTS:
             return _constant(text, CONSTANTS[node.id])
-        raise FormulaError(f"unknown name '{node.id}' (use x, pi, e)")
+        raise FormulaError("formula.unknown_name", name=node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         op = BINARY[type(node.op)]
         return Expression(text, lambda x, left, right: op(left, right), (_compile(node.left, source), _compile(node.right, source)))
@@ -112,31 +115,31 @@ def _compile(node: ast.AST, source: str) -> Expression:
         return Expression(text, lambda x, operand: op(operand), (_compile(node.operand, source),))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise FormulaError(f"'{ast.unparse(node.func)}' is not an allowed function (allowed: {', '.join(FUNCTIONS)})")
+            raise FormulaError("formula.not_a_function", name=ast.unparse(node.func), allowed=", ".join(FUNCTIONS))
         name, function = node.func.id, FUNCTIONS[node.func.id]
         if node.keywords:
-            raise FormulaError(f"{name}() takes plain arguments")
+            raise FormulaError("formula.plain_arguments", name=name)
         if len(node.args) != len(function.parameters):
-            raise FormulaError(f"{name}() takes {len(function.parameters)} argument(s), as in "
-                               f"{function.signature(name)} (got {len(node.args)})")
+            raise FormulaError("formula.arguments", name=name, n=len(function.parameters),
+                               signature=function.signature(name), count=len(node.args))
         apply = function.apply
         return Expression(text, lambda x, *args: apply(*args), tuple(_compile(a, source) for a in node.args))
-    raise FormulaError(f"'{ast.unparse(node)}' is not allowed in a formula")
+    raise FormulaError("formula.not_allowed", text=ast.unparse(node))
 
 
 def compile_formula(text: str) -> Expression:
     """Check and compile ``text``; raise FormulaError with a friendly reason if it is not allowed."""
     if not text or not text.strip():
-        raise FormulaError("the formula is empty")
+        raise FormulaError("formula.empty")
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})")
+        raise FormulaError("formula.too_long", n=len(text), limit=MAX_LENGTH)
     source = text.strip()
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError:
-        raise FormulaError("the formula is not valid syntax, e.g. sin(x) + 0.5*sin(3*x)") from None
+        raise FormulaError("formula.syntax", example="sin(x) + 0.5*sin(3*x)") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise FormulaError("the formula is too complicated")
+        raise FormulaError("formula.too_complicated")
     return _compile(tree.body, source)
 
 
@@ -160,10 +163,7 @@ def evaluate_formula(text: str, x: np.ndarray, strict: bool = True) -> np.ndarra
         value = values.reshape(-1)[first]
         part = expression.culprit(at) if not np.isfinite(value) else expression
         undefined = bool(np.isnan(part(at)[0]))
-    count, total, point = int(bad.sum()), bad.size, f"{at[0]:.6g}"
+    where = {"x": f"{at[0]:.6g}", "count": int(bad.sum()), "total": bad.size}
     if np.isfinite(value):
-        raise FormulaError(f"the formula reaches {value:.3g} at x = {point}: a target must stay within ±{MAX_VALUE:g} "
-                           f"({count} of {total} grid points are beyond)")
-    if undefined:
-        raise FormulaError(f"{part.text} is undefined at x = {point} (the formula fails at {count} of {total} grid points)")
-    raise FormulaError(f"{part.text} is infinite at x = {point} (the formula fails at {count} of {total} grid points)")
+        raise FormulaError("formula.too_large_value", value=f"{value:.3g}", limit=f"{MAX_VALUE:g}", **where)
+    raise FormulaError("formula.undefined" if undefined else "formula.infinite", part=part.text, **where)

@@ -1,4 +1,5 @@
-"""Fully connected networks with the chapter's initialisation (spec §1.2)."""
+"""Fully connected networks with the chapter's initialisation: every weight and bias drawn from N(0, std²),
+std = 1/w1**t with w1 the first hidden width."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def mlp(in_features: int, widths: Sequence[int], out_features: int, activation_n
 
 
 def chapter_init_std(widths: Sequence[int], power: float) -> float:
-    """std = 1 / w1**t, with w1 the first hidden width (spec §1.2; t = 0.5 by default)."""
+    """std = 1 / w1**t, with w1 the first hidden width (t = 0.5 by default)."""
     return 1.0 / float(widths[0]) ** power
 
 

@@ -12,7 +12,7 @@ GRADIENT_OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop")
 def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9) -> torch.optim.Optimizer:
     params = list(params)
     if name == "adam":
-        # One fused kernel instead of a dozen small ops per tensor: ~1.4x faster steps on CPU (perf-notes).
+        # One fused kernel instead of a dozen small ops per tensor: ~1.4x faster steps on CPU.
         return torch.optim.Adam(params, lr=lr, fused=True)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)

@@ -1,6 +1,6 @@
 """Spectral analysis of signals sampled on a uniform grid, and convergence read-outs.
 
-Conventions (spec §1.4–1.8): index k of the DFT of N samples on [lo, hi] is the angular frequency
+Conventions, the chapter's: index k of the DFT of N samples on [lo, hi] is the angular frequency
 2πk/(hi−lo); magnitudes are divided by N for display; peaks are picked on the *target's* spectrum.
 """
 
@@ -23,7 +23,7 @@ def dft(values: np.ndarray, n_freq: int) -> np.ndarray:
 
 
 def amplitude_spectrum(values: np.ndarray, n_freq: int) -> np.ndarray:
-    """|DFT|/N of the first ``n_freq`` indices (spec §1.4's ``my_fft`` divided by N)."""
+    """|DFT|/N of the first ``n_freq`` indices (the authors' ``my_fft`` divided by N)."""
     return np.abs(dft(values, n_freq))
 
 
@@ -86,7 +86,7 @@ def steps_to_threshold(
 ) -> int | None:
     """First recorded step at which ``errors`` is below ``epsilon`` for good.
 
-    ``robust``: below ε from that step to the end of the record (spec §1.8: an early coincidental dip
+    ``robust``: below ε from that step to the end of the record (an early coincidental dip
     does not count). ``consecutive``: the notebooks' rule, the first of ``run_length`` consecutive
     records below ε. None if never.
     """

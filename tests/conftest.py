@@ -19,6 +19,16 @@ APP = ROOT / "app.py"
 os.environ.setdefault("FPENGINE_THREADS", "1")
 os.environ.setdefault("FPENGINE_SAVE_FIGURES", "0")
 
+BROWSER_FIXTURES = frozenset({"page", "streamlit_server", "fresh_streamlit_server"})
+"""A test that uses one of these drives a real Streamlit server or chromium: it is marked ``browser``,
+so ``pytest -m "not browser"`` is the quick loop."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
 
 @pytest.fixture(autouse=True)
 def runs_dir(tmp_path_factory, monkeypatch) -> Path:

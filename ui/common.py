@@ -143,7 +143,7 @@ def device_selector() -> None:
 
 LIVE_CHART_DUTY = 0.2
 """Share of the time live charts may spend being built: building holds the GIL that the trainer
-needs (perf-notes), so a chart whose build costs c seconds is rebuilt at most every
+needs, so a chart whose build costs c seconds is rebuilt at most every
 c × charts / LIVE_CHART_DUTY seconds; in between its last spec is shown again, which is cheap."""
 
 
@@ -181,5 +181,5 @@ def _emit(spec: dict, key: str | None = None) -> None:
 
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
     """Render an Altair chart without re-validating its schema on every refresh: validation costs
-    tens of milliseconds of the GIL that the trainer needs (perf-notes)."""
+    tens of milliseconds of the GIL that the trainer needs."""
     _emit(chart.to_dict(validate=False), key=key)

@@ -11,10 +11,9 @@ from typing import Any
 import streamlit as st
 
 from fpengine.engine.experiment import Experiment
-from fpengine.models import ACTIVATIONS
-from fpengine.oned.settings import MAX_BOUND, GridConfig, SpectrumConfig
-from fpengine.optimizers import GRADIENT_OPTIMIZERS
+from fpengine.oned.settings import GridConfig, SpectrumConfig
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
+from fpengine.settings.schema import SEED, Interval, rule_of
 
 from .common import tr, translated
 from .common import widget as language_safe_widget
@@ -43,6 +42,20 @@ def widget(key: str, field: str, make: Callable[..., Any], label: str, default: 
     return language_safe_widget(f"{key}.w.{field}", make, label, default, **kwargs)
 
 
+def bounds(config_type: type, path: str, kind: type = float) -> dict[str, Any]:
+    """A number widget's ``min_value``/``max_value``: the declared rule's ends, as ``kind``. An open
+    end is still the widget's limit; validation then refuses exactly that value, naming the rule."""
+    rule = rule_of(config_type, path)
+    assert isinstance(rule, Interval), (config_type, path)
+    return {"min_value": None if rule.low is None else kind(rule.low),
+            "max_value": None if rule.high is None else kind(rule.high)}
+
+
+def choices(config_type: type, path: str) -> list[str]:
+    """A choice widget's options: the declared rule's choices."""
+    return list(rule_of(config_type, path).choices)
+
+
 def parse_number_list(text: str, field_label: str, kind: type = int, allow_empty: bool = False) -> tuple:
     """Comma-separated numbers of ``kind``; SettingError naming the field if an item is empty ("1,,3"),
     does not parse or is nan/inf, as the command line's parser refuses them."""
@@ -59,61 +72,66 @@ def parse_int_list(text: str, field_label: str) -> tuple[int, ...]:
     return parse_number_list(text, field_label, int)
 
 
-def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...] = ACTIVATIONS) -> NetworkConfig:
+def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...] | None = None) -> NetworkConfig:
+    """``activations``: the page's choice among the declared ones (default: all of them)."""
+    kind = type(base)
     with st.sidebar.expander(tr("settings.network"), expanded=False):
         widths_text = widget(key, "widths", st.text_input, tr("settings.widths"), ",".join(map(str, base.widths)),
                              help=tr("settings.widths_help"))
-        activation = widget(key, "activation", st.selectbox, tr("settings.activation"), base.activation, options=list(activations))
-        init = widget(key, "init", st.radio, tr("settings.init"), base.init, options=["chapter", "default"],
+        activation = widget(key, "activation", st.selectbox, tr("settings.activation"), base.activation,
+                            options=list(activations or choices(kind, "activation")))
+        init = widget(key, "init", st.radio, tr("settings.init"), base.init, options=choices(kind, "init"),
                       format_func=translated("settings.init"), horizontal=True)
         power = widget(key, "init_power", st.number_input, tr("settings.init_power"), float(base.init_power),
-                       min_value=0.0, max_value=3.0, step=0.1, disabled=init != "chapter")
+                       **bounds(kind, "init_power"), step=0.1, disabled=init != "chapter")
     widths = parse_int_list(widths_text, tr("settings.widths"))
-    return NetworkConfig(widths=widths, activation=activation, init=init, init_power=float(power))
+    return dataclasses.replace(base, widths=widths, activation=activation, init=init, init_power=float(power))
 
 
-def training_settings(base: TrainingConfig, key: str, optimizers: tuple[str, ...] = GRADIENT_OPTIMIZERS) -> TrainingConfig:
+def training_settings(base: TrainingConfig, key: str) -> TrainingConfig:
+    kind = type(base)
     with st.sidebar.expander(tr("settings.training"), expanded=True):
-        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer, options=list(optimizers),
-                           format_func=translated("settings.optimizer"))
-        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), min_value=1e-7, max_value=10.0,
+        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer,
+                           options=choices(kind, "optimizer"), format_func=translated("settings.optimizer"))
+        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"),
                     format="%.1e", step=1e-5)
         momentum = widget(key, "momentum", st.number_input, tr("settings.momentum"), float(base.momentum),
-                          min_value=0.0, max_value=0.999, step=0.05, disabled=optimizer != "momentum")
-        steps = widget(key, "steps", st.number_input, tr("settings.steps"), int(base.steps), min_value=1,
-                       max_value=1_000_000, step=500)
-    return TrainingConfig(optimizer=optimizer, lr=float(lr), momentum=float(momentum), steps=int(steps))
+                          **bounds(kind, "momentum"), step=0.05, disabled=optimizer != "momentum")
+        steps = widget(key, "steps", st.number_input, tr("settings.steps"), int(base.steps), **bounds(kind, "steps", int),
+                       step=500)
+    return dataclasses.replace(base, optimizer=optimizer, lr=float(lr), momentum=float(momentum), steps=int(steps))
 
 
 def seed_setting(base_seed: int, key: str) -> int:
-    return int(widget(key, "seed", st.sidebar.number_input, tr("settings.seed"), int(base_seed), min_value=0,
-                      max_value=2**32 - 1, step=1))
+    return int(widget(key, "seed", st.sidebar.number_input, tr("settings.seed"), int(base_seed), min_value=int(SEED.low),
+                      max_value=int(SEED.high), step=1))
 
 
 def grid_settings(base: GridConfig, key: str) -> GridConfig:
+    kind = type(base)
     with st.sidebar.expander(tr("settings.data"), expanded=False):
-        samples = widget(key, "samples", st.number_input, tr("settings.samples"), int(base.samples), min_value=8,
-                         max_value=20000, step=50)
+        samples = widget(key, "samples", st.number_input, tr("settings.samples"), int(base.samples),
+                         **bounds(kind, "samples", int), step=50)
         left, right = st.columns(2)
         with left:
-            lo = widget(key, "lo", st.number_input, tr("settings.domain_lo"), float(base.lo), format="%.4f",
-                        min_value=-float(MAX_BOUND), max_value=float(MAX_BOUND))
+            lo = widget(key, "lo", st.number_input, tr("settings.domain_lo"), float(base.lo), format="%.4f", **bounds(kind, "lo"))
         with right:
-            hi = widget(key, "hi", st.number_input, tr("settings.domain_hi"), float(base.hi), format="%.4f",
-                        min_value=-float(MAX_BOUND), max_value=float(MAX_BOUND))
+            hi = widget(key, "hi", st.number_input, tr("settings.domain_hi"), float(base.hi), format="%.4f", **bounds(kind, "hi"))
         periodic = widget(key, "periodic", st.checkbox, tr("settings.periodic"), bool(base.periodic))
     return dataclasses.replace(base, samples=int(samples), lo=float(lo), hi=float(hi), periodic=bool(periodic))
 
 
 def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
+    kind = type(base)
     with st.sidebar.expander(tr("settings.analysis"), expanded=False):
-        n_freq = widget(key, "n_freq", st.number_input, tr("settings.n_freq"), int(base.n_freq), min_value=4,
-                        max_value=2000, step=10)
+        # the top of n_freq (half the grid's samples) is checked with the grid, by validation
+        n_freq = widget(key, "n_freq", st.number_input, tr("settings.n_freq"), int(base.n_freq), **bounds(kind, "n_freq", int),
+                        step=10)
         epsilon = widget(key, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
-                         min_value=0.001, max_value=1.0, step=0.01)
+                         **bounds(kind, "epsilon"), step=0.01)
         form = widget(key, "error_form", st.radio, tr("settings.error_form"), base.error_form,
-                      options=["complex", "magnitude"], format_func=translated("settings.error_form"))
-        rule = widget(key, "rule", st.radio, tr("settings.rule"), base.rule, options=["robust", "consecutive"],
+                      options=choices(kind, "error_form"), format_func=translated("settings.error_form"))
+        rule = widget(key, "rule", st.radio, tr("settings.rule"), base.rule, options=choices(kind, "rule"),
                       format_func=translated("settings.rule"))
     return dataclasses.replace(base, n_freq=int(n_freq), epsilon=float(epsilon), error_form=form, rule=rule)
 

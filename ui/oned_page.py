@@ -8,8 +8,7 @@ import streamlit as st
 
 from fpengine.engine.experiment import Experiment
 from fpengine.oned.settings import OneDConfig
-from fpengine.settings.config import ConfigError
-from fpengine.settings.schema import validate
+from fpengine.settings.schema import ConfigError, validate
 
 from .common import show_invalid_settings, tr
 from .controls import (
@@ -62,4 +61,4 @@ def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
         config = oned_settings(experiment, key)
     with live:
         heatmap_options(key)
-        run_panel(experiment, config, lambda snapshot, run_config: render_oned(snapshot, run_config, key))
+        run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config))

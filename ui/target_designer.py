@@ -9,16 +9,20 @@ import numpy as np
 import streamlit as st
 
 from fpengine import charts
-from fpengine.formula import MAX_LENGTH, FormulaError, compile_formula, signatures
+from fpengine.formula import FormulaError, compile_formula, signatures
 from fpengine.i18n import explain
 from fpengine.oned.analysis import analyse_target
 from fpengine.oned.settings import OneDConfig
-from fpengine.oned.targets import MAX_COMPONENTS, TargetConfig
-from fpengine.settings.config import ConfigError
-from fpengine.settings.schema import validate
+from fpengine.oned.targets import TargetConfig
+from fpengine.settings.schema import ConfigError, rule_of, validate
 
 from .common import lang, show_chart, tr, translated
-from .controls import SettingError, widget
+from .controls import SettingError, bounds, widget
+
+AMPLITUDE_SLIDER = (-2.0, 2.0)
+"""The amplitude slider's span: the designer's range, narrower than what the setting accepts."""
+PHASE_SPAN = (-np.pi, np.pi)
+"""A phase beyond ±π is the same as one within it."""
 
 
 def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
@@ -39,10 +43,11 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     quantize = base.quantize
     if show_quantize:
         quantize = widget(key, "quantize", st.number_input, tr("staircase.quantize"), float(base.quantize),
-                          min_value=0.0, max_value=100.0, step=0.5, help=tr("staircase.quantize_help"))
+                          **bounds(TargetConfig, "quantize"), step=0.5, help=tr("staircase.quantize_help"))
     if mode == "formula":
         text = widget(key, "formula", st.text_input, tr("designer.formula"), base.as_formula(),
-                      help=tr("designer.formula_help", functions=signatures()), max_chars=MAX_LENGTH)
+                      help=tr("designer.formula_help", functions=signatures()),
+                      max_chars=rule_of(TargetConfig, "formula").max_length)
         try:
             compile_formula(text)
         except FormulaError as error:
@@ -50,19 +55,21 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
         return TargetConfig(formula=text, quantize=float(quantize))
 
     components = _components(base, key)
+    frequency = rule_of(TargetConfig, "frequencies")
     frequencies, amplitudes, phases = [], [], []
     for i, component in enumerate(components):
         columns = st.columns([1, 2, 1])
         frequencies.append(columns[0].number_input(
-            tr("designer.frequency"), 0.0, 200.0, float(component["frequency"]), step=1.0, key=f"{key}.w.freq{i}"))
+            tr("designer.frequency"), float(frequency.item.low), float(frequency.item.high), float(component["frequency"]),
+            step=1.0, key=f"{key}.w.freq{i}"))
         amplitudes.append(columns[1].slider(
-            tr("designer.component", n=i + 1) + " · " + tr("designer.amplitude"), -2.0, 2.0,
+            tr("designer.component", n=i + 1) + " · " + tr("designer.amplitude"), *AMPLITUDE_SLIDER,
             float(component["amplitude"]), step=0.05, key=f"{key}.w.amp{i}"))
         phases.append(columns[2].number_input(
-            tr("designer.phase"), -np.pi, np.pi, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}"))
+            tr("designer.phase"), *PHASE_SPAN, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}"))
         component.update(frequency=frequencies[-1], amplitude=amplitudes[-1], phase=phases[-1])
     add, remove = st.columns(2)
-    if add.button(tr("designer.add"), disabled=len(components) >= MAX_COMPONENTS, key=f"{key}.add"):
+    if add.button(tr("designer.add"), disabled=len(components) >= frequency.max_length, key=f"{key}.add"):
         highest = max(c["frequency"] for c in components)
         components.append({"frequency": highest + 2, "amplitude": 1.0, "phase": 0.0})
         st.rerun()
@@ -86,7 +93,7 @@ def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
     choice = st.multiselect(tr("designer.peaks"), candidates, default=automatic, format_func=labels.get,
                             help=tr("designer.peaks_help"), key=f"{key}.peaks.{'-'.join(map(str, candidates))}")
     if not choice:
-        raise ConfigError(f"spectrum.peaks: {tr('designer.peaks')}")
+        raise ConfigError("spectrum.peaks", "oned.error.no_peak_chosen")
     chosen = tuple(sorted(choice))
     spectrum = dataclasses.replace(config.spectrum, peaks=() if list(chosen) == automatic else chosen)
     config = dataclasses.replace(config, spectrum=spectrum)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from fpengine import charts, spectral
+from fpengine import charts
+from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
 
@@ -25,10 +27,11 @@ def heatmap_options(key: str) -> tuple[bool, str]:
     return log_steps, scheme
 
 
-def convergence_table(trace: ErrorTrace, converged: Sequence[int | None], total_steps: int,
-                      key_title: str | None = None) -> None:
-    """Per-component convergence step and the one-number summary (Spearman ρ). ``key_title`` heads
+def convergence_table(trace: ErrorTrace, summary: Mapping[str, Any], key_title: str | None = None) -> None:
+    """Per-component convergence step and the one-number summary (Spearman ρ), as the run's summary
+    (``Experiment.summarize``) has them in ``convergence_step`` and ``spearman``. ``key_title`` heads
     the column of the trace's keys (default: DFT index)."""
+    converged = summary["convergence_step"]
     frame = pd.DataFrame({
         tr("table.frequency"): [f"{v:g}" for v in trace.values],
         key_title or tr("table.index"): list(trace.keys),
@@ -37,17 +40,17 @@ def convergence_table(trace: ErrorTrace, converged: Sequence[int | None], total_
     })
     st.markdown(f"**{tr('view.convergence')}**")
     st.dataframe(frame, hide_index=True)
-    rho = spectral.spearman(trace.values, converged, never=total_steps + 1)
+    rho = summary["spearman"]
     st.metric(tr("view.spearman"), "–" if rho is None else f"{rho:+.2f}", help=tr("view.spearman_help"))
 
 
-def render_oned(snapshot: Snapshot, config, key: str) -> None:
+def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
     """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels."""
+    key = experiment.name
     log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
     scheme = st.session_state.get(f"{key}.scheme", "redblue")
-    trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
-    builders = oned_charts.chart_builders(snapshot, converged, lang(), log_steps=log_steps, scheme=scheme)
+    summary = experiment.summarize(config, snapshot)
+    builders = oned_charts.chart_builders(snapshot, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme)
     context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
 
     def show(chart: str) -> None:
@@ -55,15 +58,15 @@ def render_oned(snapshot: Snapshot, config, key: str) -> None:
         version = len(snapshot.views["panel_steps"]) if chart == "panels" else snapshot.version
         live_chart(f"{key}.{chart}", context, version, builders[chart])
 
-    spectral_layout(show, trace, converged, snapshot.total_steps)
+    spectral_layout(show, snapshot.traces["delta_f"], summary)
     if "panels" in builders:
         show("panels")
 
 
-def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, converged: Sequence[int | None],
-                    total_steps: int) -> None:
+def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any]) -> None:
     """The layout every page with a 1-D target shares: output | spectrum, the ΔF heatmap, loss |
-    convergence table. ``show(name)`` draws the chart named output, spectrum, heatmap or loss."""
+    convergence table (of the run's ``summary``). ``show(name)`` draws the chart named output,
+    spectrum, heatmap or loss."""
     left, right = st.columns(2)
     with left:
         show("output")
@@ -75,4 +78,4 @@ def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, converged: S
     with left:
         show("loss")
     with right:
-        convergence_table(trace, converged, total_steps)
+        convergence_table(trace, summary)

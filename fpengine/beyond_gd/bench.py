@@ -8,9 +8,10 @@ import time
 import numpy as np
 import torch
 
-from fpengine.beyond_gd.experiment import BEYOND_GD, DEFAULT_WIDTH, SWARM_WIDTH, BeyondConfig
+from fpengine.beyond_gd.experiment import BEYOND_GD
 from fpengine.beyond_gd.flatnet import FlatNet, FlatObjective
 from fpengine.beyond_gd.nongradient import ParticleSwarm, SwarmSettings, minimize_scipy
+from fpengine.beyond_gd.settings import DEFAULT_WIDTH, SWARM_WIDTH, BeyondConfig
 from fpengine.models import mlp
 from fpengine.oned.analysis import analyse_target
 

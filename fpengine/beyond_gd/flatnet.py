@@ -1,4 +1,4 @@
-"""A small 1-m-1 network evaluated straight from a flat parameter vector θ (spec §8).
+"""A small 1-m-1 network evaluated straight from a flat parameter vector θ.
 
 Optimisers that are not gradient descent (SciPy's CG/BFGS/L-BFGS-B/Powell, particle swarm) see the
 network as a function of one vector. θ is laid out as ``[w1 (m), b1 (m), w2 (m), b2 (1)]``, so
@@ -16,10 +16,10 @@ import torch
 from fpengine.models import activation
 
 DEFAULT_INIT_STD = 0.5
-"""θ₀ ~ N(0, 0.5²) for every weight and bias (spec §8)."""
+"""θ₀ ~ N(0, 0.5²) for every weight and bias."""
 
 DEFAULT_CHUNK = 256
-"""Particles per batched forward; beyond ~256 a chunk is as fast and bounds memory (perf-notes)."""
+"""Particles per batched forward: measured no slower than bigger chunks, and it bounds the memory."""
 
 
 class FlatNet:

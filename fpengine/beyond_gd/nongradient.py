@@ -1,10 +1,10 @@
-"""Training a :class:`~fpengine.beyond_gd.flatnet.FlatNet` without gradient descent (spec §8).
+"""Training a :class:`~fpengine.beyond_gd.flatnet.FlatNet` without gradient descent.
 
 - ``cg``, ``bfgs``, ``lbfgs``, ``powell``: ``scipy.optimize.minimize`` on the flat parameter vector, with
   loss and gradient from torch autograd (Powell uses the loss only).
 - ``pso``: a particle swarm (inertia 0.729, c1 = c2 = 1.494) whose whole swarm is evaluated in one
   batched forward pass.
-- ``adam``, ``sgd``: the gradient-descent reference, on the same flat vector.
+- ``adam``, ``sgd``, ``momentum``, ``rmsprop``: the gradient-descent reference, on the same flat vector.
 
 Every method reports through two hooks: ``on_iteration(iteration, theta, evaluations)`` once per
 iteration (iteration 0 is the start), and ``on_evaluation(evaluations)`` after every loss evaluation,
@@ -23,15 +23,15 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from fpengine.beyond_gd.flatnet import DEFAULT_CHUNK, DEFAULT_INIT_STD, FlatObjective
-from fpengine.optimizers import make_optimizer
-from fpengine.settings.config import check
+from fpengine.optimizers import GRADIENT_OPTIMIZERS, make_optimizer
+from fpengine.settings.schema import Interval, setting
 
 SCIPY_METHODS = {"cg": "CG", "bfgs": "BFGS", "lbfgs": "L-BFGS-B", "powell": "Powell"}
 SWARM_METHOD = "pso"
-GRADIENT_DESCENT_METHODS = ("adam", "sgd")
 NONGRADIENT_METHODS = (*SCIPY_METHODS, SWARM_METHOD)
-ALL_METHODS = (*NONGRADIENT_METHODS, *GRADIENT_DESCENT_METHODS)
-GRADIENT_FREE_METHODS = ("powell", SWARM_METHOD)
+ALL_METHODS = (*NONGRADIENT_METHODS, *GRADIENT_OPTIMIZERS)
+"""Everything :func:`optimize` runs: the methods that are not gradient descent, then the
+gradient optimizers of the reference."""
 
 IterationHook = Callable[[int, np.ndarray, int], None]
 EvaluationHook = Callable[[int], None]
@@ -59,16 +59,10 @@ class SwarmSettings:
     """Particle swarm with Clerc's constriction values (inertia 0.729, c1 = c2 = 1.494); the
     ``swarm`` group of the Sec 1.6 experiment's config."""
 
-    particles: int = 200
-    inertia: float = 0.729
-    cognitive: float = 1.494
-    social: float = 1.494
-
-    def validate(self) -> None:
-        check(2 <= self.particles <= 5000, "swarm.particles", "must be between 2 and 5,000", self.particles)
-        check(0 <= self.inertia <= 1.5, "swarm.inertia", "must be between 0 and 1.5", self.inertia)
-        check(0 <= self.cognitive <= 5, "swarm.cognitive", "must be between 0 and 5", self.cognitive)
-        check(0 <= self.social <= 5, "swarm.social", "must be between 0 and 5", self.social)
+    particles: int = setting(200, Interval(2, 5000, integer=True))
+    inertia: float = setting(0.729, Interval(0, 1.5))
+    cognitive: float = setting(1.494, Interval(0, 5))
+    social: float = setting(1.494, Interval(0, 5))
 
 
 class _CountedObjective:
@@ -232,14 +226,13 @@ def run_gradient_descent(
     theta0: np.ndarray,
     max_iterations: int,
     learning_rate: float,
+    momentum: float = 0.9,
     on_iteration: IterationHook = _ignore_iteration,
     on_evaluation: EvaluationHook = _ignore_evaluation,
 ) -> OptimizationResult:
-    """The reference: full-batch Adam or SGD steps on the same flat vector and loss."""
-    if method not in GRADIENT_DESCENT_METHODS:
-        raise ValueError(f"unknown gradient method {method!r} (choose from {', '.join(GRADIENT_DESCENT_METHODS)})")
+    """The reference: full-batch gradient steps of ``method`` (adam, sgd, …) on the same flat vector and loss."""
     theta = objective.tensor(np.asarray(theta0, dtype=np.float64)).clone().requires_grad_(True)
-    optimizer = make_optimizer(method, [theta], learning_rate)
+    optimizer = make_optimizer(method, [theta], learning_rate, momentum)
     on_iteration(0, np.asarray(theta0, dtype=np.float64).copy(), 0)
     loss = float("nan")
     for iteration in range(1, max_iterations + 1):
@@ -263,6 +256,7 @@ def optimize(
     swarm: SwarmSettings = SwarmSettings(),
     init_std: float = DEFAULT_INIT_STD,
     learning_rate: float = 1e-3,
+    momentum: float = 0.9,
     seed: int = 0,
     on_iteration: IterationHook = _ignore_iteration,
     on_evaluation: EvaluationHook = _ignore_evaluation,
@@ -275,7 +269,7 @@ def optimize(
     if method == SWARM_METHOD:
         return run_swarm(objective, theta0, max_iterations, swarm, seed, init_std=init_std, on_iteration=on_iteration,
                          on_evaluation=on_evaluation)
-    if method in GRADIENT_DESCENT_METHODS:
-        return run_gradient_descent(method, objective, theta0, max_iterations, learning_rate, on_iteration,
+    if method in GRADIENT_OPTIMIZERS:
+        return run_gradient_descent(method, objective, theta0, max_iterations, learning_rate, momentum, on_iteration,
                                     on_evaluation)
     raise ValueError(f"unknown method {method!r} (choose from {', '.join(ALL_METHODS)})")

@@ -10,18 +10,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Is the F-Principle just a property of gradient descent? Here a small 1-m-1 tanh network is trained "
         "by optimizers that take no gradient-descent steps: conjugate gradient, the quasi-Newton methods BFGS "
         "and L-BFGS, Powell's direction-set method (no gradients at all) and a particle swarm (no gradients, "
-        "many networks at once). Adam and SGD are there for reference. The grid is exactly periodic, so the "
-        "spectrum has no leakage. The x axis counts iterations, and one iteration means very different work per "
-        "method, so function evaluations and wall time are shown too.",
+        "many networks at once). Gradient descent (Adam, SGD, …) is there for reference. The grid is exactly "
+        "periodic, so the spectrum has no leakage. The x axis counts iterations, and one iteration means very "
+        "different work per method, so function evaluations and wall time are shown too.",
         "频率原则只是梯度下降的性质吗？这里用不做梯度下降步的优化器训练一个小型 1-m-1 tanh 网络：共轭梯度、"
         "拟牛顿法 BFGS 与 L-BFGS、Powell 方向集方法（完全不用梯度）以及粒子群（不用梯度，同时演化许多网络）。"
-        "Adam 与 SGD 作为对照。网格严格周期，因此频谱没有泄漏。横轴是迭代次数，而不同方法一次迭代的工作量"
-        "相差很大，所以同时显示函数求值次数与耗时。",
+        "梯度下降（Adam、SGD 等）作为对照。网格严格周期，因此频谱没有泄漏。横轴是迭代次数，而不同方法一次迭代的"
+        "工作量相差很大，所以同时显示函数求值次数与耗时。",
     ),
     "beyond-gd.sources": (
-        "No public code exists for this section (Ma, Xu, Zhang 2021): the defaults are the spec's measured "
-        "settings, and the \"book\" preset uses three sines with longer iteration caps.",
-        "本节（Ma、Xu、Zhang 2021）没有公开代码：默认值取自规格中的实测设置，“原书设置”预设使用三个正弦成分"
+        "No public code exists for this section (Ma, Xu, Zhang 2021): the defaults are settings measured for this "
+        "app, and the \"book\" preset uses three sines with longer iteration caps.",
+        "本节（Ma、Xu、Zhang 2021）没有公开代码：默认值是为本应用实测选定的设置，“原书设置”预设使用三个正弦成分"
         "并放宽迭代上限。",
     ),
     "beyond.iteration": ("iteration", "迭代"),
@@ -32,6 +32,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "beyond.method.pso": ("Particle swarm (gradient-free)", "粒子群（无梯度）"),
     "beyond.method.adam": ("Adam (gradient descent)", "Adam（梯度下降）"),
     "beyond.method.sgd": ("SGD (gradient descent)", "SGD（梯度下降）"),
+    "beyond.method.momentum": ("SGD with momentum (gradient descent)", "动量 SGD（梯度下降）"),
+    "beyond.method.rmsprop": ("RMSprop (gradient descent)", "RMSprop（梯度下降）"),
+    "beyond.width.automatic": ("automatic: 30, or 10 for the particle swarm", "自动：30，粒子群为 10"),
+    "beyond.cap.automatic": ("the method's entry in iterations", "取 iterations 中该方法的上限"),
     "beyond.mode": ("Mode", "模式"),
     "beyond.mode.single": ("One optimizer", "单个优化器"),
     "beyond.mode.compare": ("Compare optimizers", "比较优化器"),
@@ -46,8 +50,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "beyond.network": ("Network 1-m-1", "网络 1-m-1"),
     "beyond.width": ("Hidden width m", "隐藏层宽度 m"),
     "beyond.width_help": (
-        "The spec's defaults: m = 30 (91 parameters), and m = 10 (31 parameters) for the particle swarm.",
-        "规格中的默认值：m = 30（91 个参数）；粒子群用 m = 10（31 个参数）。",
+        "Defaults: m = 30 (91 parameters), and m = 10 (31 parameters) for the particle swarm.",
+        "默认值：m = 30（91 个参数）；粒子群用 m = 10（31 个参数）。",
     ),
     "beyond.init_std": ("Initial weights ~ N(0, σ²), σ =", "初始权重 ~ N(0, σ²)，σ ="),
     "beyond.parameters": ("P = 3m + 1 = {p} parameters", "P = 3m + 1 = {p} 个参数"),
@@ -57,7 +61,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "SciPy's methods may stop earlier once their own tolerance is met.",
         "SciPy 的方法在满足自身容差后可能提前停止。",
     ),
-    "beyond.lr": ("Learning rate (Adam / SGD)", "学习率（Adam / SGD）"),
+    "beyond.lr": ("Learning rate (gradient descent)", "学习率（梯度下降）"),
     "beyond.swarm": ("Particle swarm", "粒子群"),
     "beyond.particles": ("Particles", "粒子数"),
     "beyond.inertia": ("Inertia w", "惯性权重 w"),

@@ -38,7 +38,7 @@ def describe_device(device: torch.device) -> str:
 
 def configure_threads() -> int:
     """Leave one core for the UI: on a loaded 2-core box two torch threads are many times slower
-    than one (perf-notes). ``FPENGINE_THREADS`` overrides."""
+    than one. ``FPENGINE_THREADS`` overrides."""
     threads = env_number("FPENGINE_THREADS", max(1, (os.cpu_count() or 2) - 1), minimum=1)
     torch.set_num_threads(threads)
     return threads

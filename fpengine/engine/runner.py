@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from fpengine.formula import FormulaError
 from fpengine.i18n import LocalizedError
 
 log = logging.getLogger(__name__)
@@ -284,7 +283,7 @@ class Job:
             final = Status.DIVERGED
             self.message = f"step {error.step}"
             self.diverged_at = error.step
-        except (LocalizedError, FormulaError) as error:  # the user's input, not a bug (a δ too small
+        except LocalizedError as error:  # the user's input, not a bug (a δ too small
             # for these data, a picture that cannot be used): one line, never a logged traceback
             final = Status.FAILED
             self.message = str(error)

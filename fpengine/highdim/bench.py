@@ -12,11 +12,16 @@ import numpy as np
 import torch
 
 from fpengine.engine.runner import JobManager
-from fpengine.highdim.classification import ClassificationConfig, train_classifier
+from fpengine.highdim.classification import train_classifier
 from fpengine.highdim.datasets import load_dataset
-from fpengine.highdim.gaussian_split import GaussianSmoother, LowHighSplit, default_deltas, dense_low_pass_reference
-
-DELTA_MULTIPLES = (0.25, 1.0, 4.0)
+from fpengine.highdim.gaussian_split import (
+    DEFAULT_DELTA_MULTIPLES,
+    GaussianSmoother,
+    LowHighSplit,
+    default_deltas,
+    dense_low_pass_reference,
+)
+from fpengine.highdim.settings import ClassificationConfig, ClassifierConfig, EpochTrainingConfig
 
 
 def _peak_megabytes() -> float:
@@ -34,7 +39,7 @@ def _problem(n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _split_blocked(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray) -> None:
     smoother = GaussianSmoother(x)
-    split = LowHighSplit(smoother, labels, default_deltas(smoother, DELTA_MULTIPLES))
+    split = LowHighSplit(smoother, labels, default_deltas(smoother, DEFAULT_DELTA_MULTIPLES))
     split.errors(outputs)
 
 
@@ -45,7 +50,7 @@ def _split_dense(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray) -> None
     distances = -2.0 * points @ points.T + squared[:, None] + squared[None, :]
     nearest = np.sort(distances + np.diag(np.full(len(x), np.inf)), axis=1)[:, 0]
     kernels = []
-    for multiple in DELTA_MULTIPLES:
+    for multiple in DEFAULT_DELTA_MULTIPLES:
         kernel = np.exp(-distances / 2.0 / (multiple * float(np.median(nearest))))
         kernel /= kernel.sum(axis=1, keepdims=True)
         kernels.append(kernel)
@@ -84,7 +89,8 @@ def check_agreement(n: int = 300, d: int = 784) -> float:
 
 def seconds_per_epoch(model: str, n: int, epochs: int) -> float:
     """Training time per epoch (one evaluation per epoch included), model building excluded."""
-    config = ClassificationConfig(model=model, n_train=n, n_test=100, epochs=epochs, evaluations_per_epoch=1)
+    config = ClassificationConfig(n_train=n, n_test=100, network=ClassifierConfig(model=model),
+                                  training=EpochTrainingConfig(epochs=epochs, evaluations_per_epoch=1))
     data = load_dataset(config.dataset).split(config.n_train, config.n_test)
     published: list[float] = []
 

@@ -1,96 +1,31 @@
 """The classification training loop shared by the projection (Fig 1.10) and filtering (Fig 1.12)
-experiments: one config base, data loading with download progress, and one loop that trains a
-classifier with cross-entropy and hands the softmax outputs on the training set to the
-experiment's analysis a few times per epoch.
+experiments: data loading with download progress, and one loop that trains a classifier with
+cross-entropy and hands the softmax outputs on the training set to the experiment's analysis a few
+times per epoch.
 
 The unit of ``step`` is one optimiser step (one mini-batch); ``epoch`` = step / batches per epoch.
-As in the sources the batches are taken in order (no shuffle) with the last partial batch dropped,
-and the outputs are recorded once before training starts.
+As in the authors' code the batches are taken in order (no shuffle) with the last partial batch
+dropped, and the outputs are recorded once before training starts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
 
-import altair as alt
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fpengine import charts
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import RunContext, RunDiverged, Snapshot, Train
-from fpengine.highdim.classifiers import CLASSIFIERS, build_classifier
-from fpengine.highdim.datasets import DATASET_SIZES, DATASETS, IMAGE_SHAPES, DataSplit, load_dataset
-from fpengine.i18n import t
-from fpengine.models import ACTIVATIONS
-from fpengine.optimizers import GRADIENT_OPTIMIZERS, make_optimizer
-from fpengine.settings.config import check
+from fpengine.highdim.classifiers import build_classifier
+from fpengine.highdim.datasets import DataSplit, load_dataset
+from fpengine.highdim.settings import ClassificationConfig
+from fpengine.optimizers import make_optimizer
 
 EVAL_BATCH = 1000
 """Rows per forward pass when evaluating (bounds memory for VGG16 on large sets)."""
-
-
-@dataclass(frozen=True)
-class ClassificationConfig:
-    """Settings both high-dimensional experiments share (flat, so ``--set dataset=…`` works)."""
-
-    dataset: str = "mnist-5k"
-    n_train: int = 2000
-    n_test: int = 500
-    """Test images for the test accuracy, capped at the dataset's test set."""
-    model: str = "dnn"
-    activation: str = "tanh"
-    widths: tuple[int, ...] = (400, 200)
-    """Hidden widths of the DNN (ignored by cnn and vgg16)."""
-    optimizer: str = "adam"
-    lr: float = 1e-4
-    momentum: float = 0.9
-    batch_size: int = 50
-    shuffle: bool = False
-    """False: batches in dataset order every epoch, as in the sources."""
-    epochs: int = 30
-    evaluations_per_epoch: int = 4
-    seed: int = 0
-
-    MAX_TRAIN: ClassVar[int] = 60000
-    """The most training samples an experiment can analyse (the filter holds n² distances)."""
-
-    def validate(self) -> None:
-        check(self.dataset in DATASETS, "dataset", f"choose from {', '.join(DATASETS)}", self.dataset)
-        limit = min(DATASET_SIZES[self.dataset][0], self.MAX_TRAIN)
-        check(10 <= self.n_train <= limit, "n_train", f"must be between 10 and {limit:,} for {self.dataset}", self.n_train)
-        check(1 <= self.n_test <= 100_000, "n_test", "must be between 1 and 100,000", self.n_test)
-        check(self.model in CLASSIFIERS, "model", f"choose from {', '.join(CLASSIFIERS)}", self.model)
-        check(self.activation in ACTIVATIONS, "activation", f"choose from {', '.join(ACTIVATIONS)}", self.activation)
-        check(1 <= len(self.widths) <= 8, "widths", "give between 1 and 8 hidden layers", self.widths)
-        check(all(1 <= w <= 4096 for w in self.widths), "widths", "each width must be between 1 and 4096", self.widths)
-        check(self.optimizer in GRADIENT_OPTIMIZERS, "optimizer", f"choose from {', '.join(GRADIENT_OPTIMIZERS)}",
-              self.optimizer)
-        check(0 < self.lr <= 10, "lr", "must be greater than 0 and at most 10", self.lr)
-        check(0 <= self.momentum < 1, "momentum", "must be in [0, 1)", self.momentum)
-        check(1 <= self.batch_size <= self.n_train, "batch_size", "must be between 1 and n_train", self.batch_size)
-        check(1 <= self.epochs <= 100_000, "epochs", "must be between 1 and 100,000", self.epochs)
-        check(1 <= self.evaluations_per_epoch <= 100, "evaluations_per_epoch", "must be between 1 and 100",
-              self.evaluations_per_epoch)
-        check(0 <= self.seed < 2**32, "seed", "must be between 0 and 2³²−1", self.seed)
-        if self.model == "cnn":
-            check(min(IMAGE_SHAPES[self.dataset][1:]) >= 6, "model", "the CNN needs images of at least 6×6 pixels",
-                  self.dataset)
-
-    @property
-    def test_count(self) -> int:
-        return min(self.n_test, DATASET_SIZES[self.dataset][1])
-
-    @property
-    def batches_per_epoch(self) -> int:
-        return self.n_train // self.batch_size
-
-    @property
-    def total_steps(self) -> int:
-        return self.epochs * self.batches_per_epoch
 
 
 def load_split(config: ClassificationConfig, ctx: RunContext) -> DataSplit:
@@ -134,10 +69,6 @@ class History:
             "train_accuracy": columns[:, 3], "test_loss": columns[:, 4], "test_accuracy": columns[:, 5],
         }
 
-    @property
-    def epochs(self) -> np.ndarray:
-        return np.array([row[1] for row in self.rows], dtype=float)
-
 
 def _evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, float, float]:
     """(softmax probabilities, mean cross-entropy, accuracy) in eval mode, in chunks."""
@@ -168,15 +99,15 @@ def train_classifier(
     ``publish(step)`` whenever a snapshot is due and once at the end. Returns the trained model."""
     device = ctx.device
     torch.manual_seed(config.seed)
-    model = build_classifier(config.model, data.image_shape, data.n_classes, config.activation, config.widths).to(device)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+    network, training = config.network, config.training
+    model = build_classifier(network.model, data.image_shape, data.n_classes, network.activation, network.widths).to(device)
+    optimizer = make_optimizer(training.optimizer, model.parameters(), training.lr, training.momentum)
     x_train = torch.as_tensor(data.x_train, device=device)
     y_train = torch.as_tensor(data.y_train, device=device)
     x_test = torch.as_tensor(data.x_test, device=device)
     y_test = torch.as_tensor(data.y_test, device=device)
     batches = config.batches_per_epoch
-    offsets = evaluation_offsets(batches, config.evaluations_per_epoch)
-    ctx.total_steps = config.total_steps
+    offsets = evaluation_offsets(batches, training.evaluations_per_epoch)
     order_generator = torch.Generator().manual_seed(config.seed)
 
     def evaluate(step: int) -> None:
@@ -188,11 +119,11 @@ def train_classifier(
     evaluate(0)
     publish(0)
     step = 0
-    for _ in range(config.epochs):
-        order = torch.randperm(len(x_train), generator=order_generator).to(device) if config.shuffle else None
+    for _ in range(training.epochs):
+        order = torch.randperm(len(x_train), generator=order_generator).to(device) if training.shuffle else None
         for batch in range(batches):
             ctx.checkpoint()
-            rows = slice(batch * config.batch_size, (batch + 1) * config.batch_size)
+            rows = slice(batch * training.batch_size, (batch + 1) * training.batch_size)
             index = order[rows] if order is not None else rows
             loss = F.cross_entropy(model(x_train[index]), y_train[index])
             optimizer.zero_grad(set_to_none=True)
@@ -222,33 +153,11 @@ def final_accuracies(snapshot: Snapshot) -> dict[str, float | None]:
             for name in ("train_accuracy", "test_accuracy", "test_loss")}
 
 
-def training_figures(snapshot: Snapshot, lang: str) -> dict[str, alt.Chart]:
-    """The accuracy and loss figures every classification experiment writes."""
-    return {"accuracy": accuracy_chart(snapshot, lang), "loss": loss_chart(snapshot, lang)}
-
-
-def accuracy_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
-    metrics = snapshot.metrics
-    return charts.curves_chart(
-        metrics["epoch"], {t("highdim.train", lang): metrics["train_accuracy"], t("highdim.test", lang): metrics["test_accuracy"]},
-        t("highdim.accuracy", lang), t("highdim.epoch", lang), t("highdim.accuracy", lang), lang,
-        dashed=[t("highdim.test", lang)],
-    )
-
-
-def loss_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
-    metrics = snapshot.metrics
-    return charts.curves_chart(
-        metrics["epoch"], {t("highdim.train", lang): metrics["loss"], t("highdim.test", lang): metrics["test_loss"]},
-        t("highdim.loss", lang), t("highdim.epoch", lang), t("chart.loss", lang), lang,
-        dashed=[t("highdim.test", lang)], log_y=True,
-    )
-
-
 def classification_experiment(name: str, icon: str, config_type: type[ClassificationConfig], book: Callable[[], ClassificationConfig],
                               train: Train, summarize: Callable, figures: Callable) -> Experiment:
     """The registry entry of a classification experiment: presets quick (the config's defaults, CPU)
-    and book; ``--steps`` sets the epochs."""
+    and book; ``--steps`` sets the epochs, and a run is epochs × batches per epoch steps long."""
     return Experiment(name=name, icon=icon, title_key=f"{name}.title", description_key=f"{name}.description",
                       config_type=config_type, presets={"quick": config_type, "book": book}, train=train,
-                      summarize=summarize, figures=figures, steps_field="epochs")
+                      summarize=summarize, figures=figures, steps_field="training.epochs",
+                      count_steps=lambda config: config.total_steps)

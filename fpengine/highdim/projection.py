@@ -1,7 +1,7 @@
-"""Fig 1.10: the projection method (spec §6). A classifier trains on real images; the labels and the
-softmax outputs are projected on the first principal direction of the training inputs and
-transformed with the NUDFT. ΔF_k = |ĥ_k − ŷ_k| / |ŷ_k| at the picked frequencies over training
-shows the low frequencies converging first.
+"""Fig 1.10: the projection method. A classifier trains on real images; the labels and the softmax
+outputs are projected on the first principal direction of the training inputs and transformed with
+the NUDFT. ΔF_k = |ĥ_k − ŷ_k| / |ŷ_k| at the picked frequencies over training shows the low
+frequencies converging first.
 
 ΔF is recorded at every frequency of the grid, so a page can show any selection of rows live; the
 trace ``delta_f`` holds the picked frequencies (the config's, or the first peaks of the label
@@ -10,19 +10,17 @@ spectrum) for the summary and the CLI's figures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 import numpy as np
-import pandas as pd
 
-from fpengine import charts, spectral
+from fpengine import spectral
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
-from fpengine.highdim import classification
-from fpengine.highdim import nudft as projection
+from fpengine.highdim import charts, classification, nudft
 from fpengine.highdim.classification import (
-    ClassificationConfig,
     Evaluation,
     History,
     classification_experiment,
@@ -30,41 +28,9 @@ from fpengine.highdim.classification import (
     load_split,
     train_classifier,
 )
-from fpengine.highdim.datasets import DataSplit
-from fpengine.i18n import t
-from fpengine.settings.config import check
-
-
-@dataclass(frozen=True)
-class ProjectionConfig(ClassificationConfig):
-    component: int | None = 8
-    """Which label column (class) to transform; None = the vector norm over all classes."""
-    n_frequencies: int = 100
-    k_max: float | None = None
-    """Top of the frequency grid; None = chosen from the data, 1.25 / std(projection)."""
-    max_peaks: int = 4
-    frequencies: tuple[float, ...] = ()
-    """Frequencies to track; empty = the first ``max_peaks`` peaks of the label spectrum (k = 0 first)."""
-    epsilon: float = 0.15
-    """ΔF below this counts as converged. At initialisation every softmax output is ≈ 1/classes, so
-    ΔF at k = 0 (the class frequency) already sits near 0.05–0.1 and wanders around 0.1 for a while."""
-    rule: str = "robust"
-
-    def validate(self) -> None:
-        super().validate()
-        check(self.component is None or 0 <= self.component < 10, "component", "a class 0–9, or none for the vector norm",
-              self.component)
-        check(10 <= self.n_frequencies <= 1000, "n_frequencies", "must be between 10 and 1000", self.n_frequencies)
-        low, high = projection.K_MAX_RANGE
-        check(self.k_max is None or low <= self.k_max <= high, "k_max",
-              f"must be between {low:g} and {high:g} (or none: automatic)", self.k_max)
-        check(1 <= self.max_peaks <= 12, "max_peaks", "must be between 1 and 12", self.max_peaks)
-        check(len(self.frequencies) <= 12, "frequencies", "track at most 12 frequencies", self.frequencies)
-        check(all(0 <= k <= 100 for k in self.frequencies), "frequencies", "each frequency must be between 0 and 100",
-              self.frequencies)
-        check(len(set(self.frequencies)) == len(self.frequencies), "frequencies", "a frequency is listed twice", self.frequencies)
-        check(0 < self.epsilon < 10, "epsilon", "must be greater than 0 and less than 10", self.epsilon)
-        check(self.rule in ("robust", "consecutive"), "rule", "choose robust or consecutive", self.rule)
+from fpengine.highdim.datasets import DataSplit, load_dataset
+from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, ProjectionConfig, ProjectionSpectrumConfig
+from fpengine.settings.schema import ConfigError
 
 
 @dataclass(frozen=True)
@@ -89,33 +55,34 @@ class LabelSpectrum:
 
 
 def analyse_labels(config: ProjectionConfig, data: DataSplit) -> LabelSpectrum:
+    """The label spectrum of ``data`` along its first principal direction and what is tracked;
+    ConfigError when these data give nothing to track."""
+    spectrum = config.spectrum
     x = data.flat_train()
-    projected = projection.project(x, projection.first_principal_direction(x))
-    grid = projection.frequency_grid(projected, config.n_frequencies, k_max=config.k_max)
-    frequencies = np.union1d(grid, np.asarray(config.frequencies, dtype=float))
+    projected = nudft.project(x, nudft.first_principal_direction(x))
+    grid = nudft.frequency_grid(projected, spectrum.n_frequencies, k_max=spectrum.k_max)
+    frequencies = np.union1d(grid, np.asarray(spectrum.frequencies, dtype=float))
     labels = np.eye(data.n_classes)[data.y_train]
-    coefficients = projection.NudftBasis(projected, frequencies).transform(labels)
-    magnitude = projection.component_magnitude(coefficients, config.component)
+    coefficients = nudft.NudftBasis(projected, frequencies).transform(labels)
+    magnitude = nudft.component_magnitude(coefficients, spectrum.component)
     peaks = spectral.select_peaks(magnitude, endpoint=True)
-    if config.frequencies:
-        selected = np.searchsorted(frequencies, sorted(config.frequencies))
+    if spectrum.frequencies:
+        selected = np.searchsorted(frequencies, sorted(spectrum.frequencies))
     else:
-        selected = peaks[: config.max_peaks]
+        selected = peaks[: spectrum.max_peaks]
     # a zero or flat |ŷ_k| has no peak (and ΔF = x/0): an empty list must not be tracked as a result
-    check(config.component is None or bool(np.any(labels[:, config.component])), "component",
-          "this class does not occur in the training set, so its spectrum is zero", config.component)
-    check(len(selected) > 0, "k_max", "the label spectrum has no peak up to k_max; raise k_max or leave it automatic",
-          config.k_max)
-    floor = projection.noise_floor(labels, config.component)
+    if spectrum.component is not None and not np.any(labels[:, spectrum.component]):
+        raise ConfigError("spectrum.component", "projection.error.absent_class", spectrum.component, n_train=len(data.y_train))
+    if len(selected) == 0:
+        raise ConfigError("spectrum.k_max", "projection.error.no_peak", spectrum.k_max)
+    floor = nudft.noise_floor(labels, spectrum.component)
     candidates = np.union1d(peaks, selected).astype(int)
-    unreliable = np.array(projection.unreliable_peaks(magnitude, candidates, floor), dtype=int)
+    unreliable = np.array(nudft.unreliable_peaks(magnitude, candidates, floor), dtype=int)
     return LabelSpectrum(frequencies, coefficients, magnitude, peaks, selected.astype(int), unreliable, floor, projected)
 
 
 def label_spectrum(config: ProjectionConfig) -> LabelSpectrum:
     """The label spectrum a run of ``config`` will track (loads the data; no training)."""
-    from fpengine.highdim.datasets import load_dataset
-
     return analyse_labels(config, load_dataset(config.dataset).split(config.n_train, config.test_count))
 
 
@@ -124,10 +91,10 @@ def _labels(frequencies: np.ndarray) -> tuple[str, ...]:
 
 
 def train(config: ProjectionConfig, ctx: RunContext) -> None:
-    config.validate()
     data = load_split(config, ctx)
     spectrum = analyse_labels(config, data)
-    basis = projection.NudftBasis(spectrum.projected, spectrum.frequencies)
+    component = config.spectrum.component
+    basis = nudft.NudftBasis(spectrum.projected, spectrum.frequencies)
     history = History()
     errors: list[np.ndarray] = []
     latest_output = np.zeros_like(spectrum.magnitude)
@@ -136,8 +103,8 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
         nonlocal latest_output
         history.add(evaluation)
         outputs = basis.transform(evaluation.probabilities)
-        errors.append(projection.relative_error(outputs, spectrum.coefficients, config.component))
-        latest_output = projection.component_magnitude(outputs, config.component)
+        errors.append(nudft.relative_error(outputs, spectrum.coefficients, component))
+        latest_output = nudft.component_magnitude(outputs, component)
 
     def publish(step: int) -> None:
         metrics = history.metrics()
@@ -163,81 +130,69 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
     train_classifier(config, ctx, data, on_evaluation, publish)
 
 
+def converged_steps(config: ProjectionConfig, trace: ErrorTrace) -> list[int | None]:
+    """The convergence step of each row of ``trace`` (None: never), by the config's ε and rule."""
+    return spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
+
+
+def grid_trace(snapshot: Snapshot, rows: Sequence[int]) -> ErrorTrace:
+    """ΔF over training at the grid indices ``rows`` (any peaks a page picks, not only the tracked ones)."""
+    views = snapshot.views
+    frequencies = np.asarray(views["frequencies"])[np.asarray(rows, dtype=int)]
+    grid = np.asarray(views["delta_f_grid"]).reshape(-1, len(views["frequencies"]))
+    return ErrorTrace(np.asarray(snapshot.metrics["step"]), grid[:, rows], _labels(frequencies), tuple(frequencies))
+
+
+def noisy_frequencies(frequencies: np.ndarray, unreliable: np.ndarray, rows: Sequence[int]) -> list[float]:
+    """The frequencies among the grid indices ``rows`` that are ``unreliable`` (|ŷ_k| within the noise floor)."""
+    noisy = set(np.asarray(unreliable).tolist())
+    return [float(frequencies[k]) for k in rows if int(k) in noisy]
+
+
 def summarize(config: ProjectionConfig, snapshot: Snapshot) -> dict[str, Any]:
     trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.epsilon, config.rule)
+    converged = converged_steps(config, trace)
     views = snapshot.views
-    unreliable = set(np.asarray(views["unreliable"]).tolist())
+    epsilon = config.spectrum.epsilon
     return {
         "dataset": config.dataset,
-        "model": config.model,
-        "component": "norm" if config.component is None else config.component,
+        "model": config.network.model,
+        "component": "norm" if config.spectrum.component is None else config.spectrum.component,
         "frequencies": [round(v, 6) for v in trace.values],
         "convergence_step": converged,
         "convergence_epoch": [epoch_of_step(snapshot, s) for s in converged],
         # a frequency below ε from step 0 on converges "at 0": the untrained network matched it (k = 0:
         # softmax ≈ 1/classes ≈ the class frequency), which is not learning
-        "below_epsilon_at_start": [bool(e < config.epsilon) for e in trace.errors[0]] if len(trace.errors) else [],
-        "unreliable_frequencies": [round(float(views["frequencies"][k]), 6) for k in views["selected"] if int(k) in unreliable],
-        "epsilon": config.epsilon,
-        "rule": config.rule,
+        "below_epsilon_at_start": [bool(e < epsilon) for e in trace.errors[0]] if len(trace.errors) else [],
+        "unreliable_frequencies": [round(k, 6) for k in noisy_frequencies(views["frequencies"], views["unreliable"], views["selected"])],
+        "epsilon": epsilon,
+        "rule": config.spectrum.rule,
         "spearman": spectral.spearman(trace.values, converged, never=snapshot.total_steps + 1),
         **classification.final_accuracies(snapshot),
     }
 
 
-def spectrum_chart(frequencies: np.ndarray, label_spectrum: np.ndarray, output_spectrum: np.ndarray | None,
-                   marked: np.ndarray, unreliable: np.ndarray, lang: str) -> alt.LayerChart:
-    """|ŷ_k| of the labels (and the outputs) on a log axis; tracked frequencies as red rings, ones
-    within the noise floor as grey rings."""
-    floor = 1e-6
-    curves = {t("chart.target", lang): np.asarray(label_spectrum) + floor}
-    if output_spectrum is not None:
-        curves[t("chart.output", lang)] = np.asarray(output_spectrum) + floor
-    lines = charts.curves_chart(frequencies, curves, t("projection.spectrum", lang), t("projection.frequency", lang),
-                                "|ŷ_k|", lang, dashed=[t("chart.target", lang)], log_y=True)
-    noisy = set(np.asarray(unreliable).tolist())
-    marks = pd.DataFrame({
-        "x": [float(frequencies[k]) for k in marked],
-        "y": [float(label_spectrum[k]) + floor for k in marked],
-        "kind": [t("projection.noisy_peak", lang) if int(k) in noisy else t("chart.peak", lang) for k in marked],
-    })
-    rings = alt.Chart(marks).mark_point(size=160, strokeWidth=2, filled=False).encode(
-        x="x:Q", y=alt.Y("y:Q", scale=alt.Scale(type="log")),
-        stroke=alt.Stroke("kind:N", title=None, scale=alt.Scale(
-            domain=[t("chart.peak", lang), t("projection.noisy_peak", lang)], range=["#d62728", "#9e9e9e"])),
-    )
-    return alt.layer(lines, rings).resolve_scale(color="independent")
-
-
-def heatmap(config: ProjectionConfig, snapshot: Snapshot, rows: np.ndarray, lang: str, *, log_epochs: bool = True,
-            scheme: str = "redblue", vmin: float = 0.1, vmax: float = 0.5) -> alt.LayerChart:
-    """ΔF at the grid indices ``rows`` over epochs (the chapter's colour range 0.1–0.5, log epochs)."""
-    views = snapshot.views
-    frequencies = np.asarray(views["frequencies"])[rows]
-    grid = np.asarray(views["delta_f_grid"]).reshape(-1, len(views["frequencies"]))
-    trace = ErrorTrace(np.asarray(snapshot.metrics["step"]), grid[:, rows], _labels(frequencies), tuple(frequencies))
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.epsilon, config.rule)
-    return charts.error_heatmap(
-        trace, [f"k={label}" for label in trace.keys], lang, log_steps=log_epochs, scheme=scheme, vmin=vmin, vmax=vmax,
-        converged=converged, y_title=t("projection.frequency", lang), x_title=t("highdim.epoch", lang),
-        steps_per_unit=config.batches_per_epoch,
-    )
+def heatmap(config: ProjectionConfig, snapshot: Snapshot, rows: Sequence[int], lang: str, **options: Any) -> alt.LayerChart:
+    """ΔF at the grid indices ``rows`` over epochs, with their convergence marked."""
+    trace = grid_trace(snapshot, rows)
+    return charts.delta_f_heatmap(trace, converged_steps(config, trace), config.batches_per_epoch, lang, **options)
 
 
 def figures(config: ProjectionConfig, snapshot: Snapshot, lang: str) -> dict[str, alt.TopLevelMixin]:
     views = snapshot.views
     return {
-        "spectrum": spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
-                                   views["selected"], views["unreliable"], lang),
-        "heatmap": heatmap(config, snapshot, np.asarray(views["selected"]), lang),
-        **classification.training_figures(snapshot, lang),
+        "spectrum": charts.spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
+                                          views["selected"], views["unreliable"], lang),
+        "heatmap": heatmap(config, snapshot, views["selected"], lang),
+        **charts.training_figures(snapshot, lang),
     }
 
 
 PROJECTION = classification_experiment(
     "projection", ":material/flashlight_on:", ProjectionConfig,
-    book=lambda: ProjectionConfig(dataset="cifar10", n_train=5000, n_test=10000, model="cnn", activation="tanh",
-                                  epochs=100, evaluations_per_epoch=1, k_max=0.35, max_peaks=4, component=8),
+    book=lambda: ProjectionConfig(
+        dataset="cifar10", n_train=5000, n_test=10000, network=ClassifierConfig(model="cnn", activation="tanh"),
+        training=EpochTrainingConfig(epochs=100, evaluations_per_epoch=1),
+        spectrum=ProjectionSpectrumConfig(k_max=0.35, max_peaks=4, component=8)),
     train=train, summarize=summarize, figures=figures,
 )

@@ -59,6 +59,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "highdim.loss": ("cross-entropy loss", "交叉熵损失"),
     "highdim.train": ("train", "训练集"),
     "highdim.test": ("test", "测试集"),
+    "highdim.error.cnn_image": (
+        "{setting}: the CNN needs images of at least {side}×{side} pixels; {dataset} has {size}",
+        "{setting}：CNN 需要至少 {side}×{side} 像素的图像；{dataset} 的图像为 {size}",
+    ),
     # projection (Fig 1.10)
     "projection.title": ("Fig 1.10 · Projection method", "图 1.10 · 投影法"),
     "projection.description": (
@@ -121,6 +125,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "projection.chapter_range": ("Chapter colour range 0.1–0.5", "原书配色范围 0.1–0.5"),
     "projection.chapter_range_help": ("Off: 0.1–1, as on the 1-D pages.", "关闭：0.1–1，与一维页面相同。"),
+    "projection.error.absent_class": (
+        "{setting}: this class does not occur among the first {n_train} training images, so its spectrum is zero; "
+        "choose another class, more samples, or none (the vector norm)",
+        "{setting}：前 {n_train} 张训练图像中没有这一类，其频谱为零；请换一个类别、增加样本，或留空（向量范数）",
+    ),
+    "projection.error.no_peak": (
+        "{setting}: the label spectrum has no peak up to this k_max; raise it or leave it automatic (none)",
+        "{setting}：在此 k_max 以下标签频谱没有峰；请调高它，或留空（自动）",
+    ),
     # filtering (Fig 1.12)
     "filtering.title": ("Fig 1.12 · Filtering method", "图 1.12 · 滤波法"),
     "filtering.description": (
@@ -184,5 +197,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "filtering.compare_delta": ("Which δ (0 = the first)", "显示第几个 δ（0 = 第一个）"),
     "filtering.compare_delta_help": ("Index into the list of δ of the runs.", "运行所用 δ 列表中的序号。"),
+    "filtering.error.delta_too_small": (
+        "{setting}: δ is too small for these inputs: the kernel reaches no neighbour, so the labels have no "
+        "high-frequency part; use {setting} of at least {minimum} (δ of an eighth of the median nearest-neighbour "
+        "squared distance, {scale})",
+        "{setting}：δ 对这些输入过小：核够不到任何近邻，标签没有高频部分；{setting} 请至少取 {minimum}"
+        "（δ 取最近邻距离平方中位数 {scale} 的八分之一）",
+    ),
     "filtering.accuracies": ("Accuracy: train {train:.1%}, test {test:.1%}", "准确率：训练集 {train:.1%}，测试集 {test:.1%}"),
 }

@@ -50,6 +50,10 @@ class LocalizedError(ValueError):
     def message(self, lang: str = "en") -> str:
         return t(self.key, lang, **self.details)
 
+    def __reduce__(self):
+        # rebuilt from its message alone when it crosses a process boundary (a sweep worker's error)
+        return ValueError, (str(self),)
+
 
 def explain(error: Exception, lang: str) -> str:
     """An error's message in ``lang``: translated when it is a LocalizedError, else as it is."""

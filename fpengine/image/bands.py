@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_EDGES = (0.05, 0.15, 0.3)
-"""Spec §5's bands in cycles per pixel: |f| < 0.05, 0.05–0.15, 0.15–0.3, ≥ 0.3."""
+"""The bands of a photo in cycles per pixel: |f| < 0.05, 0.05–0.15, 0.15–0.3, ≥ 0.3."""
 MAX_RADIAL_FREQUENCY = float(np.sqrt(0.5))
 NEGLIGIBLE_ENERGY = 1e-8
 """A band whose target energy is below this fraction of the total holds nothing to learn: dropped."""
@@ -127,7 +127,7 @@ def log_spectrum(picture: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     return np.log10(np.fft.fftshift(magnitude) + floor)
 
 
-def psnr(output: np.ndarray, target: np.ndarray, data_range: float = 1.0) -> float:
-    """Peak signal-to-noise ratio in dB; ∞ for a perfect match."""
-    mse = float(np.mean((np.asarray(output, dtype=np.float64) - np.asarray(target, dtype=np.float64)) ** 2))
-    return float("inf") if mse == 0 else float(10 * np.log10(data_range**2 / mse))
+def psnr(mean_squared_error: np.ndarray) -> np.ndarray:
+    """Peak signal-to-noise ratio in dB of mean squared errors of pictures in [0, 1] (a perfect
+    match's ∞ capped at 99 dB, so metrics.csv holds only finite numbers)."""
+    return np.minimum(10 * np.log10(1.0 / np.maximum(mean_squared_error, 1e-300)), 99.0)

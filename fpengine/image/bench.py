@@ -20,7 +20,9 @@ import torch
 
 from fpengine.engine.runner import JobManager
 from fpengine.image.bands import RadialBands
-from fpengine.image.experiment import IMAGE_FIT, ImageFitConfig, build_network, network_inputs, target_picture
+from fpengine.image.experiment import IMAGE_FIT
+from fpengine.image.settings import ImageFitConfig
+from fpengine.image.training import build_network, network_inputs, target_picture
 
 SIZES = ((64, 400), (128, 80))
 """(long side, steps): enough steps that a job's start-up (picture, network, thread) is negligible."""

@@ -35,7 +35,7 @@ def coordinate_grid(height: int, width: int, scale: float = 1.0) -> np.ndarray:
 
 def training_mask(height: int, width: int, hold_out_odd_columns: bool) -> np.ndarray:
     """(H·W,) booleans, True where a pixel is trained on: all of them, or only the even columns
-    (0, 2, 4, …) when every second column is held out to test interpolation (spec §5, B A4_4)."""
+    (0, 2, 4, …) when every second column is held out to test interpolation."""
     columns = np.broadcast_to(np.arange(width)[None, :], (height, width))
     if not hold_out_odd_columns:
         return np.ones(height * width, dtype=bool)
@@ -54,7 +54,7 @@ def fourier_frequencies(count: int, dimensions: int, sigma: float, seed: int) ->
 
 def fourier_features(coordinates: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
     """γ(v) = [cos 2πBv, sin 2πBv] of (N, d) coordinates: float32 (N, 2·count). Computed once per
-    run (perf-notes: precomputing the encoding is what makes it cheap)."""
+    run, before training, rather than in every step."""
     phase = 2 * np.pi * np.asarray(coordinates, dtype=np.float64) @ np.asarray(frequencies, dtype=np.float64).T
     return np.concatenate([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
 

@@ -34,6 +34,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The picture is a single flat colour: there is nothing to fit.",
         "图片是单一的纯色：没有可拟合的内容。",
     ),
+    "image.setting.unknown_picture": (
+        "{setting} must be a picture file or {rule}",
+        "{setting} 须为图片文件或{rule}",
+    ),
+    "image.setting.upload_gone": (
+        "{setting}: the uploaded picture is no longer in memory; upload it again",
+        "{setting}：上传的图片已不在内存中，请重新上传",
+    ),
+    "image.setting.unreadable": ("{setting}: the file cannot be read ({reason})", "{setting}：无法读取该文件（{reason}）"),
     "image.note.palette": ("Palette (indexed-colour) picture converted to full colour.", "调色板（索引色）图片已转换为全彩色。"),
     "image.note.cmyk": ("CMYK picture converted to RGB.", "CMYK 图片已转换为 RGB。"),
     "image.note.high-bit-depth": (

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import altair as alt
 
-from fpengine import spectral
 from fpengine.charts import error_heatmap, frequency_labels, loss_chart, output_chart, panels_chart, spectrum_chart
 from fpengine.engine.runner import Snapshot
 
 
 def chart_builders(snapshot: Snapshot, converged: Sequence[int | None], lang: str, *, log_steps: bool = False,
-                        scheme: str = "redblue") -> dict[str, Callable[[], alt.TopLevelMixin]]:
+                   scheme: str = "redblue") -> dict[str, Callable[[], alt.TopLevelMixin]]:
     """The standard 1-D views, built on demand (a live page rebuilds each only as often as it can
     afford): output, spectrum, ΔF heatmap, loss and, once any are kept, the snapshot panels."""
     views = snapshot.views
@@ -32,7 +30,6 @@ def chart_builders(snapshot: Snapshot, converged: Sequence[int | None], lang: st
     return builders
 
 
-def figures_from(snapshot: Snapshot, epsilon: float, rule: str, lang: str, **options: Any) -> dict[str, alt.TopLevelMixin]:
-    trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, epsilon, rule)
-    return {name: build() for name, build in chart_builders(snapshot, converged, lang, **options).items()}
+def figures_from(snapshot: Snapshot, converged: Sequence[int | None], lang: str) -> dict[str, alt.TopLevelMixin]:
+    """Every view, built now (the command line's PNG figures)."""
+    return {name: build() for name, build in chart_builders(snapshot, converged, lang).items()}

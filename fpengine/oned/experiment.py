@@ -145,7 +145,7 @@ def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:
 
 
 def figures(config: OneDConfig, snapshot: Snapshot, lang: str) -> dict[str, Any]:
-    return charts.figures_from(snapshot, config.spectrum.epsilon, config.spectrum.rule, lang)
+    return charts.figures_from(snapshot, summarize(config, snapshot)["convergence_step"], lang)
 
 
 def _preset(steps: int, lr: float, widths: tuple[int, ...], grid: GridConfig, target: TargetConfig,

@@ -69,6 +69,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "目标 |DFT| 的峰。灰色的是非周期网格造成的泄漏旁瓣。",
     ),
     "designer.side_lobe": ("{k} (side-lobe)", "{k}（旁瓣）"),
+    "oned.error.formula": ("{setting}: {formula}", "{setting}：{formula}"),
+    "oned.error.quantize": ("{setting} must be 0 (continuous) or {rule}", "{setting} 须为 0（不量化）或{rule}"),
+    "oned.error.silent_target": ("{setting} must have at least one non-zero amplitude", "{setting} 须至少有一个非零振幅"),
+    "oned.error.no_peak_chosen": ("{setting}: choose at least one peak to track", "{setting}：请至少选择一个要跟踪的峰"),
     "oned.error.no_peak": ("{setting}: the target has no spectral peak among the first {n_freq} DFT indices; "
                            "raise spectrum.n_freq or change the target",
                            "{setting}：目标在前 {n_freq} 个 DFT 序号内没有频谱峰；请增大 spectrum.n_freq 或修改目标"),

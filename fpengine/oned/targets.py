@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fpengine.formula import FormulaError, compile_formula, evaluate_formula
-from fpengine.settings.config import ConfigError, check
+from fpengine.formula import MAX_LENGTH, FormulaError, compile_formula, evaluate_formula
+from fpengine.settings.schema import ConfigError, Interval, ListOf, Rule, Text, setting
 
 MAX_COMPONENTS = 12
-MIN_QUANTIZE = 1e-3
+FREQUENCY = Interval(0, 200)
+AMPLITUDE = Interval(-100, 100)
+PHASE = Interval(-1000, 1000)
+"""A huge phase swamps ω·x in rounding: sin(ωx + 1e20) is a constant."""
+QUANTIZE = Interval(1e-3, 100)
+"""A non-zero quantisation step: a tiny one quantises nothing and overflows f/quantize."""
 
 
 @dataclass(frozen=True)
@@ -18,39 +23,34 @@ class TargetConfig:
     """Σ a_i sin(ω_i x + φ_i), or ``formula`` when it is not empty; then quantised to
     ``quantize * round(f / quantize)`` when ``quantize`` > 0 (0 keeps it continuous)."""
 
-    frequencies: tuple[float, ...] = (1.0, 3.0, 5.0)
-    amplitudes: tuple[float, ...] = (1.0, 1.0, 1.0)
-    phases: tuple[float, ...] = ()
-    formula: str = ""
-    quantize: float = 0.0
+    frequencies: tuple[float, ...] = setting((1.0, 3.0, 5.0), ListOf(FREQUENCY, 1, MAX_COMPONENTS, distinct=True))
+    amplitudes: tuple[float, ...] = setting((1.0, 1.0, 1.0), ListOf(AMPLITUDE, 1, MAX_COMPONENTS))
+    phases: tuple[float, ...] = setting((), ListOf(PHASE, 0, MAX_COMPONENTS))
+    """One per frequency, or none (all zero)."""
+    formula: str = setting("", Text(MAX_LENGTH))
+    quantize: float = setting(0.0, Interval(0, QUANTIZE.high))
+    """0 (continuous) or a step in QUANTIZE."""
+
+    def rules(self) -> dict[str, Rule]:
+        """A sine sum has one amplitude (and one phase, if any) per frequency; a formula ignores them."""
+        if self.formula:
+            return {}
+        count = len(self.frequencies)
+        rules: dict[str, Rule] = {"amplitudes": ListOf(AMPLITUDE, count, count)}
+        if self.phases:
+            rules["phases"] = ListOf(PHASE, count, count)
+        return rules
 
     def checks(self) -> None:
+        if 0 < self.quantize < QUANTIZE.low:
+            raise ConfigError("target.quantize", "oned.error.quantize", self.quantize, rule=QUANTIZE)
         if self.formula:
             try:
                 compile_formula(self.formula)
             except FormulaError as error:
-                raise ConfigError(f"target.formula: {error}") from None
-        else:
-            check(0 < len(self.frequencies) <= MAX_COMPONENTS, "target.frequencies",
-                  f"give between 1 and {MAX_COMPONENTS} frequencies", self.frequencies)
-            check(len(self.amplitudes) == len(self.frequencies), "target.amplitudes",
-                  f"give one amplitude per frequency ({len(self.frequencies)})", self.amplitudes)
-            check(not self.phases or len(self.phases) == len(self.frequencies), "target.phases",
-                  "give one phase per frequency, or none", self.phases)
-            check(all(0 <= f <= 200 for f in self.frequencies), "target.frequencies",
-                  "each frequency must be between 0 and 200", self.frequencies)
-            check(len(set(self.frequencies)) == len(self.frequencies), "target.frequencies", "a frequency is listed twice",
-                  self.frequencies)
-            check(all(abs(a) <= 100 for a in self.amplitudes), "target.amplitudes",
-                  "each amplitude must be between -100 and 100", self.amplitudes)
-            check(any(a != 0 for a in self.amplitudes), "target.amplitudes", "at least one amplitude must be non-zero",
-                  self.amplitudes)
-            # a huge phase swamps ω·x in rounding: sin(ωx + 1e20) is a constant
-            check(all(abs(p) <= 1000 for p in self.phases), "target.phases", "each phase must be between -1000 and 1000",
-                  self.phases)
-        # a tiny step quantises nothing and overflows f/quantize; the page's own step is 0.5
-        check(self.quantize == 0 or MIN_QUANTIZE <= self.quantize <= 100, "target.quantize",
-              f"must be 0 (continuous) or between {MIN_QUANTIZE:g} and 100", self.quantize)
+                raise ConfigError("target.formula", "oned.error.formula", formula=error) from None
+        elif not any(self.amplitudes):
+            raise ConfigError("target.amplitudes", "oned.error.silent_target", self.amplitudes)
 
     def evaluate(self, x: np.ndarray, strict: bool = True) -> np.ndarray:
         """The target at ``x``; a formula undefined there is a ConfigError naming the first bad x
@@ -60,7 +60,7 @@ class TargetConfig:
             try:
                 values = evaluate_formula(self.formula, x, strict)
             except FormulaError as error:
-                raise ConfigError(f"target.formula: {error}") from None
+                raise ConfigError("target.formula", "oned.error.formula", formula=error) from None
         else:
             phases = self.phases or (0.0,) * len(self.frequencies)
             values = np.zeros_like(x)

@@ -16,13 +16,12 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from fpengine.settings.schema import _UNSET, RULE, SEED, ConfigError, Interval, Kind, Rule, setting, shown, validate
+from fpengine.settings.schema import RULE, SEED, ConfigError, Interval, Kind, Rule, setting, shown, validate
 
 __all__ = ["SEED", "ConfigError", "Interval", "apply_override", "from_dict", "setting", "shown", "to_dict", "to_json",
            "validate"]
 
 C = TypeVar("C")
-_UNSET_VALUE: Any = _UNSET
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -60,6 +59,8 @@ def _coerce(value: Any, annotation: Any, cls: type, name: str, path: str) -> Any
             raise _refuse(cls, name, path, "group", value)
         return from_dict(annotation, value, prefix=f"{path}.")
     if origin is tuple:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = [value]  # a lone number is a one-item list: an old config's ``"width": 30`` is ``widths: [30]``
         if not isinstance(value, (list, tuple)):
             raise _refuse(cls, name, path, "list", value)
         return tuple(_coerce(v, args[0], cls, name, path) for v in value)
@@ -188,9 +189,3 @@ def apply_override(config: C, key: str, text: str, _prefix: str = "") -> C:
         raise ConfigError(path, "settings.is_group", example=dataclasses.fields(current)[0].name)
     value = _parse_text(text, _field_types(type(config))[head], type(config), head, path)
     return dataclasses.replace(config, **{head: value})
-
-
-def check(condition: bool, field: str, message: str, value: Any = _UNSET_VALUE) -> None:
-    """Transitional (removed once every config declares its rules): the old hand-written check."""
-    if not condition:
-        raise ConfigError(field, "settings.legacy", value, message=message)

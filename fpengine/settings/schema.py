@@ -31,14 +31,14 @@ from fpengine.i18n import LocalizedError, t
 _UNSET: Any = object()
 
 
-def shown(value: Any) -> str:
+def shown(value: Any, lang: str = "en") -> str:
     """A setting's value as a person typed it: ``1e-40``, ``3, 3``, ``'relu6'``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (tuple, list)):
-        return ", ".join(shown(v) for v in value) if value else "(empty)"
+        return ", ".join(shown(v, lang) for v in value) if value else t("settings.empty", lang)
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -66,10 +66,11 @@ class ConfigError(LocalizedError):
         super().__init__(key, **details)
 
     def message(self, lang: str = "en") -> str:
-        details = {name: (v.describe(lang) if isinstance(v, Rule) else v) for name, v in self.details.items()}
+        details = {name: (v.describe(lang) if isinstance(v, Rule) else v.message(lang) if isinstance(v, LocalizedError) else v)
+                   for name, v in self.details.items()}
         text = t(self.key, lang, setting=self.setting, **details)
         if self.value is not _UNSET:
-            text += t("settings.got", lang, value=shown(self.value))
+            text += t("settings.got", lang, value=shown(self.value, lang))
         return text
 
 
@@ -157,6 +158,9 @@ class ListOf(Rule):
         return not self.increasing or all(b > a for a, b in zip(value, value[1:], strict=False))
 
     def describe(self, lang: str = "en", plural: bool = False) -> str:
+        if self.max_length == 1:
+            key = "settings.rule.list_of_one" if self.min_length == 1 else "settings.rule.list_of_none_or_one"
+            return _t(key, lang, item=self.item.describe(lang))
         if self.min_length == self.max_length:
             count = _number(self.min_length)
         elif self.min_length == 0:

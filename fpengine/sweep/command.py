@@ -51,7 +51,7 @@ def build_definition(args: argparse.Namespace) -> SweepDefinition:
         given = [option for option, value in (("--grid", args.grid), ("--set", args.overrides), ("--steps", args.steps),
                                                ("--seeds", args.seeds)) if value not in (None, [])]
         if given:
-            raise SweepError(f"{given[0]}: a sweep.json is a complete definition; change it there, or start from a preset")
+            raise SweepError("sweep.error.complete_definition", option=given[0])
         return definition
     preset = SWEEP_PRESETS.get(args.preset)
     experiment = preset.experiment if preset else args.preset
@@ -68,12 +68,12 @@ def build_definition(args: argparse.Namespace) -> SweepDefinition:
 def _check_device(choice: str, on_this_machine: bool) -> None:
     """A device this machine lacks is refused before any cell; a cluster's workers may have it."""
     if choice not in DEVICE_CHOICES:
-        raise SweepError(f"--device: unknown device {choice!r} (choose from {', '.join(DEVICE_CHOICES)})")
+        raise SweepError("sweep.error.device", choice=choice, choices=", ".join(DEVICE_CHOICES))
     if on_this_machine:
         try:
             resolve_device(choice)
         except ValueError as error:
-            raise SweepError(f"--device: {error}") from None
+            raise SweepError("sweep.error.at", where="--device", error=error) from None
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -96,8 +96,7 @@ def run_command(args: argparse.Namespace) -> int:
         try:
             report = run_sweep(definition, out, pool, device=args.device, figures=not args.no_figures, lang=args.lang, on_cell=advance)
         except OSError as error:  # the folder was checked before the first cell; a full disk can still refuse
-            raise SweepError(f"--out: cannot write the sweep into {str(out)!r} ({error.strerror or error}); "
-                             "the cells finished so far are kept") from None
+            raise SweepError("sweep.error.cannot_write", path=str(out), reason=error.strerror or str(error)) from None
         finally:
             bar.close()
     print(json.dumps({"sweep": definition.preset or definition.experiment, "out": str(out), "cells": report.total,

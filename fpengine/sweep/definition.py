@@ -15,7 +15,7 @@ from typing import Any
 
 from fpengine.engine.experiment import Experiment
 from fpengine.export import read_json_object
-from fpengine.formula import FormulaError
+from fpengine.i18n import LocalizedError, explain, t
 from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import ConfigError, apply_override, from_dict, to_dict
 from fpengine.settings.schema import validate
@@ -27,8 +27,14 @@ FREQUENCY_KEYS = frozenset({"target.frequencies"})
 """Grid keys that choose the target's frequencies: the law is fitted across them, not per value."""
 
 
-class SweepError(ValueError):
-    """A sweep cannot be defined or run as asked; the message is one line for the user."""
+class SweepError(LocalizedError):
+    """A sweep cannot be defined or run as asked: one line for the user, in either language
+    (``message(lang)``; ``str(error)`` is the English). An exception among the details (the
+    refusal it wraps) is shown in the same language."""
+
+    def message(self, lang: str = "en") -> str:
+        details = {name: explain(value, lang) if isinstance(value, Exception) else value for name, value in self.details.items()}
+        return t(self.key, lang, **details)
 
 
 def sweepable_experiments() -> list[str]:
@@ -47,7 +53,7 @@ def split_values(text: str) -> list[str]:
         elif char == "]":
             depth -= 1
             if depth < 0:
-                raise SweepError(f"unbalanced ']' in {text!r}")
+                raise SweepError("sweep.error.unbalanced", bracket="]", text=text)
             if depth == 0:
                 continue
         elif char == "," and depth == 0:
@@ -56,7 +62,7 @@ def split_values(text: str) -> list[str]:
             continue
         current.append(char)
     if depth:
-        raise SweepError(f"unbalanced '[' in {text!r}")
+        raise SweepError("sweep.error.unbalanced", bracket="[", text=text)
     values.append("".join(current).strip())
     return values
 
@@ -66,20 +72,19 @@ def parse_grid_option(item: str) -> tuple[str, tuple[str, ...]]:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise SweepError(f"--grid {item!r}: expected KEY=V1,V2,…")
+        raise SweepError("sweep.error.grid_form", item=item)
     values = split_values(text)
     if any(not value for value in values):
-        raise SweepError(f"--grid {key}: empty value in {text!r} (values are separated by commas; "
-                         "a list value goes in brackets, e.g. [1,4],[1,5])")
+        raise SweepError("sweep.error.empty_value", setting=key, text=text)
     if len(set(values)) != len(values):
-        raise SweepError(f"--grid {key}: a value is listed twice in {text!r}")
+        raise SweepError("sweep.error.value_twice", setting=key, text=text)
     return key, tuple(values)
 
 
 def parse_set_option(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
-        raise SweepError(f"--set {item!r}: expected KEY=VALUE")
+        raise SweepError("sweep.error.set_form", item=item)
     return key.strip(), value.strip()
 
 
@@ -155,7 +160,7 @@ class SweepDefinition:
                        grid=tuple((key, tuple(values)) for key, values in data["grid"].items()),
                        seeds=tuple(int(seed) for seed in data["seeds"]), preset=data.get("preset"))
         except (KeyError, TypeError, AttributeError, ValueError) as error:
-            raise SweepError(f"not a sweep definition ({error})") from None
+            raise SweepError("sweep.error.not_definition", reason=str(error)) from None
 
 
 def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides: Sequence[str] = (),
@@ -166,21 +171,21 @@ def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides:
     in the base, one frequency per cell)."""
     experiment = _sweepable(experiment_name)
     if not 1 <= seeds <= MAX_SEEDS:
-        raise SweepError(f"--seeds must be between 1 and {MAX_SEEDS} (got {seeds})")
+        raise SweepError("sweep.error.seeds", most=MAX_SEEDS, seeds=seeds)
     try:
         config = experiment.default_config(base_preset)
         for item in overrides:
             key, value = parse_set_option(item)
             config = apply_override(config, key, value)
-    except (ConfigError, FormulaError, ValueError) as error:
-        raise SweepError(str(error)) from None
+    except (ConfigError, ValueError) as error:
+        raise SweepError("sweep.error.setting", error=error) from None
     parsed = [parse_grid_option(item) for item in grid]
     keys = [key for key, _ in parsed]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
-        raise SweepError(f"--grid {repeated[0]} is given twice")
+        raise SweepError("sweep.error.grid_twice", setting=repeated[0])
     if "seed" in keys:
-        raise SweepError("--grid seed: use --seeds N (the seeds are every cell's last axis)")
+        raise SweepError("sweep.error.grid_seed")
     definition = SweepDefinition(experiment.name, to_dict(config), tuple(parsed),
                                  tuple(range(first_seed, first_seed + seeds)), preset)
     check_cells(definition)
@@ -192,14 +197,14 @@ def load_definition(path: str) -> SweepDefinition:
     try:
         definition = SweepDefinition.from_json(read_json_object(path))
     except ValueError as error:
-        raise SweepError(f"{path}: {error}") from None
+        raise SweepError("sweep.error.at", where=path, error=error) from None
     _sweepable(definition.experiment)
     if not definition.seeds or len(definition.seeds) > MAX_SEEDS:
-        raise SweepError(f"{path}: between 1 and {MAX_SEEDS} seeds, please (got {len(definition.seeds)})")
+        raise SweepError("sweep.error.file_seeds", path=path, most=MAX_SEEDS, seeds=len(definition.seeds))
     try:
         from_dict(get_experiment(definition.experiment).config_type, definition.base_config)
     except ConfigError as error:
-        raise SweepError(f"{path}: base_config: {error}") from None
+        raise SweepError("sweep.error.base_config", path=path, error=error) from None
     check_cells(definition)
     return definition
 
@@ -208,15 +213,15 @@ def check_cells(definition: SweepDefinition) -> None:
     """The sweep is of a size one machine or cluster can run, and every cell's config is valid
     (checked per grid combination: the seed changes nothing else)."""
     if definition.size > MAX_CELLS:
-        shape = " × ".join([str(len(values)) for _, values in definition.grid] + [f"{len(definition.seeds)} seeds"])
-        raise SweepError(f"the sweep has {definition.size:,} cells ({shape}); at most {MAX_CELLS:,} run in one sweep")
+        grid = "".join(f"{len(values)} × " for _, values in definition.grid)
+        raise SweepError("sweep.error.too_many_cells", size=definition.size, grid=grid, seeds=len(definition.seeds), most=MAX_CELLS)
     experiment = get_experiment(definition.experiment)
     for key, values in definition.grid:  # a bad key or value, named by the --grid option that gave it
         for value in values:
             try:
                 apply_override(from_dict(experiment.config_type, definition.base_config), key, value)
             except ConfigError as error:
-                raise SweepError(f"--grid {key}={value}: {error}") from None
+                raise SweepError("sweep.error.grid_value", setting=key, value=value, error=error) from None
     seen: set[tuple[tuple[str, str], ...]] = set()
     for cell in definition.cells():
         if cell.values in seen:
@@ -224,14 +229,15 @@ def check_cells(definition: SweepDefinition) -> None:
         seen.add(cell.values)
         try:
             definition.cell_config(cell)
-        except (ConfigError, FormulaError, ValueError) as error:
-            where = ", ".join(f"{key}={value}" for key, value in cell.values) or "the base config"
-            raise SweepError(f"cell {where}: {error}") from None
+        except (ConfigError, ValueError) as error:
+            if not cell.values:
+                raise SweepError("sweep.error.base_cell", error=error) from None
+            where = ", ".join(f"{key}={value}" for key, value in cell.values)
+            raise SweepError("sweep.error.cell", where=where, error=error) from None
 
 
 def _sweepable(name: str) -> Experiment:
     experiment = EXPERIMENTS.get(name)
     if experiment is None or not experiment.sweepable:
-        raise SweepError(f"{name!r} is neither a sweep preset nor an experiment a sweep can run "
-                         f"(experiments: {', '.join(sweepable_experiments())})")
+        raise SweepError("sweep.error.not_sweepable", name=name, experiments=", ".join(sweepable_experiments()))
     return experiment

@@ -19,6 +19,7 @@ DASK_RETRIES = 2
 """A cell whose worker died is run again on another worker this many times (on a cluster, by Dask;
 on the local pool, by the sweep: ``run.WORKER_DEATH_RETRIES``)."""
 CONNECT_TIMEOUT_S = 10
+MAX_WORKERS = 256
 
 
 def default_workers() -> int:
@@ -48,8 +49,8 @@ def open_pool(workers: int | None = None, scheduler: str | None = None) -> Itera
             yield pool
         return
     count = default_workers() if workers is None else workers
-    if not 1 <= count <= 256:
-        raise SweepError(f"--workers must be between 1 and 256 (got {count})")
+    if not 1 <= count <= MAX_WORKERS:
+        raise SweepError("sweep.error.workers", most=MAX_WORKERS, count=count)
     executor = RestartingProcessPool(count)
     try:
         yield Pool(executor, count, "local pool")
@@ -110,16 +111,15 @@ def _dask_pool(address: str) -> Iterator[Pool]:
     try:
         from distributed import Client
     except ImportError:  # requirements.txt lists it; a trimmed environment may not have it
-        raise SweepError(f"scheduler {address}: a Dask cluster needs dask's distributed package (pip install distributed)") from None
+        raise SweepError("sweep.error.no_distributed", address=address) from None
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as error:
-        raise SweepError(f"scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): cannot reach the Dask scheduler "
-                         f"({_reason(error)})") from None
+        raise SweepError("sweep.error.unreachable", address=address, reason=_reason(error)) from None
     try:
         workers = len(client.scheduler_info().get("workers", {}))
         if workers == 0:
-            raise SweepError(f"scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): the scheduler has no workers")
+            raise SweepError("sweep.error.no_workers", address=address)
         # pure=False: two cells with equal arguments are still two tasks (never happens: the seed differs)
         yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address)
     finally:

@@ -27,16 +27,15 @@ def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition) -> Pat
     try:
         path = prepare_output_dir(directory, lambda p: (p / DEFINITION_FILE).is_file(), "no earlier sweep (no sweep.json)")
     except ValueError as error:
-        raise SweepError(f"--out: {error}") from None
+        raise SweepError("sweep.error.at", where="--out", error=error) from None
     if (path / DEFINITION_FILE).is_file():
         try:
             earlier = SweepDefinition.from_json(read_json_object(path / DEFINITION_FILE))
         except ValueError as error:
-            raise SweepError(f"--out: {path / DEFINITION_FILE}: {error}") from None
+            raise SweepError("sweep.error.at", where=f"--out: {path / DEFINITION_FILE}", error=error) from None
         if (earlier.experiment, earlier.base_config) != (definition.experiment, definition.base_config):
-            what = "experiment" if earlier.experiment != definition.experiment else "base config (--set, --steps or preset)"
-            raise SweepError(f"--out: {str(path)!r} holds a sweep with another {what}; "
-                             "rerun it with its own settings to resume it, or choose a new folder")
+            other = "other_experiment" if earlier.experiment != definition.experiment else "other_base_config"
+            raise SweepError(f"sweep.error.{other}", path=str(path))
     (path / CELLS_DIR).mkdir(exist_ok=True)
     write_json(path / DEFINITION_FILE, definition.to_json(), indent=2)
     return path

@@ -90,11 +90,11 @@ def test_run_accepts_target_settings_and_reloads_its_config(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "sine-fit", "--out", "x", "--seed", "-5"], "seed: must be between 0 and 2³²−1 (got -5)"),
-    (["run", "sine-fit", "--out", "x", "--set", "a.b.c=1"], "a: unknown setting"),
+    (["run", "sine-fit", "--out", "x", "--seed", "-5"], "seed must be a whole number in [0, 2³²−1]; got -5"),
+    (["run", "sine-fit", "--out", "x", "--set", "a.b.c=1"], "a is not a setting (known here: grid, network"),
     (["run", "sine-fit", "--out", "x", "--set", " =3"], "expected KEY=VALUE"),
-    (["run", "sine-fit", "--out", "x", "--set", "training.lr=fast"], "training.lr: expected a number"),
-    (["run", "sine-fit", "--out", "x", "--set", "bogus=1"], "bogus: unknown setting"),
+    (["run", "sine-fit", "--out", "x", "--set", "training.lr=fast"], "training.lr must be a number in (0, 10]; got 'fast'"),
+    (["run", "sine-fit", "--out", "x", "--set", "bogus=1"], "bogus is not a setting (known here: grid, network"),
     (["run", "sine-fit", "--out", "x", "--set", "nokey"], "expected KEY=VALUE"),
     (["run", "sine-fit", "--out", "x", "--set", "target.formula=__import__('os').system('id')"], "target.formula"),
     (["run", "sine-fit", "--out", "x", "--steps", "0"], "training.steps"),
@@ -195,7 +195,7 @@ def test_a_bad_config_file_is_refused_before_training(tmp_path, make_config, nam
     ('{"training": {"lr": NaN}}', "NaN is not a number"),
     ('{"training": {"lr": -Infinity}}', "-Infinity is not a number"),
     ('{"training": {"lr": 1e999}}', "1e999 is beyond the range"),
-    ('{"training": {"steps": 3.5}}', "training.steps: expected a whole number"),
+    ('{"training": {"steps": 3.5}}', "training.steps must be a whole number in [1, 1,000,000]; got 3.5"),
     ('{"experiment": "staircase"}', "a config of 'staircase', not 'sine-fit'"),
     ('"sine-fit"', "JSON str, not an object"),
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),

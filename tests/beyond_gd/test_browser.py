@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.oned.test_browser import start_run
+from tests.browser_helpers import start_run
 
 HEATMAP = '[data-testid="stVegaLiteChart"]'
 X_AXIS = re.compile(r"X-axis titled 'iteration[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")

@@ -60,6 +60,29 @@ def test_the_swarm_defaults_to_a_small_net_and_slow_settings_warn(app_test):
     assert any("Powell will be very slow for 301 parameters" in w.value for w in at.sidebar.warning)
 
 
+def test_gradient_descent_takes_its_optimizer_learning_rate_and_momentum(app_test):
+    at = open_page(app_test)
+    at.sidebar.selectbox(key=setting("optimizer")).set_value("momentum").run()
+    lr = at.sidebar.number_input(key=setting("lr"))
+    momentum = at.sidebar.number_input(key=setting("momentum"))
+    assert (lr.value, lr.min, lr.max) == (3e-3, 0, 10)  # the bounds of the declared training.lr
+    assert (momentum.value, momentum.min, momentum.max) == (0.9, 0, 1)
+    assert at.sidebar.number_input(key=setting("width.momentum")).max == 1000
+    assert at.sidebar.number_input(key=setting("iterations.momentum")).value == 4000
+    lr.set_value(0.02).run()
+    at.sidebar.number_input(key=setting("momentum")).set_value(0.5).run()
+    at.sidebar.number_input(key=setting("iterations.momentum")).set_value(5).run()
+    at.button(key=f"{KEY}.start").click().run()
+    (job,) = job_manager().jobs()
+    assert (job.config.method, job.config.training.optimizer, job.config.training.lr, job.config.training.momentum) == \
+        ("gd", "momentum", 0.02, 0.5)
+    assert job.wait(60) and job.status is Status.DONE
+    at.sidebar.number_input(key=setting("momentum")).set_value(1.0).run()
+    assert any("training.momentum must be a number in [0, 1); got 1" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    assert at.button(key=f"{KEY}.start").disabled
+
+
 def test_one_gradient_free_run_shows_heatmap_work_and_convergence(app_test):
     at = open_page(app_test)
     at.sidebar.selectbox(key=setting("optimizer")).set_value("powell").run()
@@ -67,7 +90,7 @@ def test_one_gradient_free_run_shows_heatmap_work_and_convergence(app_test):
     at.sidebar.number_input(key=setting("iterations.powell")).set_value(40).run()
     at.button(key=f"{KEY}.start").click().run()
     (job,) = job_manager().jobs()
-    assert (job.config.optimizer, job.config.width, job.config.max_iterations) == ("powell", 10, 40)
+    assert (job.config.method, job.config.network.widths, job.config.max_iterations) == ("powell", (10,), 40)
     assert job.wait(120) and job.status is Status.DONE
     at.run()
     assert not at.exception, at.exception
@@ -88,9 +111,10 @@ def test_compare_mode_runs_several_jobs_from_one_initial_network(app_test):
     assert at.sidebar.number_input(key=setting("width.compare")).value == 10
     at.button(key=f"{KEY}.group.start").click().run()
     jobs = job_manager().jobs()
-    assert [job.config.optimizer for job in jobs] == ["cg", "lbfgs"]
+    assert [job.config.method for job in jobs] == ["cg", "lbfgs"]
     first, second = (job.config for job in jobs)
-    assert first.width == second.width == 10 and first.seed == second.seed and first.target == second.target
+    assert first.network == second.network and first.network.widths == (10,)
+    assert first.seed == second.seed and first.target == second.target
     assert first.max_iterations is None and second.max_iterations is None  # each stops at its own cap
     assert at.query_params["runs"] in ([",".join(j.id for j in jobs)], ",".join(j.id for j in jobs))
     for job in jobs:

@@ -43,7 +43,7 @@ def test_peaks_of_the_chapter_targets():
 
 
 def test_side_lobes_of_the_staircase_are_told_apart_from_its_harmonics():
-    # spec §1.5: on [−10, 10] the peak rule returns 3, 11, 16, 22, 28; only 3, 16, 22 are harmonics
+    # on [−10, 10] the peak rule returns 3, 11, 16, 22, 28; only 3, 16, 22 are harmonics
     x = np.linspace(-10, 10, 600)
     y = TargetConfig((1.0,), (1.0,), quantize=1.0).evaluate(x)
     peaks = spectral.select_peaks(spectral.amplitude_spectrum(y, 30))
@@ -74,7 +74,7 @@ def test_relative_error_forms():
 def test_steps_to_threshold_rules():
     steps = np.arange(40)
     errors = np.ones(40)
-    errors[5:16] = 0.05   # an early coincidental dip of 11 steps (spec §1.8)
+    errors[5:16] = 0.05   # an early coincidental dip of 11 steps
     errors[30:] = 0.01
     assert spectral.steps_to_threshold(errors, steps, 0.1, "consecutive") == 5
     assert spectral.steps_to_threshold(errors, steps, 0.1, "robust") == 30
@@ -84,7 +84,7 @@ def test_steps_to_threshold_rules():
 
 
 def test_an_error_equal_to_epsilon_has_not_converged():
-    # spec §1.8: converged means *below* the threshold, under either rule; equal is not below
+    # converged means *below* the threshold, under either rule; equal is not below
     steps = np.arange(5) * 10
     errors = np.array([0.5, 0.1, 0.1, 0.05, 0.05])
     assert spectral.steps_to_threshold(errors, steps, 0.1, "robust") == 30

@@ -4,7 +4,7 @@ their default settings and draw their live views."""
 
 from playwright.sync_api import Page, expect
 
-from tests.oned.test_browser import (
+from tests.browser_helpers import (
     FIRST_LOAD_MS,
     button,
     chart_drawing,

@@ -1,5 +1,5 @@
-"""Datasets: the offline ones load for real; downloads are served by a local HTTP server or
-``file://`` URLs made here, never by the internet."""
+"""Datasets: the offline ones load for real; downloads are served by a local HTTP server made
+here, never by the internet."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import hashlib
 import http.server
 import io
 import pickle
-import socket
 import struct
 import tarfile
 import threading
@@ -26,6 +25,7 @@ from fpengine.highdim.datasets import (
     is_cached,
     load_dataset,
 )
+from tests.highdim.offline import closed_port_url
 
 
 def test_mnist_5k_is_real_shuffled_and_split() -> None:
@@ -125,13 +125,6 @@ def served(tmp_path: Path):
     thread.join(5)
 
 
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 def test_download_over_http_reports_progress(served, tmp_path: Path) -> None:
     folder, base = served
     blob = bytes(range(256)) * 1000
@@ -166,7 +159,7 @@ def test_next_mirror_is_tried_when_one_fails(served, tmp_path: Path) -> None:
 
 
 def test_offline_download_says_what_to_do(tmp_path: Path) -> None:
-    remote = RemoteFile("f.bin", "0" * 64, (_closed_port_url() + "f.bin",))
+    remote = RemoteFile("f.bin", "0" * 64, (closed_port_url() + "f.bin",))
     with pytest.raises(DatasetUnavailable) as raised:
         fetch(remote, tmp_path / "cache")
     assert not isinstance(raised.value, ChecksumMismatch)
@@ -174,10 +167,10 @@ def test_offline_download_says_what_to_do(tmp_path: Path) -> None:
     assert not (tmp_path / "cache" / "f.bin").exists()
 
 
-def test_mnist_download_parse_and_cache_from_file_urls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    source = tmp_path / "source"
+def test_mnist_download_parse_and_cache(served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    source, base = served
     contents = _fake_idx_files(source)
-    remotes = tuple(RemoteFile(n, _sha(b), ((source / n).as_uri(),)) for n, b in contents.items())
+    remotes = tuple(RemoteFile(n, _sha(b), (base + n,)) for n, b in contents.items())
     monkeypatch.setitem(datasets.REMOTE_SOURCES, "mnist", remotes)
     cache = tmp_path / "cache"
     assert not is_cached("mnist", cache)
@@ -194,12 +187,12 @@ def test_mnist_download_parse_and_cache_from_file_urls(monkeypatch: pytest.Monke
     np.testing.assert_array_equal(again.train_images, data.train_images)
 
 
-def test_unreadable_verified_file_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    source = tmp_path / "source"
+def test_unreadable_verified_file_is_reported(served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    source, base = served
     contents = _fake_idx_files(source)
     contents["train-labels-idx1-ubyte.gz"] = gzip.compress(b"\x00\x00\x0d\x01garbage")
     (source / "train-labels-idx1-ubyte.gz").write_bytes(contents["train-labels-idx1-ubyte.gz"])
-    remotes = tuple(RemoteFile(n, _sha(b), ((source / n).as_uri(),)) for n, b in contents.items())
+    remotes = tuple(RemoteFile(n, _sha(b), (base + n,)) for n, b in contents.items())
     monkeypatch.setitem(datasets.REMOTE_SOURCES, "fashion-mnist", remotes)
     with pytest.raises(DatasetUnavailable, match="cannot be read"):
         load_dataset("fashion-mnist", tmp_path / "cache")
@@ -218,10 +211,11 @@ def _cifar_archive(n_per_batch: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_cifar10_archive_is_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cifar10_archive_is_parsed(served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    folder, base = served
     blob = _cifar_archive(4)
-    (tmp_path / "cifar.tgz").write_bytes(blob)
-    remote = RemoteFile("cifar-10-python.tar.gz", _sha(blob), ((tmp_path / "cifar.tgz").as_uri(),))
+    (folder / "cifar.tgz").write_bytes(blob)
+    remote = RemoteFile("cifar-10-python.tar.gz", _sha(blob), (base + "cifar.tgz",))
     monkeypatch.setitem(datasets.REMOTE_SOURCES, "cifar10", (remote,))
     data = load_dataset("cifar10", tmp_path / "cache")
     assert data.train_images.shape == (20, 3, 32, 32) and data.test_images.shape == (4, 3, 32, 32)
@@ -234,3 +228,23 @@ def test_idx_header_is_checked() -> None:
         datasets._parse_idx(b"\x00\x00\x0d\x01\x00\x00\x00\x01")
     with pytest.raises(ValueError, match="payload"):
         datasets._parse_idx(bytes([0, 0, 8, 1]) + struct.pack(">I", 5) + b"abc")
+
+
+def test_a_download_stopped_midway_leaves_nothing_in_the_cache(served, tmp_path: Path) -> None:
+    """Stop pressed during a download (the progress callback raises): no partial file is kept."""
+    folder, base = served
+    blob = bytes(range(256)) * 1000
+    (folder / "big.bin").write_bytes(blob)
+
+    class Stopped(Exception):
+        pass
+
+    def stop_after_first_chunk(name: str, done: int, total: int | None) -> None:
+        if done > 0:
+            raise Stopped
+
+    cache = tmp_path / "cache"
+    with pytest.raises(Stopped):
+        fetch(RemoteFile("big.bin", _sha(blob), (base + "big.bin",)), cache, stop_after_first_chunk)
+    assert list(cache.iterdir()) == []
+    assert fetch(RemoteFile("big.bin", _sha(blob), (base + "big.bin",)), cache).read_bytes() == blob

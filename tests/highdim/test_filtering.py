@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fpengine.highdim import gaussian_split as filtering
-from fpengine.highdim.filtering import FilteringConfig, check_label_parts
+from fpengine.highdim.filtering import check_label_parts
 from fpengine.highdim.gaussian_split import (
     CHAPTER_DELTAS,
     NOTEBOOK_DELTAS,
@@ -15,10 +15,21 @@ from fpengine.highdim.gaussian_split import (
     LowHighSplit,
     default_deltas,
     delta_warnings,
-    dense_band_errors_reference,
     dense_low_pass_reference,
 )
-from fpengine.settings.config import ConfigError
+from fpengine.highdim.settings import FilteringConfig
+from fpengine.settings.schema import ConfigError
+
+
+def dense_band_errors_reference(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray, delta: float) -> tuple[float, float]:
+    """e_low, e_high computed the authors' way, filtering labels and outputs separately."""
+    y = np.asarray(labels, dtype=np.float64)
+    h = np.asarray(outputs, dtype=np.float64)
+    y_low = dense_low_pass_reference(x, y, delta)
+    h_low = dense_low_pass_reference(x, h, delta)
+    e_low = np.linalg.norm(y_low - h_low) / np.linalg.norm(y_low)
+    e_high = np.linalg.norm((y - y_low) - (h - h_low)) / np.linalg.norm(y - y_low)
+    return float(e_low), float(e_high)
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +142,10 @@ def test_a_delta_too_small_for_the_data_is_refused_before_training(problem) -> N
     scale = smoother.median_nearest_neighbour_distance()
     split = LowHighSplit(smoother, labels, (1e-5, 1.0))
     assert float(split.high_norm[0]) == 0 and float(split.high_norm[1]) > 0
-    with pytest.raises(ConfigError, match=r"^deltas: δ is too small for these inputs.*\(got 1e-05\)$"):
+    with pytest.raises(ConfigError, match=r"^deltas: δ is too small for these inputs.*; got 1e-05$") as raised:
         check_label_parts(FilteringConfig(deltas=(1e-5, 1.0)), split, scale)
-    with pytest.raises(ConfigError, match=r"^delta_multiples: δ is too small.*\(got 0\.001\)$"):
+    assert f"use deltas of at least {scale / 8:.3g} " in str(raised.value)
+    assert raised.value.message("zh").startswith("deltas：δ 对这些输入过小") and raised.value.message("zh").endswith("；收到 1e-05")
+    with pytest.raises(ConfigError, match=r"^delta_multiples: δ is too small.*use delta_multiples of at least 0\.125 .*; got 0\.001$"):
         check_label_parts(FilteringConfig(delta_multiples=(0.001, 1.0)), split, scale)
     check_label_parts(FilteringConfig(deltas=(0.5, 1.0)), LowHighSplit(smoother, labels, (0.5, 1.0)), scale)

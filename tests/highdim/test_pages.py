@@ -13,6 +13,7 @@ from fpengine.engine.runner import Status
 from fpengine.highdim import datasets
 from fpengine.highdim.datasets import RemoteFile
 from tests.conftest import wait_until
+from tests.highdim.offline import closed_port_url
 from ui.common import job_manager
 
 PAGES = {"projection": "app_pages/projection.py", "filtering": "app_pages/filtering.py"}
@@ -22,9 +23,9 @@ PAGES = {"projection": "app_pages/projection.py", "filtering": "app_pages/filter
 def empty_cache(monkeypatch, tmp_path: Path) -> Path:
     """No downloaded dataset is cached, and nothing can be downloaded."""
     monkeypatch.setenv("FPENGINE_CACHE_DIR", str(tmp_path / "cache"))
+    offline = closed_port_url()
     for name, remotes in list(datasets.REMOTE_SOURCES.items()):
-        monkeypatch.setitem(datasets.REMOTE_SOURCES, name,
-                            tuple(RemoteFile(r.name, r.sha256, ((tmp_path / "offline" / r.name).as_uri(),)) for r in remotes))
+        monkeypatch.setitem(datasets.REMOTE_SOURCES, name, tuple(RemoteFile(r.name, r.sha256, (offline + r.name,)) for r in remotes))
     return tmp_path / "cache"
 
 
@@ -107,11 +108,13 @@ def test_every_projection_setting_reaches_the_run(app_test):
         assert not at.exception, (field, at.exception)
     job = start_and_finish(at, "projection")
     config = job.config
-    assert (config.n_train, config.n_test, config.epochs) == (120, 50, 1)
-    assert (config.activation, config.widths, config.optimizer, config.lr, config.momentum) == ("relu", (64, 32), "momentum", 1e-3, 0.8)
-    assert (config.batch_size, config.evaluations_per_epoch, config.shuffle, config.seed) == (20, 2, True, 3)
-    assert config.component is None and config.n_frequencies == 60 and config.k_max == pytest.approx(0.4)
-    assert config.max_peaks == 3 and config.frequencies == (0.0, 0.05) and config.epsilon == pytest.approx(0.2)
+    network, training, spectrum = config.network, config.training, config.spectrum
+    assert (config.n_train, config.n_test, training.epochs) == (120, 50, 1)
+    assert (network.activation, network.widths) == ("relu", (64, 32))
+    assert (training.optimizer, training.lr, training.momentum) == ("momentum", 1e-3, 0.8)
+    assert (training.batch_size, training.evaluations_per_epoch, training.shuffle, config.seed) == (20, 2, True, 3)
+    assert spectrum.component is None and spectrum.n_frequencies == 60 and spectrum.k_max == pytest.approx(0.4)
+    assert spectrum.max_peaks == 3 and spectrum.frequencies == (0.0, 0.05) and spectrum.epsilon == pytest.approx(0.2)
     assert job.snapshot.traces["delta_f"].values == (0.0, 0.05)
 
 
@@ -155,12 +158,14 @@ def test_projection_pause_resume_stop_reset(app_test):
 def test_projection_bad_input_is_explained_not_raised(app_test):
     at = open_page(app_test, "projection")
     setting(at, "projection", "selectbox", "dataset").set_value("digits").run()
-    assert "n_train: must be between 10 and 1,500 for digits" in texts(at)  # 2000 > the 1500 digits
+    assert "n_train must be a whole number in [10, 1,500]; got 2000" in texts(at)  # 2000 > the 1500 digits
     assert at.button(key="projection.start").disabled
     setting(at, "projection", "number_input", "n_train").set_value(1000).run()
     assert not at.button(key="projection.start").disabled
     chinese = open_page(app_test, "projection", lang="zh", settings={"dataset": "digits", "n_train": 1000})
-    assert "噪声大" in texts(chinese)  # digits are noisy for this method (spec §6), said in the visitor's language
+    assert "噪声大" in texts(chinese)  # digits are noisy for this method, said in the visitor's language
+    refused = open_page(app_test, "projection", lang="zh", settings={"dataset": "digits", "n_train": 2000})
+    assert "n_train 须为区间 [10, 1,500] 内的整数；收到 2000" in texts(refused)
 
 
 def test_projection_unparsable_frequencies_in_chinese(app_test):
@@ -226,7 +231,8 @@ def test_filtering_bad_deltas_are_explained(app_test):
     at = open_page(app_test, "filtering")
     setting(at, "filtering", "radio", "delta_mode").set_value("custom").run()
     setting(at, "filtering", "text_input", "custom_deltas").set_value("3,-1").run()
-    assert "deltas: each δ must be between 1e-06 and 1e+06 (got 3, -1)" in texts(at) and at.button(key="filtering.start").disabled
+    refusal = "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 3, -1"
+    assert refusal in texts(at) and at.button(key="filtering.start").disabled
     for typo in ("three", "3,,7", "3,nan"):  # refused as the command line refuses them, not read as 3,7 or run on
         setting(at, "filtering", "text_input", "custom_deltas").set_value(typo).run()
         assert f"'{typo}'" in texts(at) and at.button(key="filtering.start").disabled  # the text as typed
@@ -239,7 +245,7 @@ def test_filtering_compares_the_three_architectures(app_test):
     at.number_input(key="filtering.compare_delta@en").set_value(2).run()
     at.button(key="filtering.group.start").click().run()
     jobs = job_manager().jobs()
-    assert sorted(job.config.model for job in jobs) == ["cnn", "dnn", "vgg16"]
+    assert sorted(job.config.network.model for job in jobs) == ["cnn", "dnn", "vgg16"]
     for job in jobs:
         assert job.wait(120) and job.status is Status.DONE, job.message
     at.run()

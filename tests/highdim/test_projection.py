@@ -13,14 +13,19 @@ from fpengine.highdim.nudft import (
     first_principal_direction,
     frequency_grid,
     noise_floor,
-    nudft_reference,
-    pick_frequencies,
     project,
     relative_error,
     unreliable_peaks,
 )
-from fpengine.highdim.projection import ProjectionConfig, analyse_labels
-from fpengine.settings.config import ConfigError
+from fpengine.highdim.projection import analyse_labels
+from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
+from fpengine.settings.schema import ConfigError
+
+
+def nudft_reference(projected: np.ndarray, values: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
+    """The definition, summed term by term with complex exponentials."""
+    kernel = np.exp(-2j * np.pi * np.outer(np.asarray(frequencies, dtype=float), np.asarray(projected, dtype=float)))
+    return kernel @ np.asarray(values, dtype=float) / len(projected)
 
 
 def _correlated(n: int, d: int, seed: int = 0) -> np.ndarray:
@@ -104,7 +109,7 @@ def test_frequency_grid_follows_the_data_scale() -> None:
 
 def test_peaks_include_k0_and_unreliable_peaks_are_flagged() -> None:
     magnitude = np.array([0.1, 0.05, 0.02, 0.03, 0.01, 0.004, 0.006, 0.002, 0.0021])
-    picked = pick_frequencies(magnitude, max_count=4)
+    picked = spectral.select_peaks(magnitude, endpoint=True)[:4]  # what a run tracks by default: k = 0 and the first peaks
     assert picked.tolist() == [0, 3, 6, 8]
     assert unreliable_peaks(magnitude, picked, floor=0.0035) == [6, 8]
     assert unreliable_peaks(magnitude, picked, floor=0.0035, factor=1.0) == [8]
@@ -143,15 +148,18 @@ def test_a_spectrum_without_peaks_is_refused_not_tracked_as_an_empty_list(monkey
     config now refuses such a k_max, and a flat spectrum (stood in for here) still fails loudly."""
     rng = np.random.default_rng(0)
     data = _split(rng.random((60, 4)), rng.integers(0, 10, 60))
-    assert len(analyse_labels(ProjectionConfig(k_max=1e-3), data).selected) > 0
+    config = ProjectionConfig(spectrum=ProjectionSpectrumConfig(k_max=1e-3))
+    assert len(analyse_labels(config, data).selected) > 0
     monkeypatch.setattr(spectral, "select_peaks", lambda magnitude, endpoint: np.zeros(0, dtype=int))
-    with pytest.raises(ConfigError, match=r"^k_max: the label spectrum has no peak up to k_max.*\(got 0\.001\)"):
-        analyse_labels(ProjectionConfig(k_max=1e-3), data)
+    with pytest.raises(ConfigError, match=r"^spectrum\.k_max: the label spectrum has no peak up to this k_max.*; got 0\.001$") as raised:
+        analyse_labels(config, data)
+    assert raised.value.message("zh").startswith("spectrum.k_max：在此 k_max 以下标签频谱没有峰")
 
 
 def test_a_class_missing_from_the_training_set_is_refused() -> None:
     rng = np.random.default_rng(0)
     labels = rng.choice([c for c in range(10) if c != 8], 60)
-    with pytest.raises(ConfigError, match=r"^component: this class does not occur.*\(got 8\)"):
-        analyse_labels(ProjectionConfig(component=8), _split(rng.random((60, 4)), labels))
-    assert len(analyse_labels(ProjectionConfig(component=3), _split(rng.random((60, 4)), labels)).selected) > 0
+    with pytest.raises(ConfigError, match=r"^spectrum\.component: this class does not occur among the first 60 .*; got 8$"):
+        analyse_labels(ProjectionConfig(spectrum=ProjectionSpectrumConfig(component=8)), _split(rng.random((60, 4)), labels))
+    config = ProjectionConfig(spectrum=ProjectionSpectrumConfig(component=3))
+    assert len(analyse_labels(config, _split(rng.random((60, 4)), labels)).selected) > 0

@@ -10,8 +10,8 @@ from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.browser_helpers import start_run
 from tests.conftest import wait_until
-from tests.oned.test_browser import start_run
 
 CHARTS = '[data-testid="stVegaLiteChart"]'
 X_AXIS = re.compile(r"X-axis titled 'step[^']*' for a \w+ scale with values from [\d,.]+ to ([\d,.]+)")

@@ -16,12 +16,16 @@ from fpengine.cli import main as cli_main
 from fpengine.engine.runner import JobManager, Status
 from fpengine.image import encodings
 from fpengine.image.bands import DEFAULT_EDGES
-from fpengine.image.experiment import IMAGE_FIT, BandConfig, ImageFitConfig, forget_upload, remember_upload, target_picture
+from fpengine.image.experiment import IMAGE_FIT
 from fpengine.image.export import metrics_csv, run_gif, snapshot_strip_png
 from fpengine.image.pictures import ZONE_PLATE_BAND_EDGES, ImageError, decode_image
+from fpengine.image.settings import BandConfig, ImageFitConfig
+from fpengine.image.training import target_picture
+from fpengine.image.uploads import forget_upload, remember_upload
 from fpengine.models import parameter_count
 from fpengine.registry import get_experiment
-from fpengine.settings.config import ConfigError, apply_override
+from fpengine.settings.config import apply_override
+from fpengine.settings.schema import ConfigError, validate
 
 
 def test_coordinate_grid_runs_row_by_row_over_the_square():
@@ -93,7 +97,7 @@ def test_coordinate_network_plain_and_multiscale():
 
 def run(config: ImageFitConfig):
     manager = JobManager(lease_seconds=None)
-    job = manager.submit(IMAGE_FIT.name, config, IMAGE_FIT.train, torch.device("cpu"))
+    job = manager.submit(IMAGE_FIT.name, config, IMAGE_FIT.run, torch.device("cpu"))
     assert job.wait(120), "the run did not finish"
     assert job.status is Status.DONE, job.message
     return job.snapshot
@@ -176,19 +180,50 @@ def test_cli_runs_on_a_picture_file(tmp_path, capsys):
     capsys.readouterr()
 
 
-def test_validation_names_the_setting():
+REFUSALS = [  # setting, text given, the rule in English and in Chinese, the value as echoed
+    ("long_side", "8", "a whole number in [16, 512]", "区间 [16, 512] 内的整数", "8"),
+    ("colour", "cmyk", "one of grey, rgb", "以下之一：grey、rgb", "'cmyk'"),
+    ("network.activation", "sigmoid", "one of relu, tanh, sin", "以下之一：relu、tanh、sin", "'sigmoid'"),
+    ("training.lr", "0", "a number in (0, 10]", "区间 (0, 10] 内的数", "0"),
+    ("lr_schedule", "step", "one of cosine, constant", "以下之一：cosine、constant", "'step'"),
+    ("encoding.kind", "hash", "one of none, fourier, multiscale", "以下之一：none、fourier、multiscale", "'hash'"),
+    ("encoding.input_scale", "0", "a number in (0, 1,000]", "区间 (0, 1,000] 内的数", "0"),
+    ("encoding.scales", "200", "a whole number in [1, 16]", "区间 [1, 16] 内的整数", "200"),
+    ("bands.edges", "0.3,0.1", "a list of at most 11 numbers in (0, √2/2 = 0.707107), increasing",
+     "列表，含至多 11 个区间 (0, √2/2 = 0.707107) 内的数，须递增", "0.3, 0.1"),
+    ("bands.epsilon", "0", "a number in (0, 10)", "区间 (0, 10) 内的数", "0"),
+    ("bands.rule", "maybe", "one of robust, consecutive", "以下之一：robust、consecutive", "'maybe'"),
+    ("seed", "-1", "a whole number in [0, 2³²−1]", "区间 [0, 2³²−1] 内的整数", "-1"),
+    ("snapshot_steps", "5000", "a list of at most 8 whole numbers in [0, training.steps = 2,000]",
+     "列表，含至多 8 个区间 [0, training.steps = 2,000] 内的整数", "5000"),
+    ("record_every", "3000", "a whole number in [0, training.steps = 2,000]", "区间 [0, training.steps = 2,000] 内的整数", "3000"),
+    ("image", "no-such-picture.png", "a picture file or one of zone-plate, china, flower",
+     "图片文件或以下之一：zone-plate、china、flower", "'no-such-picture.png'"),
+]
+
+
+def test_both_presets_are_valid():
+    validate(IMAGE_FIT.default_config("quick"))
+    validate(IMAGE_FIT.default_config("book"))
+
+
+@pytest.mark.parametrize(("key", "text", "rule", "rule_zh", "shown"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_refused_setting_names_itself_its_rule_and_the_value_in_both_languages(key, text, rule, rule_zh, shown):
+    with pytest.raises(ConfigError) as caught:
+        validate(apply_override(IMAGE_FIT.default_config("quick"), key, text))
+    assert caught.value.setting == key
+    assert str(caught.value) == caught.value.message("en") == f"{key} must be {rule}; got {shown}"
+    assert caught.value.message("zh") == f"{key} 须为{rule_zh}；收到 {shown}"
+
+
+def test_the_number_of_scales_is_bounded_by_the_first_layer():
     base = IMAGE_FIT.default_config("quick")
-    base.validate()
-    IMAGE_FIT.default_config("book").validate()
-    bad = {
-        "long_side": "8", "colour": "cmyk", "network.activation": "sigmoid", "lr_schedule": "step",
-        "encoding.kind": "hash", "encoding.scales": "200", "bands.edges": "0.3,0.1", "bands.rule": "maybe",
-        "image": "no-such-picture.png", "snapshot_steps": "5000",
-    }
-    for key, text in bad.items():
-        with pytest.raises(ConfigError) as caught:
-            apply_override(base, key, text).validate()
-        assert str(caught.value).startswith(key.split(".")[0]), (key, caught.value)
+    narrow = dataclasses.replace(base, network=dataclasses.replace(base.network, widths=(8, 8)))
+    validate(apply_override(narrow, "encoding.scales", "8"))
+    with pytest.raises(ConfigError) as caught:
+        validate(apply_override(narrow, "encoding.scales", "9"))
+    assert str(caught.value) == "encoding.scales must be a whole number in [1, network.widths[0] = 8]; got 9"
+    assert caught.value.message("zh") == "encoding.scales 须为区间 [1, network.widths[0] = 8] 内的整数；收到 9"
 
 
 def test_band_edges_follow_the_picture_unless_given():
@@ -205,13 +240,14 @@ def test_uploads_live_in_memory_and_are_not_saved_by_the_app():
     name = remember_upload(picture)
     assert name.startswith("upload:")
     config = small(image=name, long_side=30)
-    config.validate()
+    validate(config)
     assert target_picture(config).shape == (20, 30, 1)
     assert not get_experiment("image-fit").keeps_run(config)
     assert get_experiment("image-fit").keeps_run(small())
     forget_upload(name)
-    with pytest.raises(ConfigError, match="upload it again"):
+    with pytest.raises(ConfigError, match="upload it again") as caught:
         target_picture(config)
+    assert caught.value.setting == "image" and "请重新上传" in caught.value.message("zh")
 
 
 def test_flat_upload_is_refused_with_its_message():

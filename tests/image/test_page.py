@@ -101,8 +101,12 @@ def test_invalid_settings_are_reported_not_raised(app_test):
     at = open_page(app_test)
     at.sidebar.text_input(key=f"{KEY}.w.edges@en").set_value("0.3, 0.1").run()
     assert not at.exception, at.exception
-    assert "bands.edges" in " ".join(e.value for e in at.error)
+    errors = " ".join(e.value for e in at.error)
+    assert "bands.edges" in errors and "increasing" in errors and "got 0.3, 0.1" in errors
     assert at.button(key=f"{KEY}.start").disabled
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    errors = " ".join(e.value for e in at.error)
+    assert "bands.edges" in errors and "须递增" in errors and "收到 0.3, 0.1" in errors
 
 
 def test_a_short_run_shows_pictures_heatmap_and_downloads(app_test):

@@ -17,7 +17,7 @@ from fpengine.formula import FormulaError
 from fpengine.image import pictures as images
 from fpengine.image.pictures import ImageError, decode_image, prepare_target, read_image_file
 from fpengine.image.strings import STRINGS
-from fpengine.settings.config import ConfigError
+from fpengine.settings.schema import ConfigError
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -221,7 +221,8 @@ def test_a_picture_exactly_at_the_size_and_pixel_limits_is_accepted_and_one_more
     assert reason_of(data) == "too-many-pixels"
 
 
-@pytest.mark.parametrize("error", [ImageError("flat"), ConfigError("image: unusable"), FormulaError("log: undefined")])
+@pytest.mark.parametrize("error", [ImageError("flat"), ConfigError("image", "image.setting.upload_gone"),
+                                   FormulaError("formula.unknown_name", name="y")])
 def test_a_refusal_inside_a_run_is_one_line_and_never_a_logged_traceback(error, caplog):
     def train(config, ctx):
         raise error

@@ -11,18 +11,20 @@ from fpengine.oned import bench as oned_bench
 from fpengine.oned.analysis import analyse_target
 from fpengine.oned.settings import PLOT_POINTS
 from fpengine.registry import EXPERIMENTS
-from fpengine.settings.config import ConfigError, apply_override
+from fpengine.settings.blocks import LEARNING_RATE
+from fpengine.settings.config import apply_override
+from fpengine.settings.schema import ConfigError
 
 
 def run(config):
     manager = JobManager(lease_seconds=None)
-    job = manager.submit("test", config, EXPERIMENTS["equal-amplitude"].train, torch.device("cpu"))
+    job = manager.submit("test", config, EXPERIMENTS["equal-amplitude"].run, torch.device("cpu"))
     assert job.wait(600)
     assert job.status is Status.DONE, job.message
     return job.snapshot
 
 
-# spec §1.9: the book's printed losses at steps 0 and 1000 (six decimals), reproduced on CPU to within one
+# the book's printed losses at steps 0 and 1000 (six decimals), reproduced on CPU to within one
 # unit of the last printed decimal (measured: every difference ≤ 4.8e-7, so each rounds to the printed value)
 @pytest.mark.parametrize("name, loss0, loss1000", [
     ("equal-amplitude", 1.624982, 0.246860),
@@ -115,8 +117,8 @@ def test_the_bench_times_only_a_run_that_finished(monkeypatch):
     assert 0 < oned_bench.engine_loop(config, 20) < float("inf")
 
     def refused(config, ctx):
-        raise ConfigError("training.lr: refused")
+        raise ConfigError("training.lr", "settings.must_be", 0.0, rule=LEARNING_RATE)
 
     monkeypatch.setattr(oned_bench, "EQUAL_AMPLITUDE", dataclasses.replace(EXPERIMENTS["equal-amplitude"], train=refused))
-    with pytest.raises(RuntimeError, match="ended failed: training.lr: refused"):
+    with pytest.raises(RuntimeError, match=r"ended failed: training\.lr must be a number in \(0, 10\]; got 0$"):
         oned_bench.engine_loop(config, 20)

@@ -6,6 +6,10 @@ import pyarrow as pa
 import pytest
 
 from fpengine.engine.runner import Status
+from fpengine.oned.settings import GridConfig, SpectrumConfig
+from fpengine.oned.targets import TargetConfig
+from fpengine.settings.blocks import NetworkConfig, TrainingConfig
+from fpengine.settings.schema import SEED, rule_of
 from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
@@ -152,6 +156,49 @@ def test_absurd_settings_are_explained(app_test):
     at.sidebar.number_input(key="equal-amplitude.w.hi@en").set_value(-10.0).run()
     assert any("grid.hi" in e.value for e in at.error)
     assert not at.exception
+
+
+DECLARED = {  # number widget (``<page>.w.<name>``) → the rule it takes its bounds from
+    "init_power": rule_of(NetworkConfig, "init_power"),
+    "lr": rule_of(TrainingConfig, "lr"),
+    "momentum": rule_of(TrainingConfig, "momentum"),
+    "steps": rule_of(TrainingConfig, "steps"),
+    "seed": SEED,
+    "samples": rule_of(GridConfig, "samples"),
+    "lo": rule_of(GridConfig, "lo"),
+    "hi": rule_of(GridConfig, "hi"),
+    "n_freq": rule_of(SpectrumConfig, "n_freq"),
+    "epsilon": rule_of(SpectrumConfig, "epsilon"),
+    "quantize": rule_of(TargetConfig, "quantize"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_widget_bounds_and_choices_are_the_declared_ones(app_test, lang):
+    at = open_page(app_test, "staircase", lang)
+    for name, rule in DECLARED.items():
+        widget = at.number_input(key=f"staircase.w.{name}@{lang}")
+        assert (widget.min, widget.max) == (rule.low, rule.high), name
+    frequency = at.number_input(key="staircase.w.freq0")
+    item = rule_of(TargetConfig, "frequencies").item
+    assert (frequency.min, frequency.max) == (item.low, item.high)
+    activation = at.sidebar.selectbox(key=f"staircase.w.activation@{lang}")
+    assert activation.options == list(rule_of(NetworkConfig, "activation").choices)
+    optimizer = at.sidebar.selectbox(key=f"staircase.w.optimizer@{lang}")
+    assert len(optimizer.options) == len(rule_of(TrainingConfig, "optimizer").choices)
+    formula_mode = at.radio(key=f"staircase.w.target_mode@{lang}").set_value("formula").run()
+    formula = formula_mode.text_input(key=f"staircase.w.formula@{lang}")
+    assert formula.max_chars == rule_of(TargetConfig, "formula").max_length
+
+
+def test_a_value_the_widget_allows_but_the_rule_refuses_is_explained_in_both_languages(app_test):
+    """An open end of a rule (lr > 0) is the widget's limit: the one value it lets through is refused by name."""
+    for lang, message in (("en", "training.lr must be a number in (0, 10]; got 0"), ("zh", "training.lr 须为区间 (0, 10] 内的数；收到 0")):
+        at = open_page(app_test, "equal-amplitude", lang)
+        at.sidebar.number_input(key=f"equal-amplitude.w.lr@{lang}").set_value(0.0).run()
+        assert not at.exception
+        assert any(message in e.value for e in at.error), [e.value for e in at.error]
+        assert at.button(key="equal-amplitude.start").disabled
 
 
 def test_target_designer_adds_components_and_amplitudes_move(app_test):

@@ -9,12 +9,13 @@ import torch
 
 from fpengine.engine.runner import JobManager, Status
 from fpengine.formula import FUNCTIONS, MAX_LENGTH, MAX_VALUE, FormulaError, compile_formula, evaluate_formula, signatures
-from fpengine.i18n import t
-from fpengine.i18n.settings import explain_setting_error
+from fpengine.i18n import LocalizedError, explain, t
+from fpengine.i18n.formula import STRINGS as FORMULA_STRINGS
 from fpengine.oned.settings import OneDConfig
 from fpengine.oned.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
-from fpengine.settings.config import ConfigError, apply_override
+from fpengine.settings.config import apply_override
+from fpengine.settings.schema import ConfigError, validate
 
 X = np.linspace(-3, 3, 101)
 
@@ -150,7 +151,7 @@ def test_a_target_defined_on_the_domain_trains_although_the_plot_reaches_beyond(
     experiment = EXPERIMENTS[name]
     config = apply_override(experiment.default_config("quick"), "target.formula", "sqrt(x + 3.2)*sin(3*x)")
     job = JobManager(lease_seconds=None).submit(name, apply_override(config, experiment.steps_field, "3"),
-                                                experiment.train, torch.device("cpu"))
+                                                experiment.run, torch.device("cpu"))
     assert job.wait(60) and job.status is Status.DONE, job.message
     views = job.snapshot.views
     assert views["x_plot"].min() < -3.2 < config.grid.lo  # the plot's margin leaves the domain of sqrt
@@ -159,11 +160,52 @@ def test_a_target_defined_on_the_domain_trains_although_the_plot_reaches_beyond(
 
 def test_a_target_undefined_on_its_grid_is_a_setting_error_in_both_languages():
     with pytest.raises(ConfigError) as raised:
-        OneDConfig(target=TargetConfig(formula="log(x)")).validate()
-    message = str(raised.value)
-    assert message.startswith("target.formula: log(x) is undefined at x = -3.14159 ")
-    chinese = explain_setting_error(message, "zh")
-    assert chinese.startswith("target.formula：log(x) 在 x = -3.14159 处无定义（公式在 256 个网格点中的 ")
+        validate(OneDConfig(target=TargetConfig(formula="log(x)")))
+    error = raised.value
+    assert error.setting == "target.formula"
+    assert str(error) == error.message("en") == ("target.formula: log(x) is undefined at x = -3.14159 "
+                                                 "(the formula fails at 128 of 256 grid points)")
+    assert explain(error, "zh") == "target.formula：log(x) 在 x = -3.14159 处无定义（公式在 256 个网格点中的 128 个上无法计算）"
+
+
+def test_a_formula_the_evaluator_refuses_is_a_setting_error_in_both_languages():
+    with pytest.raises(ConfigError) as raised:
+        validate(TargetConfig(formula="sin(x, x)"))
+    assert str(raised.value) == "target.formula: sin() takes 1 argument(s), as in sin(x) (got 2)"
+    assert raised.value.message("zh") == "target.formula：sin() 需要 1 个参数，写法如 sin(x)（收到 2）"
+
+
+X_NEAR_ZERO = np.linspace(-2, 2, 5)
+REFUSALS = {  # formula → (key, Chinese); every message the evaluator gives, in both languages
+    "": ("formula.empty", "公式为空"),
+    "x" + "+x" * 200: ("formula.too_long", "公式过长（401 个字符，最多 300）"),
+    "sin(x": ("formula.syntax", "公式语法有误，例如 sin(x) + 0.5*sin(3*x)"),
+    "x+" * 120 + "x": ("formula.too_complicated", "公式过于复杂"),
+    "1e999": ("formula.number_too_large", "数字 1e999 过大（最大约 1.798e+308）"),
+    "y": ("formula.unknown_name", "未知名称 'y'（可用 x、pi、e）"),
+    "os.system(x)": ("formula.not_a_function", f"'os.system' 不是允许的函数（可用：{', '.join(FUNCTIONS)}）"),
+    "sin(x=1)": ("formula.plain_arguments", "sin() 只接受普通参数"),
+    "max(x)": ("formula.arguments", "max() 需要 2 个参数，写法如 max(a, b)（收到 1）"),
+    "x.real": ("formula.not_allowed", "公式中不允许出现 'x.real'"),
+    "sqrt(x)": ("formula.undefined", "sqrt(x) 在 x = -2 处无定义（公式在 5 个网格点中的 2 个上无法计算）"),
+    "1/x": ("formula.infinite", "1/x 在 x = 0 处为无穷大（公式在 5 个网格点中的 1 个上无法计算）"),
+    "1e10*x": ("formula.too_large_value", "公式在 x = -2 处达到 -2e+10：目标值须在 ±1e+09 以内（5 个网格点中有 4 个超出）"),
+}
+
+
+@pytest.mark.parametrize("text", list(REFUSALS))
+def test_every_refusal_reads_in_both_languages(text):
+    key, chinese = REFUSALS[text]
+    with pytest.raises(FormulaError) as raised:
+        evaluate_formula(text, X_NEAR_ZERO)
+    error = raised.value
+    assert isinstance(error, LocalizedError) and error.key == key
+    assert str(error) == error.message("en") == t(key, "en", **error.details)
+    assert error.message("zh") == chinese
+
+
+def test_every_formula_message_is_tested():
+    assert {key for key, _ in REFUSALS.values()} == set(FORMULA_STRINGS)
 
 
 def test_the_sine_sum_as_a_formula_is_the_same_target():

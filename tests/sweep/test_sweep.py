@@ -92,7 +92,7 @@ def test_every_preset_defines_valid_cells(name):
 
 
 @pytest.mark.parametrize(("grid", "seeds", "named"), [
-    (("network.depth=1,2",), 2, ["network.depth", "unknown setting"]),
+    (("network.depth=1,2",), 2, ["--grid network.depth=1", "network.depth is not a setting (known here: activation"]),
     (("network.activation=tanh,swish",), 2, ["network.activation=swish"]),
     (("training.lr=1e-3,-1",), 2, ["training.lr=-1", "training.lr"]),
     (("target.frequencies=1,2,2",), 2, ["listed twice"]),
@@ -115,6 +115,15 @@ def test_a_million_cells_are_refused_with_the_sweeps_size():
         define_sweep("sine-fit", grid=(f"training.lr={values}", f"training.steps={steps}"), seeds=1)
     assert "1,000,000 cells" in str(refused.value) and f"{MAX_CELLS:,}" in str(refused.value)
     assert time.monotonic() - start < 30  # refused from its size, not after checking a million configs
+    assert "1,000,000 个单元（1000 × 1000 × 1 个种子）" in refused.value.message("zh")
+
+
+def test_a_refusal_reads_in_chinese_with_the_setting_it_wraps():
+    with pytest.raises(SweepError) as refused:
+        define_sweep("sine-fit", overrides=SMALL, grid=("training.lr=1e-3,-1",), seeds=1)
+    english, chinese = str(refused.value), refused.value.message("zh")
+    assert english == refused.value.message("en") and english.startswith("cell training.lr=-1: training.lr must be")
+    assert chinese.startswith("单元 training.lr=-1：training.lr 须为") and chinese.endswith("收到 -1")
 
 
 # ---- running ------------------------------------------------------------------------------------

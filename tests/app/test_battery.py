@@ -1,0 +1,120 @@
+"""The checks every registered experiment must pass: a new experiment is tested by being registered.
+
+Its presets validate and survive a JSON round trip; ``--steps`` and ``--seed`` reach a real command-line
+run; a few steps through the run engine publish a snapshot whose summary is plain JSON and whose
+figures build in English and Chinese; its page opens in the app. One short run per experiment
+serves every check that needs a finished run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import torch
+
+from fpengine.engine.headless import run_to_end
+from fpengine.engine.runner import Snapshot, Status
+from fpengine.export import read_config
+from fpengine.registry import EXPERIMENTS
+from fpengine.settings.config import apply_override, from_dict, to_dict
+from fpengine.settings.schema import validate
+from tests.conftest import ROOT, open_app_page
+
+NAMES = list(EXPERIMENTS)
+PRESETS = [(name, preset) for name, experiment in EXPERIMENTS.items() for preset in experiment.presets]
+
+SMALL: dict[str, tuple[str, ...]] = {
+    "image-fit": ("long_side=16",),
+    "projection": ("n_train=250", "n_test=50"),
+    "filtering": ("n_train=250", "n_test=50"),
+}
+"""Settings that make a short run cheap, where the quick preset alone is not (default: none)."""
+STEPS: dict[str, int] = {"projection": 1, "filtering": 1}
+"""The steps field's value for a short run (default 5); for these it counts epochs, of 250 / 50 = 5 batches."""
+SEED = 7
+
+
+def small_config(name: str) -> Any:
+    """The quick preset, shortened to a few steps: what every battery run trains."""
+    experiment = EXPERIMENTS[name]
+    config = experiment.default_config("quick")
+    for item in (*SMALL.get(name, ()), f"{experiment.steps_field}={STEPS.get(name, 5)}"):
+        key, _, value = item.partition("=")
+        config = apply_override(config, key, value)
+    validate(config)
+    return config
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def finished(request) -> tuple[str, Any, Snapshot]:
+    """One short run of each experiment, trained to its end by the run engine, shared by the checks."""
+    name = request.param
+    config = small_config(name)
+    job = run_to_end(EXPERIMENTS[name], config, torch.device("cpu"))
+    assert job.status is Status.DONE, f"{name}: {job.status.value} {job.message}"
+    return name, config, job.snapshot
+
+
+def test_the_battery_names_only_registered_experiments():
+    assert set(SMALL) | set(STEPS) <= set(NAMES)
+
+
+@pytest.mark.parametrize(("name", "preset"), PRESETS)
+def test_preset_validates_and_round_trips_through_json(name: str, preset: str):
+    experiment = EXPERIMENTS[name]
+    config = experiment.default_config(preset)
+    validate(config)
+    data = json.loads(json.dumps(to_dict(config), allow_nan=False))
+    assert from_dict(experiment.config_type, data) == config
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_command_line_steps_and_seed(name: str, tmp_path):
+    experiment = EXPERIMENTS[name]
+    steps = STEPS.get(name, 5)
+    out = tmp_path / "run"
+    settings = [arg for item in SMALL.get(name, ()) for arg in ("--set", item)]
+    result = subprocess.run([sys.executable, "-m", "fpengine", "run", name, "--steps", str(steps), "--seed", str(SEED),
+                             "--out", str(out), "--no-figures", *settings], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "steps/s" in result.stderr, result.stderr  # the progress bar
+    config = read_config(out / "config.json", experiment)
+    assert config.seed == SEED
+    value: Any = config
+    for part in experiment.steps_field.split("."):
+        value = getattr(value, part)
+    assert value == steps
+    summary = json.loads((out / "summary.json").read_text())
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == summary
+    assert summary["experiment"] == name and summary["status"] == "done"
+    assert summary["total_steps"] == experiment.total_steps(config)
+    assert 1 <= summary["steps"] <= summary["total_steps"]  # a SciPy method may meet its tolerance sooner
+
+
+def test_short_run_publishes(finished):
+    name, config, snapshot = finished
+    assert snapshot is not None and snapshot.step >= 1, name
+    assert snapshot.total_steps == EXPERIMENTS[name].total_steps(config)
+
+
+def test_summary_is_plain_json(finished):
+    name, config, snapshot = finished
+    json.dumps(EXPERIMENTS[name].summarize(config, snapshot), allow_nan=False)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_figures_build(finished, lang: str):
+    name, config, snapshot = finished
+    figures = EXPERIMENTS[name].figures(config, snapshot, lang)
+    assert figures, name
+    for chart in figures.values():
+        chart.to_dict()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_page_opens(app_test, name: str):
+    open_app_page(app_test, EXPERIMENTS[name].page)
