@@ -13,9 +13,14 @@ language_selector()
 HERE = Path(__file__).resolve().parent
 
 home = st.Page(HERE / "app_pages/home.py", title=tr("app.home"), icon=":material/home:", url_path="home", default=True)
-navigation = st.navigation([home, *(
-    st.Page(HERE / experiment.page, title=tr(experiment.title_key), icon=experiment.icon, url_path=experiment.name)
-    for experiment in EXPERIMENTS.values()
-)])
+navigation = st.navigation(
+    [
+        home,
+        *(
+            st.Page(HERE / experiment.page, title=tr(experiment.title_key), icon=experiment.icon, url_path=experiment.name)
+            for experiment in EXPERIMENTS.values()
+        ),
+    ]
+)
 device_selector()
 navigation.run()

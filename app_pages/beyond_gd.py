@@ -52,8 +52,7 @@ def method_name(algorithm: str) -> str:
 
 
 def view_options() -> dict[str, object]:
-    return {"log_steps": bool(st.session_state.get(f"{KEY}.log_steps", False)),
-            "scheme": st.session_state.get(f"{KEY}.scheme", "redblue")}
+    return {"log_steps": bool(st.session_state.get(f"{KEY}.log_steps", False)), "scheme": st.session_state.get(f"{KEY}.scheme", "redblue")}
 
 
 def chart_context(config: BeyondConfig) -> tuple:
@@ -64,15 +63,31 @@ def chart_context(config: BeyondConfig) -> tuple:
 def optimizer_settings(base: BeyondConfig, chosen: list[str], compare: bool) -> BeyondConfig:
     """Network, iteration cap, gradient-descent and swarm widgets for the chosen method(s)."""
     single = chosen[0]
-    width_field, width_default = ("width.compare", SWARM_WIDTH) if compare else \
-        (f"width.{single}", dataclasses.replace(base, method=single).network_width)
+    width_field, width_default = (
+        ("width.compare", SWARM_WIDTH) if compare else (f"width.{single}", dataclasses.replace(base, method=single).network_width)
+    )
     with st.sidebar.expander(tr("beyond.network"), expanded=True):
-        width = widget(KEY, width_field, st.number_input, tr("beyond.width"), width_default, step=5,
-                       help=tr("beyond.width_help"), **bounds("network.widths", int))
-        activation = widget(KEY, "activation", st.selectbox, tr("settings.activation"), base.network.activation,
-                            options=list(rule_of(BeyondConfig, "network.activation").choices))
-        init_std = widget(KEY, "init_std", st.number_input, tr("beyond.init_std"), float(base.network.init_std),
-                          step=0.05, **bounds("network.init_std"))
+        width = widget(
+            KEY,
+            width_field,
+            st.number_input,
+            tr("beyond.width"),
+            width_default,
+            step=5,
+            help=tr("beyond.width_help"),
+            **bounds("network.widths", int),
+        )
+        activation = widget(
+            KEY,
+            "activation",
+            st.selectbox,
+            tr("settings.activation"),
+            base.network.activation,
+            options=list(rule_of(BeyondConfig, "network.activation").choices),
+        )
+        init_std = widget(
+            KEY, "init_std", st.number_input, tr("beyond.init_std"), float(base.network.init_std), step=0.05, **bounds("network.init_std")
+        )
     network = FlatNetworkConfig(widths=(int(width),), activation=activation, init_std=float(init_std))
     config = dataclasses.replace(base, method=single, network=network)
     st.sidebar.caption(tr("beyond.parameters", p=config.parameter_count))
@@ -84,30 +99,84 @@ def optimizer_settings(base: BeyondConfig, chosen: list[str], compare: bool) -> 
         if compare:
             st.caption(" · ".join(f"{method_name(a)}: {base.iterations.of(a):,}" for a in chosen))
         else:
-            cap = widget(KEY, f"iterations.{single}", st.number_input, tr("beyond.iterations"),
-                         base.iterations.of(single), step=10, help=tr("beyond.iterations_help"),
-                         **bounds(f"iterations.{single}", int))
+            cap = widget(
+                KEY,
+                f"iterations.{single}",
+                st.number_input,
+                tr("beyond.iterations"),
+                base.iterations.of(single),
+                step=10,
+                help=tr("beyond.iterations_help"),
+                **bounds(f"iterations.{single}", int),
+            )
             config = dataclasses.replace(config, max_iterations=int(cap))
         gradient = rule_of(BeyondConfig, "training.optimizer").choices
         if any(a in gradient for a in chosen):
-            lr = widget(KEY, "lr", st.number_input, tr("beyond.lr"), float(base.training.lr), format="%.1e",
-                        step=1e-3, **bounds("training.lr"))
+            lr = widget(
+                KEY, "lr", st.number_input, tr("beyond.lr"), float(base.training.lr), format="%.1e", step=1e-3, **bounds("training.lr")
+            )
             config = dataclasses.replace(config, training=dataclasses.replace(config.training, lr=float(lr)))
         if "momentum" in chosen:
-            momentum = widget(KEY, "momentum", st.number_input, tr("settings.momentum"), float(base.training.momentum),
-                              step=0.05, **bounds("training.momentum"))
+            momentum = widget(
+                KEY,
+                "momentum",
+                st.number_input,
+                tr("settings.momentum"),
+                float(base.training.momentum),
+                step=0.05,
+                **bounds("training.momentum"),
+            )
             config = dataclasses.replace(config, training=dataclasses.replace(config.training, momentum=float(momentum)))
     if SWARM_METHOD in chosen:
         with st.sidebar.expander(tr("beyond.swarm"), expanded=not compare):
             swarm = SwarmSettings(
-                particles=int(widget(KEY, "particles", st.number_input, tr("beyond.particles"), base.swarm.particles,
-                                     step=50, **bounds("swarm.particles", int))),
-                inertia=float(widget(KEY, "inertia", st.number_input, tr("beyond.inertia"), base.swarm.inertia,
-                                     step=0.01, format="%.3f", **bounds("swarm.inertia"))),
-                cognitive=float(widget(KEY, "cognitive", st.number_input, tr("beyond.cognitive"), base.swarm.cognitive,
-                                       step=0.01, format="%.3f", **bounds("swarm.cognitive"))),
-                social=float(widget(KEY, "social", st.number_input, tr("beyond.social"), base.swarm.social,
-                                    step=0.01, format="%.3f", **bounds("swarm.social"))),
+                particles=int(
+                    widget(
+                        KEY,
+                        "particles",
+                        st.number_input,
+                        tr("beyond.particles"),
+                        base.swarm.particles,
+                        step=50,
+                        **bounds("swarm.particles", int),
+                    )
+                ),
+                inertia=float(
+                    widget(
+                        KEY,
+                        "inertia",
+                        st.number_input,
+                        tr("beyond.inertia"),
+                        base.swarm.inertia,
+                        step=0.01,
+                        format="%.3f",
+                        **bounds("swarm.inertia"),
+                    )
+                ),
+                cognitive=float(
+                    widget(
+                        KEY,
+                        "cognitive",
+                        st.number_input,
+                        tr("beyond.cognitive"),
+                        base.swarm.cognitive,
+                        step=0.01,
+                        format="%.3f",
+                        **bounds("swarm.cognitive"),
+                    )
+                ),
+                social=float(
+                    widget(
+                        KEY,
+                        "social",
+                        st.number_input,
+                        tr("beyond.social"),
+                        base.swarm.social,
+                        step=0.01,
+                        format="%.3f",
+                        **bounds("swarm.social"),
+                    )
+                ),
             )
             config = dataclasses.replace(config, swarm=swarm)
     return config
@@ -118,17 +187,37 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
     try:
         st.sidebar.markdown(f"**{tr('settings.title')}**")
         if compare:
-            chosen = widget(KEY, "optimizers", st.sidebar.multiselect, tr("beyond.optimizers"), list(COMPARE_DEFAULT),
-                            options=algorithms(), format_func=translated("beyond.method"))
+            chosen = widget(
+                KEY,
+                "optimizers",
+                st.sidebar.multiselect,
+                tr("beyond.optimizers"),
+                list(COMPARE_DEFAULT),
+                options=algorithms(),
+                format_func=translated("beyond.method"),
+            )
             if len(chosen) < 2:
                 raise SettingError(tr("beyond.compare_too_few"))
         else:
-            chosen = [widget(KEY, "optimizer", st.sidebar.selectbox, tr("beyond.optimizer"), base.algorithm,
-                             options=algorithms(), format_func=translated("beyond.method"))]
+            chosen = [
+                widget(
+                    KEY,
+                    "optimizer",
+                    st.sidebar.selectbox,
+                    tr("beyond.optimizer"),
+                    base.algorithm,
+                    options=algorithms(),
+                    format_func=translated("beyond.method"),
+                )
+            ]
         config = optimizer_settings(base, chosen, compare)
-        config = dataclasses.replace(config, seed=seed_setting(base.seed, KEY), grid=grid_settings(base.grid, KEY),
-                                     spectrum=spectrum_settings(base.spectrum, KEY),
-                                     target=target_designer(base.target, KEY))
+        config = dataclasses.replace(
+            config,
+            seed=seed_setting(base.seed, KEY),
+            grid=grid_settings(base.grid, KEY),
+            spectrum=spectrum_settings(base.spectrum, KEY),
+            target=target_designer(base.target, KEY),
+        )
         config = peak_selector(config, KEY)
         validate(config)
     except (SettingError, ConfigError) as error:
@@ -147,8 +236,14 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
         live_chart(f"{KEY}.{name}", chart_context(config), snapshot.version, builders[name], charts_on_page=4)
 
     summary = summarize(config, snapshot)
-    st.caption(" · ".join([tr("beyond.live_evaluations", evaluations=summary["function_evaluations"]),
-                           tr("beyond.parameters", p=summary["parameter_count"])]))
+    st.caption(
+        " · ".join(
+            [
+                tr("beyond.live_evaluations", evaluations=summary["function_evaluations"]),
+                tr("beyond.parameters", p=summary["parameter_count"]),
+            ]
+        )
+    )
     spectral_layout(show, snapshot.traces["delta_f"], summary)
     st.markdown(f"**{tr('beyond.work')}**")
     st.dataframe(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()), hide_index=True)
@@ -163,21 +258,38 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
     st.subheader(tr("beyond.compare_title"))
     for index, (column, (config, snapshot)) in enumerate(zip(st.columns(len(runs)), runs, strict=True)):
         with column:
-            live_chart(f"{KEY}.compare.{index}", chart_context(config), snapshot.version,
-                       lambda config=config, snapshot=snapshot: heatmap_figure(config, snapshot, lang(), **view_options()),
-                       charts_on_page=len(runs))
+            live_chart(
+                f"{KEY}.compare.{index}",
+                chart_context(config),
+                snapshot.version,
+                lambda config=config, snapshot=snapshot: heatmap_figure(config, snapshot, lang(), **view_options()),
+                charts_on_page=len(runs),
+            )
     st.caption(tr("view.heatmap_help"))
     st.markdown(f"**{tr('view.convergence')}**")
-    st.dataframe(work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot)
-                             for config, snapshot in runs}, lang()), hide_index=True)
+    st.dataframe(
+        work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot) for config, snapshot in runs}, lang()),
+        hide_index=True,
+    )
 
 
 st.title(tr(BEYOND_GD.title_key))
 st.markdown(tr("beyond-gd.intro"))
 st.info(tr("beyond-gd.sources"))
 preset = preset_base(BEYOND_GD, KEY)
-compare_mode = widget(KEY, "mode", st.sidebar.radio, tr("beyond.mode"), "single", options=["single", "compare"],
-                      format_func=translated("beyond.mode"), horizontal=True) == "compare"
+compare_mode = (
+    widget(
+        KEY,
+        "mode",
+        st.sidebar.radio,
+        tr("beyond.mode"),
+        "single",
+        options=["single", "compare"],
+        format_func=translated("beyond.mode"),
+        horizontal=True,
+    )
+    == "compare"
+)
 live = st.container()  # run controls and live views on top, as on the 1-D pages; the target designer below
 with st.container(border=True):
     configs = page_settings(preset, compare_mode)

@@ -24,17 +24,48 @@ DELTA_MODES = ("scaled", "chapter", "notebook", "custom")
 
 def delta_settings(base: FilteringConfig) -> dict:
     with st.sidebar.expander(tr("filtering.settings"), expanded=True):
-        mode = setting(KEY, "delta_mode", st.radio, tr("filtering.delta_mode"), "custom" if base.deltas else "scaled",
-                      options=list(DELTA_MODES), format_func=lambda m: tr(f"filtering.delta_mode.{m}"),
-                      help=tr("filtering.delta_help"))
-        multiples_text = setting(KEY, "multiples", st.text_input, tr("filtering.multiples"),
-                                ",".join(f"{m:g}" for m in base.delta_multiples), disabled=mode != "scaled")
-        custom_text = setting(KEY, "custom_deltas", st.text_input, tr("filtering.custom_deltas"),
-                             ",".join(f"{d:g}" for d in base.deltas or CHAPTER_DELTAS), disabled=mode != "custom")
-        epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
-                         **bounds(FilteringConfig, "epsilon"), step=0.01, help=tr("filtering.epsilon_help"))
-    deltas = {"scaled": (), "chapter": CHAPTER_DELTAS, "notebook": NOTEBOOK_DELTAS,
-              "custom": parse_number_list(custom_text, tr("filtering.custom_deltas"), float) if mode == "custom" else ()}[mode]
+        mode = setting(
+            KEY,
+            "delta_mode",
+            st.radio,
+            tr("filtering.delta_mode"),
+            "custom" if base.deltas else "scaled",
+            options=list(DELTA_MODES),
+            format_func=lambda m: tr(f"filtering.delta_mode.{m}"),
+            help=tr("filtering.delta_help"),
+        )
+        multiples_text = setting(
+            KEY,
+            "multiples",
+            st.text_input,
+            tr("filtering.multiples"),
+            ",".join(f"{m:g}" for m in base.delta_multiples),
+            disabled=mode != "scaled",
+        )
+        custom_text = setting(
+            KEY,
+            "custom_deltas",
+            st.text_input,
+            tr("filtering.custom_deltas"),
+            ",".join(f"{d:g}" for d in base.deltas or CHAPTER_DELTAS),
+            disabled=mode != "custom",
+        )
+        epsilon = setting(
+            KEY,
+            "epsilon",
+            st.number_input,
+            tr("settings.epsilon"),
+            float(base.epsilon),
+            **bounds(FilteringConfig, "epsilon"),
+            step=0.01,
+            help=tr("filtering.epsilon_help"),
+        )
+    deltas = {
+        "scaled": (),
+        "chapter": CHAPTER_DELTAS,
+        "notebook": NOTEBOOK_DELTAS,
+        "custom": parse_number_list(custom_text, tr("filtering.custom_deltas"), float) if mode == "custom" else (),
+    }[mode]
     multiples = parse_number_list(multiples_text, tr("filtering.multiples"), float) if mode == "scaled" else base.delta_multiples
     return {"deltas": tuple(deltas), "delta_multiples": multiples, "epsilon": float(epsilon)}
 
@@ -67,13 +98,18 @@ def delta_table(snapshot, config: FilteringConfig) -> None:
     rows = summarize(config, snapshot)["deltas"]
     never = tr("view.never")
     st.markdown(f"**{tr('filtering.table_title', epsilon=config.epsilon)}**")
-    st.dataframe(pd.DataFrame({
-        "δ": [f"{row['delta']:.3g}" for row in rows],
-        tr("filtering.low_epoch"): [never if row["low_epoch"] is None else f"{row['low_epoch']:g}" for row in rows],
-        tr("filtering.high_epoch"): [never if row["high_epoch"] is None else f"{row['high_epoch']:g}" for row in rows],
-        "e_low": [f"{row['final_e_low']:.3f}" for row in rows],
-        "e_high": [f"{row['final_e_high']:.3f}" for row in rows],
-    }), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "δ": [f"{row['delta']:.3g}" for row in rows],
+                tr("filtering.low_epoch"): [never if row["low_epoch"] is None else f"{row['low_epoch']:g}" for row in rows],
+                tr("filtering.high_epoch"): [never if row["high_epoch"] is None else f"{row['high_epoch']:g}" for row in rows],
+                "e_low": [f"{row['final_e_low']:.3f}" for row in rows],
+                "e_high": [f"{row['final_e_high']:.3f}" for row in rows],
+            }
+        ),
+        hide_index=True,
+    )
 
 
 def render(snapshot, config: FilteringConfig) -> None:
@@ -94,8 +130,12 @@ def render(snapshot, config: FilteringConfig) -> None:
     with right:
         show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
     for index in range(deltas):
-        show(f"heatmap{index}", lambda index=index: charts.band_heatmap(snapshot, index, config.batches_per_epoch, lang(),
-                                                                        scheme=scheme, log_epochs=log_epochs))
+        show(
+            f"heatmap{index}",
+            lambda index=index: charts.band_heatmap(
+                snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs
+            ),
+        )
     st.caption(tr("filtering.heatmap_help"))
     left, right = st.columns(2)
     with left:
@@ -114,13 +154,17 @@ def render_comparison(runs) -> None:
                 continue
             deltas = snapshot.traces["e_low"].values
             index = min(int(st.session_state.get(f"{KEY}.compare_delta", 0)), len(deltas) - 1)
-            live_chart(f"{KEY}.compare.{config.network.model}", (id(config), lang(), log_epochs, scheme, index), snapshot.version,
-                       lambda config=config, snapshot=snapshot, index=index: charts.band_heatmap(
-                           snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, width=260),
-                       charts_on_page=len(runs))
+            live_chart(
+                f"{KEY}.compare.{config.network.model}",
+                (id(config), lang(), log_epochs, scheme, index),
+                snapshot.version,
+                lambda config=config, snapshot=snapshot, index=index: charts.band_heatmap(
+                    snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, width=260
+                ),
+                charts_on_page=len(runs),
+            )
             metrics = snapshot.metrics
-            st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]),
-                          test=float(metrics["test_accuracy"][-1])))
+            st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]), test=float(metrics["test_accuracy"][-1])))
 
 
 def describe(config: FilteringConfig) -> str:
@@ -130,8 +174,10 @@ def describe(config: FilteringConfig) -> str:
 def comparison_configs(config: FilteringConfig | None) -> list[FilteringConfig] | None:
     if config is None:
         return None
-    return [dataclasses.replace(config, network=dataclasses.replace(config.network, model=model))
-            for model in choices(type(config.network), "model")]
+    return [
+        dataclasses.replace(config, network=dataclasses.replace(config.network, model=model))
+        for model in choices(type(config.network), "model")
+    ]
 
 
 st.title(tr(FILTERING.title_key))
@@ -145,7 +191,14 @@ with single:
 with compare:
     st.markdown(tr("filtering.compare_intro"))
     st.caption(tr("highdim.compare_idle", limit=job_manager().max_running))
-    widget(f"{KEY}.compare_delta", st.number_input, tr("filtering.compare_delta"), 0, min_value=0,
-           max_value=rule_of(FilteringConfig, "deltas").max_length - 1, step=1,
-           help=tr("filtering.compare_delta_help"))
+    widget(
+        f"{KEY}.compare_delta",
+        st.number_input,
+        tr("filtering.compare_delta"),
+        0,
+        min_value=0,
+        max_value=rule_of(FilteringConfig, "deltas").max_length - 1,
+        step=1,
+        help=tr("filtering.compare_delta_help"),
+    )
     run_group_panel(FILTERING, comparison_configs(filtering_config), render_comparison, describe)

@@ -54,8 +54,12 @@ def forget_photo() -> None:
 def upload_area() -> str | None:
     """The uploader; a bad file leaves the previous picture in place. Returns the picture's name."""
     generation = st.session_state.get(UPLOAD_GENERATION, 0)
-    file = st.file_uploader(tr("image.upload"), type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
-                            key=f"{KEY}.upload.{generation}", help=tr("image.upload_help"))
+    file = st.file_uploader(
+        tr("image.upload"),
+        type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
+        key=f"{KEY}.upload.{generation}",
+        help=tr("image.upload_help"),
+    )
     if file is not None:
         data = file.getvalue()
         digest = hashlib.sha256(data).hexdigest()
@@ -84,18 +88,32 @@ def upload_area() -> str | None:
 
 def picture_settings(base: ImageFitConfig) -> dict | None:
     """Where the picture comes from and how it is sampled; None until an upload is there."""
-    source = widget(KEY, "source", st.radio, tr("image.source"), base.image if base.image in BUILTIN_IMAGES else UPLOAD,
-                    options=[*BUILTIN_IMAGES, UPLOAD], format_func=translated("image.source"), horizontal=True)
+    source = widget(
+        KEY,
+        "source",
+        st.radio,
+        tr("image.source"),
+        base.image if base.image in BUILTIN_IMAGES else UPLOAD,
+        options=[*BUILTIN_IMAGES, UPLOAD],
+        format_func=translated("image.source"),
+        horizontal=True,
+    )
     image = upload_area() if source == UPLOAD else source
     left, middle, right = st.columns([2, 1, 2])
     with left:
         long_side = widget(KEY, "long_side", st.select_slider, tr("image.long_side"), base.long_side, options=LONG_SIDES)
     with middle:
-        colour = widget(KEY, "colour", st.radio, tr("image.colour"), base.colour, options=choices(ImageFitConfig, "colour"),
-                        format_func=translated("image.colour"))
+        colour = widget(
+            KEY,
+            "colour",
+            st.radio,
+            tr("image.colour"),
+            base.colour,
+            options=choices(ImageFitConfig, "colour"),
+            format_func=translated("image.colour"),
+        )
     with right:
-        hold_out = widget(KEY, "hold_out", st.checkbox, tr("image.hold_out"), base.hold_out_columns,
-                          help=tr("image.hold_out_help"))
+        hold_out = widget(KEY, "hold_out", st.checkbox, tr("image.hold_out"), base.hold_out_columns, help=tr("image.hold_out_help"))
     if image is None:
         return None
     return {"image": image, "long_side": int(long_side), "colour": colour, "hold_out_columns": bool(hold_out)}
@@ -104,36 +122,107 @@ def picture_settings(base: ImageFitConfig) -> dict | None:
 def model_settings(base: ImageFitConfig) -> dict:
     network = network_settings(base.network, KEY, activations=base.rules()["network.activation"].choices)
     training = training_settings(base.training, KEY)
-    schedule = widget(KEY, "lr_schedule", st.sidebar.selectbox, tr("image.schedule"), base.lr_schedule,
-                      options=choices(ImageFitConfig, "lr_schedule"), format_func=translated("image.schedule"))
+    schedule = widget(
+        KEY,
+        "lr_schedule",
+        st.sidebar.selectbox,
+        tr("image.schedule"),
+        base.lr_schedule,
+        options=choices(ImageFitConfig, "lr_schedule"),
+        format_func=translated("image.schedule"),
+    )
     seed = seed_setting(base.seed, KEY)
     with st.sidebar.expander(tr("image.encoding"), expanded=True):
-        kind = widget(KEY, "encoding", st.selectbox, tr("image.encoding.kind"), base.encoding.kind, options=choices(ImageFitConfig, "encoding.kind"),
-                      format_func=translated("image.encoding"), help=tr("image.encoding_help"))
-        scale = widget(KEY, "input_scale", st.number_input, tr("image.input_scale"), float(base.encoding.input_scale),
-                       **bounds(ImageFitConfig, "encoding.input_scale"), step=0.5, help=tr("image.input_scale_help"))
-        features = widget(KEY, "fourier_features", st.number_input, tr("image.fourier_features"),
-                          int(base.encoding.fourier_features), **bounds(ImageFitConfig, "encoding.fourier_features", int), step=16,
-                          disabled=kind != "fourier")
-        sigma = widget(KEY, "fourier_sigma", st.number_input, tr("image.fourier_sigma"), float(base.encoding.fourier_sigma),
-                       **bounds(ImageFitConfig, "encoding.fourier_sigma"), step=0.5, disabled=kind != "fourier")
-        scales = widget(KEY, "scales", st.number_input, tr("image.scales"), int(base.encoding.scales),
-                        **bounds(ImageFitConfig, "encoding.scales", int), step=1, disabled=kind != "multiscale")
+        kind = widget(
+            KEY,
+            "encoding",
+            st.selectbox,
+            tr("image.encoding.kind"),
+            base.encoding.kind,
+            options=choices(ImageFitConfig, "encoding.kind"),
+            format_func=translated("image.encoding"),
+            help=tr("image.encoding_help"),
+        )
+        scale = widget(
+            KEY,
+            "input_scale",
+            st.number_input,
+            tr("image.input_scale"),
+            float(base.encoding.input_scale),
+            **bounds(ImageFitConfig, "encoding.input_scale"),
+            step=0.5,
+            help=tr("image.input_scale_help"),
+        )
+        features = widget(
+            KEY,
+            "fourier_features",
+            st.number_input,
+            tr("image.fourier_features"),
+            int(base.encoding.fourier_features),
+            **bounds(ImageFitConfig, "encoding.fourier_features", int),
+            step=16,
+            disabled=kind != "fourier",
+        )
+        sigma = widget(
+            KEY,
+            "fourier_sigma",
+            st.number_input,
+            tr("image.fourier_sigma"),
+            float(base.encoding.fourier_sigma),
+            **bounds(ImageFitConfig, "encoding.fourier_sigma"),
+            step=0.5,
+            disabled=kind != "fourier",
+        )
+        scales = widget(
+            KEY,
+            "scales",
+            st.number_input,
+            tr("image.scales"),
+            int(base.encoding.scales),
+            **bounds(ImageFitConfig, "encoding.scales", int),
+            step=1,
+            disabled=kind != "multiscale",
+        )
     with st.sidebar.expander(tr("image.bands"), expanded=False):
-        edges = widget(KEY, "edges", st.text_input, tr("image.edges"), ",".join(f"{e:g}" for e in base.bands.edges),
-                       help=tr("image.edges_help"))
-        epsilon = widget(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.bands.epsilon),
-                         **bounds(ImageFitConfig, "bands.epsilon"), step=0.01)
-        rule = widget(KEY, "rule", st.radio, tr("settings.rule"), base.bands.rule, options=choices(ImageFitConfig, "bands.rule"),
-                      format_func=translated("settings.rule"))
+        edges = widget(
+            KEY, "edges", st.text_input, tr("image.edges"), ",".join(f"{e:g}" for e in base.bands.edges), help=tr("image.edges_help")
+        )
+        epsilon = widget(
+            KEY,
+            "epsilon",
+            st.number_input,
+            tr("settings.epsilon"),
+            float(base.bands.epsilon),
+            **bounds(ImageFitConfig, "bands.epsilon"),
+            step=0.01,
+        )
+        rule = widget(
+            KEY,
+            "rule",
+            st.radio,
+            tr("settings.rule"),
+            base.bands.rule,
+            options=choices(ImageFitConfig, "bands.rule"),
+            format_func=translated("settings.rule"),
+        )
     snapshots = snapshot_steps_setting(base.snapshot_steps, KEY)
     st.sidebar.caption(tr("image.snapshot_steps_help"))
     return {
-        "network": network, "training": training, "lr_schedule": schedule, "seed": seed,
-        "encoding": dataclasses.replace(base.encoding, kind=kind, input_scale=float(scale), fourier_features=int(features),
-                                        fourier_sigma=float(sigma), scales=int(scales)),
-        "bands": dataclasses.replace(base.bands, edges=parse_number_list(edges, tr("image.edges"), float, allow_empty=True),
-                                     epsilon=float(epsilon), rule=rule),
+        "network": network,
+        "training": training,
+        "lr_schedule": schedule,
+        "seed": seed,
+        "encoding": dataclasses.replace(
+            base.encoding,
+            kind=kind,
+            input_scale=float(scale),
+            fourier_features=int(features),
+            fourier_sigma=float(sigma),
+            scales=int(scales),
+        ),
+        "bands": dataclasses.replace(
+            base.bands, edges=parse_number_list(edges, tr("image.edges"), float, allow_empty=True), epsilon=float(epsilon), rule=rule
+        ),
         "snapshot_steps": snapshots,
     }
 
@@ -168,8 +257,17 @@ def page_settings() -> tuple[ImageFitConfig | None, np.ndarray | None]:
         return None, None
     height, width = target.shape[:2]
     seconds = cached_seconds_per_step(config, height * width, str(device_choice()))
-    st.caption(tr("image.estimate", height=height, width=width, ms=seconds * 1000, device=str(device_choice()),
-                  steps=config.training.steps, total=format_seconds(seconds * config.training.steps)))
+    st.caption(
+        tr(
+            "image.estimate",
+            height=height,
+            width=width,
+            ms=seconds * 1000,
+            device=str(device_choice()),
+            steps=config.training.steps,
+            total=format_seconds(seconds * config.training.steps),
+        )
+    )
     if seconds > SLOW_SECONDS_PER_STEP:
         st.warning(tr("image.slow"))
     if is_upload(config.image):
@@ -194,8 +292,7 @@ def render(snapshot, config: ImageFitConfig) -> None:
     target_spectrum = views["target_spectrum"]
     lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
     pictures[2].image(spectrum_picture(target_spectrum, lo, hi), caption=f"{tr('image.view.target')}: log|DFT|", width="stretch")
-    pictures[3].image(spectrum_picture(views["output_spectrum"], lo, hi), caption=f"{tr('image.view.output')}: log|DFT|",
-                      width="stretch")
+    pictures[3].image(spectrum_picture(views["output_spectrum"], lo, hi), caption=f"{tr('image.view.output')}: log|DFT|", width="stretch")
     st.caption(tr("image.view.spectra"))
     if config.hold_out_columns:
         st.caption(tr("image.held_out_note"))
@@ -224,12 +321,17 @@ def render(snapshot, config: ImageFitConfig) -> None:
     if snapshot.step >= snapshot.total_steps:
         downloads = st.columns(3)
         captions = [tr("chart.at_step", step=int(step)) for step in views["panel_steps"]]
-        downloads[0].download_button(tr("image.export.strip"), snapshot_strip_png(snapshot, captions, tr("image.view.target")),
-                                     file_name="snapshots.png", mime="image/png", key=f"{KEY}.strip")
-        downloads[1].download_button(tr("image.export.gif"), run_gif(snapshot), file_name="run.gif", mime="image/gif",
-                                     key=f"{KEY}.gif")
-        downloads[2].download_button(tr("image.export.csv"), metrics_csv(snapshot), file_name="metrics.csv",
-                                     mime="text/csv", key=f"{KEY}.csv")
+        downloads[0].download_button(
+            tr("image.export.strip"),
+            snapshot_strip_png(snapshot, captions, tr("image.view.target")),
+            file_name="snapshots.png",
+            mime="image/png",
+            key=f"{KEY}.strip",
+        )
+        downloads[1].download_button(tr("image.export.gif"), run_gif(snapshot), file_name="run.gif", mime="image/gif", key=f"{KEY}.gif")
+        downloads[2].download_button(
+            tr("image.export.csv"), metrics_csv(snapshot), file_name="metrics.csv", mime="text/csv", key=f"{KEY}.csv"
+        )
 
 
 st.title(tr(IMAGE_FIT.title_key))

@@ -32,25 +32,60 @@ def spectrum_settings(base: ProjectionSpectrumConfig, dataset: str) -> Projectio
     classes = rule_of(kind, "component").rule
     k_max = rule_of(kind, "k_max").rule
     with st.sidebar.expander(tr("projection.settings"), expanded=True):
-        component = setting(KEY, "component", st.selectbox, tr("projection.component"),
-                            "norm" if base.component is None else base.component,
-                            options=["norm", *range(int(classes.low), int(classes.high) + 1)],
-                            format_func=lambda c: component_label(c, dataset), help=tr("projection.component_help"))
-        n_frequencies = setting(KEY, "n_frequencies", st.number_input, tr("projection.n_frequencies"), int(base.n_frequencies),
-                                **bounds(kind, "n_frequencies", int), step=10)
-        automatic = setting(KEY, "auto_range", st.checkbox, tr("projection.auto_range"), base.k_max is None,
-                            help=tr("projection.auto_range_help"))
-        top = setting(KEY, "k_max", st.number_input, tr("projection.k_max"), float(base.k_max or 0.5),
-                      min_value=float(k_max.low), max_value=float(k_max.high), format="%.4f", step=0.05, disabled=automatic)
-        max_peaks = setting(KEY, "max_peaks", st.number_input, tr("projection.max_peaks"), int(base.max_peaks),
-                            **bounds(kind, "max_peaks", int), step=1)
-        frequencies_text = setting(KEY, "frequencies", st.text_input, tr("projection.frequencies"),
-                                   ",".join(f"{k:g}" for k in base.frequencies), help=tr("projection.frequencies_help"))
-        epsilon = setting(KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
-                          **bounds(kind, "epsilon"), step=0.01)
+        component = setting(
+            KEY,
+            "component",
+            st.selectbox,
+            tr("projection.component"),
+            "norm" if base.component is None else base.component,
+            options=["norm", *range(int(classes.low), int(classes.high) + 1)],
+            format_func=lambda c: component_label(c, dataset),
+            help=tr("projection.component_help"),
+        )
+        n_frequencies = setting(
+            KEY,
+            "n_frequencies",
+            st.number_input,
+            tr("projection.n_frequencies"),
+            int(base.n_frequencies),
+            **bounds(kind, "n_frequencies", int),
+            step=10,
+        )
+        automatic = setting(
+            KEY, "auto_range", st.checkbox, tr("projection.auto_range"), base.k_max is None, help=tr("projection.auto_range_help")
+        )
+        top = setting(
+            KEY,
+            "k_max",
+            st.number_input,
+            tr("projection.k_max"),
+            float(base.k_max or 0.5),
+            min_value=float(k_max.low),
+            max_value=float(k_max.high),
+            format="%.4f",
+            step=0.05,
+            disabled=automatic,
+        )
+        max_peaks = setting(
+            KEY, "max_peaks", st.number_input, tr("projection.max_peaks"), int(base.max_peaks), **bounds(kind, "max_peaks", int), step=1
+        )
+        frequencies_text = setting(
+            KEY,
+            "frequencies",
+            st.text_input,
+            tr("projection.frequencies"),
+            ",".join(f"{k:g}" for k in base.frequencies),
+            help=tr("projection.frequencies_help"),
+        )
+        epsilon = setting(
+            KEY, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon), **bounds(kind, "epsilon"), step=0.01
+        )
     return dataclasses.replace(
-        base, component=None if component == "norm" else int(component), n_frequencies=int(n_frequencies),
-        k_max=None if automatic else float(top), max_peaks=int(max_peaks),
+        base,
+        component=None if component == "norm" else int(component),
+        n_frequencies=int(n_frequencies),
+        k_max=None if automatic else float(top),
+        max_peaks=int(max_peaks),
         frequencies=parse_number_list(frequencies_text, tr("projection.frequencies"), float, allow_empty=True),
         epsilon=float(epsilon),
     )
@@ -85,8 +120,7 @@ def label_preview(config: ProjectionConfig) -> None:
         st.error(tr("projection.preview_failed", detail=explain(error, lang())))
         return
     with st.expander(tr("projection.preview"), expanded=False):
-        show_chart(charts.spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected,
-                                         spectrum.unreliable, lang()))
+        show_chart(charts.spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected, spectrum.unreliable, lang()))
     noisy = noisy_frequencies(spectrum.frequencies, spectrum.unreliable, spectrum.selected)
     if noisy:
         st.warning(tr("projection.noisy_peaks", frequencies=", ".join(f"{k:.4g}" for k in noisy)))
@@ -98,8 +132,15 @@ def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
     frequencies = np.asarray(views["frequencies"])
     candidates = [int(k) for k in np.union1d(views["peaks"], views["selected"])]
     name = f"{KEY}.rows.{len(frequencies)}.{frequencies[-1]:.6g}.{'-'.join(map(str, candidates))}"
-    chosen = widget(name, st.multiselect, tr("projection.rows"), [int(k) for k in views["selected"]], options=candidates,
-                    format_func=lambda k: f"k = {frequencies[k]:.4g}", help=tr("projection.rows_help"))
+    chosen = widget(
+        name,
+        st.multiselect,
+        tr("projection.rows"),
+        [int(k) for k in views["selected"]],
+        options=candidates,
+        format_func=lambda k: f"k = {frequencies[k]:.4g}",
+        help=tr("projection.rows_help"),
+    )
     return np.array(sorted(chosen), dtype=int)
 
 
@@ -117,8 +158,12 @@ def render(snapshot, config: ProjectionConfig) -> None:
 
     left, right = st.columns(2)
     with left:
-        show("spectrum", lambda: charts.spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
-                                                       views["selected"], views["unreliable"], lang()))
+        show(
+            "spectrum",
+            lambda: charts.spectrum_chart(
+                views["frequencies"], views["label_spectrum"], views["output_spectrum"], views["selected"], views["unreliable"], lang()
+            ),
+        )
     with right:
         show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
     if len(rows) == 0:

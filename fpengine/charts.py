@@ -30,8 +30,17 @@ def strided(n: int, max_points: int = MAX_LINE_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
-def curves_chart(x: np.ndarray, curves: Mapping[str, np.ndarray], title: str, x_title: str, y_title: str,
-                 lang: str, dashed: Sequence[str] = (), log_y: bool = False, width: int = WIDTH) -> alt.Chart:
+def curves_chart(
+    x: np.ndarray,
+    curves: Mapping[str, np.ndarray],
+    title: str,
+    x_title: str,
+    y_title: str,
+    lang: str,
+    dashed: Sequence[str] = (),
+    log_y: bool = False,
+    width: int = WIDTH,
+) -> alt.Chart:
     """Several y(x) curves in one chart, coloured by name (``dashed`` names drawn dashed)."""
     keep = strided(len(x))
     frame = pd.concat(
@@ -46,40 +55,55 @@ def curves_chart(x: np.ndarray, curves: Mapping[str, np.ndarray], title: str, x_
             x=alt.X("x:Q", title=x_title),
             y=alt.Y("y:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined),
             color=alt.Color("series:N", title=t("chart.series", lang), sort=names),
-            strokeDash=alt.condition(alt.FieldOneOfPredicate("series", list(dashed) or ["\0"]),
-                                     alt.value([5, 3]), alt.value([1, 0])),
+            strokeDash=alt.condition(alt.FieldOneOfPredicate("series", list(dashed) or ["\0"]), alt.value([5, 3]), alt.value([1, 0])),
         )
     )
 
 
-def output_chart(x: np.ndarray, target: np.ndarray, output: np.ndarray, lang: str, title: str | None = None,
-                 width: int = WIDTH) -> alt.Chart:
+def output_chart(
+    x: np.ndarray, target: np.ndarray, output: np.ndarray, lang: str, title: str | None = None, width: int = WIDTH
+) -> alt.Chart:
     return curves_chart(
-        x, {t("chart.target", lang): target, t("chart.output", lang): output},
-        title or t("view.output", lang), t("chart.x", lang), t("chart.value", lang), lang,
-        dashed=[t("chart.target", lang)], width=width,
+        x,
+        {t("chart.target", lang): target, t("chart.output", lang): output},
+        title or t("view.output", lang),
+        t("chart.x", lang),
+        t("chart.value", lang),
+        lang,
+        dashed=[t("chart.target", lang)],
+        width=width,
     )
 
 
-def panels_chart(x: np.ndarray, target: np.ndarray, panel_steps: np.ndarray, panel_outputs: np.ndarray,
-                 lang: str) -> alt.HConcatChart:
+def panels_chart(x: np.ndarray, target: np.ndarray, panel_steps: np.ndarray, panel_outputs: np.ndarray, lang: str) -> alt.HConcatChart:
     """The figure's row of snapshots: output vs target at each kept step."""
-    panels = [output_chart(x, target, out, lang, title=t("chart.at_step", lang, step=int(s)), width=220)
-              for s, out in zip(panel_steps, panel_outputs, strict=True)]
+    panels = [
+        output_chart(x, target, out, lang, title=t("chart.at_step", lang, step=int(s)), width=220)
+        for s, out in zip(panel_steps, panel_outputs, strict=True)
+    ]
     return alt.hconcat(*panels, title=t("view.snapshots", lang))
 
 
-def spectrum_chart(target_spectrum: np.ndarray, output_spectrum: np.ndarray | None, peaks: np.ndarray,
-                   genuine: np.ndarray, selected: np.ndarray, lang: str, title: str | None = None,
-                   width: int = WIDTH) -> alt.LayerChart:
+def spectrum_chart(
+    target_spectrum: np.ndarray,
+    output_spectrum: np.ndarray | None,
+    peaks: np.ndarray,
+    genuine: np.ndarray,
+    selected: np.ndarray,
+    lang: str,
+    title: str | None = None,
+    width: int = WIDTH,
+) -> alt.LayerChart:
     """|DFT|/N of target and (if given) output on a log axis; tracked peaks ringed, side-lobes grey."""
     floor = 1e-5  # the authors add 1e-5 before the log plot; keeps exact zeros drawable
     index = np.arange(len(target_spectrum))
     spectra = {t("chart.target", lang): target_spectrum}
     if output_spectrum is not None:
         spectra[t("chart.output", lang)] = output_spectrum
-    frame = pd.concat([pd.DataFrame({"k": index, "amplitude": np.asarray(values) + floor, "series": name})
-                       for name, values in spectra.items()], ignore_index=True)
+    frame = pd.concat(
+        [pd.DataFrame({"k": index, "amplitude": np.asarray(values) + floor, "series": name}) for name, values in spectra.items()],
+        ignore_index=True,
+    )
     base = alt.Chart(frame, title=title or t("view.spectrum", lang), width=width, height=HEIGHT)
     lines = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
         x=alt.X("k:Q", title=t("chart.freq_index", lang)),
@@ -96,16 +120,26 @@ def spectrum_chart(target_spectrum: np.ndarray, output_spectrum: np.ndarray | No
     for peak in np.asarray(selected):
         if peak not in set(np.asarray(peaks).tolist()):
             kinds.append((peak, t("chart.peak", lang)))
-    marks = pd.DataFrame({
-        "k": [int(k) for k, _ in kinds],
-        "amplitude": [float(target_spectrum[int(k)]) + floor for k, _ in kinds],
-        "kind": [kind for _, kind in kinds],
-    })
-    rings = alt.Chart(marks).mark_point(size=160, strokeWidth=2, filled=False).encode(
-        x="k:Q", y=alt.Y("amplitude:Q", scale=alt.Scale(type="log")),
-        shape=alt.Shape("kind:N", title=None),
-        stroke=alt.Stroke("kind:N", scale=alt.Scale(domain=[t("chart.peak", lang), t("chart.side_lobe", lang)],
-                                                     range=["#d62728", "#9e9e9e"]), title=None),
+    marks = pd.DataFrame(
+        {
+            "k": [int(k) for k, _ in kinds],
+            "amplitude": [float(target_spectrum[int(k)]) + floor for k, _ in kinds],
+            "kind": [kind for _, kind in kinds],
+        }
+    )
+    rings = (
+        alt.Chart(marks)
+        .mark_point(size=160, strokeWidth=2, filled=False)
+        .encode(
+            x="k:Q",
+            y=alt.Y("amplitude:Q", scale=alt.Scale(type="log")),
+            shape=alt.Shape("kind:N", title=None),
+            stroke=alt.Stroke(
+                "kind:N",
+                scale=alt.Scale(domain=[t("chart.peak", lang), t("chart.side_lobe", lang)], range=["#d62728", "#9e9e9e"]),
+                title=None,
+            ),
+        )
     )
     return alt.layer(lines, rings).resolve_scale(color="independent")
 
@@ -115,8 +149,7 @@ def frequency_labels(trace: ErrorTrace, unit: str = "ω") -> list[str]:
     return [f"{unit}={value:g} (k={key})" for key, value in zip(trace.keys, trace.values, strict=True)]
 
 
-def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool,
-                  max_columns: int = MAX_HEATMAP_COLUMNS) -> pd.DataFrame:
+def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool, max_columns: int = MAX_HEATMAP_COLUMNS) -> pd.DataFrame:
     """Mean error per (row, step bin); bins are linear or logarithmic in step + 1. A bin without
     records (sparse recording) is covered by the previous record's cell, so the map has no gaps."""
     steps = np.asarray(trace.steps, dtype=float)
@@ -137,17 +170,36 @@ def heatmap_frame(trace: ErrorTrace, labels: Sequence[str], log_steps: bool,
     rows = []
     for column, label in enumerate(labels):
         sums = np.bincount(which, weights=np.asarray(trace.errors)[:, column], minlength=len(edges) - 1)
-        rows.append(pd.DataFrame({
-            "start": starts, "end": ends, "row": label,
-            "error": sums[used] / counts[used], "order": column,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "start": starts,
+                    "end": ends,
+                    "row": label,
+                    "error": sums[used] / counts[used],
+                    "order": column,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
-def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_steps: bool = False,
-                  scheme: str = "redblue", vmin: float = 0.1, vmax: float = 1.0, title: str | None = None,
-                  converged: Sequence[int | None] = (), y_title: str | None = None,
-                  width: int = WIDTH * 2, x_title: str | None = None, steps_per_unit: float = 1.0) -> alt.LayerChart:
+def error_heatmap(
+    trace: ErrorTrace,
+    labels: Sequence[str],
+    lang: str,
+    *,
+    log_steps: bool = False,
+    scheme: str = "redblue",
+    vmin: float = 0.1,
+    vmax: float = 1.0,
+    title: str | None = None,
+    converged: Sequence[int | None] = (),
+    y_title: str | None = None,
+    width: int = WIDTH * 2,
+    x_title: str | None = None,
+    steps_per_unit: float = 1.0,
+) -> alt.LayerChart:
     """Component × step heatmap of the relative error. Red = small (≤ vmin), blue = large (≥ vmax)
     with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence.
     With ``steps_per_unit`` (e.g. batches per epoch) and ``x_title`` the axis shows (step + 1) / steps_per_unit."""
@@ -159,27 +211,39 @@ def error_heatmap(trace: ErrorTrace, labels: Sequence[str], lang: str, *, log_st
     span = [float(frame["start"].min()), float(frame["end"].max())] if len(frame) else alt.Undefined
     x_scale = alt.Scale(type="log" if log_steps else "linear", domain=span, nice=False, zero=False)
     y = alt.Y("row:N", title=y_title or t("chart.frequency", lang), sort=list(reversed(list(labels))))
-    cells = alt.Chart(frame).mark_rect().encode(
-        x=alt.X("start:Q", title=x_title, scale=x_scale),
-        x2="end:Q",
-        y=y,
-        color=alt.Color("error:Q", title=t("chart.error", lang),
-                        scale=alt.Scale(scheme=scheme, domain=[vmin, vmax], clamp=True)),
-        tooltip=[alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=x_title), alt.Tooltip("error:Q", format=".3f")],
+    cells = (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("start:Q", title=x_title, scale=x_scale),
+            x2="end:Q",
+            y=y,
+            color=alt.Color("error:Q", title=t("chart.error", lang), scale=alt.Scale(scheme=scheme, domain=[vmin, vmax], clamp=True)),
+            tooltip=[alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=x_title), alt.Tooltip("error:Q", format=".3f")],
+        )
     )
-    marks = pd.DataFrame({"row": [lab for lab, s in zip(labels, converged, strict=False) if s is not None],
-                          "step": [(s + 1) / steps_per_unit for s in converged if s is not None]})
+    marks = pd.DataFrame(
+        {
+            "row": [lab for lab, s in zip(labels, converged, strict=False) if s is not None],
+            "step": [(s + 1) / steps_per_unit for s in converged if s is not None],
+        }
+    )
     if marks.empty:
         return alt.layer(cells, **size)
     ticks = alt.Chart(marks).mark_tick(color="black", thickness=2, size=30).encode(x="step:Q", y=y)
     return alt.layer(cells, ticks, **size)
 
 
-def loss_chart(steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None = None,
-               y_title: str | None = None, width: int = WIDTH) -> alt.Chart:
+def loss_chart(
+    steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None = None, y_title: str | None = None, width: int = WIDTH
+) -> alt.Chart:
     keep = strided(len(steps))
     frame = pd.DataFrame({"step": np.asarray(steps)[keep], "loss": np.maximum(np.asarray(loss)[keep], 1e-12)})
-    return alt.Chart(frame, title=title or t("view.loss", lang), width=width, height=HEIGHT).mark_line().encode(
-        x=alt.X("step:Q", title=t("chart.step", lang)),
-        y=alt.Y("loss:Q", title=y_title or t("chart.loss", lang), scale=alt.Scale(type="log")),
+    return (
+        alt.Chart(frame, title=title or t("view.loss", lang), width=width, height=HEIGHT)
+        .mark_line()
+        .encode(
+            x=alt.X("step:Q", title=t("chart.step", lang)),
+            y=alt.Y("loss:Q", title=y_title or t("chart.loss", lang), scale=alt.Scale(type="log")),
+        )
     )

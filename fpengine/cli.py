@@ -45,13 +45,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, help="number of training steps (epochs / iterations)")
     run.add_argument("--seed", type=int, help="random seed")
     run.add_argument("--device", default="auto", help="auto (CUDA/MPS if present), cpu, cuda or mps")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="change one setting, e.g. --set target.frequencies=1,3,5 (repeatable)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one setting, e.g. --set target.frequencies=1,3,5 (repeatable)",
+    )
     run.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep = commands.add_parser("sweep", help="run one experiment over a grid of settings × seeds and fit the convergence law",
-                                epilog=presets_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep = commands.add_parser(
+        "sweep",
+        help="run one experiment over a grid of settings × seeds and fit the convergence law",
+        epilog=presets_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(sweep)
     bench = commands.add_parser("bench", help="measure training throughput against the classroom loop")
     bench.add_argument("--only", action="append", default=[], help="run only these benchmark groups")
@@ -91,8 +101,14 @@ def _build_config(args: argparse.Namespace):
 
 def _progress_bar(total: int, quiet: bool) -> tqdm:
     """Steps done / total, steps/s and the time left, on stderr."""
-    return tqdm(total=total, unit=" steps", file=sys.stderr, disable=quiet, dynamic_ncols=True,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+    return tqdm(
+        total=total,
+        unit=" steps",
+        file=sys.stderr,
+        disable=quiet,
+        dynamic_ncols=True,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
+    )
 
 
 def _advance(bar: tqdm, snapshot: Snapshot) -> None:
@@ -125,9 +141,17 @@ def _run(args: argparse.Namespace) -> int:
     if snapshot is None:
         raise UsageError(f"{experiment.name} produced no result ({job.status.value}: {job.message})")
     try:
-        summary = write_run(out, experiment, config, snapshot, status=job.status.value,
-                            device=describe_device(device), message=job.message,
-                            figures=not args.no_figures, lang=args.lang)
+        summary = write_run(
+            out,
+            experiment,
+            config,
+            snapshot,
+            status=job.status.value,
+            device=describe_device(device),
+            message=job.message,
+            figures=not args.no_figures,
+            lang=args.lang,
+        )
     except OSError as error:  # the folder was checked before training; a full disk can still refuse
         raise UsageError(f"--out: cannot write the run into {args.out!r} ({error.strerror or error})") from None
     print(json.dumps(summary, ensure_ascii=False))
@@ -155,4 +179,3 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError, SweepError) as error:  # ConfigError: a bad FPENGINE_* setting (threads)
         print(f"error: {error}", file=sys.stderr)
         return 2
-

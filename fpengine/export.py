@@ -129,8 +129,9 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def build_summary(experiment: Experiment, config: Any, snapshot: Snapshot, *, status: str, device: str,
-                  message: str = "") -> dict[str, Any]:
+def build_summary(
+    experiment: Experiment, config: Any, snapshot: Snapshot, *, status: str, device: str, message: str = ""
+) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "experiment": experiment.name,
         "status": status,
@@ -150,8 +151,12 @@ def build_summary(experiment: Experiment, config: Any, snapshot: Snapshot, *, st
 def save_snapshot(directory: Path, snapshot: Snapshot) -> list[Path]:
     arrays: dict[str, np.ndarray] = {f"metrics/{k}": np.asarray(v) for k, v in snapshot.metrics.items()}
     meta: dict[str, Any] = {
-        "step": snapshot.step, "total_steps": snapshot.total_steps, "elapsed": snapshot.elapsed,
-        "steps_per_second": snapshot.steps_per_second, "traces": {}, "views": {},
+        "step": snapshot.step,
+        "total_steps": snapshot.total_steps,
+        "elapsed": snapshot.elapsed,
+        "steps_per_second": snapshot.steps_per_second,
+        "traces": {},
+        "views": {},
     }
     for name, trace in snapshot.traces.items():
         arrays[f"traces/{name}/steps"] = np.asarray(trace.steps)
@@ -176,12 +181,20 @@ def load_snapshot(directory: Path) -> Snapshot:
     views: dict[str, Any] = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("views/")}
     views.update(meta["views"])
     traces = {
-        name: ErrorTrace(arrays[f"traces/{name}/steps"], arrays[f"traces/{name}/errors"],
-                         tuple(info["keys"]), tuple(info["values"])).frozen()
+        name: ErrorTrace(
+            arrays[f"traces/{name}/steps"], arrays[f"traces/{name}/errors"], tuple(info["keys"]), tuple(info["values"])
+        ).frozen()
         for name, info in meta["traces"].items()
     }
-    return Snapshot(meta["step"], meta["total_steps"], meta["elapsed"], meta["steps_per_second"],
-                    MappingProxyType(metrics), MappingProxyType(traces), MappingProxyType(views))
+    return Snapshot(
+        meta["step"],
+        meta["total_steps"],
+        meta["elapsed"],
+        meta["steps_per_second"],
+        MappingProxyType(metrics),
+        MappingProxyType(traces),
+        MappingProxyType(views),
+    )
 
 
 def write_figures(directory: Path, experiment: Experiment, config: Any, snapshot: Snapshot, lang: str = "en") -> list[Path]:
@@ -194,8 +207,18 @@ def write_figures(directory: Path, experiment: Experiment, config: Any, snapshot
     return written
 
 
-def write_run(directory: Path, experiment: Experiment, config: Any, snapshot: Snapshot, *, status: str,
-              device: str, message: str = "", figures: bool = True, lang: str = "en") -> dict[str, Any]:
+def write_run(
+    directory: Path,
+    experiment: Experiment,
+    config: Any,
+    snapshot: Snapshot,
+    *,
+    status: str,
+    device: str,
+    message: str = "",
+    figures: bool = True,
+    lang: str = "en",
+) -> dict[str, Any]:
     """Write the whole run directory, each file atomically; an earlier run's files that this run
     does not rewrite are removed last. Returns the summary."""
     directory.mkdir(parents=True, exist_ok=True)

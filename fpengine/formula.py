@@ -34,17 +34,32 @@ class Function:
 
 _ONE = ("x",)
 FUNCTIONS: dict[str, Function] = {
-    "sin": Function(np.sin, _ONE), "cos": Function(np.cos, _ONE), "tan": Function(np.tan, _ONE),
-    "arctan": Function(np.arctan, _ONE), "sinh": Function(np.sinh, _ONE), "cosh": Function(np.cosh, _ONE),
-    "tanh": Function(np.tanh, _ONE), "exp": Function(np.exp, _ONE), "log": Function(np.log, _ONE),
-    "sqrt": Function(np.sqrt, _ONE), "abs": Function(np.abs, _ONE), "sign": Function(np.sign, _ONE),
-    "round": Function(np.round, _ONE), "floor": Function(np.floor, _ONE), "ceil": Function(np.ceil, _ONE),
-    "min": Function(np.minimum, ("a", "b")), "max": Function(np.maximum, ("a", "b")),
+    "sin": Function(np.sin, _ONE),
+    "cos": Function(np.cos, _ONE),
+    "tan": Function(np.tan, _ONE),
+    "arctan": Function(np.arctan, _ONE),
+    "sinh": Function(np.sinh, _ONE),
+    "cosh": Function(np.cosh, _ONE),
+    "tanh": Function(np.tanh, _ONE),
+    "exp": Function(np.exp, _ONE),
+    "log": Function(np.log, _ONE),
+    "sqrt": Function(np.sqrt, _ONE),
+    "abs": Function(np.abs, _ONE),
+    "sign": Function(np.sign, _ONE),
+    "round": Function(np.round, _ONE),
+    "floor": Function(np.floor, _ONE),
+    "ceil": Function(np.ceil, _ONE),
+    "min": Function(np.minimum, ("a", "b")),
+    "max": Function(np.maximum, ("a", "b")),
 }
 CONSTANTS = {"pi": np.pi, "e": np.e}
 BINARY = {
-    ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
-    ast.Pow: np.power, ast.Mod: np.mod,
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+    ast.Pow: np.power,
+    ast.Mod: np.mod,
 }
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
 LARGEST = float(np.finfo(np.float64).max)
@@ -120,8 +135,9 @@ def _compile(node: ast.AST, source: str) -> Expression:
         if node.keywords:
             raise FormulaError("formula.plain_arguments", name=name)
         if len(node.args) != len(function.parameters):
-            raise FormulaError("formula.arguments", name=name, n=len(function.parameters),
-                               signature=function.signature(name), count=len(node.args))
+            raise FormulaError(
+                "formula.arguments", name=name, n=len(function.parameters), signature=function.signature(name), count=len(node.args)
+            )
         apply = function.apply
         return Expression(text, lambda x, *args: apply(*args), tuple(_compile(a, source) for a in node.args))
     raise FormulaError("formula.not_allowed", text=ast.unparse(node))

@@ -30,8 +30,7 @@ def _run_folders(root: Path) -> list[tuple[float, int, Path]]:
     return sorted(found, key=lambda entry: entry[0])
 
 
-def prune_runs(root: Path, *, max_age_days: float, max_mb: float, busy: Collection[str] = (),
-               now: float | None = None) -> list[Path]:
+def prune_runs(root: Path, *, max_age_days: float, max_mb: float, busy: Collection[str] = (), now: float | None = None) -> list[Path]:
     """Delete run folders under ``root`` older than ``max_age_days``, then the oldest until the rest
     take at most ``max_mb`` megabytes (0: no limit of that kind). ``busy`` names runs in use; they
     and the newest folder are kept. Returns the deleted folders."""

@@ -63,9 +63,7 @@ def genuine_peaks(values: np.ndarray, peaks: Sequence[int], ratio: float = 0.4) 
     return np.array(kept, dtype=bool)
 
 
-def relative_spectral_error(
-    output_coefficients: np.ndarray, target_coefficients: np.ndarray, form: ErrorForm = "complex"
-) -> np.ndarray:
+def relative_spectral_error(output_coefficients: np.ndarray, target_coefficients: np.ndarray, form: ErrorForm = "complex") -> np.ndarray:
     """ΔF(k) = |ĥ_k − f̂_k| / |f̂_k| (complex form, the chapter's text) or, in the notebooks' form,
     | |ĥ_k| − |f̂_k| | / (1e-5 + |f̂_k|), which ignores phase."""
     h = np.asarray(output_coefficients)
@@ -110,9 +108,7 @@ def steps_to_threshold(
     raise ValueError(f"unknown rule {rule!r}")
 
 
-def convergence_steps(
-    errors: np.ndarray, steps: np.ndarray, epsilon: float, rule: ThresholdRule = "robust"
-) -> list[int | None]:
+def convergence_steps(errors: np.ndarray, steps: np.ndarray, epsilon: float, rule: ThresholdRule = "robust") -> list[int | None]:
     """``steps_to_threshold`` for every column of ``errors[T, K]``."""
     errors = np.asarray(errors)
     return [steps_to_threshold(errors[:, k], steps, epsilon, rule) for k in range(errors.shape[1])]

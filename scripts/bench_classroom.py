@@ -169,8 +169,13 @@ def closed_tabs(browser, url: str, runs: Path, lease: float, tabs: int) -> dict:
         time.sleep(0.5)
     viewer.context.close()
     slowest = max(stopped_after.values(), default=None)
-    return {"tabs": tabs, "stopped": len(stopped_after), "slowest_stop_s": slowest and round(slowest, 1),
-            "limit_s": limit, "ok": len(stopped_after) == len(ids) and slowest is not None and slowest <= limit}
+    return {
+        "tabs": tabs,
+        "stopped": len(stopped_after),
+        "slowest_stop_s": slowest and round(slowest, 1),
+        "limit_s": limit,
+        "ok": len(stopped_after) == len(ids) and slowest is not None and slowest <= limit,
+    }
 
 
 def main() -> int:
@@ -185,21 +190,32 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         runs = Path(folder) / "runs"
-        env = {**os.environ, "FPENGINE_RUNS_DIR": str(runs), "FPENGINE_LEASE_SECONDS": str(args.lease),
-               "FPENGINE_SAVE_FIGURES": "1" if args.figures else "0"}
+        env = {
+            **os.environ,
+            "FPENGINE_RUNS_DIR": str(runs),
+            "FPENGINE_LEASE_SECONDS": str(args.lease),
+            "FPENGINE_SAVE_FIGURES": "1" if args.figures else "0",
+        }
         env.setdefault("FPENGINE_MAX_RUNNING", "1")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         with open(Path(folder) / "server.log", "w") as log:
             server = start_server(env, port, log)
         probe = HealthProbe(url)
-        report: dict = {"sessions": args.sessions, "rounds": args.rounds, "steps": args.steps,
-                        "max_running": int(env["FPENGINE_MAX_RUNNING"]), "round_seconds": [], "rss_mb": [],
-                        "runs_expected": args.sessions * args.rounds, "runs_done": 0, "not_done": []}
+        report: dict = {
+            "sessions": args.sessions,
+            "rounds": args.rounds,
+            "steps": args.steps,
+            "max_running": int(env["FPENGINE_MAX_RUNNING"]),
+            "round_seconds": [],
+            "rss_mb": [],
+            "runs_expected": args.sessions * args.rounds,
+            "runs_done": 0,
+            "not_done": [],
+        }
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                                     args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
                 pages = [open_session(browser, url, args.steps) for _ in range(args.sessions)]
                 report["rss_mb_before"] = round(rss_mb(server.pid), 1)
                 print(f"{args.sessions} sessions open; server RSS {report['rss_mb_before']:.0f} MB", flush=True)
@@ -212,14 +228,18 @@ def main() -> int:
                     took = time.monotonic() - started
                     done = [job_id for job_id, saved in found.items() if saved and saved["status"] == "done"]
                     report["runs_done"] += len(done)
-                    report["not_done"] += [f"{job_id}: {(saved or {}).get('status', 'missing')}"
-                                           for job_id, saved in found.items() if job_id not in done]
+                    report["not_done"] += [
+                        f"{job_id}: {(saved or {}).get('status', 'missing')}" for job_id, saved in found.items() if job_id not in done
+                    ]
                     time.sleep(3)  # the last save and the pages' final reruns settle
                     report["round_seconds"].append(round(took, 1))
                     report["rss_mb"].append(round(rss_mb(server.pid), 1))
-                    print(f"round {round_number}: {len(done)}/{len(ids)} runs done in {took:.0f} s; "
-                          f"server RSS {report['rss_mb'][-1]:.0f} MB; slowest health answer so far "
-                          f"{probe.slowest:.2f} s", flush=True)
+                    print(
+                        f"round {round_number}: {len(done)}/{len(ids)} runs done in {took:.0f} s; "
+                        f"server RSS {report['rss_mb'][-1]:.0f} MB; slowest health answer so far "
+                        f"{probe.slowest:.2f} s",
+                        flush=True,
+                    )
                 probe.stop()
                 report["health_slowest_s"], report["health_checks"] = round(probe.slowest, 3), probe.count
                 for page in pages:
@@ -232,14 +252,17 @@ def main() -> int:
     rss = report["rss_mb"]
     report["rss_ratio_last_first"] = round(rss[-1] / rss[0], 3)
     report["connection_error_reloads"] = len(RELOADS)
-    report["ok"] = (report["runs_done"] == report["runs_expected"] and report["rss_ratio_last_first"] <= 1.10
-                    and report["closed_tabs"]["ok"])
+    report["ok"] = report["runs_done"] == report["runs_expected"] and report["rss_ratio_last_first"] <= 1.10 and report["closed_tabs"]["ok"]
     tabs = report["closed_tabs"]
-    print(f"runs done: {report['runs_done']}/{report['runs_expected']}; server RSS per round (MB): "
-          f"{', '.join(f'{v:.0f}' for v in rss)}; last/first {report['rss_ratio_last_first']:.3f} (≤ 1.10 required)")
-    print(f"slowest health answer under load: {report['health_slowest_s']:.2f} s ({report['health_checks']} checks); "
-          f"closed tabs: {tabs['stopped']}/{tabs['tabs']} runs stopped as abandoned, the last after "
-          f"{tabs['slowest_stop_s']} s (lease {args.lease:g} s, limit {tabs['limit_s']:g} s)")
+    print(
+        f"runs done: {report['runs_done']}/{report['runs_expected']}; server RSS per round (MB): "
+        f"{', '.join(f'{v:.0f}' for v in rss)}; last/first {report['rss_ratio_last_first']:.3f} (≤ 1.10 required)"
+    )
+    print(
+        f"slowest health answer under load: {report['health_slowest_s']:.2f} s ({report['health_checks']} checks); "
+        f"closed tabs: {tabs['stopped']}/{tabs['tabs']} runs stopped as abandoned, the last after "
+        f"{tabs['slowest_stop_s']} s (lease {args.lease:g} s, limit {tabs['limit_s']:g} s)"
+    )
     print(json.dumps(report))
     return 0 if report["ok"] else 1
 

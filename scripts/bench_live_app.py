@@ -23,22 +23,54 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8790
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def headless(env: dict, out: Path) -> float:
-    result = subprocess.run([sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet",
-                             "--no-figures"], cwd=ROOT, capture_output=True, text=True, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet", "--no-figures"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])["steps_per_second"]
 
 
 def start_server(env: dict, port: int, log=subprocess.DEVNULL) -> subprocess.Popen:
     """`streamlit run app.py` on 127.0.0.1:``port``, once its health check answers."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     for _ in range(200):
         if server.poll() is not None:
             raise RuntimeError(f"streamlit exited with status {server.returncode}")
@@ -55,8 +87,7 @@ def live(env: dict, runs: Path) -> float:
     server = start_server(env, PORT)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{PORT}/equal-amplitude")
             start = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start", exact=True)
@@ -81,8 +112,7 @@ def main() -> None:
         before = headless(env, Path(folder) / "before")
         watched = live(env, runs)
         after = headless(env, Path(folder) / "after")
-    print(json.dumps({"headless_steps_per_s": [before, after], "live_steps_per_s": watched,
-                      "ratio": watched / ((before + after) / 2)}))
+    print(json.dumps({"headless_steps_per_s": [before, after], "live_steps_per_s": watched, "ratio": watched / ((before + after) / 2)}))
 
 
 if __name__ == "__main__":

@@ -82,8 +82,16 @@ def save_finished_run(job: Job, figures: bool = True) -> None:
     experiment = get_experiment(job.experiment)
     if job.snapshot is None or not experiment.keeps_run(job.config):
         return
-    write_run(runs_root() / job.id, experiment, job.config, job.snapshot, status=job.status.value,
-              device=describe_device(job.device), message=job.message, figures=figures)
+    write_run(
+        runs_root() / job.id,
+        experiment,
+        job.config,
+        job.snapshot,
+        status=job.status.value,
+        device=describe_device(job.device),
+        message=job.message,
+        figures=figures,
+    )
 
 
 @st.cache_resource
@@ -133,8 +141,9 @@ def device_selector() -> None:
         log.error("%s", error)
         st.error(tr("app.bad_server_setting", detail=explain(error, lang())))
         st.stop()
-    widget("device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"],
-           format_func=translated("settings.device"))
+    widget(
+        "device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"], format_func=translated("settings.device")
+    )
     device = device_choice()
     # summary.json keeps the engine's English description; the caption speaks the visitor's language
     shown = tr("app.cpu_threads", threads=torch.get_num_threads()) if device.type == "cpu" else describe_device(device)
@@ -158,8 +167,11 @@ def live_chart(slot: str, context: object, version: int, build: Callable[[], alt
     cache: dict[str, tuple[object, int, dict, float, float]] = st.session_state.setdefault("_live_charts", {})
     cached = cache.get(slot)
     now = time.monotonic()
-    stale = cached is None or cached[0] != context or (
-        cached[1] != version and now - cached[3] >= min(cached[4] * charts_on_page / LIVE_CHART_DUTY, MAX_LIVE_CHART_WAIT))
+    stale = (
+        cached is None
+        or cached[0] != context
+        or (cached[1] != version and now - cached[3] >= min(cached[4] * charts_on_page / LIVE_CHART_DUTY, MAX_LIVE_CHART_WAIT))
+    )
     if stale:
         started = time.thread_time()  # CPU time: a busy machine must not stretch the wait
         spec = build().to_dict(validate=False)

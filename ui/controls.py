@@ -31,9 +31,16 @@ def preset_base(experiment: Experiment, key: str) -> Any:
         for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{key}.w.")]:
             del st.session_state[name]
 
-    preset = language_safe_widget(preset_key, st.sidebar.selectbox, tr("settings.preset"), next(iter(experiment.presets)),
-                                  options=list(experiment.presets), format_func=translated("settings.preset"),
-                                  help=tr("settings.preset_help"), on_change=reset_widgets)
+    preset = language_safe_widget(
+        preset_key,
+        st.sidebar.selectbox,
+        tr("settings.preset"),
+        next(iter(experiment.presets)),
+        options=list(experiment.presets),
+        format_func=translated("settings.preset"),
+        help=tr("settings.preset_help"),
+        on_change=reset_widgets,
+    )
     return experiment.default_config(preset)
 
 
@@ -47,8 +54,7 @@ def bounds(config_type: type, path: str, kind: type = float) -> dict[str, Any]:
     end is still the widget's limit; validation then refuses exactly that value, naming the rule."""
     rule = rule_of(config_type, path)
     assert isinstance(rule, Interval), (config_type, path)
-    return {"min_value": None if rule.low is None else kind(rule.low),
-            "max_value": None if rule.high is None else kind(rule.high)}
+    return {"min_value": None if rule.low is None else kind(rule.low), "max_value": None if rule.high is None else kind(rule.high)}
 
 
 def choices(config_type: type, path: str) -> list[str]:
@@ -76,14 +82,37 @@ def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...]
     """``activations``: the page's choice among the declared ones (default: all of them)."""
     kind = type(base)
     with st.sidebar.expander(tr("settings.network"), expanded=False):
-        widths_text = widget(key, "widths", st.text_input, tr("settings.widths"), ",".join(map(str, base.widths)),
-                             help=tr("settings.widths_help"))
-        activation = widget(key, "activation", st.selectbox, tr("settings.activation"), base.activation,
-                            options=list(activations or choices(kind, "activation")))
-        init = widget(key, "init", st.radio, tr("settings.init"), base.init, options=choices(kind, "init"),
-                      format_func=translated("settings.init"), horizontal=True)
-        power = widget(key, "init_power", st.number_input, tr("settings.init_power"), float(base.init_power),
-                       **bounds(kind, "init_power"), step=0.1, disabled=init != "chapter")
+        widths_text = widget(
+            key, "widths", st.text_input, tr("settings.widths"), ",".join(map(str, base.widths)), help=tr("settings.widths_help")
+        )
+        activation = widget(
+            key,
+            "activation",
+            st.selectbox,
+            tr("settings.activation"),
+            base.activation,
+            options=list(activations or choices(kind, "activation")),
+        )
+        init = widget(
+            key,
+            "init",
+            st.radio,
+            tr("settings.init"),
+            base.init,
+            options=choices(kind, "init"),
+            format_func=translated("settings.init"),
+            horizontal=True,
+        )
+        power = widget(
+            key,
+            "init_power",
+            st.number_input,
+            tr("settings.init_power"),
+            float(base.init_power),
+            **bounds(kind, "init_power"),
+            step=0.1,
+            disabled=init != "chapter",
+        )
     widths = parse_int_list(widths_text, tr("settings.widths"))
     return dataclasses.replace(base, widths=widths, activation=activation, init=init, init_power=float(power))
 
@@ -91,27 +120,51 @@ def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...]
 def training_settings(base: TrainingConfig, key: str) -> TrainingConfig:
     kind = type(base)
     with st.sidebar.expander(tr("settings.training"), expanded=True):
-        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer,
-                           options=choices(kind, "optimizer"), format_func=translated("settings.optimizer"))
-        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"),
-                    format="%.1e", step=1e-5)
-        momentum = widget(key, "momentum", st.number_input, tr("settings.momentum"), float(base.momentum),
-                          **bounds(kind, "momentum"), step=0.05, disabled=optimizer != "momentum")
-        steps = widget(key, "steps", st.number_input, tr("settings.steps"), int(base.steps), **bounds(kind, "steps", int),
-                       step=500)
+        optimizer = widget(
+            key,
+            "optimizer",
+            st.selectbox,
+            tr("settings.optimizer"),
+            base.optimizer,
+            options=choices(kind, "optimizer"),
+            format_func=translated("settings.optimizer"),
+        )
+        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"), format="%.1e", step=1e-5)
+        momentum = widget(
+            key,
+            "momentum",
+            st.number_input,
+            tr("settings.momentum"),
+            float(base.momentum),
+            **bounds(kind, "momentum"),
+            step=0.05,
+            disabled=optimizer != "momentum",
+        )
+        steps = widget(key, "steps", st.number_input, tr("settings.steps"), int(base.steps), **bounds(kind, "steps", int), step=500)
     return dataclasses.replace(base, optimizer=optimizer, lr=float(lr), momentum=float(momentum), steps=int(steps))
 
 
 def seed_setting(base_seed: int, key: str) -> int:
-    return int(widget(key, "seed", st.sidebar.number_input, tr("settings.seed"), int(base_seed), min_value=int(SEED.low),
-                      max_value=int(SEED.high), step=1))
+    return int(
+        widget(
+            key,
+            "seed",
+            st.sidebar.number_input,
+            tr("settings.seed"),
+            int(base_seed),
+            min_value=int(SEED.low),
+            max_value=int(SEED.high),
+            step=1,
+        )
+    )
 
 
 def grid_settings(base: GridConfig, key: str) -> GridConfig:
     kind = type(base)
     with st.sidebar.expander(tr("settings.data"), expanded=False):
-        samples = widget(key, "samples", st.number_input, tr("settings.samples"), int(base.samples),
-                         **bounds(kind, "samples", int), step=50)
+        samples = widget(
+            key, "samples", st.number_input, tr("settings.samples"), int(base.samples), **bounds(kind, "samples", int), step=50
+        )
         left, right = st.columns(2)
         with left:
             lo = widget(key, "lo", st.number_input, tr("settings.domain_lo"), float(base.lo), format="%.4f", **bounds(kind, "lo"))
@@ -125,18 +178,23 @@ def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
     kind = type(base)
     with st.sidebar.expander(tr("settings.analysis"), expanded=False):
         # the top of n_freq (half the grid's samples) is checked with the grid, by validation
-        n_freq = widget(key, "n_freq", st.number_input, tr("settings.n_freq"), int(base.n_freq), **bounds(kind, "n_freq", int),
-                        step=10)
-        epsilon = widget(key, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon),
-                         **bounds(kind, "epsilon"), step=0.01)
-        form = widget(key, "error_form", st.radio, tr("settings.error_form"), base.error_form,
-                      options=choices(kind, "error_form"), format_func=translated("settings.error_form"))
-        rule = widget(key, "rule", st.radio, tr("settings.rule"), base.rule, options=choices(kind, "rule"),
-                      format_func=translated("settings.rule"))
+        n_freq = widget(key, "n_freq", st.number_input, tr("settings.n_freq"), int(base.n_freq), **bounds(kind, "n_freq", int), step=10)
+        epsilon = widget(key, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon), **bounds(kind, "epsilon"), step=0.01)
+        form = widget(
+            key,
+            "error_form",
+            st.radio,
+            tr("settings.error_form"),
+            base.error_form,
+            options=choices(kind, "error_form"),
+            format_func=translated("settings.error_form"),
+        )
+        rule = widget(
+            key, "rule", st.radio, tr("settings.rule"), base.rule, options=choices(kind, "rule"), format_func=translated("settings.rule")
+        )
     return dataclasses.replace(base, n_freq=int(n_freq), epsilon=float(epsilon), error_form=form, rule=rule)
 
 
 def snapshot_steps_setting(base_steps: tuple[int, ...], key: str) -> tuple[int, ...]:
-    text = widget(key, "snapshot_steps", st.sidebar.text_input, tr("view.snapshot_steps"),
-                  ",".join(map(str, base_steps)))
+    text = widget(key, "snapshot_steps", st.sidebar.text_input, tr("view.snapshot_steps"), ",".join(map(str, base_steps)))
     return parse_int_list(text, tr("view.snapshot_steps")) if text.strip() else ()

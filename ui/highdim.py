@@ -23,29 +23,73 @@ def classification_settings(base: ClassificationConfig, key: str) -> dict[str, A
     ``n_train``, ``n_test``, ``network``, ``training``, ``seed``)."""
     kind = type(base)
     with st.sidebar.expander(tr("highdim.data"), expanded=True):
-        dataset = widget(key, "dataset", st.selectbox, tr("highdim.dataset"), base.dataset, options=choices(kind, "dataset"),
-                         format_func=lambda d: tr(f"highdim.dataset.{d}"))
+        dataset = widget(
+            key,
+            "dataset",
+            st.selectbox,
+            tr("highdim.dataset"),
+            base.dataset,
+            options=choices(kind, "dataset"),
+            format_func=lambda d: tr(f"highdim.dataset.{d}"),
+        )
         # no max_value: switching to a smaller dataset must not make the widget raise; validation names the bound
         rule = kind.n_train_rule(dataset)
-        n_train = widget(key, "n_train", st.number_input, tr("highdim.n_train"), int(base.n_train), min_value=int(rule.low),
-                         step=100, help=tr("highdim.n_train_help", limit=int(rule.high)))
-        n_test = widget(key, "n_test", st.number_input, tr("highdim.n_test"), int(base.n_test), **bounds(kind, "n_test", int),
-                        step=100, help=tr("highdim.n_test_help", limit=DATASET_SIZES[dataset][1]))
+        n_train = widget(
+            key,
+            "n_train",
+            st.number_input,
+            tr("highdim.n_train"),
+            int(base.n_train),
+            min_value=int(rule.low),
+            step=100,
+            help=tr("highdim.n_train_help", limit=int(rule.high)),
+        )
+        n_test = widget(
+            key,
+            "n_test",
+            st.number_input,
+            tr("highdim.n_test"),
+            int(base.n_test),
+            **bounds(kind, "n_test", int),
+            step=100,
+            help=tr("highdim.n_test_help", limit=DATASET_SIZES[dataset][1]),
+        )
     network = network_settings(base.network, key)
     training, seed = training_settings(base.training, base.seed, key)
-    return {"dataset": dataset, "n_train": int(n_train), "n_test": int(n_test), "network": network, "training": training,
-            "seed": int(seed)}
+    return {"dataset": dataset, "n_train": int(n_train), "n_test": int(n_test), "network": network, "training": training, "seed": int(seed)}
 
 
 def network_settings(base: ClassifierConfig, key: str) -> ClassifierConfig:
     kind = type(base)
     with st.sidebar.expander(tr("highdim.model"), expanded=True):
-        model = widget(key, "model", st.selectbox, tr("highdim.model"), base.model, options=choices(kind, "model"),
-                       format_func=lambda m: tr(f"highdim.model.{m}"))
-        activation = widget(key, "activation", st.selectbox, tr("settings.activation"), base.activation,
-                            options=choices(kind, "activation"), disabled=model == "vgg16", help=tr("highdim.activation_help"))
-        widths_text = widget(key, "widths", st.text_input, tr("settings.widths"), ",".join(map(str, base.widths)),
-                             disabled=model != "dnn", help=tr("settings.widths_help"))
+        model = widget(
+            key,
+            "model",
+            st.selectbox,
+            tr("highdim.model"),
+            base.model,
+            options=choices(kind, "model"),
+            format_func=lambda m: tr(f"highdim.model.{m}"),
+        )
+        activation = widget(
+            key,
+            "activation",
+            st.selectbox,
+            tr("settings.activation"),
+            base.activation,
+            options=choices(kind, "activation"),
+            disabled=model == "vgg16",
+            help=tr("highdim.activation_help"),
+        )
+        widths_text = widget(
+            key,
+            "widths",
+            st.text_input,
+            tr("settings.widths"),
+            ",".join(map(str, base.widths)),
+            disabled=model != "dnn",
+            help=tr("settings.widths_help"),
+        )
     widths = parse_int_list(widths_text, tr("settings.widths")) if model == "dnn" else base.widths
     return ClassifierConfig(model=model, widths=widths, activation=activation)
 
@@ -53,23 +97,54 @@ def network_settings(base: ClassifierConfig, key: str) -> ClassifierConfig:
 def training_settings(base: EpochTrainingConfig, base_seed: int, key: str) -> tuple[EpochTrainingConfig, int]:
     kind = type(base)
     with st.sidebar.expander(tr("settings.training"), expanded=False):
-        optimizer = widget(key, "optimizer", st.selectbox, tr("settings.optimizer"), base.optimizer,
-                           options=choices(kind, "optimizer"), format_func=translated("settings.optimizer"))
+        optimizer = widget(
+            key,
+            "optimizer",
+            st.selectbox,
+            tr("settings.optimizer"),
+            base.optimizer,
+            options=choices(kind, "optimizer"),
+            format_func=translated("settings.optimizer"),
+        )
         lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"), format="%.1e", step=1e-5)
-        momentum = widget(key, "momentum", st.number_input, tr("settings.momentum"), float(base.momentum),
-                          **bounds(kind, "momentum"), step=0.05, disabled=optimizer != "momentum")
+        momentum = widget(
+            key,
+            "momentum",
+            st.number_input,
+            tr("settings.momentum"),
+            float(base.momentum),
+            **bounds(kind, "momentum"),
+            step=0.05,
+            disabled=optimizer != "momentum",
+        )
         # the top of the batch size is n_train, checked by validation
-        batch_size = widget(key, "batch_size", st.number_input, tr("highdim.batch_size"), int(base.batch_size),
-                            **bounds(kind, "batch_size", int), step=10)
-        epochs = widget(key, "epochs", st.number_input, tr("highdim.epochs"), int(base.epochs), **bounds(kind, "epochs", int),
-                        step=10)
-        evaluations = widget(key, "evaluations", st.number_input, tr("highdim.evaluations"), int(base.evaluations_per_epoch),
-                             **bounds(kind, "evaluations_per_epoch", int), step=1, help=tr("highdim.evaluations_help"))
+        batch_size = widget(
+            key, "batch_size", st.number_input, tr("highdim.batch_size"), int(base.batch_size), **bounds(kind, "batch_size", int), step=10
+        )
+        epochs = widget(key, "epochs", st.number_input, tr("highdim.epochs"), int(base.epochs), **bounds(kind, "epochs", int), step=10)
+        evaluations = widget(
+            key,
+            "evaluations",
+            st.number_input,
+            tr("highdim.evaluations"),
+            int(base.evaluations_per_epoch),
+            **bounds(kind, "evaluations_per_epoch", int),
+            step=1,
+            help=tr("highdim.evaluations_help"),
+        )
         shuffle = widget(key, "shuffle", st.checkbox, tr("highdim.shuffle"), bool(base.shuffle), help=tr("highdim.shuffle_help"))
-        seed = widget(key, "seed", st.number_input, tr("settings.seed"), int(base_seed), min_value=int(SEED.low),
-                      max_value=int(SEED.high), step=1)
-    training = EpochTrainingConfig(optimizer=optimizer, lr=float(lr), momentum=float(momentum), batch_size=int(batch_size),
-                                   shuffle=bool(shuffle), epochs=int(epochs), evaluations_per_epoch=int(evaluations))
+        seed = widget(
+            key, "seed", st.number_input, tr("settings.seed"), int(base_seed), min_value=int(SEED.low), max_value=int(SEED.high), step=1
+        )
+    training = EpochTrainingConfig(
+        optimizer=optimizer,
+        lr=float(lr),
+        momentum=float(momentum),
+        batch_size=int(batch_size),
+        shuffle=bool(shuffle),
+        epochs=int(epochs),
+        evaluations_per_epoch=int(evaluations),
+    )
     return training, int(seed)
 
 
@@ -97,6 +172,8 @@ def download_in_progress(snapshot: Snapshot) -> bool:
         return False
     done = float(snapshot.views["download_bytes"])
     total = float(snapshot.views["download_total"])
-    st.progress(min(done / total, 1.0) if total > 0 else 0.0,
-                text=tr("highdim.downloading", file=snapshot.views["download_file"], done=done / 1e6, total=total / 1e6))
+    st.progress(
+        min(done / total, 1.0) if total > 0 else 0.0,
+        text=tr("highdim.downloading", file=snapshot.views["download_file"], done=done / 1e6, total=total / 1e6),
+    )
     return True

@@ -38,8 +38,9 @@ def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
         spectrum = spectrum_settings(base.spectrum, key)
         snapshots = snapshot_steps_setting(base.snapshot_steps, key)
         target = target_designer(base.target, key)
-        config = dataclasses.replace(base, network=network, training=training, seed=seed, grid=grid,
-                                     spectrum=spectrum, snapshot_steps=snapshots, target=target)
+        config = dataclasses.replace(
+            base, network=network, training=training, seed=seed, grid=grid, spectrum=spectrum, snapshot_steps=snapshots, target=target
+        )
         config = peak_selector(config, key)
         validate(config)
     except (SettingError, ConfigError) as error:

@@ -113,11 +113,15 @@ def _progress(snapshot: Snapshot | None, job: Job) -> None:
         return
     fraction = min(snapshot.step / max(snapshot.total_steps, 1), 1.0)
     st.progress(fraction, text=f"{_status_text(job)} · {tr('run.progress', step=snapshot.step, total=snapshot.total_steps)}")
-    st.caption(" · ".join([
-        tr("run.speed", rate=snapshot.steps_per_second, eta=_format_eta(snapshot.eta_seconds if job.status.active else 0)),
-        tr("run.device", device=str(job.device)),
-        tr("run.id", run=job.id),
-    ]))
+    st.caption(
+        " · ".join(
+            [
+                tr("run.speed", rate=snapshot.steps_per_second, eta=_format_eta(snapshot.eta_seconds if job.status.active else 0)),
+                tr("run.device", device=str(job.device)),
+                tr("run.id", run=job.id),
+            ]
+        )
+    )
 
 
 def _show_message(job: Job) -> None:
@@ -151,8 +155,14 @@ def _live_views(experiment: Experiment, render: Render) -> None:
 def _export_button(job_id: str) -> None:
     directory = runs_root() / job_id
     if (directory / "summary.json").exists():
-        st.download_button(tr("run.export"), zip_run(directory), file_name=f"fpengine-{job_id}.zip",
-                           mime="application/zip", help=tr("run.export_help"), key=f"export.{job_id}")
+        st.download_button(
+            tr("run.export"),
+            zip_run(directory),
+            file_name=f"fpengine-{job_id}.zip",
+            mime="application/zip",
+            help=tr("run.export_help"),
+            key=f"export.{job_id}",
+        )
 
 
 def run_panel(experiment: Experiment, config: Any | None, render: Render) -> None:
@@ -255,8 +265,7 @@ def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[
         st.rerun()
 
 
-def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, render: GroupRender,
-                    describe: Callable[[Any], str]) -> None:
+def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, render: GroupRender, describe: Callable[[Any], str]) -> None:
     """Several runs of one experiment started together (a comparison): one job per config through
     the same JobManager, controlled as one, reattached after a refresh through ``?runs=``.
     ``render`` gets (config, snapshot) of every run that has published; ``describe`` labels a run.

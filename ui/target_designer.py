@@ -38,16 +38,38 @@ def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
 def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) -> TargetConfig:
     """Widgets for the target; raises SettingError when the typed formula is not allowed."""
     st.subheader(tr("designer.title"))
-    mode = widget(key, "target_mode", st.radio, tr("designer.mode"), "formula" if base.formula else "sines",
-                  options=["sines", "formula"], format_func=translated("designer.mode"), horizontal=True)
+    mode = widget(
+        key,
+        "target_mode",
+        st.radio,
+        tr("designer.mode"),
+        "formula" if base.formula else "sines",
+        options=["sines", "formula"],
+        format_func=translated("designer.mode"),
+        horizontal=True,
+    )
     quantize = base.quantize
     if show_quantize:
-        quantize = widget(key, "quantize", st.number_input, tr("staircase.quantize"), float(base.quantize),
-                          **bounds(TargetConfig, "quantize"), step=0.5, help=tr("staircase.quantize_help"))
+        quantize = widget(
+            key,
+            "quantize",
+            st.number_input,
+            tr("staircase.quantize"),
+            float(base.quantize),
+            **bounds(TargetConfig, "quantize"),
+            step=0.5,
+            help=tr("staircase.quantize_help"),
+        )
     if mode == "formula":
-        text = widget(key, "formula", st.text_input, tr("designer.formula"), base.as_formula(),
-                      help=tr("designer.formula_help", functions=signatures()),
-                      max_chars=rule_of(TargetConfig, "formula").max_length)
+        text = widget(
+            key,
+            "formula",
+            st.text_input,
+            tr("designer.formula"),
+            base.as_formula(),
+            help=tr("designer.formula_help", functions=signatures()),
+            max_chars=rule_of(TargetConfig, "formula").max_length,
+        )
         try:
             compile_formula(text)
         except FormulaError as error:
@@ -59,14 +81,28 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     frequencies, amplitudes, phases = [], [], []
     for i, component in enumerate(components):
         columns = st.columns([1, 2, 1])
-        frequencies.append(columns[0].number_input(
-            tr("designer.frequency"), float(frequency.item.low), float(frequency.item.high), float(component["frequency"]),
-            step=1.0, key=f"{key}.w.freq{i}"))
-        amplitudes.append(columns[1].slider(
-            tr("designer.component", n=i + 1) + " · " + tr("designer.amplitude"), *AMPLITUDE_SLIDER,
-            float(component["amplitude"]), step=0.05, key=f"{key}.w.amp{i}"))
-        phases.append(columns[2].number_input(
-            tr("designer.phase"), *PHASE_SPAN, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}"))
+        frequencies.append(
+            columns[0].number_input(
+                tr("designer.frequency"),
+                float(frequency.item.low),
+                float(frequency.item.high),
+                float(component["frequency"]),
+                step=1.0,
+                key=f"{key}.w.freq{i}",
+            )
+        )
+        amplitudes.append(
+            columns[1].slider(
+                tr("designer.component", n=i + 1) + " · " + tr("designer.amplitude"),
+                *AMPLITUDE_SLIDER,
+                float(component["amplitude"]),
+                step=0.05,
+                key=f"{key}.w.amp{i}",
+            )
+        )
+        phases.append(
+            columns[2].number_input(tr("designer.phase"), *PHASE_SPAN, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}")
+        )
         component.update(frequency=frequencies[-1], amplitude=amplitudes[-1], phase=phases[-1])
     add, remove = st.columns(2)
     if add.button(tr("designer.add"), disabled=len(components) >= frequency.max_length, key=f"{key}.add"):
@@ -76,8 +112,9 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     if remove.button(tr("designer.remove"), disabled=len(components) <= 1, key=f"{key}.remove"):
         components.pop()
         st.rerun()
-    return TargetConfig(frequencies=tuple(frequencies), amplitudes=tuple(amplitudes),
-                        phases=tuple(phases) if any(phases) else (), quantize=float(quantize))
+    return TargetConfig(
+        frequencies=tuple(frequencies), amplitudes=tuple(amplitudes), phases=tuple(phases) if any(phases) else (), quantize=float(quantize)
+    )
 
 
 def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
@@ -87,11 +124,18 @@ def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
     analysis = analyse_target(config)
     automatic = [int(k) for k in analysis.selected]
     candidates = [int(k) for k in analysis.peaks]
-    labels = {int(k): (str(k) if real else tr("designer.side_lobe", k=int(k)))
-              for k, real in zip(analysis.peaks, analysis.genuine, strict=True)}
+    labels = {
+        int(k): (str(k) if real else tr("designer.side_lobe", k=int(k))) for k, real in zip(analysis.peaks, analysis.genuine, strict=True)
+    }
     # the widget is keyed by the candidates, so a new target starts from its automatic choice
-    choice = st.multiselect(tr("designer.peaks"), candidates, default=automatic, format_func=labels.get,
-                            help=tr("designer.peaks_help"), key=f"{key}.peaks.{'-'.join(map(str, candidates))}")
+    choice = st.multiselect(
+        tr("designer.peaks"),
+        candidates,
+        default=automatic,
+        format_func=labels.get,
+        help=tr("designer.peaks_help"),
+        key=f"{key}.peaks.{'-'.join(map(str, candidates))}",
+    )
     if not choice:
         raise ConfigError("spectrum.peaks", "oned.error.no_peak_chosen")
     chosen = tuple(sorted(choice))
@@ -100,10 +144,21 @@ def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
     with st.expander(tr("designer.preview"), expanded=True):
         left, right = st.columns(2)
         with left:
-            show_chart(charts.curves_chart(analysis.x, {tr("chart.target"): analysis.y}, tr("chart.target"),
-                                           tr("chart.x"), tr("chart.value"), lang()))
+            show_chart(
+                charts.curves_chart(
+                    analysis.x, {tr("chart.target"): analysis.y}, tr("chart.target"), tr("chart.x"), tr("chart.value"), lang()
+                )
+            )
         with right:
-            show_chart(charts.spectrum_chart(np.abs(analysis.coefficients), None,
-                                             analysis.peaks, analysis.genuine, np.array(chosen), lang(),
-                                             title=tr("chart.target") + " |DFT|/N"))
+            show_chart(
+                charts.spectrum_chart(
+                    np.abs(analysis.coefficients),
+                    None,
+                    analysis.peaks,
+                    analysis.genuine,
+                    np.array(chosen),
+                    lang(),
+                    title=tr("chart.target") + " |DFT|/N",
+                )
+            )
     return config

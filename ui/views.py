@@ -22,8 +22,14 @@ def heatmap_options(key: str) -> tuple[bool, str]:
     with left:
         log_steps = widget(f"{key}.log_steps", st.toggle, tr("view.log_steps"), False)
     with right:
-        scheme = widget(f"{key}.scheme", st.selectbox, tr("view.colormap"), charts.SCHEMES[0], options=charts.SCHEMES,
-                        format_func=translated("view.colormap"))
+        scheme = widget(
+            f"{key}.scheme",
+            st.selectbox,
+            tr("view.colormap"),
+            charts.SCHEMES[0],
+            options=charts.SCHEMES,
+            format_func=translated("view.colormap"),
+        )
     return log_steps, scheme
 
 
@@ -32,12 +38,14 @@ def convergence_table(trace: ErrorTrace, summary: Mapping[str, Any], key_title: 
     (``Experiment.summarize``) has them in ``convergence_step`` and ``spearman``. ``key_title`` heads
     the column of the trace's keys (default: DFT index)."""
     converged = summary["convergence_step"]
-    frame = pd.DataFrame({
-        tr("table.frequency"): [f"{v:g}" for v in trace.values],
-        key_title or tr("table.index"): list(trace.keys),
-        tr("table.converged_at"): [tr("view.never") if s is None else f"{s:,}" for s in converged],
-        tr("table.final_error"): [f"{e:.3g}" for e in trace.errors[-1]] if len(trace.errors) else ["–"] * len(trace.keys),
-    })
+    frame = pd.DataFrame(
+        {
+            tr("table.frequency"): [f"{v:g}" for v in trace.values],
+            key_title or tr("table.index"): list(trace.keys),
+            tr("table.converged_at"): [tr("view.never") if s is None else f"{s:,}" for s in converged],
+            tr("table.final_error"): [f"{e:.3g}" for e in trace.errors[-1]] if len(trace.errors) else ["–"] * len(trace.keys),
+        }
+    )
     st.markdown(f"**{tr('view.convergence')}**")
     st.dataframe(frame, hide_index=True)
     rho = summary["spearman"]

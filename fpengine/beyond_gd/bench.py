@@ -21,8 +21,7 @@ def flat_objective(config: BeyondConfig, width: int, dtype: torch.dtype) -> Flat
     return FlatObjective(FlatNet(width), analysis.x, analysis.y, dtype=dtype)
 
 
-def swarm_iterations_per_second(objective: FlatObjective, settings: SwarmSettings, iterations: int,
-                                batched: bool = True) -> float:
+def swarm_iterations_per_second(objective: FlatObjective, settings: SwarmSettings, iterations: int, batched: bool = True) -> float:
     swarm = ParticleSwarm(objective, objective.net.initial_parameters(0), settings, seed=0, batched=batched)
     start = time.perf_counter()
     for _ in range(iterations):
@@ -69,15 +68,29 @@ def run(quick: bool) -> list[dict]:
         swarm_iterations_per_second(swarm_objective, settings, 3)  # warm-up: first calls allocate
         fast = swarm_iterations_per_second(swarm_objective, settings, iterations)
         slow = swarm_iterations_per_second(swarm_objective, settings, max(2, iterations // 10), batched=False)
-        rows.append({"name": f"beyond/pso-{particles}-particles", "iterations": iterations,
-                     "batched_iterations_per_s": fast, "looped_iterations_per_s": slow,
-                     "batched_evaluations_per_s": fast * particles, "ratio": fast / slow})
+        rows.append(
+            {
+                "name": f"beyond/pso-{particles}-particles",
+                "iterations": iterations,
+                "batched_iterations_per_s": fast,
+                "looped_iterations_per_s": slow,
+                "batched_evaluations_per_s": fast * particles,
+                "ratio": fast / slow,
+            }
+        )
     objective = flat_objective(config, DEFAULT_WIDTH, torch.float64)
     evaluations = 500 if quick else 5000
     flat = flat_evaluations_per_second(objective, evaluations)
     module = module_evaluations_per_second(config, evaluations)
     powell = powell_evaluations_per_second(objective, 1 if quick else 5)
-    rows.append({"name": "beyond/powell-objective", "parameters": objective.parameter_count,
-                 "flat_evaluations_per_s": flat, "module_evaluations_per_s": module,
-                 "powell_evaluations_per_s": powell, "ratio": flat / module})
+    rows.append(
+        {
+            "name": "beyond/powell-objective",
+            "parameters": objective.parameter_count,
+            "flat_evaluations_per_s": flat,
+            "module_evaluations_per_s": module,
+            "powell_evaluations_per_s": powell,
+            "ratio": flat / module,
+        }
+    )
     return rows

@@ -15,30 +15,44 @@ from fpengine.engine.runner import Snapshot
 from fpengine.i18n import t
 
 
-def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
-                   scheme: str = "redblue") -> Any:
+def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue") -> Any:
     """The ΔF heatmap over iterations, titled with what trained the net, convergence marked per row."""
     trace = snapshot.traces["delta_f"]
     converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
-    return charts.error_heatmap(trace, charts.frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme,
-                                converged=converged, x_title=t("beyond.iteration", lang),
-                                title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.algorithm}', lang)}")
+    return charts.error_heatmap(
+        trace,
+        charts.frequency_labels(trace),
+        lang,
+        log_steps=log_steps,
+        scheme=scheme,
+        converged=converged,
+        x_title=t("beyond.iteration", lang),
+        title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.algorithm}', lang)}",
+    )
 
 
-def chart_builders(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
-                   scheme: str = "redblue") -> dict[str, Callable[[], Any]]:
+def chart_builders(
+    config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue"
+) -> dict[str, Callable[[], Any]]:
     """Output, spectrum, ΔF heatmap and loss (iterations on the x axes), each built only when asked:
     a live page rebuilds a chart no more often than its cost allows."""
     views = snapshot.views
     name = t(f"beyond.method.{config.algorithm}", lang)
     return {
         "output": lambda: charts.output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
-        "spectrum": lambda: charts.spectrum_chart(views["target_spectrum"], views["output_spectrum"], views["peaks"],
-                                                  views["genuine"], views["selected"], lang),
+        "spectrum": lambda: charts.spectrum_chart(
+            views["target_spectrum"], views["output_spectrum"], views["peaks"], views["genuine"], views["selected"], lang
+        ),
         "heatmap": lambda: heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme),
-        "loss": lambda: charts.curves_chart(snapshot.metrics["step"],
-                                            {name: np.maximum(snapshot.metrics["loss"], 1e-12)}, t("view.loss", lang),
-                                            t("beyond.iteration", lang), t("chart.loss", lang), lang, log_y=True),
+        "loss": lambda: charts.curves_chart(
+            snapshot.metrics["step"],
+            {name: np.maximum(snapshot.metrics["loss"], 1e-12)},
+            t("view.loss", lang),
+            t("beyond.iteration", lang),
+            t("chart.loss", lang),
+            lang,
+            log_y=True,
+        ),
     }
 
 
@@ -52,19 +66,19 @@ def work_table(runs: dict[str, tuple[dict[str, Any], Snapshot]], lang: str) -> p
     wall time) and when each frequency converged."""
     rows = []
     for label, (summary, snapshot) in runs.items():
-        row: dict[str, Any] = {t("beyond.table.optimizer", lang): label,
-                               t("beyond.table.parameters", lang): summary["parameter_count"]}
-        for value, key, step in zip(summary["frequencies"], summary["frequency_indices"], summary["convergence_step"],
-                                    strict=True):
+        row: dict[str, Any] = {t("beyond.table.optimizer", lang): label, t("beyond.table.parameters", lang): summary["parameter_count"]}
+        for value, key, step in zip(summary["frequencies"], summary["frequency_indices"], summary["convergence_step"], strict=True):
             row[t("beyond.table.converged", lang, frequency=f"{value:g}", k=key)] = "–" if step is None else f"{step:,}"
         rho = summary["spearman"]
-        row.update({
-            t("beyond.table.iterations", lang): f"{snapshot.step:,}",
-            t("beyond.table.evaluations", lang): f"{summary['function_evaluations']:,}",
-            t("beyond.table.seconds", lang): f"{snapshot.elapsed:.1f}",
-            t("beyond.table.evaluations_per_second", lang): f"{summary['evaluations_per_second'] or 0:,.0f}",
-            t("beyond.table.loss", lang): "–" if snapshot.final_loss is None else f"{snapshot.final_loss:.2e}",
-            t("view.spearman", lang): "–" if rho is None else f"{rho:+.2f}",
-        })
+        row.update(
+            {
+                t("beyond.table.iterations", lang): f"{snapshot.step:,}",
+                t("beyond.table.evaluations", lang): f"{summary['function_evaluations']:,}",
+                t("beyond.table.seconds", lang): f"{snapshot.elapsed:.1f}",
+                t("beyond.table.evaluations_per_second", lang): f"{summary['evaluations_per_second'] or 0:,.0f}",
+                t("beyond.table.loss", lang): "–" if snapshot.final_loss is None else f"{snapshot.final_loss:.2e}",
+                t("view.spearman", lang): "–" if rho is None else f"{rho:+.2f}",
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)

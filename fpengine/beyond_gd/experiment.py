@@ -57,8 +57,7 @@ class _Recorder:
         self.losses.append(float(0.5 * np.mean((output - self.analysis.y) ** 2)))
         self.evaluation_counts.append(evaluations)
         self.seconds.append(self.ctx.elapsed())
-        self.errors.append(spectral.relative_spectral_error(coefficients, self.target_at_peaks,
-                                                            self.config.spectrum.error_form))
+        self.errors.append(spectral.relative_spectral_error(coefficients, self.target_at_peaks, self.config.spectrum.error_form))
         self.theta = theta
         self.evaluations = evaluations
         self.ctx.checkpoint()
@@ -78,10 +77,20 @@ class _Recorder:
         n_freq = self.config.spectrum.n_freq
         self.ctx.publish(
             step=int(steps[-1]),
-            metrics={"step": steps, "loss": np.array(self.losses), "evaluations": np.array(self.evaluation_counts),
-                     "seconds": np.array(self.seconds)},
-            traces={"delta_f": ErrorTrace(steps, np.array(self.errors).reshape(len(steps), len(self.selected)),
-                                          tuple(str(int(k)) for k in self.selected), self.frequencies)},
+            metrics={
+                "step": steps,
+                "loss": np.array(self.losses),
+                "evaluations": np.array(self.evaluation_counts),
+                "seconds": np.array(self.seconds),
+            },
+            traces={
+                "delta_f": ErrorTrace(
+                    steps,
+                    np.array(self.errors).reshape(len(steps), len(self.selected)),
+                    tuple(str(int(k)) for k in self.selected),
+                    self.frequencies,
+                )
+            },
             views={
                 "x_plot": self.x_plot,
                 "target_plot": self.target_plot,
@@ -111,10 +120,19 @@ def train(config: BeyondConfig, ctx: RunContext) -> None:
         objective = FlatObjective(net, analysis.x, analysis.y, dtype=torch.float32, device=ctx.device)
     recorder = _Recorder(config, objective, ctx)
     init_std = config.network.init_std
-    result = optimize(config.algorithm, objective, net.initial_parameters(config.seed, init_std), config.iteration_cap,
-                      swarm=config.swarm, init_std=init_std, learning_rate=config.training.lr,
-                      momentum=config.training.momentum, seed=config.seed,
-                      on_iteration=recorder.iteration, on_evaluation=recorder.evaluation)
+    result = optimize(
+        config.algorithm,
+        objective,
+        net.initial_parameters(config.seed, init_std),
+        config.iteration_cap,
+        swarm=config.swarm,
+        init_std=init_std,
+        learning_rate=config.training.lr,
+        momentum=config.training.momentum,
+        seed=config.seed,
+        on_iteration=recorder.iteration,
+        on_evaluation=recorder.evaluation,
+    )
     ctx.total_steps = result.iterations  # SciPy may stop before the cap once its own tolerance is met
     recorder.evaluations = result.evaluations
     recorder.publish(message=result.message)
@@ -136,14 +154,25 @@ def summarize(config: BeyondConfig, snapshot: Snapshot) -> dict[str, Any]:
 
 def _book() -> BeyondConfig:
     """Three sines and longer caps (the paper's own settings are not public)."""
-    return BeyondConfig(target=THREE_SINES,
-                        iterations=IterationCaps(cg=2000, bfgs=2000, lbfgs=2000, powell=200, pso=3000, adam=10000,
-                                                 sgd=10000, momentum=10000, rmsprop=10000))
+    return BeyondConfig(
+        target=THREE_SINES,
+        iterations=IterationCaps(
+            cg=2000, bfgs=2000, lbfgs=2000, powell=200, pso=3000, adam=10000, sgd=10000, momentum=10000, rmsprop=10000
+        ),
+    )
 
 
 BEYOND_GD = Experiment(
-    name="beyond-gd", icon=":material/explore:", title_key="beyond-gd.title", description_key="beyond-gd.description",
-    config_type=BeyondConfig, presets={"quick": BeyondConfig, "book": _book},
-    train=train, summarize=summarize, figures=figures, steps_field="max_iterations", count_steps=iteration_cap,
+    name="beyond-gd",
+    icon=":material/explore:",
+    title_key="beyond-gd.title",
+    description_key="beyond-gd.description",
+    config_type=BeyondConfig,
+    presets={"quick": BeyondConfig, "book": _book},
+    train=train,
+    summarize=summarize,
+    figures=figures,
+    steps_field="max_iterations",
+    count_steps=iteration_cap,
     sweepable=True,
 )

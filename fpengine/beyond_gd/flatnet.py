@@ -41,7 +41,7 @@ class FlatNet:
         if theta.shape[-1] != self.parameter_count:
             raise ValueError(f"expected {self.parameter_count} parameters for width {self.width}, got {theta.shape[-1]}")
         m = self.width
-        return theta[..., :m], theta[..., m: 2 * m], theta[..., 2 * m: 3 * m], theta[..., 3 * m:]
+        return theta[..., :m], theta[..., m : 2 * m], theta[..., 2 * m : 3 * m], theta[..., 3 * m :]
 
     def forward(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Output on the points ``x[n]`` of the network ``theta[P]``: shape ``[n]``."""
@@ -65,8 +65,7 @@ class FlatNet:
 class FlatObjective:
     """L(θ) = ½·mean((h_θ(x) − y)²) on fixed data, in the shapes SciPy and a swarm want."""
 
-    def __init__(self, net: FlatNet, x: np.ndarray, y: np.ndarray, dtype: torch.dtype = torch.float64,
-                 device: torch.device | None = None):
+    def __init__(self, net: FlatNet, x: np.ndarray, y: np.ndarray, dtype: torch.dtype = torch.float64, device: torch.device | None = None):
         self.net = net
         self.dtype = dtype
         self.device = device or torch.device("cpu")
@@ -101,7 +100,7 @@ class FlatObjective:
         """L of every row of ``thetas[S, P]``, ``chunk`` particles per batched forward: shape ``[S]``."""
         thetas = self.tensor(thetas)
         with torch.no_grad():
-            parts = [self._batch_chunk(thetas[start: start + chunk]) for start in range(0, thetas.shape[0], chunk)]
+            parts = [self._batch_chunk(thetas[start : start + chunk]) for start in range(0, thetas.shape[0], chunk)]
         return torch.cat(parts)
 
     def _batch_chunk(self, thetas: torch.Tensor) -> torch.Tensor:

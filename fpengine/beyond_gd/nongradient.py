@@ -94,7 +94,7 @@ class _CountedObjective:
             return losses
         parts = []
         for start in range(0, thetas.shape[0], chunk):
-            part = thetas[start: start + chunk]
+            part = thetas[start : start + chunk]
             parts.append(self.objective.batch_loss(part, chunk=chunk))
             self._counted(part.shape[0])
         return torch.cat(parts)
@@ -130,10 +130,12 @@ def minimize_scipy(
         if method == "powell":
             result = scipy.optimize.minimize(counted.loss, theta0, method="Powell", callback=record, options=options)
         else:
-            result = scipy.optimize.minimize(counted.loss_and_gradient, theta0, method=SCIPY_METHODS[method],
-                                             jac=True, callback=record, options=options)
-    return OptimizationResult(np.asarray(result.x, dtype=np.float64), float(result.fun), iteration,
-                              counted.evaluations, str(result.message))
+            result = scipy.optimize.minimize(
+                counted.loss_and_gradient, theta0, method=SCIPY_METHODS[method], jac=True, callback=record, options=options
+            )
+    return OptimizationResult(
+        np.asarray(result.x, dtype=np.float64), float(result.fun), iteration, counted.evaluations, str(result.message)
+    )
 
 
 class ParticleSwarm:
@@ -147,9 +149,18 @@ class ParticleSwarm:
     forward per particle.
     """
 
-    def __init__(self, objective: FlatObjective, theta0: np.ndarray, settings: SwarmSettings, seed: int, *,
-                 init_std: float = DEFAULT_INIT_STD, batched: bool = True, chunk: int = DEFAULT_CHUNK,
-                 on_evaluation: EvaluationHook = _ignore_evaluation):
+    def __init__(
+        self,
+        objective: FlatObjective,
+        theta0: np.ndarray,
+        settings: SwarmSettings,
+        seed: int,
+        *,
+        init_std: float = DEFAULT_INIT_STD,
+        batched: bool = True,
+        chunk: int = DEFAULT_CHUNK,
+        on_evaluation: EvaluationHook = _ignore_evaluation,
+    ):
         if settings.particles < 2:
             raise ValueError(f"a swarm needs at least 2 particles, got {settings.particles}")
         self.settings = settings
@@ -158,8 +169,7 @@ class ParticleSwarm:
         self.counted = _CountedObjective(objective, on_evaluation)
         self.generator = torch.Generator(device=objective.device).manual_seed(seed)
         shape = (settings.particles, objective.parameter_count)
-        self.positions = torch.randn(shape, generator=self.generator, dtype=objective.dtype,
-                                     device=objective.device) * init_std
+        self.positions = torch.randn(shape, generator=self.generator, dtype=objective.dtype, device=objective.device) * init_std
         self.positions[0] = objective.tensor(theta0)
         self.velocities = torch.zeros_like(self.positions)
         self.best_positions = self.positions.clone()
@@ -180,14 +190,14 @@ class ParticleSwarm:
 
     def step(self) -> None:
         s = self.settings
-        r1 = torch.rand(self.positions.shape, generator=self.generator, dtype=self.positions.dtype,
-                        device=self.positions.device)
-        r2 = torch.rand(self.positions.shape, generator=self.generator, dtype=self.positions.dtype,
-                        device=self.positions.device)
+        r1 = torch.rand(self.positions.shape, generator=self.generator, dtype=self.positions.dtype, device=self.positions.device)
+        r2 = torch.rand(self.positions.shape, generator=self.generator, dtype=self.positions.dtype, device=self.positions.device)
         leader = self.best_positions[self.leader]
-        self.velocities = (s.inertia * self.velocities
-                           + s.cognitive * r1 * (self.best_positions - self.positions)
-                           + s.social * r2 * (leader - self.positions))
+        self.velocities = (
+            s.inertia * self.velocities
+            + s.cognitive * r1 * (self.best_positions - self.positions)
+            + s.social * r2 * (leader - self.positions)
+        )
         self.positions = self.positions + self.velocities
         losses = self.counted.batch_loss(self.positions, self.batched, self.chunk)
         improved = losses < self.best_losses
@@ -210,14 +220,12 @@ def run_swarm(
     on_evaluation: EvaluationHook = _ignore_evaluation,
 ) -> OptimizationResult:
     """``max_iterations`` swarm updates; the reported network is the swarm's best so far."""
-    swarm = ParticleSwarm(objective, theta0, settings, seed, init_std=init_std, batched=batched, chunk=chunk,
-                          on_evaluation=on_evaluation)
+    swarm = ParticleSwarm(objective, theta0, settings, seed, init_std=init_std, batched=batched, chunk=chunk, on_evaluation=on_evaluation)
     on_iteration(0, swarm.best_theta, swarm.evaluations)
     for iteration in range(1, max_iterations + 1):
         swarm.step()
         on_iteration(iteration, swarm.best_theta, swarm.evaluations)
-    return OptimizationResult(swarm.best_theta, swarm.best_loss, max_iterations, swarm.evaluations,
-                              "iteration limit reached")
+    return OptimizationResult(swarm.best_theta, swarm.best_loss, max_iterations, swarm.evaluations, "iteration limit reached")
 
 
 def run_gradient_descent(
@@ -243,8 +251,9 @@ def run_gradient_descent(
         loss = float(value.detach())
         on_evaluation(iteration)
         on_iteration(iteration, theta.detach().cpu().numpy().astype(np.float64), iteration)
-    return OptimizationResult(theta.detach().cpu().numpy().astype(np.float64), loss, max_iterations, max_iterations,
-                              "iteration limit reached")
+    return OptimizationResult(
+        theta.detach().cpu().numpy().astype(np.float64), loss, max_iterations, max_iterations, "iteration limit reached"
+    )
 
 
 def optimize(
@@ -267,9 +276,9 @@ def optimize(
     if method in SCIPY_METHODS:
         return minimize_scipy(method, objective, theta0, max_iterations, on_iteration, on_evaluation)
     if method == SWARM_METHOD:
-        return run_swarm(objective, theta0, max_iterations, swarm, seed, init_std=init_std, on_iteration=on_iteration,
-                         on_evaluation=on_evaluation)
+        return run_swarm(
+            objective, theta0, max_iterations, swarm, seed, init_std=init_std, on_iteration=on_iteration, on_evaluation=on_evaluation
+        )
     if method in GRADIENT_OPTIMIZERS:
-        return run_gradient_descent(method, objective, theta0, max_iterations, learning_rate, momentum, on_iteration,
-                                    on_evaluation)
+        return run_gradient_descent(method, objective, theta0, max_iterations, learning_rate, momentum, on_iteration, on_evaluation)
     raise ValueError(f"unknown method {method!r} (choose from {', '.join(ALL_METHODS)})")

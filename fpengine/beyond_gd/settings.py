@@ -47,8 +47,7 @@ PERIODIC_GRID = GridConfig(samples=64, periodic=True)
 class FlatNetworkConfig:
     """The 1-m-1 network: one hidden layer of m units."""
 
-    widths: tuple[int, ...] | None = setting(None, Optional(widths(MAX_WIDTH, max_layers=1),
-                                                            none_key="beyond.width.automatic"))
+    widths: tuple[int, ...] | None = setting(None, Optional(widths(MAX_WIDTH, max_layers=1), none_key="beyond.width.automatic"))
     """(m,); None: 30, or 10 for the particle swarm."""
     activation: str = setting("tanh", ACTIVATION)
     init_std: float = setting(DEFAULT_INIT_STD, Interval(0, 10, closed="right"))

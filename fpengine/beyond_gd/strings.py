@@ -20,9 +20,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "beyond-gd.sources": (
         "No public code exists for this section (Ma, Xu, Zhang 2021): the defaults are settings measured for this "
-        "app, and the \"book\" preset uses three sines with longer iteration caps.",
-        "本节（Ma、Xu、Zhang 2021）没有公开代码：默认值是为本应用实测选定的设置，“原书设置”预设使用三个正弦成分"
-        "并放宽迭代上限。",
+        'app, and the "book" preset uses three sines with longer iteration caps.',
+        "本节（Ma、Xu、Zhang 2021）没有公开代码：默认值是为本应用实测选定的设置，“原书设置”预设使用三个正弦成分并放宽迭代上限。",
     ),
     "beyond.iteration": ("iteration", "迭代"),
     "beyond.method.cg": ("Conjugate gradient", "共轭梯度"),
@@ -44,8 +43,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "beyond.compare_note": (
         "Every optimizer starts from the same initial network (same width and seed; the swarm holds it as one "
         "of its particles) and stops at its own iteration cap.",
-        "所有优化器都从同一个初始网络出发（相同宽度与随机种子；粒子群把它作为其中一个粒子），"
-        "各自在自己的迭代上限处停止。",
+        "所有优化器都从同一个初始网络出发（相同宽度与随机种子；粒子群把它作为其中一个粒子），各自在自己的迭代上限处停止。",
     ),
     "beyond.network": ("Network 1-m-1", "网络 1-m-1"),
     "beyond.width": ("Hidden width m", "隐藏层宽度 m"),
@@ -70,8 +68,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "beyond.slow.powell": (
         "Powell will be very slow for {p} parameters: one iteration line-searches every direction, about "
         "{evaluations:,} function evaluations. Use a smaller width or a lower iteration cap.",
-        "对 {p} 个参数，Powell 方法会非常慢：每次迭代要沿每个方向做线搜索，约 {evaluations:,} 次函数求值。"
-        "请减小宽度或降低迭代上限。",
+        "对 {p} 个参数，Powell 方法会非常慢：每次迭代要沿每个方向做线搜索，约 {evaluations:,} 次函数求值。请减小宽度或降低迭代上限。",
     ),
     "beyond.slow.pso": (
         "A particle swarm searches {p} dimensions here; above about {limit} it rarely gets the high "
@@ -79,8 +76,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "此时粒子群要在 {p} 维空间中搜索；超过约 {limit} 维时很难拟合高频成分。可尝试 m = 10 或增加粒子数。",
     ),
     "beyond.slow.bfgs": (
-        "BFGS keeps a dense {p}×{p} inverse Hessian: above about {limit} parameters every iteration gets slow. "
-        "L-BFGS-B does not.",
+        "BFGS keeps a dense {p}×{p} inverse Hessian: above about {limit} parameters every iteration gets slow. L-BFGS-B does not.",
         "BFGS 保存一个 {p}×{p} 的稠密逆 Hessian 矩阵：参数超过约 {limit} 个时每次迭代都会变慢。L-BFGS-B 没有这个问题。",
     ),
     "beyond.work": ("What the iterations cost", "迭代的代价"),

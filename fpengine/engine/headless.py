@@ -11,8 +11,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, JobManager, Snapshot
 
 
-def run_to_end(experiment: Experiment, config: Any, device: torch.device,
-               on_progress: Callable[[Snapshot], None] | None = None) -> Job:
+def run_to_end(experiment: Experiment, config: Any, device: torch.device, on_progress: Callable[[Snapshot], None] | None = None) -> Job:
     """Train ``config`` on ``device`` and return the finished job. Ctrl-C stops the run, which
     then ends as stopped with what it had: nothing trained so far is lost."""
     manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.25)

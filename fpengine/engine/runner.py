@@ -409,10 +409,9 @@ class JobManager:
             return
         with self._lock:
             running_groups = {self._groups[j.id] for j in self._jobs.values() if not (j.done or j is saved)} - {None}
-            finished = sorted((j for j in self._jobs.values() if j.done or j is saved),
-                              key=lambda j: j.finished or j.created)
+            finished = sorted((j for j in self._jobs.values() if j.done or j is saved), key=lambda j: j.finished or j.created)
             evictable = [j for j in finished if self._groups[j.id] not in running_groups]
-            for job in evictable[:max(len(finished) - self.keep_finished, 0)]:
+            for job in evictable[: max(len(finished) - self.keep_finished, 0)]:
                 del self._jobs[job.id]
                 del self._groups[job.id]
 

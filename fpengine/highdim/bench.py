@@ -89,8 +89,9 @@ def check_agreement(n: int = 300, d: int = 784) -> float:
 
 def seconds_per_epoch(model: str, n: int, epochs: int) -> float:
     """Training time per epoch (one evaluation per epoch included), model building excluded."""
-    config = ClassificationConfig(n_train=n, n_test=100, network=ClassifierConfig(model=model),
-                                  training=EpochTrainingConfig(epochs=epochs, evaluations_per_epoch=1))
+    config = ClassificationConfig(
+        n_train=n, n_test=100, network=ClassifierConfig(model=model), training=EpochTrainingConfig(epochs=epochs, evaluations_per_epoch=1)
+    )
     data = load_dataset(config.dataset).split(config.n_train, config.n_test)
     published: list[float] = []
 
@@ -107,9 +108,16 @@ def run(quick: bool) -> list[dict]:
     for n, d in sizes:
         blocked_seconds, blocked_mb = measure("blocked", n, d)
         dense_seconds, dense_mb = measure("dense", n, d)
-        rows.append({"name": f"filter/3 deltas n={n} d={d}", "engine_s": blocked_seconds, "engine_peak_mb": blocked_mb,
-                     "dense_float64_s": dense_seconds, "dense_peak_mb": dense_mb,
-                     "ratio": dense_mb / max(blocked_mb, 1e-3)})
+        rows.append(
+            {
+                "name": f"filter/3 deltas n={n} d={d}",
+                "engine_s": blocked_seconds,
+                "engine_peak_mb": blocked_mb,
+                "dense_float64_s": dense_seconds,
+                "dense_peak_mb": dense_mb,
+                "ratio": dense_mb / max(blocked_mb, 1e-3),
+            }
+        )
     n, epochs = (500, 1) if quick else (2000, 2)
     for model in ("dnn", "cnn"):
         rows.append({"name": f"train/{model} mnist-5k n={n}", "seconds_per_epoch": seconds_per_epoch(model, n, epochs)})

@@ -34,8 +34,11 @@ def load_split(config: ClassificationConfig, ctx: RunContext) -> DataSplit:
     def progress(name: str, done: int, total: int | None) -> None:
         ctx.checkpoint()
         if ctx.publish_due():
-            ctx.publish(step=0, metrics={"step": np.zeros(0, dtype=int)},
-                        views={"download_file": name, "download_bytes": done, "download_total": total or 0})
+            ctx.publish(
+                step=0,
+                metrics={"step": np.zeros(0, dtype=int)},
+                views={"download_file": name, "download_bytes": done, "download_total": total or 0},
+            )
 
     return load_dataset(config.dataset, progress=progress).split(config.n_train, config.test_count)
 
@@ -65,8 +68,12 @@ class History:
     def metrics(self) -> dict[str, np.ndarray]:
         columns = np.array(self.rows, dtype=float).reshape(len(self.rows), 6)
         return {
-            "step": columns[:, 0].astype(int), "epoch": columns[:, 1], "loss": columns[:, 2],
-            "train_accuracy": columns[:, 3], "test_loss": columns[:, 4], "test_accuracy": columns[:, 5],
+            "step": columns[:, 0].astype(int),
+            "epoch": columns[:, 1],
+            "loss": columns[:, 2],
+            "train_accuracy": columns[:, 3],
+            "test_loss": columns[:, 4],
+            "test_accuracy": columns[:, 5],
         }
 
 
@@ -74,7 +81,7 @@ def _evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple
     """(softmax probabilities, mean cross-entropy, accuracy) in eval mode, in chunks."""
     model.eval()
     with torch.inference_mode():
-        logits = torch.cat([model(x[i:i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
+        logits = torch.cat([model(x[i : i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
         loss = float(F.cross_entropy(logits, y))
         accuracy = float((logits.argmax(dim=1) == y).float().mean())
         probabilities = torch.softmax(logits, dim=1)
@@ -113,8 +120,9 @@ def train_classifier(
     def evaluate(step: int) -> None:
         probabilities, train_loss, train_accuracy = _evaluate(model, x_train, y_train)
         _, test_loss, test_accuracy = _evaluate(model, x_test, y_test)
-        on_evaluation(Evaluation(step, step / batches, probabilities.double().cpu().numpy(),
-                                 train_loss, train_accuracy, test_loss, test_accuracy))
+        on_evaluation(
+            Evaluation(step, step / batches, probabilities.double().cpu().numpy(), train_loss, train_accuracy, test_loss, test_accuracy)
+        )
 
     evaluate(0)
     publish(0)
@@ -149,15 +157,32 @@ def epoch_of_step(snapshot: Snapshot, step: int | None) -> float | None:
 
 def final_accuracies(snapshot: Snapshot) -> dict[str, float | None]:
     metrics = snapshot.metrics
-    return {name: float(metrics[name][-1]) if len(metrics.get(name, ())) else None
-            for name in ("train_accuracy", "test_accuracy", "test_loss")}
+    return {
+        name: float(metrics[name][-1]) if len(metrics.get(name, ())) else None for name in ("train_accuracy", "test_accuracy", "test_loss")
+    }
 
 
-def classification_experiment(name: str, icon: str, config_type: type[ClassificationConfig], book: Callable[[], ClassificationConfig],
-                              train: Train, summarize: Callable, figures: Callable) -> Experiment:
+def classification_experiment(
+    name: str,
+    icon: str,
+    config_type: type[ClassificationConfig],
+    book: Callable[[], ClassificationConfig],
+    train: Train,
+    summarize: Callable,
+    figures: Callable,
+) -> Experiment:
     """The registry entry of a classification experiment: presets quick (the config's defaults, CPU)
     and book; ``--steps`` sets the epochs, and a run is epochs × batches per epoch steps long."""
-    return Experiment(name=name, icon=icon, title_key=f"{name}.title", description_key=f"{name}.description",
-                      config_type=config_type, presets={"quick": config_type, "book": book}, train=train,
-                      summarize=summarize, figures=figures, steps_field="training.epochs",
-                      count_steps=lambda config: config.total_steps)
+    return Experiment(
+        name=name,
+        icon=icon,
+        title_key=f"{name}.title",
+        description_key=f"{name}.description",
+        config_type=config_type,
+        presets={"quick": config_type, "book": book},
+        train=train,
+        summarize=summarize,
+        figures=figures,
+        steps_field="training.epochs",
+        count_steps=lambda config: config.total_steps,
+    )

@@ -42,11 +42,14 @@ def chapter_cnn(input_shape: Sequence[int], n_classes: int, activation_name: str
         raise ValueError(f"the chapter's CNN needs images of at least {CNN_MIN_SIDE}×{CNN_MIN_SIDE} pixels, got {height}×{width}")
     flat = 64 * _pooled(height - 4) * _pooled(width - 4)
     model = nn.Sequential(
-        nn.Conv2d(channels, 32, 3), activation(activation_name),
-        nn.Conv2d(32, 64, 3), activation(activation_name),
+        nn.Conv2d(channels, 32, 3),
+        activation(activation_name),
+        nn.Conv2d(32, 64, 3),
+        activation(activation_name),
         nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(flat, 400), activation(activation_name),
+        nn.Linear(flat, 400),
+        activation(activation_name),
         nn.Linear(400, n_classes),
     )
     for module in model.modules():
@@ -69,7 +72,9 @@ def vgg16(input_shape: Sequence[int], n_classes: int) -> nn.Module:
     model = nn.Sequential(
         *layers,
         nn.Flatten(),
-        nn.Linear(channels * height * width, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True),
+        nn.Linear(channels * height * width, 512),
+        nn.BatchNorm1d(512),
+        nn.ReLU(inplace=True),
         nn.Linear(512, n_classes),
     )
     for module in model.modules():

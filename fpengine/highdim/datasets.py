@@ -46,18 +46,34 @@ DATASET_SIZES: dict[str, tuple[int, int]] = {
 }
 """(training, test) images of each dataset, known without loading it."""
 IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {
-    "mnist-5k": (1, 28, 28), "digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+    "mnist-5k": (1, 28, 28),
+    "digits": (1, 8, 8),
+    "mnist": (1, 28, 28),
+    "fashion-mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
 }
 DOWNLOAD_MEGABYTES = {"mnist": 11.6, "fashion-mnist": 30.9, "cifar10": 170.5}
 
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DATASET_CLASSES: dict[str, tuple[str, ...]] = {
-    "mnist-5k": DIGIT_CLASSES, "digits": DIGIT_CLASSES, "mnist": DIGIT_CLASSES,
-    "fashion-mnist": FASHION_CLASSES, "cifar10": CIFAR10_CLASSES,
+    "mnist-5k": DIGIT_CLASSES,
+    "digits": DIGIT_CLASSES,
+    "mnist": DIGIT_CLASSES,
+    "fashion-mnist": FASHION_CLASSES,
+    "cifar10": CIFAR10_CLASSES,
 }
 
 Progress = Callable[[str, int, int | None], None]
@@ -159,23 +175,31 @@ def _idx_files(mirrors: Sequence[str], sums: Sequence[str]) -> tuple[RemoteFile,
 
 
 REMOTE_SOURCES: dict[str, tuple[RemoteFile, ...]] = {
-    "mnist": _idx_files(_MNIST_MIRRORS, (
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    )),
-    "fashion-mnist": _idx_files(_FASHION_MIRRORS, (
-        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-    )),
-    "cifar10": (RemoteFile(
-        "cifar-10-python.tar.gz",
-        "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-        ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
-    ),),
+    "mnist": _idx_files(
+        _MNIST_MIRRORS,
+        (
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
+    ),
+    "fashion-mnist": _idx_files(
+        _FASHION_MIRRORS,
+        (
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        ),
+    ),
+    "cifar10": (
+        RemoteFile(
+            "cifar-10-python.tar.gz",
+            "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+            ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+        ),
+    ),
 }
 
 
@@ -238,14 +262,15 @@ def fetch(remote: RemoteFile, directory: Path, progress: Progress | None = None)
             failures.append(f"could not download {url} ({error})")
         except ValueError:  # pooch's hash mismatch (requests' URL errors are RequestExceptions, caught above)
             corrupted = True
-            failures.append(f"the download from {url} is corrupted (its SHA-256 is not {remote.sha256}); "
-                            "it was discarded and nothing was cached. Try again later.")
+            failures.append(
+                f"the download from {url} is corrupted (its SHA-256 is not {remote.sha256}); "
+                "it was discarded and nothing was cached. Try again later."
+            )
     if corrupted:
         raise ChecksumMismatch(remote.name, "; ".join(failures))
     raise DatasetUnavailable(
         remote.name,
-        "; ".join(failures) + ". Check the internet connection, or use an offline dataset: "
-        + ", ".join(OFFLINE_DATASETS) + ".",
+        "; ".join(failures) + ". Check the internet connection, or use an offline dataset: " + ", ".join(OFFLINE_DATASETS) + ".",
     )
 
 

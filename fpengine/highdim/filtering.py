@@ -40,10 +40,12 @@ def check_label_parts(config: FilteringConfig, split: LowHighSplit, scale: float
     empty = [i for i, norm in enumerate(split.high_norm.tolist()) if not norm > 0]
     if not empty:
         return
-    setting, given, minimum = (("deltas", config.deltas, IDENTITY_BELOW * scale) if config.deltas
-                               else ("delta_multiples", config.delta_multiples, IDENTITY_BELOW))
-    raise ConfigError(setting, "filtering.error.delta_too_small", tuple(given[i] for i in empty),
-                      scale=f"{scale:.3g}", minimum=f"{minimum:.3g}")
+    setting, given, minimum = (
+        ("deltas", config.deltas, IDENTITY_BELOW * scale) if config.deltas else ("delta_multiples", config.delta_multiples, IDENTITY_BELOW)
+    )
+    raise ConfigError(
+        setting, "filtering.error.delta_too_small", tuple(given[i] for i in empty), scale=f"{scale:.3g}", minimum=f"{minimum:.3g}"
+    )
 
 
 def train(config: FilteringConfig, ctx: RunContext) -> None:
@@ -91,8 +93,10 @@ def summarize(config: FilteringConfig, snapshot: Snapshot) -> dict[str, Any]:
     per_delta = [
         {
             "delta": float(f"{delta:.6g}"),  # round(δ, 6) would report a small δ as 0
-            "low_step": low_step, "high_step": high_step,
-            "low_epoch": epoch_of_step(snapshot, low_step), "high_epoch": epoch_of_step(snapshot, high_step),
+            "low_step": low_step,
+            "high_step": high_step,
+            "low_epoch": epoch_of_step(snapshot, low_step),
+            "high_epoch": epoch_of_step(snapshot, high_step),
             "final_e_low": float(low.errors[-1, i]) if len(low.errors) else None,
             "final_e_high": float(high.errors[-1, i]) if len(high.errors) else None,
             "low_first": _low_first(low_step, high_step),
@@ -126,10 +130,18 @@ def figures(config: FilteringConfig, snapshot: Snapshot, lang: str) -> dict[str,
 
 
 FILTERING = classification_experiment(
-    "filtering", ":material/filter_alt:", FilteringConfig,
+    "filtering",
+    ":material/filter_alt:",
+    FilteringConfig,
     book=lambda: FilteringConfig(
-        dataset="cifar10", n_train=5000, n_test=10000, network=ClassifierConfig(model="cnn", activation="relu"),
+        dataset="cifar10",
+        n_train=5000,
+        n_test=10000,
+        network=ClassifierConfig(model="cnn", activation="relu"),
         training=EpochTrainingConfig(optimizer="momentum", lr=1e-3, epochs=100, evaluations_per_epoch=1),
-        deltas=NOTEBOOK_DELTAS),
-    train=train, summarize=summarize, figures=figures,
+        deltas=NOTEBOOK_DELTAS,
+    ),
+    train=train,
+    summarize=summarize,
+    figures=figures,
 )

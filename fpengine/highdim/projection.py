@@ -181,18 +181,27 @@ def heatmap(config: ProjectionConfig, snapshot: Snapshot, rows: Sequence[int], l
 def figures(config: ProjectionConfig, snapshot: Snapshot, lang: str) -> dict[str, alt.TopLevelMixin]:
     views = snapshot.views
     return {
-        "spectrum": charts.spectrum_chart(views["frequencies"], views["label_spectrum"], views["output_spectrum"],
-                                          views["selected"], views["unreliable"], lang),
+        "spectrum": charts.spectrum_chart(
+            views["frequencies"], views["label_spectrum"], views["output_spectrum"], views["selected"], views["unreliable"], lang
+        ),
         "heatmap": heatmap(config, snapshot, views["selected"], lang),
         **charts.training_figures(snapshot, lang),
     }
 
 
 PROJECTION = classification_experiment(
-    "projection", ":material/flashlight_on:", ProjectionConfig,
+    "projection",
+    ":material/flashlight_on:",
+    ProjectionConfig,
     book=lambda: ProjectionConfig(
-        dataset="cifar10", n_train=5000, n_test=10000, network=ClassifierConfig(model="cnn", activation="tanh"),
+        dataset="cifar10",
+        n_train=5000,
+        n_test=10000,
+        network=ClassifierConfig(model="cnn", activation="tanh"),
         training=EpochTrainingConfig(epochs=100, evaluations_per_epoch=1),
-        spectrum=ProjectionSpectrumConfig(k_max=0.35, max_peaks=4, component=8)),
-    train=train, summarize=summarize, figures=figures,
+        spectrum=ProjectionSpectrumConfig(k_max=0.35, max_peaks=4, component=8),
+    ),
+    train=train,
+    summarize=summarize,
+    figures=figures,
 )

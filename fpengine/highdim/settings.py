@@ -92,8 +92,14 @@ class ClassificationConfig:
     def checks(self) -> None:
         height, width = IMAGE_SHAPES[self.dataset][1:]
         if self.network.model == "cnn" and min(height, width) < CNN_MIN_SIDE:
-            raise ConfigError("network.model", "highdim.error.cnn_image", self.network.model, side=CNN_MIN_SIDE,
-                              dataset=self.dataset, size=f"{height}×{width}")
+            raise ConfigError(
+                "network.model",
+                "highdim.error.cnn_image",
+                self.network.model,
+                side=CNN_MIN_SIDE,
+                dataset=self.dataset,
+                size=f"{height}×{width}",
+            )
 
     @property
     def test_count(self) -> int:

@@ -10,11 +10,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "highdim.dataset.fashion-mnist": ("Fashion-MNIST (download)", "Fashion-MNIST（需下载）"),
     "highdim.dataset.cifar10": ("CIFAR-10 (download)", "CIFAR-10（需下载）"),
     "highdim.n_train": ("Training samples", "训练样本数"),
-    "highdim.n_train_help": ("The first samples of the training set are used (at most {limit:,} here).",
-                             "使用训练集的前若干个样本（此处最多 {limit:,} 个）。"),
+    "highdim.n_train_help": (
+        "The first samples of the training set are used (at most {limit:,} here).",
+        "使用训练集的前若干个样本（此处最多 {limit:,} 个）。",
+    ),
     "highdim.n_test": ("Test samples", "测试样本数"),
-    "highdim.n_test_help": ("For the test accuracy; capped at the {limit:,} test images of the dataset.",
-                            "用于测试准确率；最多为该数据集的 {limit:,} 张测试图像。"),
+    "highdim.n_test_help": (
+        "For the test accuracy; capped at the {limit:,} test images of the dataset.",
+        "用于测试准确率；最多为该数据集的 {limit:,} 张测试图像。",
+    ),
     "highdim.model": ("Architecture", "网络结构"),
     "highdim.model.dnn": ("DNN (fully connected)", "DNN（全连接）"),
     "highdim.model.cnn": ("CNN (the chapter's)", "CNN（本章所用）"),
@@ -113,11 +117,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "选中的频率 {frequencies} 处幅值不到采样噪声（≈ std(y)/√n）的两倍：其 ΔF 的分母主要是噪声，"
         "收敛时间意义不大。请增加样本、换一个类别，或手动选择主瓣上的频率。",
     ),
-    "projection.noisy_rows": ("Rows {frequencies} sit within the noise floor (grey rings in the spectrum).",
-                              "第 {frequencies} 行位于噪声水平之内（频谱中的灰圈）。"),
+    "projection.noisy_rows": (
+        "Rows {frequencies} sit within the noise floor (grey rings in the spectrum).",
+        "第 {frequencies} 行位于噪声水平之内（频谱中的灰圈）。",
+    ),
     "projection.rows": ("Heatmap rows", "热图的行"),
-    "projection.rows_help": ("Add or drop peaks of the label spectrum; ΔF is recorded at every frequency.",
-                             "可增删标签频谱的峰；每个频率的 ΔF 都有记录。"),
+    "projection.rows_help": (
+        "Add or drop peaks of the label spectrum; ΔF is recorded at every frequency.",
+        "可增删标签频谱的峰；每个频率的 ΔF 都有记录。",
+    ),
     "projection.no_rows": ("Pick at least one frequency for the heatmap.", "请为热图至少选择一个频率。"),
     "projection.heatmap_help": (
         "ΔF_k over epochs, low k at the bottom. Red = small error (learned), blue = large. Ticks mark convergence.",
@@ -163,10 +171,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "filtering.multiples": ("Multiples of the neighbour scale", "近邻尺度的倍数"),
     "filtering.custom_deltas": ("δ values (comma-separated)", "δ 的取值（逗号分隔）"),
-    "filtering.epsilon_help": ("The tables report the first epoch at which each error falls below ε.",
-                               "表中给出各误差首次低于 ε 的轮次。"),
-    "filtering.scale": ("Median nearest-neighbour squared distance of the training images: {scale}",
-                        "训练图像最近邻距离平方的中位数：{scale}"),
+    "filtering.epsilon_help": ("The tables report the first epoch at which each error falls below ε.", "表中给出各误差首次低于 ε 的轮次。"),
+    "filtering.scale": (
+        "Median nearest-neighbour squared distance of the training images: {scale}",
+        "训练图像最近邻距离平方的中位数：{scale}",
+    ),
     "filtering.warn_identity": (
         "δ = {delta} is far below the neighbour scale ({scale}): the kernel barely reaches any neighbour, so the "
         "“low” part is almost the labels themselves and e_low ≈ e_high.",

@@ -10,9 +10,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.language": ("Language / 语言", "Language / 语言"),
     "app.device": ("Compute device: {device}", "计算设备：{device}"),
     "app.cpu_threads": ("CPU ({threads} torch thread(s))", "CPU（{threads} 个 torch 线程）"),
-    "app.bad_server_setting": ("The server is set up wrongly, so no page can run: {detail}. Whoever runs the server "
-                               "must fix this environment variable and restart it.",
-                               "服务器配置有误，页面无法运行：{detail}。请服务器管理员修改这个环境变量并重启服务器。"),
+    "app.bad_server_setting": (
+        "The server is set up wrongly, so no page can run: {detail}. Whoever runs the server "
+        "must fix this environment variable and restart it.",
+        "服务器配置有误，页面无法运行：{detail}。请服务器管理员修改这个环境变量并重启服务器。",
+    ),
     "app.what": ("What is the Frequency Principle?", "什么是频率原则？"),
     "app.what_body": (
         "Train a deep network on sin(x) + sin(5x) and look at it early on: it has already drawn the slow "
@@ -34,8 +36,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.cli": (
         "Researchers: every experiment also runs headless — `python -m fpengine list`, "
         "`python -m fpengine run equal-amplitude --out results/`.",
-        "研究者：每个实验都可以无界面运行——`python -m fpengine list`，"
-        "`python -m fpengine run equal-amplitude --out results/`。",
+        "研究者：每个实验都可以无界面运行——`python -m fpengine list`，`python -m fpengine run equal-amplitude --out results/`。",
     ),
     # run controls
     "run.start": ("Start", "开始"),
@@ -45,8 +46,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "run.reset": ("Reset", "重置"),
     "run.restart": ("Restart with new settings", "用新设置重新开始"),
     "run.status.idle": ("Ready. Press Start.", "就绪，请按开始。"),
-    "run.status.queued": ("Queued: {position} run(s) ahead — the server trains {limit} at a time.",
-                          "排队中：前面还有 {position} 个运行——服务器同时只训练 {limit} 个。"),
+    "run.status.queued": (
+        "Queued: {position} run(s) ahead — the server trains {limit} at a time.",
+        "排队中：前面还有 {position} 个运行——服务器同时只训练 {limit} 个。",
+    ),
     "run.status.running": ("Training", "训练中"),
     "run.status.paused": ("Paused", "已暂停"),
     "run.status.done": ("Finished", "已完成"),
@@ -61,18 +64,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "run.speed": ("{rate:,.0f} steps/s · ETA {eta}", "{rate:,.0f} 步/秒 · 预计剩余 {eta}"),
     "run.device": ("Device: {device}", "设备：{device}"),
     "run.settings_changed": (
-        "Settings changed since this run started. The run keeps its own settings; press "
-        "“Restart with new settings” to apply yours.",
+        "Settings changed since this run started. The run keeps its own settings; press “Restart with new settings” to apply yours.",
         "设置在本次运行开始后已更改。当前运行保持原设置；按“用新设置重新开始”以应用新设置。",
     ),
-    "run.fix_settings": ("Some settings need fixing before a run can start (see the message below).",
-                         "部分设置需要修改后才能开始运行（见下方提示）。"),
+    "run.fix_settings": (
+        "Some settings need fixing before a run can start (see the message below).",
+        "部分设置需要修改后才能开始运行（见下方提示）。",
+    ),
     "run.invalid": ("Please fix this setting: {detail}", "请修改此设置：{detail}"),
     "run.not_found": ("Run {run} is no longer available; start a new one.", "运行 {run} 已不可用，请重新开始。"),
     "run.loaded": ("Showing saved run {run}.", "正在显示已保存的运行 {run}。"),
     "run.export": ("Download results (.zip)", "下载结果（.zip）"),
-    "run.export_help": ("config.json, metrics.csv, summary.json and the figures as PNG",
-                        "config.json、metrics.csv、summary.json 以及 PNG 图"),
+    "run.export_help": (
+        "config.json, metrics.csv, summary.json and the figures as PNG",
+        "config.json、metrics.csv、summary.json 以及 PNG 图",
+    ),
     "run.id": ("Run id: {run}", "运行编号：{run}"),
     # settings
     "settings.title": ("Settings", "设置"),

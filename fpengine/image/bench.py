@@ -31,8 +31,7 @@ REPEATS = 3
 
 def sized(long_side: int, steps: int) -> ImageFitConfig:
     config = IMAGE_FIT.default_config("quick")
-    return dataclasses.replace(config, long_side=long_side,
-                               training=dataclasses.replace(config.training, steps=steps))
+    return dataclasses.replace(config, long_side=long_side, training=dataclasses.replace(config.training, steps=steps))
 
 
 def timed(run: Callable[[], None]) -> tuple[float, float]:
@@ -82,8 +81,15 @@ def run(quick: bool) -> list[dict]:
             engine.append(timed(lambda config=config: engine_loop(config)))
         naive_cpu, naive_wall = (min(seconds) for seconds in zip(*naive, strict=True))
         engine_cpu, engine_wall = (min(seconds) for seconds in zip(*engine, strict=True))
-        rows.append({"name": f"image-fit/{long_side}x{long_side} grey", "steps": steps,
-                     "engine_steps_per_s": steps / engine_cpu, "naive_steps_per_s": steps / naive_cpu,
-                     "ratio": naive_cpu / engine_cpu,
-                     "engine_wall_steps_per_s": steps / engine_wall, "naive_wall_steps_per_s": steps / naive_wall})
+        rows.append(
+            {
+                "name": f"image-fit/{long_side}x{long_side} grey",
+                "steps": steps,
+                "engine_steps_per_s": steps / engine_cpu,
+                "naive_steps_per_s": steps / naive_cpu,
+                "ratio": naive_cpu / engine_cpu,
+                "engine_wall_steps_per_s": steps / engine_wall,
+                "naive_wall_steps_per_s": steps / naive_wall,
+            }
+        )
     return rows

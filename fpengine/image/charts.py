@@ -22,44 +22,64 @@ def picture_chart(pixels: np.ndarray, title: str, size: int = 220) -> alt.Chart:
     colours = [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.reshape(-1, 3)]
     frame = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "colour": colours})
     scale = size / max(height, width)
-    return alt.Chart(frame, title=title, width=round(width * scale), height=round(height * scale)).mark_rect().encode(
-        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None), color=alt.Color("colour:N", scale=None),
+    return (
+        alt.Chart(frame, title=title, width=round(width * scale), height=round(height * scale))
+        .mark_rect()
+        .encode(
+            x=alt.X("col:O", axis=None),
+            y=alt.Y("row:O", axis=None),
+            color=alt.Color("colour:N", scale=None),
+        )
     )
 
 
 def band_curves(trace: ErrorTrace, lang: str, log_steps: bool = False) -> alt.Chart:
-    chart = charts.curves_chart(trace.steps + (1 if log_steps else 0),
-                                {key: trace.errors[:, i] for i, key in enumerate(trace.keys)},
-                                t("image.view.band_curves", lang), t("chart.step", lang) + (" + 1" if log_steps else ""),
-                                t("chart.error", lang), lang, log_y=True)
+    chart = charts.curves_chart(
+        trace.steps + (1 if log_steps else 0),
+        {key: trace.errors[:, i] for i, key in enumerate(trace.keys)},
+        t("image.view.band_curves", lang),
+        t("chart.step", lang) + (" + 1" if log_steps else ""),
+        t("chart.error", lang),
+        lang,
+        log_y=True,
+    )
     return chart.encode(x=alt.X("x:Q", title=t("chart.step", lang), scale=alt.Scale(type="log"))) if log_steps else chart
 
 
-def heatmap(config: ImageFitConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False,
-            scheme: str = "redblue") -> alt.LayerChart:
+def heatmap(config: ImageFitConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue") -> alt.LayerChart:
     trace = snapshot.traces["band_error"]
-    return charts.error_heatmap(trace, list(trace.keys), lang, log_steps=log_steps, scheme=scheme,
-                                title=t("image.view.heatmap", lang), converged=config.bands.convergence(trace),
-                                y_title=t("image.chart.band", lang))
+    return charts.error_heatmap(
+        trace,
+        list(trace.keys),
+        lang,
+        log_steps=log_steps,
+        scheme=scheme,
+        title=t("image.view.heatmap", lang),
+        converged=config.bands.convergence(trace),
+        y_title=t("image.chart.band", lang),
+    )
 
 
 def psnr_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
     curves = {t("image.chart.psnr_all", lang): snapshot.metrics["psnr"]}
     if "held_out_psnr" in snapshot.metrics:
         curves[t("image.chart.psnr_held_out", lang)] = snapshot.metrics["held_out_psnr"]
-    return charts.curves_chart(snapshot.metrics["step"], curves, t("image.view.psnr", lang), t("chart.step", lang),
-                               "PSNR (dB)", lang)
+    return charts.curves_chart(snapshot.metrics["step"], curves, t("image.view.psnr", lang), t("chart.step", lang), "PSNR (dB)", lang)
 
 
 def figures(config: ImageFitConfig, snapshot: Snapshot, lang: str) -> dict[str, alt.TopLevelMixin]:
     views = snapshot.views
-    panels = [picture_chart(out, t("chart.at_step", lang, step=int(s)), size=160)
-              for s, out in zip(views["panel_steps"], views["panel_outputs"], strict=True)]
+    panels = [
+        picture_chart(out, t("chart.at_step", lang, step=int(s)), size=160)
+        for s, out in zip(views["panel_steps"], views["panel_outputs"], strict=True)
+    ]
     return {
-        "pictures": alt.hconcat(picture_chart(views["target"], t("image.view.target", lang)),
-                                picture_chart(views["output"], t("image.view.output", lang))),
-        "snapshots": alt.hconcat(*panels, picture_chart(views["target"], t("image.view.target", lang), size=160),
-                                 title=t("view.snapshots", lang)),
+        "pictures": alt.hconcat(
+            picture_chart(views["target"], t("image.view.target", lang)), picture_chart(views["output"], t("image.view.output", lang))
+        ),
+        "snapshots": alt.hconcat(
+            *panels, picture_chart(views["target"], t("image.view.target", lang), size=160), title=t("view.snapshots", lang)
+        ),
         "heatmap": heatmap(config, snapshot, lang),
         "band_curves": band_curves(snapshot.traces["band_error"], lang),
         "loss": charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),

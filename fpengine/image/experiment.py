@@ -47,10 +47,13 @@ def _book() -> ImageFitConfig:
     75-pixel picture, every second column held out, coordinates in a small range, a deep tanh net,
     Adam 5e-5 at a constant rate, the chapter's 36000 steps. Slow: meant for a GPU."""
     return ImageFitConfig(
-        long_side=75, hold_out_columns=True,
+        long_side=75,
+        hold_out_columns=True,
         network=NetworkConfig(widths=(500, 400, 300, 200, 200, 100), activation="tanh", init="default"),
-        training=TrainingConfig(lr=5e-5, steps=36000), lr_schedule="constant",
-        encoding=EncodingConfig(input_scale=0.17), snapshot_steps=CHAPTER_PANELS,
+        training=TrainingConfig(lr=5e-5, steps=36000),
+        lr_schedule="constant",
+        encoding=EncodingConfig(input_scale=0.17),
+        snapshot_steps=CHAPTER_PANELS,
     )
 
 
@@ -60,7 +63,15 @@ def keeps_run(config: ImageFitConfig) -> bool:
 
 
 IMAGE_FIT = Experiment(
-    name="image-fit", icon=":material/image:", title_key="image-fit.title", description_key="image-fit.description",
-    config_type=ImageFitConfig, presets={"quick": ImageFitConfig, "book": _book},
-    train=train, summarize=summarize, figures=figures, keeps_run=keeps_run, check_inputs=target_picture,
+    name="image-fit",
+    icon=":material/image:",
+    title_key="image-fit.title",
+    description_key="image-fit.description",
+    config_type=ImageFitConfig,
+    presets={"quick": ImageFitConfig, "book": _book},
+    train=train,
+    summarize=summarize,
+    figures=figures,
+    keeps_run=keeps_run,
+    check_inputs=target_picture,
 )

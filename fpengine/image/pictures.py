@@ -243,8 +243,7 @@ def sample_photo(name: str) -> Picture:
     return decode_image(path.read_bytes(), name)
 
 
-def zone_plate(height: int, width: int, max_frequency: float = ZONE_PLATE_MAX_FREQUENCY,
-               taper: float = ZONE_PLATE_TAPER) -> np.ndarray:
+def zone_plate(height: int, width: int, max_frequency: float = ZONE_PLATE_MAX_FREQUENCY, taper: float = ZONE_PLATE_TAPER) -> np.ndarray:
     """A zone plate on mid-grey, float (H, W) in [0, 1]: 0.5 + 0.5·w(r)·cos(π·f·r²/R).
 
     R is half the short side (the disc touching the picture's edges). The local frequency
@@ -274,9 +273,11 @@ def resize(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
     if pixels.shape[:2] == (height, width):
         return np.array(pixels, dtype=np.float32)
     channels = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(pixels[..., c], dtype=np.float32), mode="F").resize(
-            (width, height), Image.Resampling.LANCZOS
-        ))
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(pixels[..., c], dtype=np.float32), mode="F").resize(
+                (width, height), Image.Resampling.LANCZOS
+            )
+        )
         for c in range(pixels.shape[2])
     ]
     return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)

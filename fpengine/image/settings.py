@@ -47,8 +47,9 @@ class EncodingConfig:
 
 @dataclass(frozen=True)
 class BandConfig:
-    edges: tuple[float, ...] = setting((), ListOf(Interval(0, MAX_RADIAL_FREQUENCY, closed="neither", high_name="√2/2"),
-                                                  0, 11, increasing=True))
+    edges: tuple[float, ...] = setting(
+        (), ListOf(Interval(0, MAX_RADIAL_FREQUENCY, closed="neither", high_name="√2/2"), 0, 11, increasing=True)
+    )
     """Band edges in cycles per pixel (bands: below the first, between, above the last). Empty =
     scaled to the picture: quarters of the zone plate's maximum frequency (band k = ring k of its
     disc), 0.05 / 0.15 / 0.3 for photos."""
@@ -75,8 +76,7 @@ class ImageFitConfig:
     hold_out_columns: bool = setting(False, Flag())
     """Train on every second column only and judge the rest (generalisation, as the authors'
     cat-fitting notebook does)."""
-    network: NetworkConfig = setting(factory=lambda: NetworkConfig(widths=(128, 128, 128, 128), activation="relu",
-                                                                   init="default"))
+    network: NetworkConfig = setting(factory=lambda: NetworkConfig(widths=(128, 128, 128, 128), activation="relu", init="default"))
     training: TrainingConfig = setting(factory=lambda: TrainingConfig(lr=2e-3, steps=2000))
     """CPU default: Adam 2e-3 (twice the rate that suits s = 1) for 2000 steps, about 35 s on one
     idle core at 48 px. Every band of the zone plate gets below ε, the lowest first and the highest
@@ -96,10 +96,15 @@ class ImageFitConfig:
         steps = self.training.steps
         step = Interval(0, steps, integer=True, high_name="training.steps")
         first = self.network.widths[0] if self.network.widths else MAX_SCALES
-        scales = (Interval(1, first, integer=True, high_name="network.widths[0]") if first < MAX_SCALES
-                  else Interval(1, MAX_SCALES, integer=True))
-        return {"network.activation": IMAGE_ACTIVATION, "encoding.scales": scales,
-                "snapshot_steps": ListOf(step, 0, 8), "record_every": step}
+        scales = (
+            Interval(1, first, integer=True, high_name="network.widths[0]") if first < MAX_SCALES else Interval(1, MAX_SCALES, integer=True)
+        )
+        return {
+            "network.activation": IMAGE_ACTIVATION,
+            "encoding.scales": scales,
+            "snapshot_steps": ListOf(step, 0, 8),
+            "record_every": step,
+        }
 
     def checks(self) -> None:
         check_source(self.image)

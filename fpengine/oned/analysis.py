@@ -82,5 +82,3 @@ def spectral_summary(config: OneDConfig, trace: ErrorTrace, never: int) -> dict[
         "error_form": config.spectrum.error_form,
         "spearman": spectral.spearman(trace.values, converged, never=never),
     }
-
-

@@ -59,6 +59,13 @@ def run(quick: bool) -> list[dict]:
         classroom_loop(config, 10)  # warm-up: first calls allocate
         naive = classroom_loop(config, steps)
         engine = engine_loop(config, steps)
-        rows.append({"name": f"equal-amplitude/{preset}", "steps": steps, "engine_steps_per_s": engine,
-                     "naive_steps_per_s": naive, "ratio": engine / naive})
+        rows.append(
+            {
+                "name": f"equal-amplitude/{preset}",
+                "steps": steps,
+                "engine_steps_per_s": engine,
+                "naive_steps_per_s": naive,
+                "ratio": engine / naive,
+            }
+        )
     return rows

@@ -79,9 +79,10 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
         block = output_buffer[:buffered]
         real = (block @ basis_cos).double().cpu().numpy()
         imag = (block @ basis_sin).double().cpu().numpy()
-        error_history[recorded:recorded + buffered] = spectral.relative_spectral_error(
-            real + 1j * imag, target_at_peaks, config.spectrum.error_form)
-        loss_history[recorded:recorded + buffered] = loss_buffer[:buffered].double().cpu().numpy()
+        error_history[recorded : recorded + buffered] = spectral.relative_spectral_error(
+            real + 1j * imag, target_at_peaks, config.spectrum.error_form
+        )
+        loss_history[recorded : recorded + buffered] = loss_buffer[:buffered].double().cpu().numpy()
         recorded += buffered
         buffered = 0
 
@@ -102,8 +103,9 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
         ctx.publish(
             step=completed,
             metrics={"step": record_steps, "loss": loss_history[:recorded]},
-            traces={"delta_f": ErrorTrace(record_steps, error_history[:recorded],
-                                          tuple(str(k) for k in analysis.selected), tuple(frequencies))},
+            traces={
+                "delta_f": ErrorTrace(record_steps, error_history[:recorded], tuple(str(k) for k in analysis.selected), tuple(frequencies))
+            },
             views={
                 "x_plot": x_plot_np,
                 "target_plot": config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
@@ -148,10 +150,16 @@ def figures(config: OneDConfig, snapshot: Snapshot, lang: str) -> dict[str, Any]
     return charts.figures_from(snapshot, summarize(config, snapshot)["convergence_step"], lang)
 
 
-def _preset(steps: int, lr: float, widths: tuple[int, ...], grid: GridConfig, target: TargetConfig,
-            snapshots: tuple[int, ...]) -> OneDConfig:
-    return OneDConfig(target=target, network=NetworkConfig(widths=widths),
-                      training=TrainingConfig(lr=lr, steps=steps), grid=grid, snapshot_steps=snapshots)
+def _preset(
+    steps: int, lr: float, widths: tuple[int, ...], grid: GridConfig, target: TargetConfig, snapshots: tuple[int, ...]
+) -> OneDConfig:
+    return OneDConfig(
+        target=target,
+        network=NetworkConfig(widths=widths),
+        training=TrainingConfig(lr=lr, steps=steps),
+        grid=grid,
+        snapshot_steps=snapshots,
+    )
 
 
 TWO_SINES = TargetConfig(frequencies=(1.0, 5.0), amplitudes=(1.0, 1.0))
@@ -163,20 +171,40 @@ QUICK_WIDTHS = (100, 100, 100)
 
 def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
     return Experiment(
-        name=name, icon=icon, title_key=f"{name}.title", description_key=f"{name}.description",
-        config_type=OneDConfig, presets=presets, train=train, summarize=summarize, figures=figures, sweepable=True,
+        name=name,
+        icon=icon,
+        title_key=f"{name}.title",
+        description_key=f"{name}.description",
+        config_type=OneDConfig,
+        presets=presets,
+        train=train,
+        summarize=summarize,
+        figures=figures,
+        sweepable=True,
     )
 
 
-SINE_FIT = _experiment("sine-fit", ":material/airwave:", {
-    "quick": lambda: _preset(3000, 3e-4, QUICK_WIDTHS, GridConfig(-2 * math.pi, 2 * math.pi, 300), TWO_SINES, (0, 1000, 3000)),
-    "book": lambda: _preset(10000, 3e-5, BOOK_WIDTHS, GridConfig(-6.283, 6.283, 600), TWO_SINES, (0, 2000, 10000)),
-})
-STAIRCASE_FIT = _experiment("staircase", ":material/stairs:", {
-    "quick": lambda: _preset(5000, 3e-4, QUICK_WIDTHS, GridConfig(-10.0, 10.0, 300), STAIRCASE, (0, 500, 2000, 5000)),
-    "book": lambda: _preset(10000, 1e-4, BOOK_WIDTHS, GridConfig(-10.0, 10.0, 600), STAIRCASE, (0, 1000, 3000, 10000)),
-})
-EQUAL_AMPLITUDE = _experiment("equal-amplitude", ":material/equalizer:", {
-    "quick": lambda: _preset(3000, 3e-4, QUICK_WIDTHS, GridConfig(-math.pi, math.pi, 256), THREE_SINES, (0, 300, 1000, 3000)),
-    "book": lambda: _preset(10000, 1e-4, BOOK_WIDTHS, GridConfig(-3.1415, 3.1415, 600), THREE_SINES, (0, 1000, 3000, 10000)),
-})
+SINE_FIT = _experiment(
+    "sine-fit",
+    ":material/airwave:",
+    {
+        "quick": lambda: _preset(3000, 3e-4, QUICK_WIDTHS, GridConfig(-2 * math.pi, 2 * math.pi, 300), TWO_SINES, (0, 1000, 3000)),
+        "book": lambda: _preset(10000, 3e-5, BOOK_WIDTHS, GridConfig(-6.283, 6.283, 600), TWO_SINES, (0, 2000, 10000)),
+    },
+)
+STAIRCASE_FIT = _experiment(
+    "staircase",
+    ":material/stairs:",
+    {
+        "quick": lambda: _preset(5000, 3e-4, QUICK_WIDTHS, GridConfig(-10.0, 10.0, 300), STAIRCASE, (0, 500, 2000, 5000)),
+        "book": lambda: _preset(10000, 1e-4, BOOK_WIDTHS, GridConfig(-10.0, 10.0, 600), STAIRCASE, (0, 1000, 3000, 10000)),
+    },
+)
+EQUAL_AMPLITUDE = _experiment(
+    "equal-amplitude",
+    ":material/equalizer:",
+    {
+        "quick": lambda: _preset(3000, 3e-4, QUICK_WIDTHS, GridConfig(-math.pi, math.pi, 256), THREE_SINES, (0, 300, 1000, 3000)),
+        "book": lambda: _preset(10000, 1e-4, BOOK_WIDTHS, GridConfig(-3.1415, 3.1415, 600), THREE_SINES, (0, 1000, 3000, 10000)),
+    },
+)

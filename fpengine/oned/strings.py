@@ -35,14 +35,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "equal-amplitude.intro": (
         "All components have the same amplitude, so any difference in speed comes from frequency alone. "
         "Design your own target below; the heatmap shows ΔF(k) = |ĥ_k − f̂_k| / |f̂_k| at the target's peaks.",
-        "各成分振幅相同，因此收敛快慢的差别只来自频率。可在下方自行设计目标；热图显示目标各峰处的 "
-        "ΔF(k) = |ĥ_k − f̂_k| / |f̂_k|。",
+        "各成分振幅相同，因此收敛快慢的差别只来自频率。可在下方自行设计目标；热图显示目标各峰处的 ΔF(k) = |ĥ_k − f̂_k| / |f̂_k|。",
     ),
     "equal-amplitude.timescale": (
         "The chapter's text says the highest peak needs ≈10⁴ epochs; with the book code's learning rate "
         "(1e-4) it converges near step 2000. The timescale depends on the learning rate; the order does not.",
-        "正文称最高频约需 10⁴ 个 epoch；按原书代码的学习率（1e-4）约在第 2000 步收敛。"
-        "时间尺度取决于学习率，先后顺序则不变。",
+        "正文称最高频约需 10⁴ 个 epoch；按原书代码的学习率（1e-4）约在第 2000 步收敛。时间尺度取决于学习率，先后顺序则不变。",
     ),
     "designer.title": ("Target designer", "目标函数设计"),
     "designer.mode": ("Target", "目标"),
@@ -73,9 +71,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "oned.error.quantize": ("{setting} must be 0 (continuous) or {rule}", "{setting} 须为 0（不量化）或{rule}"),
     "oned.error.silent_target": ("{setting} must have at least one non-zero amplitude", "{setting} 须至少有一个非零振幅"),
     "oned.error.no_peak_chosen": ("{setting}: choose at least one peak to track", "{setting}：请至少选择一个要跟踪的峰"),
-    "oned.error.no_peak": ("{setting}: the target has no spectral peak among the first {n_freq} DFT indices; "
-                           "raise spectrum.n_freq or change the target",
-                           "{setting}：目标在前 {n_freq} 个 DFT 序号内没有频谱峰；请增大 spectrum.n_freq 或修改目标"),
-    "oned.error.silent_peak": ("{setting}: a tracked index has (almost) zero target amplitude, so its relative error is undefined",
-                               "{setting}：某个跟踪的频率序号处目标振幅（几乎）为零，相对误差无定义"),
+    "oned.error.no_peak": (
+        "{setting}: the target has no spectral peak among the first {n_freq} DFT indices; raise spectrum.n_freq or change the target",
+        "{setting}：目标在前 {n_freq} 个 DFT 序号内没有频谱峰；请增大 spectrum.n_freq 或修改目标",
+    ),
+    "oned.error.silent_peak": (
+        "{setting}: a tracked index has (almost) zero target amplitude, so its relative error is undefined",
+        "{setting}：某个跟踪的频率序号处目标振幅（几乎）为零，相对误差无定义",
+    ),
 }

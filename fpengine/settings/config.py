@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 
 from fpengine.settings.schema import RULE, SEED, ConfigError, Interval, Kind, Rule, setting, shown, validate
 
-__all__ = ["SEED", "ConfigError", "Interval", "apply_override", "from_dict", "setting", "shown", "to_dict", "to_json",
-           "validate"]
+__all__ = ["SEED", "ConfigError", "Interval", "apply_override", "from_dict", "setting", "shown", "to_dict", "to_json", "validate"]
 
 C = TypeVar("C")
 

@@ -66,8 +66,10 @@ class ConfigError(LocalizedError):
         super().__init__(key, **details)
 
     def message(self, lang: str = "en") -> str:
-        details = {name: (v.describe(lang) if isinstance(v, Rule) else v.message(lang) if isinstance(v, LocalizedError) else v)
-                   for name, v in self.details.items()}
+        details = {
+            name: (v.describe(lang) if isinstance(v, Rule) else v.message(lang) if isinstance(v, LocalizedError) else v)
+            for name, v in self.details.items()
+        }
         text = t(self.key, lang, setting=self.setting, **details)
         if self.value is not _UNSET:
             text += t("settings.got", lang, value=shown(self.value, lang))
@@ -167,8 +169,9 @@ class ListOf(Rule):
             count = _t("settings.rule.at_most", lang, n=_number(self.max_length))
         else:
             count = _t("settings.rule.range", lang, low=_number(self.min_length), high=_number(self.max_length))
-        extra = "".join(_t(f"settings.rule.{word}", lang) for word, on in
-                        (("distinct", self.distinct), ("increasing", self.increasing)) if on)
+        extra = "".join(
+            _t(f"settings.rule.{word}", lang) for word, on in (("distinct", self.distinct), ("increasing", self.increasing)) if on
+        )
         return _t("settings.rule.list_of", lang, count=count, items=self.item.describe(lang, plural=True), extra=extra)
 
 

@@ -30,6 +30,8 @@ STRINGS = {
     "settings.empty_item": ("{setting} has an empty list item", "{setting} 的列表中有空项"),
     "settings.unknown": ("{setting} is not a setting (known here: {known})", "{setting} 不是可用的设置（此处可用：{known}）"),
     "settings.no_sub_settings": ("{setting} has no sub-settings", "{setting} 没有子设置"),
-    "settings.is_group": ("{setting} is a group; set one of its fields, e.g. {setting}.{example}",
-                          "{setting} 是一组设置，请设置其中一项，例如 {setting}.{example}"),
+    "settings.is_group": (
+        "{setting} is a group; set one of its fields, e.g. {setting}.{example}",
+        "{setting} 是一组设置，请设置其中一项，例如 {setting}.{example}",
+    ),
 }

@@ -44,10 +44,8 @@ WARMUP_ROUNDS = 5
 def bench_definition(workers: int, quick: bool, steps: int | None = None) -> SweepDefinition:
     """2 × W × 3 cells of ≈1.5 s each on one thread (quick: W × 3 cells of half the steps)."""
     steps = steps or (1000 if quick else 2000)
-    overrides = (*SMALL_FAST_NET, "target.frequencies=1", "target.amplitudes=1", f"training.steps={steps}",
-                 f"snapshot_steps=0,{steps}")
-    return define_sweep(EXPERIMENT, overrides=overrides, grid=("target.frequencies=1,2,3",),
-                        seeds=workers if quick else 2 * workers)
+    overrides = (*SMALL_FAST_NET, "target.frequencies=1", "target.amplitudes=1", f"training.steps={steps}", f"snapshot_steps=0,{steps}")
+    return define_sweep(EXPERIMENT, overrides=overrides, grid=("target.frequencies=1,2,3",), seeds=workers if quick else 2 * workers)
 
 
 def warm_cell(experiment: str, config: dict[str, Any]) -> int:
@@ -139,8 +137,14 @@ def local_cluster(workers: int) -> Iterator[str]:
     from distributed import LocalCluster
 
     # no dashboard; the scheduler's plain HTTP endpoint on a free port (its default 8787 may be taken)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host=HOST,
-                           scheduler_kwargs={"dashboard_address": f"{HOST}:0"})
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host=HOST,
+        scheduler_kwargs={"dashboard_address": f"{HOST}:0"},
+    )
     try:
         yield cluster.scheduler_address
     finally:
@@ -149,6 +153,7 @@ def local_cluster(workers: int) -> Iterator[str]:
 
 def differing_cells(reference: dict[str, dict[str, Any]], rows: dict[str, dict[str, Any]]) -> list[str]:
     """Cell ids whose final loss or any convergence step differs from the reference (or is missing)."""
+
     def figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
         if row is None:
             return None
@@ -191,25 +196,55 @@ def run(quick: bool) -> list[dict]:
             timings[name].startup += cluster_start
     after = sequential(definition, warm)
     sequential_rate = (cells / before.seconds + cells / after.seconds) / 2
-    rows: list[dict] = [{"name": "sweep/sequential", "cells": cells, "steps": steps, "workers": 1,
-                         "before_s": before.seconds, "after_s": after.seconds, "cell_s": mean_cell_seconds(before.rows),
-                         "cpu_per_cell_s": (before.parent_cpu + after.parent_cpu) / (2 * cells),
-                         "cells_per_s": sequential_rate, "ratio": 1.0}]
+    rows: list[dict] = [
+        {
+            "name": "sweep/sequential",
+            "cells": cells,
+            "steps": steps,
+            "workers": 1,
+            "before_s": before.seconds,
+            "after_s": after.seconds,
+            "cell_s": mean_cell_seconds(before.rows),
+            "cpu_per_cell_s": (before.parent_cpu + after.parent_cpu) / (2 * cells),
+            "cells_per_s": sequential_rate,
+            "ratio": 1.0,
+        }
+    ]
     for name, timing in timings.items():
         rate = cells / timing.seconds
         efficiency = rate / (workers * sequential_rate)
-        rows.append({"name": name, "cells": cells, "steps": steps, "workers": workers, "startup_s": timing.startup,
-                     "seconds": timing.seconds, "after_last_cell_s": timing.tail, "cell_s": mean_cell_seconds(timing.rows),
-                     "cpu_per_cell_s": timing.worker_cpu / cells, "parent_cpu_s": timing.parent_cpu,
-                     "cells_per_s": rate, "efficiency": efficiency, "ratio": efficiency})
+        rows.append(
+            {
+                "name": name,
+                "cells": cells,
+                "steps": steps,
+                "workers": workers,
+                "startup_s": timing.startup,
+                "seconds": timing.seconds,
+                "after_last_cell_s": timing.tail,
+                "cell_s": mean_cell_seconds(timing.rows),
+                "cpu_per_cell_s": timing.worker_cpu / cells,
+                "parent_cpu_s": timing.parent_cpu,
+                "cells_per_s": rate,
+                "efficiency": efficiency,
+                "ratio": efficiency,
+            }
+        )
     rows += skipped
     found = {name: timing.rows for name, timing in timings.items()} | {"sweep/sequential (after)": after.rows}
     bad = {name: ids for name, rows_found in found.items() if (ids := differing_cells(before.rows, rows_found))}
     compared = cells * len(found)
     if bad:
         name, ids = next(iter(bad.items()))
-        rows.append({"name": "sweep/WARNING-cells-differ", "compared": compared,
-                     "differ": sum(len(ids) for ids in bad.values()), "first": f"{name}:{ids[0]}", "ratio": 0.0})
+        rows.append(
+            {
+                "name": "sweep/WARNING-cells-differ",
+                "compared": compared,
+                "differ": sum(len(ids) for ids in bad.values()),
+                "first": f"{name}:{ids[0]}",
+                "ratio": 0.0,
+            }
+        )
     else:
         rows.append({"name": "sweep/cells-equal", "compared": compared, "differ": 0, "ratio": 1.0})
     return rows

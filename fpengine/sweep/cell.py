@@ -38,8 +38,7 @@ def run_cell(experiment_name: str, config_data: dict[str, Any], settings: dict[s
     row: dict[str, Any] = {**settings, "seed": config.seed, "status": job.status.value}
     if job.snapshot is None:  # failed before its first step (a δ the data refuse, …)
         return {**row, "message": job.message, "frequencies": ""}
-    summary = build_summary(experiment, config, job.snapshot, status=job.status.value,
-                            device=describe_device(chosen), message=job.message)
+    summary = build_summary(experiment, config, job.snapshot, status=job.status.value, device=describe_device(chosen), message=job.message)
     row.update({name: summary.get(name) for name in ROW_FIELDS[2:]})
     frequencies = summary.get("frequencies") or []
     row["frequencies"] = ",".join(f"{omega:g}" for omega in frequencies)

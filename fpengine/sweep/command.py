@@ -23,14 +23,28 @@ EXIT_LOST_CELLS = 1
 
 
 def add_arguments(sweep: argparse.ArgumentParser) -> None:
-    sweep.add_argument("preset", help=f"a sweep preset ({', '.join(SWEEP_PRESETS)}), an experiment's name for a sweep of your own, "
-                                      "or an earlier sweep's sweep.json to run it again")
+    sweep.add_argument(
+        "preset",
+        help=f"a sweep preset ({', '.join(SWEEP_PRESETS)}), an experiment's name for a sweep of your own, "
+        "or an earlier sweep's sweep.json to run it again",
+    )
     sweep.add_argument("--out", required=True, help="output folder: new, empty, or an earlier sweep's (resumed)")
     sweep.add_argument("--seeds", type=int, help="seeds per grid combination: 0 … N−1 (default 3)")
-    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…",
-                       help="sweep one setting over these values (repeatable; a list value in brackets: [1,4],[1,5])")
-    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="fix one setting of the base config for every cell, as in `run` (repeatable)")
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,…",
+        help="sweep one setting over these values (repeatable; a list value in brackets: [1,4],[1,5])",
+    )
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fix one setting of the base config for every cell, as in `run` (repeatable)",
+    )
     sweep.add_argument("--steps", type=int, help="training steps of every cell")
     sweep.add_argument("--workers", type=int, help="local worker processes (default: one per core, less one)")
     sweep.add_argument("--scheduler", help="a Dask scheduler, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS; none: local pool)")
@@ -48,8 +62,11 @@ def presets_epilog() -> str:
 def build_definition(args: argparse.Namespace) -> SweepDefinition:
     if args.preset.endswith(".json"):
         definition = load_definition(args.preset)
-        given = [option for option, value in (("--grid", args.grid), ("--set", args.overrides), ("--steps", args.steps),
-                                               ("--seeds", args.seeds)) if value not in (None, [])]
+        given = [
+            option
+            for option, value in (("--grid", args.grid), ("--set", args.overrides), ("--steps", args.steps), ("--seeds", args.seeds))
+            if value not in (None, [])
+        ]
         if given:
             raise SweepError("sweep.error.complete_definition", option=given[0])
         return definition
@@ -99,17 +116,30 @@ def run_command(args: argparse.Namespace) -> int:
             raise SweepError("sweep.error.cannot_write", path=str(out), reason=error.strerror or str(error)) from None
         finally:
             bar.close()
-    print(json.dumps({"sweep": definition.preset or definition.experiment, "out": str(out), "cells": report.total,
-                      "finished": report.finished, "resumed": report.resumed, "ran": report.ran,
-                      "lost": len(report.lost), "complete": report.complete}))
+    print(
+        json.dumps(
+            {
+                "sweep": definition.preset or definition.experiment,
+                "out": str(out),
+                "cells": report.total,
+                "finished": report.finished,
+                "resumed": report.resumed,
+                "ran": report.ran,
+                "lost": len(report.lost),
+                "complete": report.complete,
+            }
+        )
+    )
     if report.interrupted:
-        print(f"interrupted: {report.finished} of {report.total} cells finished and kept in {out}; "
-              "run the same command again to resume", file=sys.stderr)
+        print(
+            f"interrupted: {report.finished} of {report.total} cells finished and kept in {out}; run the same command again to resume",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     if report.lost:
         first = next(iter(report.lost.values()))
-        print(f"error: {len(report.lost)} cell(s) have no result (first: {first}); run the same command again to retry them",
-              file=sys.stderr)
+        print(
+            f"error: {len(report.lost)} cell(s) have no result (first: {first}); run the same command again to retry them", file=sys.stderr
+        )
         return EXIT_LOST_CELLS
     return 0
-

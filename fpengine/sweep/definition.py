@@ -149,22 +149,39 @@ class SweepDefinition:
         return config
 
     def to_json(self) -> dict[str, Any]:
-        return {"experiment": self.experiment, "preset": self.preset, "base_config": self.base_config,
-                "grid": {key: list(values) for key, values in self.grid}, "seeds": list(self.seeds),
-                "cells": self.size}
+        return {
+            "experiment": self.experiment,
+            "preset": self.preset,
+            "base_config": self.base_config,
+            "grid": {key: list(values) for key, values in self.grid},
+            "seeds": list(self.seeds),
+            "cells": self.size,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepDefinition:
         try:
-            return cls(experiment=data["experiment"], base_config=data["base_config"],
-                       grid=tuple((key, tuple(values)) for key, values in data["grid"].items()),
-                       seeds=tuple(int(seed) for seed in data["seeds"]), preset=data.get("preset"))
+            return cls(
+                experiment=data["experiment"],
+                base_config=data["base_config"],
+                grid=tuple((key, tuple(values)) for key, values in data["grid"].items()),
+                seeds=tuple(int(seed) for seed in data["seeds"]),
+                preset=data.get("preset"),
+            )
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise SweepError("sweep.error.not_definition", reason=str(error)) from None
 
 
-def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides: Sequence[str] = (),
-                 grid: Sequence[str] = (), seeds: int = 3, first_seed: int = 0, preset: str | None = None) -> SweepDefinition:
+def define_sweep(
+    experiment_name: str,
+    *,
+    base_preset: str = "quick",
+    overrides: Sequence[str] = (),
+    grid: Sequence[str] = (),
+    seeds: int = 3,
+    first_seed: int = 0,
+    preset: str | None = None,
+) -> SweepDefinition:
     """A checked sweep: every grid value is applied to the base config, and every cell's config
     is validated before anything runs, so a bad cell is refused up front with its setting named.
     The base config alone need not be valid: the grid may set what makes it so (one amplitude
@@ -186,8 +203,7 @@ def define_sweep(experiment_name: str, *, base_preset: str = "quick", overrides:
         raise SweepError("sweep.error.grid_twice", setting=repeated[0])
     if "seed" in keys:
         raise SweepError("sweep.error.grid_seed")
-    definition = SweepDefinition(experiment.name, to_dict(config), tuple(parsed),
-                                 tuple(range(first_seed, first_seed + seeds)), preset)
+    definition = SweepDefinition(experiment.name, to_dict(config), tuple(parsed), tuple(range(first_seed, first_seed + seeds)), preset)
     check_cells(definition)
     return definition
 

@@ -69,8 +69,9 @@ class RestartingProcessPool(Executor):
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn: a forked child would inherit torch's thread pools and any open run threads
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_ignore_interrupts)
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+        )
 
     def submit(self, fn, /, *args, **kwargs):
         try:

@@ -46,8 +46,14 @@ def _estimate(law: Mapping[str, Any] | None, slope: str, lang: str) -> str:
 
 def _summary_line(group: Mapping[str, Any], lang: str) -> str:
     better = t(f"sweep.law.{group['better']}", lang) if group["better"] else t("sweep.law.undecided", lang)
-    return t("sweep.summary", lang, group=group_label(group["settings"], lang), power=_estimate(group["power"], "exponent", lang),
-             rate=_estimate(group["exponential"], "rate", lang), better=better)
+    return t(
+        "sweep.summary",
+        lang,
+        group=group_label(group["settings"], lang),
+        power=_estimate(group["power"], "exponent", lang),
+        rate=_estimate(group["exponential"], "rate", lang),
+        better=better,
+    )
 
 
 def _law_curves(group: Mapping[str, Any], label: str, omegas: np.ndarray, lang: str) -> list[pd.DataFrame]:
@@ -56,24 +62,31 @@ def _law_curves(group: Mapping[str, Any], label: str, omegas: np.ndarray, lang: 
         return []
     grid = np.geomspace(omegas.min(), omegas.max(), FINE_POINTS)
     curves = []
-    for name, slope, law_of in (("power", "exponent", lambda w, a, s: a * w**s),
-                                ("exponential", "rate", lambda w, a, s: a * np.exp(s * w))):
+    for name, slope, law_of in (
+        ("power", "exponent", lambda w, a, s: a * w**s),
+        ("exponential", "rate", lambda w, a, s: a * np.exp(s * w)),
+    ):
         law = group[name]
         if law is None or law["prefactor"] is None:
             continue
         with np.errstate(over="ignore"):  # a steep law leaves the axis; its infinite tail is dropped below
             steps = law_of(grid, law["prefactor"], law[slope])
         keep = np.isfinite(steps) & (steps > 0)
-        curves.append(pd.DataFrame({"group": label, "curve": t(f"sweep.curve.{name}", lang),
-                                    "frequency": grid[keep], "step": steps[keep]}))
+        curves.append(pd.DataFrame({"group": label, "curve": t(f"sweep.curve.{name}", lang), "frequency": grid[keep], "step": steps[keep]}))
     return curves
 
 
 def _median_curve(group: Mapping[str, Any], label: str, lang: str) -> pd.DataFrame:
     rows = [(float(omega), step) for omega, step in group["median_steps"].items() if step is not None and step > 0]
     rows = [(omega, step) for omega, step in rows if omega > 0]
-    return pd.DataFrame({"group": label, "curve": t("sweep.curve.median", lang),
-                         "frequency": [omega for omega, _ in rows], "step": [step for _, step in rows]})
+    return pd.DataFrame(
+        {
+            "group": label,
+            "curve": t("sweep.curve.median", lang),
+            "frequency": [omega for omega, _ in rows],
+            "step": [step for _, step in rows],
+        }
+    )
 
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
@@ -104,14 +117,18 @@ def _convergence_data(groups: list[GroupPoints], fit: Mapping[str, Any], lang: s
     drawn_steps = [*seed_frame["step"], *line_frame["step"]]
     top = max(drawn_steps) * TOP_MARGIN if drawn_steps else 1.0
     never_frame = _frame(never, ["group", "seed", "frequency"]).assign(step=top)
-    return {"seeds": seed_frame, "lines": line_frame, "never": never_frame, "hidden": hidden,
-            "never_count": sum(len(points.never) for points in groups),
-            "excluded": sum(points.excluded for points in groups)}
+    return {
+        "seeds": seed_frame,
+        "lines": line_frame,
+        "never": never_frame,
+        "hidden": hidden,
+        "never_count": sum(len(points.never) for points in groups),
+        "excluded": sum(points.excluded for points in groups),
+    }
 
 
 def _convergence_subtitle(data: Mapping[str, Any], fit: Mapping[str, Any], lang: str) -> list[str]:
-    lines = [t("sweep.never_converged", lang, count=data["never_count"]) if data["never_count"]
-             else t("sweep.all_converged", lang)]
+    lines = [t("sweep.never_converged", lang, count=data["never_count"]) if data["never_count"] else t("sweep.all_converged", lang)]
     if data["hidden"]:
         lines.append(t("sweep.zero_frequency", lang, count=data["hidden"]))
     if data["excluded"]:
@@ -127,16 +144,33 @@ def convergence_chart(results: pd.DataFrame, fit: Mapping[str, Any], group_keys:
     x = alt.X("frequency:Q", title=t("sweep.frequency", lang), scale=alt.Scale(type="log"))
     y = alt.Y("step:Q", title=t("sweep.step", lang), scale=alt.Scale(type="log"))
     color = alt.Color("group:N", title=t("sweep.settings", lang), scale=alt.Scale(domain=labels) if labels else alt.Undefined)
-    tooltip = [alt.Tooltip("group:N", title=t("sweep.settings", lang)), alt.Tooltip("seed:Q", title=t("sweep.seed", lang)),
-               alt.Tooltip("frequency:Q", title=t("sweep.frequency", lang)), alt.Tooltip("step:Q", title=t("sweep.step", lang))]
+    tooltip = [
+        alt.Tooltip("group:N", title=t("sweep.settings", lang)),
+        alt.Tooltip("seed:Q", title=t("sweep.seed", lang)),
+        alt.Tooltip("frequency:Q", title=t("sweep.frequency", lang)),
+        alt.Tooltip("step:Q", title=t("sweep.step", lang)),
+    ]
     seeds = alt.Chart(data["seeds"]).mark_circle(size=32, opacity=0.55).encode(x=x, y=y, color=color, tooltip=tooltip)
     curve_names = [t(f"sweep.curve.{name}", lang) for name in ("median", "power", "exponential")]
-    lines = alt.Chart(data["lines"]).mark_line(strokeWidth=1.8).encode(
-        x=x, y=y, color=color,
-        strokeDash=alt.StrokeDash("curve:N", title=t("sweep.curve", lang), scale=alt.Scale(domain=curve_names, range=list(DASHES))),
+    lines = (
+        alt.Chart(data["lines"])
+        .mark_line(strokeWidth=1.8)
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            strokeDash=alt.StrokeDash("curve:N", title=t("sweep.curve", lang), scale=alt.Scale(domain=curve_names, range=list(DASHES))),
+        )
     )
-    never = alt.Chart(data["never"]).mark_point(shape="triangle-down", filled=False, size=80, strokeWidth=1.5).encode(
-        x=x, y=y, color=color, tooltip=tooltip[:3],
+    never = (
+        alt.Chart(data["never"])
+        .mark_point(shape="triangle-down", filled=False, size=80, strokeWidth=1.5)
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            tooltip=tooltip[:3],
+        )
     )
     title = alt.TitleParams(t("sweep.convergence.title", lang), subtitle=_convergence_subtitle(data, fit, lang), anchor="start")
     return alt.layer(seeds, lines, never, title=title).properties(width=WIDTH, height=HEIGHT)
@@ -151,8 +185,13 @@ def _spearman_frame(results: pd.DataFrame, group_keys: Sequence[str], lang: str)
         # the frequency keys are not group keys, so the tracked ω are what tells those grid cells apart
         tracked = [",".join(f"{w:g}" for w in parse_frequencies(text)) for text in done["frequencies"]]
         labels = [f"{label} · ω = {omegas}" for label, omegas in zip(labels, tracked, strict=True)]
-    return pd.DataFrame({"cell": labels, "seed": done["seed"].astype(int).to_numpy() if len(done) else [],
-                         "spearman": pd.to_numeric(spearman, errors="coerce").to_numpy()})
+    return pd.DataFrame(
+        {
+            "cell": labels,
+            "seed": done["seed"].astype(int).to_numpy() if len(done) else [],
+            "spearman": pd.to_numeric(spearman, errors="coerce").to_numpy(),
+        }
+    )
 
 
 def spearman_chart(results: pd.DataFrame, group_keys: Sequence[str], lang: str = "en") -> alt.LayerChart:
@@ -163,13 +202,30 @@ def spearman_chart(results: pd.DataFrame, group_keys: Sequence[str], lang: str =
     medians = known.groupby("cell", sort=False, as_index=False)["spearman"].median()
     x = alt.X("spearman:Q", title=t("sweep.spearman", lang), scale=alt.Scale(domain=[-1, 1]))
     y = alt.Y("cell:N", title=t("sweep.cell", lang), sort=order)
-    seeds = alt.Chart(known).mark_circle(size=40, opacity=0.6).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("cell:N", title=t("sweep.cell", lang)), alt.Tooltip("seed:Q", title=t("sweep.seed", lang)),
-                           alt.Tooltip("spearman:Q", title=t("sweep.spearman", lang), format=".3f")],
+    seeds = (
+        alt.Chart(known)
+        .mark_circle(size=40, opacity=0.6)
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("cell:N", title=t("sweep.cell", lang)),
+                alt.Tooltip("seed:Q", title=t("sweep.seed", lang)),
+                alt.Tooltip("spearman:Q", title=t("sweep.spearman", lang), format=".3f"),
+            ],
+        )
     )
-    ticks = alt.Chart(medians).mark_tick(thickness=2.5, size=ROW_HEIGHT - 6, color="black").encode(
-        x=x, y=y, tooltip=[alt.Tooltip("cell:N", title=t("sweep.cell", lang)),
-                           alt.Tooltip("spearman:Q", title=t("sweep.median", lang), format=".3f")],
+    ticks = (
+        alt.Chart(medians)
+        .mark_tick(thickness=2.5, size=ROW_HEIGHT - 6, color="black")
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("cell:N", title=t("sweep.cell", lang)),
+                alt.Tooltip("spearman:Q", title=t("sweep.median", lang), format=".3f"),
+            ],
+        )
     )
     subtitle = [t("sweep.spearman.subtitle", lang)]
     missing = int(cells["spearman"].isna().sum())

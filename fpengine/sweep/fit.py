@@ -68,7 +68,7 @@ def _tracked(row: pd.Series, columns: Sequence[str]) -> list[float]:
     if "frequencies" in row.index:
         return parse_frequencies(row["frequencies"])
     # without the list, a NaN cannot say "never converged" apart from "not tracked": keep what has a step
-    return [float(c[len("convergence_step["):-1]) for c in columns if pd.notna(row[c])]
+    return [float(c[len("convergence_step[") : -1]) for c in columns if pd.notna(row[c])]
 
 
 def _step(row: pd.Series, omega: float) -> float | None:
@@ -113,8 +113,12 @@ def excluded_cells(results: pd.DataFrame, group_keys: Sequence[str]) -> list[dic
     """The cells whose status is not "done", in table order, with their seed, settings and status."""
     _check_columns(results, group_keys)
     return [
-        {"seed": int(row["seed"]), "settings": {key: plain_value(row[key]) for key in group_keys},
-         "frequencies": plain_value(row.get("frequencies")), "status": str(row["status"])}
+        {
+            "seed": int(row["seed"]),
+            "settings": {key: plain_value(row[key]) for key in group_keys},
+            "frequencies": plain_value(row.get("frequencies")),
+            "status": str(row["status"]),
+        }
         for _, row in results.iterrows()
         if row["status"] != FITTED_STATUS
     ]
@@ -148,8 +152,14 @@ def _line(x: np.ndarray, y: np.ndarray, confidence: float) -> dict[str, Any]:
     }
 
 
-def _law(omegas: np.ndarray, log_steps: np.ndarray, regressor: Callable[[np.ndarray], np.ndarray], slope_name: str,
-         confidence: float, which: str = "") -> tuple[dict[str, Any] | None, float | None, str | None]:
+def _law(
+    omegas: np.ndarray,
+    log_steps: np.ndarray,
+    regressor: Callable[[np.ndarray], np.ndarray],
+    slope_name: str,
+    confidence: float,
+    which: str = "",
+) -> tuple[dict[str, Any] | None, float | None, str | None]:
     """One law's report, its residual sum of squares, and why it could not be fitted (or None)."""
     if len(np.unique(omegas)) < 2:
         return None, None, f"fewer than 2 distinct {which}frequencies converged (got {len(np.unique(omegas))})"
@@ -184,9 +194,16 @@ def _fit_group(group: GroupPoints, confidence: float) -> dict[str, Any]:
         "exponential": exponential,
         "better": _better(power_rss, exponential_rss),
     }
-    unfittable = [{"seed": seed, "frequency": omega, "step": step,
-                   "reason": "step ≤ 0 has no logarithm" if step <= 0 else "ω ≤ 0 has no logarithm (power law only)"}
-                  for seed, omega, step in group.converged if step <= 0 or omega <= 0]
+    unfittable = [
+        {
+            "seed": seed,
+            "frequency": omega,
+            "step": step,
+            "reason": "step ≤ 0 has no logarithm" if step <= 0 else "ω ≤ 0 has no logarithm (power law only)",
+        }
+        for seed, omega, step in group.converged
+        if step <= 0 or omega <= 0
+    ]
     if unfittable:
         report["not_fittable"] = unfittable
     reasons = {name: reason for name, reason in (("power", power_reason), ("exponential", exponential_reason)) if reason}

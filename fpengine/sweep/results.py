@@ -67,8 +67,10 @@ def results_frame(definition: SweepDefinition, rows: dict[str, dict[str, Any]]) 
     the summary figures, ``convergence_step[ω]`` by increasing ω, then ``frequencies``, ``message``, ``cell``."""
     ordered = [rows[cell.id] for cell in definition.cells() if cell.id in rows]
     frame = pd.DataFrame(ordered)
-    convergence = sorted({name for row in ordered for name in row if name.startswith("convergence_step[")},
-                         key=lambda name: float(name[len("convergence_step["):-1]))
+    convergence = sorted(
+        {name for row in ordered for name in row if name.startswith("convergence_step[")},
+        key=lambda name: float(name[len("convergence_step[") : -1]),
+    )
     columns = [*definition.grid_keys, *ROW_FIELDS, *convergence, "frequencies", "message", "cell"]
     frame = frame.reindex(columns=columns)
     for key in definition.grid_keys:  # as typed, even where every value looks like a number
@@ -87,4 +89,3 @@ def write_tables(directory: Path, frame: pd.DataFrame) -> None:
         handle.write(frame.to_csv(index=False).encode())
     with atomic_file(directory / "results.parquet") as handle:
         frame.to_parquet(handle, index=False)
-

@@ -76,9 +76,17 @@ class SweepControl:
         return self._stop.is_set()
 
 
-def run_sweep(definition: SweepDefinition, out: Path, pool: Pool, *, device: str = "auto", figures: bool = True,
-              lang: str = "en", on_cell: Callable[[SweepReport], None] | None = None,
-              control: SweepControl | None = None) -> SweepReport:
+def run_sweep(
+    definition: SweepDefinition,
+    out: Path,
+    pool: Pool,
+    *,
+    device: str = "auto",
+    figures: bool = True,
+    lang: str = "en",
+    on_cell: Callable[[SweepReport], None] | None = None,
+    control: SweepControl | None = None,
+) -> SweepReport:
     """Run every cell of ``definition`` not yet finished in ``out`` (prepared by ``prepare_sweep_dir``)
     and write the results; Ctrl-C (or ``control.stop()``) stops it with every finished cell kept
     and the tables written. Cells are submitted as workers free up, so a paused or stopped sweep
@@ -148,8 +156,9 @@ def _collect(future: Future, cell: Cell, out: Path, rows: dict[str, dict[str, An
     return True
 
 
-def write_results(definition: SweepDefinition, out: Path, rows: dict[str, dict[str, Any]], report: SweepReport, *,
-                  figures: bool, lang: str) -> None:
+def write_results(
+    definition: SweepDefinition, out: Path, rows: dict[str, dict[str, Any]], report: SweepReport, *, figures: bool, lang: str
+) -> None:
     """results.csv/.parquet, fit.json and the figures, from the cells finished so far."""
     frame = results_frame(definition, rows)
     write_tables(out, frame)

@@ -78,8 +78,27 @@ def test_command_line_steps_and_seed(name: str, tmp_path):
     steps = STEPS.get(name, 5)
     out = tmp_path / "run"
     settings = [arg for item in SMALL.get(name, ()) for arg in ("--set", item)]
-    result = subprocess.run([sys.executable, "-m", "fpengine", "run", name, "--steps", str(steps), "--seed", str(SEED),
-                             "--out", str(out), "--no-figures", *settings], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fpengine",
+            "run",
+            name,
+            "--steps",
+            str(steps),
+            "--seed",
+            str(SEED),
+            "--out",
+            str(out),
+            "--no-figures",
+            *settings,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "steps/s" in result.stderr, result.stderr  # the progress bar
     config = read_config(out / "config.json", experiment)

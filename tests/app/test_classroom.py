@@ -115,9 +115,25 @@ def test_switches(monkeypatch):
 @pytest.mark.parametrize(("name", "value"), [("FPENGINE_THREADS", "two"), ("FPENGINE_FORCE_CPU", "maybe")])
 def test_a_bad_setting_stops_the_cli_with_one_line(tmp_path, name, value):
     result = subprocess.run(
-        [sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(tmp_path / "out"), "--steps", "5",
-         "--quiet", "--no-figures"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, name: value})
+        [
+            sys.executable,
+            "-m",
+            "fpengine",
+            "run",
+            "equal-amplitude",
+            "--out",
+            str(tmp_path / "out"),
+            "--steps",
+            "5",
+            "--quiet",
+            "--no-figures",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, name: value},
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -134,7 +150,8 @@ def test_a_bad_setting_shows_one_line_on_every_page_in_the_visitors_language(app
         assert not at.exception, at.exception
         assert [e.value for e in at.error] == [
             "The server is set up wrongly, so no page can run: FPENGINE_KEEP_FINISHED must be a whole number in "
-            "[0, ∞); got '-1'. Whoever runs the server must fix this environment variable and restart it."]
+            "[0, ∞); got '-1'. Whoever runs the server must fix this environment variable and restart it."
+        ]
         assert not at.button  # no page ran
         at.sidebar.radio(key="lang").set_value("zh").run()
         assert "FPENGINE_KEEP_FINISHED 须为区间 [0, ∞) 内的整数；收到 '-1'" in at.error[0].value
@@ -188,7 +205,6 @@ def test_a_comparison_partly_evicted_is_shown_whole_from_disk(app_test, monkeypa
     assert [job_manager().get(job.id) for job in jobs] == [None, jobs[1]]  # the older one left memory
     at.run()
     assert not at.exception, at.exception
-    heatmaps = [spec for spec in (json.loads(el.proto.spec) for el in at.get("vega_lite_chart"))
-                if "Relative error" in json.dumps(spec)]
+    heatmaps = [spec for spec in (json.loads(el.proto.spec) for el in at.get("vega_lite_chart")) if "Relative error" in json.dumps(spec)]
     assert len(heatmaps) == 2
     assert any(f"saved run {jobs[0].id}, {jobs[1].id}" in c.value for c in at.caption)

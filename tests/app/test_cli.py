@@ -23,8 +23,14 @@ LONG_RUN = ["run", "equal-amplitude", "--steps", "1000000"]
 
 
 def cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fpengine", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=None if env is None else {**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "fpengine", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
+    )
 
 
 def assert_refused(result: subprocess.CompletedProcess, *named: str) -> str:
@@ -50,8 +56,17 @@ def test_run_writes_config_metrics_summary_and_figures(tmp_path):
     result = cli("run", "equal-amplitude", "--steps", "3000", "--seed", "0", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
-    for key in ("experiment", "steps", "device", "final_loss", "frequencies", "convergence_step", "epsilon",
-                "spearman", "steps_per_second"):
+    for key in (
+        "experiment",
+        "steps",
+        "device",
+        "final_loss",
+        "frequencies",
+        "convergence_step",
+        "epsilon",
+        "spearman",
+        "steps_per_second",
+    ):
         assert key in summary
     assert summary["experiment"] == "equal-amplitude" and summary["steps"] == 3000
     steps = summary["convergence_step"]
@@ -70,51 +85,95 @@ def test_run_writes_config_metrics_summary_and_figures(tmp_path):
     (out / "notes.txt").write_text("mine")
     again = cli("run", "sine-fit", "--steps", "2", "--out", str(out), "--quiet", "--no-figures")
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.csv", "notes.txt", "snapshot.json",
-                                                     "snapshot.npz", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "metrics.csv",
+        "notes.txt",
+        "snapshot.json",
+        "snapshot.npz",
+        "summary.json",
+    ]
     assert json.loads((out / "summary.json").read_text())["experiment"] == "sine-fit"
 
 
 def test_run_accepts_target_settings_and_reloads_its_config(tmp_path):
     first = tmp_path / "a"
-    code = main(["run", "sine-fit", "--steps", "50", "--out", str(first), "--quiet", "--no-figures",
-                 "--set", "target.frequencies=1,3,5", "--set", "target.amplitudes=1,0.5,0.25", "--lang", "zh"])
+    code = main(
+        [
+            "run",
+            "sine-fit",
+            "--steps",
+            "50",
+            "--out",
+            str(first),
+            "--quiet",
+            "--no-figures",
+            "--set",
+            "target.frequencies=1,3,5",
+            "--set",
+            "target.amplitudes=1,0.5,0.25",
+            "--lang",
+            "zh",
+        ]
+    )
     assert code == 0
     summary = json.loads((first / "summary.json").read_text())
     assert summary["frequency_indices"] == [2, 6, 10]
     second = tmp_path / "b"
-    assert main(["run", "sine-fit", "--config", str(first / "config.json"), "--out", str(second), "--quiet",
-                 "--no-figures", "--set", "target.formula=sin(x)+0.5*sin(3*x)"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "sine-fit",
+                "--config",
+                str(first / "config.json"),
+                "--out",
+                str(second),
+                "--quiet",
+                "--no-figures",
+                "--set",
+                "target.formula=sin(x)+0.5*sin(3*x)",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((second / "summary.json").read_text())
     assert summary["target"] == "sin(x)+0.5*sin(3*x)" and summary["frequency_indices"] == [2, 6]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "sine-fit", "--out", "x", "--seed", "-5"], "seed must be a whole number in [0, 2³²−1]; got -5"),
-    (["run", "sine-fit", "--out", "x", "--set", "a.b.c=1"], "a is not a setting (known here: grid, network"),
-    (["run", "sine-fit", "--out", "x", "--set", " =3"], "expected KEY=VALUE"),
-    (["run", "sine-fit", "--out", "x", "--set", "training.lr=fast"], "training.lr must be a number in (0, 10]; got 'fast'"),
-    (["run", "sine-fit", "--out", "x", "--set", "bogus=1"], "bogus is not a setting (known here: grid, network"),
-    (["run", "sine-fit", "--out", "x", "--set", "nokey"], "expected KEY=VALUE"),
-    (["run", "sine-fit", "--out", "x", "--set", "target.formula=__import__('os').system('id')"], "target.formula"),
-    (["run", "sine-fit", "--out", "x", "--steps", "0"], "training.steps"),
-    (["run", "sine-fit", "--out", "x", "--device", "tpu"], "unknown device"),
-    (["run", "sine-fit", "--out", "x", "--preset", "huge"], "unknown preset"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "sine-fit", "--out", "x", "--seed", "-5"], "seed must be a whole number in [0, 2³²−1]; got -5"),
+        (["run", "sine-fit", "--out", "x", "--set", "a.b.c=1"], "a is not a setting (known here: grid, network"),
+        (["run", "sine-fit", "--out", "x", "--set", " =3"], "expected KEY=VALUE"),
+        (["run", "sine-fit", "--out", "x", "--set", "training.lr=fast"], "training.lr must be a number in (0, 10]; got 'fast'"),
+        (["run", "sine-fit", "--out", "x", "--set", "bogus=1"], "bogus is not a setting (known here: grid, network"),
+        (["run", "sine-fit", "--out", "x", "--set", "nokey"], "expected KEY=VALUE"),
+        (["run", "sine-fit", "--out", "x", "--set", "target.formula=__import__('os').system('id')"], "target.formula"),
+        (["run", "sine-fit", "--out", "x", "--steps", "0"], "training.steps"),
+        (["run", "sine-fit", "--out", "x", "--device", "tpu"], "unknown device"),
+        (["run", "sine-fit", "--out", "x", "--preset", "huge"], "unknown preset"),
+    ],
+)
 def test_bad_input_exits_non_zero_with_one_line(tmp_path, capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args, named", [
-    (["run", "sine-fit", "--out", "x", "--steps", "99999999999"], ["training.steps", "99999999999"]),
-    (["run", "sine-fit", "--out", "x", "--set", "=3"], ["--set '=3'", "KEY=VALUE"]),
-    (["run", "sine-fit", "--out", "x", "--device", "cuda"], ["CUDA"]),
-    (["run", "nope", "--out", "x"], ["unknown experiment 'nope'"]),
-    (["run", "sine-fit", "--out", "x", "--lang", "fr"], ["--lang", "'fr'"]),
-    (["bench", "--only", "nope"], ["benchmark group 'nope'"]),
-], ids=["steps", "set", "cuda", "experiment", "lang", "bench"])
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["run", "sine-fit", "--out", "x", "--steps", "99999999999"], ["training.steps", "99999999999"]),
+        (["run", "sine-fit", "--out", "x", "--set", "=3"], ["--set '=3'", "KEY=VALUE"]),
+        (["run", "sine-fit", "--out", "x", "--device", "cuda"], ["CUDA"]),
+        (["run", "nope", "--out", "x"], ["unknown experiment 'nope'"]),
+        (["run", "sine-fit", "--out", "x", "--lang", "fr"], ["--lang", "'fr'"]),
+        (["bench", "--only", "nope"], ["benchmark group 'nope'"]),
+    ],
+    ids=["steps", "set", "cuda", "experiment", "lang", "bench"],
+)
 def test_a_real_process_refuses_bad_input_in_one_line(args, named, tmp_path):
     # CUDA hidden, so "--device cuda" is refused on a machine with a GPU too
     assert_refused(cli(*args, timeout=120, env={"CUDA_VISIBLE_DEVICES": ""}), *named)
@@ -128,14 +187,18 @@ def _non_run_folder(tmp_path):
     return folder
 
 
-@pytest.mark.parametrize("make_out, named", [
-    (lambda tmp: tmp / "file.txt", ["exists and is not a folder"]),
-    (lambda tmp: "/dev/null", ["'/dev/null'", "not a folder"]),
-    (lambda tmp: tmp / "file.txt" / "run", ["cannot create", "file.txt"]),
-    (lambda tmp: "", ["the folder name is empty"]),
-    (lambda tmp: "/proc/fpengine-run", ["cannot create", "/proc/fpengine-run"]),
-    (_non_run_folder, ["photos", "not empty"]),
-], ids=["file", "dev-null", "under-a-file", "empty-name", "proc", "other-folder"])
+@pytest.mark.parametrize(
+    "make_out, named",
+    [
+        (lambda tmp: tmp / "file.txt", ["exists and is not a folder"]),
+        (lambda tmp: "/dev/null", ["'/dev/null'", "not a folder"]),
+        (lambda tmp: tmp / "file.txt" / "run", ["cannot create", "file.txt"]),
+        (lambda tmp: "", ["the folder name is empty"]),
+        (lambda tmp: "/proc/fpengine-run", ["cannot create", "/proc/fpengine-run"]),
+        (_non_run_folder, ["photos", "not empty"]),
+    ],
+    ids=["file", "dev-null", "under-a-file", "empty-name", "proc", "other-folder"],
+)
 def test_an_unusable_out_is_refused_before_training(tmp_path, make_out, named):
     (tmp_path / "file.txt").write_text("keep me")
     out = make_out(tmp_path)
@@ -150,6 +213,7 @@ def test_an_unusable_out_is_refused_before_training(tmp_path, make_out, named):
 
 def test_a_folder_that_refuses_writing_is_refused_before_training(tmp_path, monkeypatch):
     """As root a chmod'ed folder stays writable, so the refusal is simulated where the probe opens."""
+
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
@@ -175,32 +239,41 @@ def _write(name: str, text: str):
     def make(tmp_path):
         (tmp_path / name).write_text(text)
         return tmp_path / name
+
     return make
 
 
-@pytest.mark.parametrize("make_config, named", [
-    (_fifo, ["pipe", "not a regular file"]),
-    (lambda tmp: "/dev/zero", ["'/dev/zero'", "not a regular file"]),
-    (_write("list.json", "[1, 2]"), ["list.json", "JSON list"]),
-    (_write("broken.json", '{"seed": 1,\n  "training": {"steps": }}'), ["broken.json", "line 2, column 25"]),
-], ids=["fifo", "dev-zero", "list", "malformed"])
+@pytest.mark.parametrize(
+    "make_config, named",
+    [
+        (_fifo, ["pipe", "not a regular file"]),
+        (lambda tmp: "/dev/zero", ["'/dev/zero'", "not a regular file"]),
+        (_write("list.json", "[1, 2]"), ["list.json", "JSON list"]),
+        (_write("broken.json", '{"seed": 1,\n  "training": {"steps": }}'), ["broken.json", "line 2, column 25"]),
+    ],
+    ids=["fifo", "dev-zero", "list", "malformed"],
+)
 def test_a_bad_config_file_is_refused_before_training(tmp_path, make_config, named):
     config = make_config(tmp_path)
     assert_refused(cli(*LONG_RUN, "--out", str(tmp_path / "run"), "--config", str(config), timeout=60), *named)
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"training": {"steps": Infinity}}', "Infinity is not a number"),
-    ('{"training": {"lr": NaN}}', "NaN is not a number"),
-    ('{"training": {"lr": -Infinity}}', "-Infinity is not a number"),
-    ('{"training": {"lr": 1e999}}', "1e999 is beyond the range"),
-    ('{"training": {"steps": 3.5}}', "training.steps must be a whole number in [1, 1,000,000]; got 3.5"),
-    ('{"experiment": "staircase"}', "a config of 'staircase', not 'sine-fit'"),
-    ('"sine-fit"', "JSON str, not an object"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ("", "not valid JSON: Expecting value at line 1, column 1"),
-], ids=["inf", "nan", "minus-inf", "overflow", "fraction", "other-experiment", "string", "deep", "empty"])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"training": {"steps": Infinity}}', "Infinity is not a number"),
+        ('{"training": {"lr": NaN}}', "NaN is not a number"),
+        ('{"training": {"lr": -Infinity}}', "-Infinity is not a number"),
+        ('{"training": {"lr": 1e999}}', "1e999 is beyond the range"),
+        ('{"training": {"steps": 3.5}}', "training.steps must be a whole number in [1, 1,000,000]; got 3.5"),
+        ('{"experiment": "staircase"}', "a config of 'staircase', not 'sine-fit'"),
+        ('"sine-fit"', "JSON str, not an object"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("", "not valid JSON: Expecting value at line 1, column 1"),
+    ],
+    ids=["inf", "nan", "minus-inf", "overflow", "fraction", "other-experiment", "string", "deep", "empty"],
+)
 def test_config_file_contents_are_refused_naming_the_file(tmp_path, text, message):
     path = tmp_path / "config.json"
     path.write_text(text)
@@ -228,8 +301,7 @@ def test_config_file_kind_and_size_are_checked_before_reading(tmp_path, monkeypa
 def test_a_bad_picture_is_refused_in_one_line_before_training(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not a picture at all")
-    result = cli("run", "image-fit", "--steps", "100000", "--out", str(tmp_path / "x"), "--set", f"image={broken}",
-                 timeout=120)
+    result = cli("run", "image-fit", "--steps", "100000", "--out", str(tmp_path / "x"), "--set", f"image={broken}", timeout=120)
     assert_refused(result, "image", "broken.jpg", "not a picture")  # and no logged traceback before it
     assert not (tmp_path / "x").exists()
 
@@ -237,8 +309,19 @@ def test_a_bad_picture_is_refused_in_one_line_before_training(tmp_path):
 def test_a_picture_too_thin_for_the_run_is_refused_before_training(tmp_path):
     thin = tmp_path / "thin.png"
     Image.fromarray((np.random.default_rng(0).random((4, 400)) * 255).astype(np.uint8)).save(thin)
-    result = cli("run", "image-fit", "--steps", "100000", "--out", str(tmp_path / "x"), "--set", f"image={thin}",
-                 "--set", "long_side=64", timeout=120)
+    result = cli(
+        "run",
+        "image-fit",
+        "--steps",
+        "100000",
+        "--out",
+        str(tmp_path / "x"),
+        "--set",
+        f"image={thin}",
+        "--set",
+        "long_side=64",
+        timeout=120,
+    )
     assert_refused(result, "image", "thin.png", "64×1")
 
 
@@ -260,11 +343,9 @@ def test_a_write_failing_midway_leaves_the_previous_file_and_no_temporary(tmp_pa
 
     monkeypatch.setattr(export.json, "dumps", failing_dumps)
     with pytest.raises(RuntimeError):
-        write_run(directory, EXPERIMENTS["sine-fit"], saved.config, saved.snapshot, status="done", device="cpu",
-                  figures=False)
+        write_run(directory, EXPERIMENTS["sine-fit"], saved.config, saved.snapshot, status="done", device="cpu", figures=False)
     assert (directory / "summary.json").read_bytes() == before
-    assert sorted(p.name for p in directory.iterdir()) == ["config.json", "metrics.csv", "snapshot.json",
-                                                           "snapshot.npz", "summary.json"]
+    assert sorted(p.name for p in directory.iterdir()) == ["config.json", "metrics.csv", "snapshot.json", "snapshot.npz", "summary.json"]
 
 
 def test_a_failed_rename_leaves_no_temporary(tmp_path, monkeypatch):
@@ -282,8 +363,22 @@ def test_a_failed_rename_leaves_no_temporary(tmp_path, monkeypatch):
 
 def test_diverging_run_exits_non_zero_but_keeps_its_files(tmp_path):
     out = tmp_path / "div"
-    code = main(["run", "equal-amplitude", "--out", str(out), "--quiet", "--no-figures", "--steps", "2000",
-                 "--set", "training.optimizer=sgd", "--set", "training.lr=10"])
+    code = main(
+        [
+            "run",
+            "equal-amplitude",
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-figures",
+            "--steps",
+            "2000",
+            "--set",
+            "training.optimizer=sgd",
+            "--set",
+            "training.lr=10",
+        ]
+    )
     assert code == 3
     assert json.loads((out / "summary.json").read_text())["status"] == "diverged"
 

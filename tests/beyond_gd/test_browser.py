@@ -19,8 +19,7 @@ def swarm_heatmap(page):
 
 def heatmap_extent(page) -> float | None:
     """The largest iteration on the ΔF heatmap's x axis, read from the SVG's accessibility labels."""
-    labels = swarm_heatmap(page).locator("svg [aria-label^='X-axis']").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))")
+    labels = swarm_heatmap(page).locator("svg [aria-label^='X-axis']").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
     extents = [float(m.group(1).replace(",", "")) for m in map(X_AXIS.search, labels) if m]
     return max(extents) if extents else None
 
@@ -63,8 +62,9 @@ def test_particle_swarm_heatmap_grows(page, streamlit_server):
 
     swarm_heatmap(page).wait_for(timeout=90_000)
     first = wait_for(lambda: heatmap_extent(page), 30, "the heatmap has no iteration axis")
-    grown = wait_for(lambda: (heatmap_extent(page) or 0) > first and heatmap_extent(page), 90,
-                     f"the heatmap did not grow beyond {first} iterations")
+    grown = wait_for(
+        lambda: (heatmap_extent(page) or 0) > first and heatmap_extent(page), 90, f"the heatmap did not grow beyond {first} iterations"
+    )
     assert grown > first
     progress = page.get_by_role("progressbar").first
     assert float(progress.get_attribute("aria-valuenow") or 0) > 0

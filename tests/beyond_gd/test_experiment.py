@@ -49,14 +49,14 @@ QUICK = BEYOND_GD.default_config()
 
 # --- config -------------------------------------------------------------------------------------
 
+
 def test_defaults():
     assert get_experiment("beyond-gd") is BEYOND_GD
     assert list(BEYOND_GD.presets) == ["quick", "book"]
     x = QUICK.grid.training_points()
     assert np.array_equal(x, np.linspace(-math.pi, math.pi, 64, endpoint=False))
     assert (QUICK.method, QUICK.algorithm) == ("bfgs", "bfgs")
-    assert (QUICK.network_width, QUICK.parameter_count, QUICK.network.activation, QUICK.network.init_std) == \
-        (30, 91, "tanh", 0.5)
+    assert (QUICK.network_width, QUICK.parameter_count, QUICK.network.activation, QUICK.network.init_std) == (30, 91, "tanh", 0.5)
     assert (QUICK.training.optimizer, QUICK.training.lr, QUICK.training.momentum) == ("adam", 3e-3, 0.9)
     swarm = with_(QUICK, method="pso")
     assert (swarm.network_width, swarm.parameter_count, swarm.iteration_cap) == (10, 31, 2000)
@@ -84,8 +84,7 @@ def test_gradient_descent_takes_the_training_keys_of_every_experiment():
     assert (config.method, config.algorithm, config.training.lr, config.training.momentum) == ("gd", "momentum", 0.05, 0.5)
     assert config.iteration_cap == 4000
     # a gradient optimizer's name as the method (the old spelling) is gradient descent with that optimizer
-    assert with_(QUICK, method="sgd") == with_(QUICK, method="gd", training=dataclasses.replace(QUICK.training,
-                                                                                             optimizer="sgd"))
+    assert with_(QUICK, method="sgd") == with_(QUICK, method="gd", training=dataclasses.replace(QUICK.training, optimizer="sgd"))
 
 
 def test_config_round_trips_and_takes_command_line_overrides():
@@ -95,8 +94,7 @@ def test_config_round_trips_and_takes_command_line_overrides():
     config = apply_override(config, "network.activation", "relu")
     config = apply_override(config, "max_iterations", "none")
     config = apply_override(config, "target.frequencies", "1,4")
-    assert (config.method, config.swarm.particles, config.network.widths, config.max_iterations) == \
-        ("powell", 50, (12,), None)
+    assert (config.method, config.swarm.particles, config.network.widths, config.max_iterations) == ("powell", 50, (12,), None)
     data = json.loads(json.dumps(to_dict(config)))
     assert data["grid"] == {"lo": -math.pi, "hi": math.pi, "samples": 64, "periodic": True, "margin": 0.5}
     assert data["network"] == {"widths": [12], "activation": "relu", "init_std": 0.5}
@@ -123,8 +121,11 @@ def test_an_old_flat_config_file_loads_as_the_new_keys_say():
     old = {**to_dict(QUICK), "optimizer": "adam", "width": 12, "activation": "sin", "init_std": 0.3, "lr": 0.01}
     for key in ("method", "network", "training"):
         del old[key]
-    new = to_dict(QUICK) | {"method": "gd", "network": {"widths": [12], "activation": "sin", "init_std": 0.3},
-                            "training": {"optimizer": "adam", "lr": 0.01, "momentum": 0.9}}
+    new = to_dict(QUICK) | {
+        "method": "gd",
+        "network": {"widths": [12], "activation": "sin", "init_std": 0.3},
+        "training": {"optimizer": "adam", "lr": 0.01, "momentum": 0.9},
+    }
     assert from_dict(BeyondConfig, old) == from_dict(BeyondConfig, new)
     assert from_dict(BeyondConfig, {"width": None}).network.widths is None  # the old automatic width
     assert from_dict(BeyondConfig, {"optimizer": "sgd"}).algorithm == "sgd"
@@ -134,8 +135,13 @@ def cli_config(tmp_path, *settings: str) -> dict:
     """config.json of a 1-iteration run through ``python -m fpengine`` (a real process)."""
     out = tmp_path / "run"
     args = [arg for item in settings for arg in ("--set", item)]
-    result = subprocess.run([sys.executable, "-m", "fpengine", "run", "beyond-gd", *args, "--steps", "1", "--no-figures",
-                             "--quiet", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "fpengine", "run", "beyond-gd", *args, "--steps", "1", "--no-figures", "--quiet", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads((out / "config.json").read_text())
 
@@ -144,29 +150,56 @@ def test_old_keys_work_on_the_command_line(tmp_path):
     old = cli_config(tmp_path / "old", "optimizer=sgd", "lr=0.02", "width=7")
     new = cli_config(tmp_path / "new", "method=gd", "training.optimizer=sgd", "training.lr=0.02", "network.widths=7")
     assert old == new
-    assert (old["method"], old["training"]["optimizer"], old["training"]["lr"], old["network"]["widths"]) == \
-        ("gd", "sgd", 0.02, [7])
+    assert (old["method"], old["training"]["optimizer"], old["training"]["lr"], old["network"]["widths"]) == ("gd", "sgd", 0.02, [7])
 
 
-@pytest.mark.parametrize(("key", "text", "english", "chinese"), [
-    ("optimizer", "newton", "method must be one of cg, bfgs, lbfgs, powell, pso, gd; got 'newton'",
-     "method 须为以下之一：cg、bfgs、lbfgs、powell、pso、gd；收到 'newton'"),
-    ("training.optimizer", "lbfgs", "training.optimizer must be one of adam, sgd, momentum, rmsprop; got 'lbfgs'",
-     "training.optimizer 须为以下之一：adam、sgd、momentum、rmsprop；收到 'lbfgs'"),
-    ("width", "0", "network.widths must be a list of 1 whole numbers in [1, 1,000], or none (automatic: 30, or 10 for "
-     "the particle swarm); got 0", "network.widths 须为列表，含1 个区间 [1, 1,000] 内的整数，或留空（自动：30，粒子群为 10）；收到 0"),
-    ("network.widths", "30,30", "network.widths must be a list of 1 whole numbers in [1, 1,000]", "；收到 30, 30"),
-    ("init_std", "0", "network.init_std must be a number in (0, 10]; got 0", "network.init_std 须为区间 (0, 10] 内的数；收到 0"),
-    ("max_iterations", "0", "max_iterations must be a whole number in [1, 1,000,000], or none", "；收到 0"),
-    ("lr", "-1", "training.lr must be a number in (0, 10]; got -1", "training.lr 须为区间 (0, 10] 内的数；收到 -1"),
-    ("training.momentum", "1", "training.momentum must be a number in [0, 1); got 1", "training.momentum 须为区间 [0, 1) 内的数；收到 1"),
-    ("activation", "gelu", "network.activation must be one of ", "；收到 'gelu'"),
-    ("swarm.particles", "1", "swarm.particles must be a whole number in [2, 5,000]; got 1",
-     "swarm.particles 须为区间 [2, 5,000] 内的整数；收到 1"),
-    ("iterations.powell", "0", "iterations.powell must be a whole number in [1, 1,000,000]; got 0", "iterations.powell 须为"),
-    ("spectrum.n_freq", "40", "spectrum.n_freq must be a whole number in [4, grid.samples/2 = 32]; got 40",
-     "spectrum.n_freq 须为区间 [4, grid.samples/2 = 32] 内的整数；收到 40"),
-])
+@pytest.mark.parametrize(
+    ("key", "text", "english", "chinese"),
+    [
+        (
+            "optimizer",
+            "newton",
+            "method must be one of cg, bfgs, lbfgs, powell, pso, gd; got 'newton'",
+            "method 须为以下之一：cg、bfgs、lbfgs、powell、pso、gd；收到 'newton'",
+        ),
+        (
+            "training.optimizer",
+            "lbfgs",
+            "training.optimizer must be one of adam, sgd, momentum, rmsprop; got 'lbfgs'",
+            "training.optimizer 须为以下之一：adam、sgd、momentum、rmsprop；收到 'lbfgs'",
+        ),
+        (
+            "width",
+            "0",
+            "network.widths must be a list of 1 whole numbers in [1, 1,000], or none (automatic: 30, or 10 for the particle swarm); got 0",
+            "network.widths 须为列表，含1 个区间 [1, 1,000] 内的整数，或留空（自动：30，粒子群为 10）；收到 0",
+        ),
+        ("network.widths", "30,30", "network.widths must be a list of 1 whole numbers in [1, 1,000]", "；收到 30, 30"),
+        ("init_std", "0", "network.init_std must be a number in (0, 10]; got 0", "network.init_std 须为区间 (0, 10] 内的数；收到 0"),
+        ("max_iterations", "0", "max_iterations must be a whole number in [1, 1,000,000], or none", "；收到 0"),
+        ("lr", "-1", "training.lr must be a number in (0, 10]; got -1", "training.lr 须为区间 (0, 10] 内的数；收到 -1"),
+        (
+            "training.momentum",
+            "1",
+            "training.momentum must be a number in [0, 1); got 1",
+            "training.momentum 须为区间 [0, 1) 内的数；收到 1",
+        ),
+        ("activation", "gelu", "network.activation must be one of ", "；收到 'gelu'"),
+        (
+            "swarm.particles",
+            "1",
+            "swarm.particles must be a whole number in [2, 5,000]; got 1",
+            "swarm.particles 须为区间 [2, 5,000] 内的整数；收到 1",
+        ),
+        ("iterations.powell", "0", "iterations.powell must be a whole number in [1, 1,000,000]; got 0", "iterations.powell 须为"),
+        (
+            "spectrum.n_freq",
+            "40",
+            "spectrum.n_freq must be a whole number in [4, grid.samples/2 = 32]; got 40",
+            "spectrum.n_freq 须为区间 [4, grid.samples/2 = 32] 内的整数；收到 40",
+        ),
+    ],
+)
 def test_bad_settings_name_the_setting_the_rule_and_the_value(key, text, english, chinese):
     with pytest.raises(ConfigError) as raised:
         validate(apply_override(QUICK, key, text))
@@ -184,6 +217,7 @@ def test_slowness_warnings():
 
 
 # --- the F-Principle beyond gradient descent ----------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["cg", "bfgs", "lbfgs", "powell", "pso"])
 def test_lowest_frequency_converges_no_later_than_the_highest(method):
@@ -213,8 +247,15 @@ def test_every_method_starts_from_the_same_network():
 
 
 def test_scipy_stopping_early_ends_the_progress_at_its_last_iteration():
-    job = run(with_(QUICK, method="bfgs", width=1, max_iterations=5000,
-                    target=dataclasses.replace(QUICK.target, frequencies=(1.0,), amplitudes=(0.5,))))
+    job = run(
+        with_(
+            QUICK,
+            method="bfgs",
+            width=1,
+            max_iterations=5000,
+            target=dataclasses.replace(QUICK.target, frequencies=(1.0,), amplitudes=(0.5,)),
+        )
+    )
     snapshot = job.snapshot
     assert snapshot.step == snapshot.total_steps < 5000
     assert "successfully" in summarize(job.config, snapshot)["optimizer_message"]
@@ -227,6 +268,7 @@ def test_adam_reference_runs_on_the_same_engine():
 
 
 # --- pause / stop inside a Powell sweep ---------------------------------------------------------
+
 
 def test_pause_and_stop_answer_inside_a_powell_sweep():
     """One Powell iteration of a 1-100-1 net is ≈2700 evaluations (≈0.5–1 s): pause/stop must not wait for it."""
@@ -254,8 +296,7 @@ def test_pause_and_stop_answer_inside_a_powell_sweep():
 
 def test_stop_answers_quickly_in_the_swarm():
     manager = JobManager(lease_seconds=None)
-    job = manager.submit(BEYOND_GD.name, with_(QUICK, method="pso", max_iterations=100_000), BEYOND_GD.run,
-                         torch.device("cpu"))
+    job = manager.submit(BEYOND_GD.name, with_(QUICK, method="pso", max_iterations=100_000), BEYOND_GD.run, torch.device("cpu"))
     try:
         wait_until(lambda: job.snapshot is not None and job.snapshot.step > 5, timeout=30)
         started = time.monotonic()
@@ -267,6 +308,7 @@ def test_stop_answers_quickly_in_the_swarm():
 
 
 # --- files, table, benchmark --------------------------------------------------------------------
+
 
 def test_cli_writes_the_usual_files(tmp_path, capsys):
     out = tmp_path / "cg"
@@ -292,10 +334,13 @@ def test_cli_refuses_a_bad_method(tmp_path, capsys):
 
 
 def test_work_table_has_one_row_per_run_and_one_column_per_frequency():
-    runs = {name: (summarize(job.config, job.snapshot), job.snapshot) for name, job in (
-        ("CG", run(with_(QUICK, method="cg", width=10, max_iterations=20))),
-        ("Powell", run(with_(QUICK, method="powell", width=10, max_iterations=2))),
-    )}
+    runs = {
+        name: (summarize(job.config, job.snapshot), job.snapshot)
+        for name, job in (
+            ("CG", run(with_(QUICK, method="cg", width=10, max_iterations=20))),
+            ("Powell", run(with_(QUICK, method="powell", width=10, max_iterations=2))),
+        )
+    }
     table = work_table(runs, "en")
     assert list(table["optimizer"]) == ["CG", "Powell"]
     assert "ω=1 (k=1) converged at" in table.columns and "ω=3 (k=3) converged at" in table.columns

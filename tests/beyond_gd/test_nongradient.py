@@ -33,6 +33,7 @@ def objective(width: int = 8, dtype: torch.dtype = torch.float64) -> FlatObjecti
 
 # --- FlatNet ---------------------------------------------------------------------------------------
 
+
 def test_parameter_layout_by_hand():
     net = FlatNet(1)
     theta = torch.tensor([2.0, 0.5, 3.0, -1.0], dtype=torch.float64)
@@ -46,8 +47,7 @@ def test_forward_matches_torch_mlp_with_the_same_weights():
     width = 5
     model = mlp(1, [width], 1, "tanh").double()
     first, last = model[0], model[2]
-    theta = torch.cat([first.weight.detach().reshape(-1), first.bias.detach(),
-                       last.weight.detach().reshape(-1), last.bias.detach()])
+    theta = torch.cat([first.weight.detach().reshape(-1), first.bias.detach(), last.weight.detach().reshape(-1), last.bias.detach()])
     x = torch.linspace(-2, 2, 11, dtype=torch.float64)
     expected = model(x.reshape(-1, 1)).reshape(-1)
     assert torch.allclose(FlatNet(width).forward(theta, x), expected, atol=1e-12)
@@ -107,15 +107,21 @@ def test_objective_rejects_mismatched_data():
 
 # --- SciPy methods ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("method", list(SCIPY_METHODS))
 def test_scipy_methods_reduce_the_loss_and_report_every_iteration(method):
     obj = objective()
     theta0 = obj.net.initial_parameters(0)
     iterations, evaluations = [], []
     cap = 6 if method == "powell" else 40
-    result = minimize_scipy(method, obj, theta0, cap,
-                            on_iteration=lambda i, theta, n: iterations.append((i, n, obj.loss(theta))),
-                            on_evaluation=evaluations.append)
+    result = minimize_scipy(
+        method,
+        obj,
+        theta0,
+        cap,
+        on_iteration=lambda i, theta, n: iterations.append((i, n, obj.loss(theta))),
+        on_evaluation=evaluations.append,
+    )
     assert [i for i, _, _ in iterations] == list(range(result.iterations + 1))
     assert 1 <= result.iterations <= cap
     assert iterations[0][1] == 0 and iterations[0][2] == pytest.approx(obj.loss(theta0))
@@ -139,8 +145,14 @@ def test_powell_hook_can_stop_inside_one_sweep():
 
     seen_iterations: list[int] = []
     with pytest.raises(Stop):
-        minimize_scipy("powell", obj, obj.net.initial_parameters(0), 100,
-                       on_iteration=lambda i, theta, n: seen_iterations.append(i), on_evaluation=stop_at_fifty)
+        minimize_scipy(
+            "powell",
+            obj,
+            obj.net.initial_parameters(0),
+            100,
+            on_iteration=lambda i, theta, n: seen_iterations.append(i),
+            on_evaluation=stop_at_fifty,
+        )
     assert seen_iterations == [0]  # stopped during the first sweep, before it ended
 
 
@@ -156,6 +168,7 @@ def test_unknown_methods_are_refused():
 
 
 # --- particle swarm -------------------------------------------------------------------------------
+
 
 def test_swarm_defaults_are_the_constriction_values():
     settings = SwarmSettings()
@@ -178,8 +191,7 @@ def test_swarm_best_loss_never_rises_and_counts_evaluations():
     obj = objective()
     theta0 = obj.net.initial_parameters(0)
     best: list[float] = []
-    result = run_swarm(obj, theta0, 60, SwarmSettings(particles=40), seed=1,
-                       on_iteration=lambda i, theta, n: best.append(obj.loss(theta)))
+    result = run_swarm(obj, theta0, 60, SwarmSettings(particles=40), seed=1, on_iteration=lambda i, theta, n: best.append(obj.loss(theta)))
     assert len(best) == 61
     assert all(b <= a for a, b in zip(best, best[1:], strict=False))
     assert result.evaluations == 40 * 61
@@ -201,8 +213,7 @@ def test_swarm_is_reproducible_and_looped_evaluation_follows_the_same_path():
 def test_swarm_evaluation_hook_fires_per_chunk():
     obj = objective()
     counts: list[int] = []
-    run_swarm(obj, obj.net.initial_parameters(0), 2, SwarmSettings(particles=10), seed=0, chunk=4,
-              on_evaluation=counts.append)
+    run_swarm(obj, obj.net.initial_parameters(0), 2, SwarmSettings(particles=10), seed=0, chunk=4, on_evaluation=counts.append)
     assert counts == [4, 8, 10, 14, 18, 20, 24, 28, 30]
 
 
@@ -213,6 +224,7 @@ def test_swarm_runs_in_float32():
 
 
 # --- reference and dispatch -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("method", "lr"), [("adam", 0.01), ("sgd", 0.2), ("momentum", 0.05), ("rmsprop", 0.01)])
 def test_gradient_descent_reference_on_the_same_vector(method, lr):

@@ -74,12 +74,15 @@ def test_gradient_descent_takes_its_optimizer_learning_rate_and_momentum(app_tes
     at.sidebar.number_input(key=setting("iterations.momentum")).set_value(5).run()
     at.button(key=f"{KEY}.start").click().run()
     (job,) = job_manager().jobs()
-    assert (job.config.method, job.config.training.optimizer, job.config.training.lr, job.config.training.momentum) == \
-        ("gd", "momentum", 0.02, 0.5)
+    assert (job.config.method, job.config.training.optimizer, job.config.training.lr, job.config.training.momentum) == (
+        "gd",
+        "momentum",
+        0.02,
+        0.5,
+    )
     assert job.wait(60) and job.status is Status.DONE
     at.sidebar.number_input(key=setting("momentum")).set_value(1.0).run()
-    assert any("training.momentum must be a number in [0, 1); got 1" in e.value for e in at.error), \
-        [e.value for e in at.error]
+    assert any("training.momentum must be a number in [0, 1); got 1" in e.value for e in at.error), [e.value for e in at.error]
     assert at.button(key=f"{KEY}.start").disabled
 
 

@@ -151,7 +151,6 @@ def test_finished_runs_are_handed_to_the_finish_hook():
     assert job.snapshot.step == 20 and job.snapshot.total_steps == 20
 
 
-
 def instant(config, ctx: RunContext) -> None:
     """A fake experiment that finishes at once with one snapshot."""
     ctx.total_steps = 1
@@ -176,8 +175,7 @@ def test_only_active_jobs_and_the_newest_finished_ones_stay_in_memory():
 
 def test_a_job_leaves_memory_only_after_its_finish_hook_saved_it():
     in_memory_while_saving = []
-    manager = JobManager(lease_seconds=None, keep_finished=0,
-                         on_finish=lambda job: in_memory_while_saving.append(manager.get(job.id)))
+    manager = JobManager(lease_seconds=None, keep_finished=0, on_finish=lambda job: in_memory_while_saving.append(manager.get(job.id)))
     job = manager.submit("fake", None, instant, CPU)
     assert job.wait(5)
     assert in_memory_while_saving == [job]

@@ -65,8 +65,7 @@ def test_relative_error_forms():
     output = np.array([-1 + 0j, 0 + 1j])
     # complex form sees the sign flip (error 2); the notebooks' magnitude form does not (error 0)
     np.testing.assert_allclose(spectral.relative_spectral_error(output, target, "complex"), [2.0, 0.5])
-    np.testing.assert_allclose(spectral.relative_spectral_error(output, target, "magnitude"),
-                               [0.0, 1 / (2 + 1e-5)], rtol=1e-9)
+    np.testing.assert_allclose(spectral.relative_spectral_error(output, target, "magnitude"), [0.0, 1 / (2 + 1e-5)], rtol=1e-9)
     with pytest.raises(ValueError):
         spectral.relative_spectral_error(output, target, "other")
 
@@ -74,7 +73,7 @@ def test_relative_error_forms():
 def test_steps_to_threshold_rules():
     steps = np.arange(40)
     errors = np.ones(40)
-    errors[5:16] = 0.05   # an early coincidental dip of 11 steps
+    errors[5:16] = 0.05  # an early coincidental dip of 11 steps
     errors[30:] = 0.01
     assert spectral.steps_to_threshold(errors, steps, 0.1, "consecutive") == 5
     assert spectral.steps_to_threshold(errors, steps, 0.1, "robust") == 30

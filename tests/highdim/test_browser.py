@@ -1,7 +1,6 @@
 """Real browser (Debian chromium): the projection and filtering pages train on the offline MNIST with
 their default settings and draw their live views."""
 
-
 from playwright.sync_api import Page, expect
 
 from tests.browser_helpers import (

@@ -87,13 +87,39 @@ def test_configs_round_trip_and_take_command_line_overrides() -> None:
             validate(experiment.default_config(preset))
 
 
-FLAT = {"lr": "0.003", "optimizer": "momentum", "momentum": "0.5", "widths": "64,32", "activation": "relu", "model": "cnn",
-        "batch_size": "20", "shuffle": "true", "epochs": "7", "evaluations_per_epoch": "2"}
-NESTED = {"training.lr": "0.003", "training.optimizer": "momentum", "training.momentum": "0.5", "network.widths": "64,32",
-          "network.activation": "relu", "network.model": "cnn", "training.batch_size": "20", "training.shuffle": "true",
-          "training.epochs": "7", "training.evaluations_per_epoch": "2"}
-PROJECTION_FLAT = {"component": "3", "n_frequencies": "50", "k_max": "0.3", "max_peaks": "2", "frequencies": "0,0.1",
-                   "epsilon": "0.2", "rule": "consecutive"}
+FLAT = {
+    "lr": "0.003",
+    "optimizer": "momentum",
+    "momentum": "0.5",
+    "widths": "64,32",
+    "activation": "relu",
+    "model": "cnn",
+    "batch_size": "20",
+    "shuffle": "true",
+    "epochs": "7",
+    "evaluations_per_epoch": "2",
+}
+NESTED = {
+    "training.lr": "0.003",
+    "training.optimizer": "momentum",
+    "training.momentum": "0.5",
+    "network.widths": "64,32",
+    "network.activation": "relu",
+    "network.model": "cnn",
+    "training.batch_size": "20",
+    "training.shuffle": "true",
+    "training.epochs": "7",
+    "training.evaluations_per_epoch": "2",
+}
+PROJECTION_FLAT = {
+    "component": "3",
+    "n_frequencies": "50",
+    "k_max": "0.3",
+    "max_peaks": "2",
+    "frequencies": "0,0.1",
+    "epsilon": "0.2",
+    "rule": "consecutive",
+}
 
 
 def _overridden(config, overrides: dict[str, str]):
@@ -110,9 +136,20 @@ def test_old_flat_keys_set_the_same_knobs_as_the_new_ones(config_type) -> None:
     new = _overridden(config_type(), {**nested, "seed": "4"})
     assert new.training.lr == 0.003 and new.network.widths == (64, 32) and new.training.epochs == 7 and new.seed == 4
     assert _overridden(config_type(), {**FLAT, **extra, "seed": "4"}) == new
-    old_json = {**{key: value for key, value in to_dict(config_type()).items() if key not in ("network", "training", "spectrum")},
-                "lr": 0.003, "optimizer": "momentum", "momentum": 0.5, "widths": [64, 32], "activation": "relu", "model": "cnn",
-                "batch_size": 20, "shuffle": True, "epochs": 7, "evaluations_per_epoch": 2, "seed": 4}
+    old_json = {
+        **{key: value for key, value in to_dict(config_type()).items() if key not in ("network", "training", "spectrum")},
+        "lr": 0.003,
+        "optimizer": "momentum",
+        "momentum": 0.5,
+        "widths": [64, 32],
+        "activation": "relu",
+        "model": "cnn",
+        "batch_size": 20,
+        "shuffle": True,
+        "epochs": 7,
+        "evaluations_per_epoch": 2,
+        "seed": 4,
+    }
     if config_type is ProjectionConfig:
         old_json.update(component=3, n_frequencies=50, k_max=0.3, max_peaks=2, frequencies=[0, 0.1], epsilon=0.2, rule="consecutive")
     assert from_dict(config_type, old_json) == new
@@ -122,8 +159,27 @@ def test_old_flat_keys_set_the_same_knobs_as_the_new_ones(config_type) -> None:
 def test_old_flat_key_on_the_command_line(tmp_path: Path) -> None:
     """The CLI as a user runs it, with the old names of the learning rate and the epochs."""
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "fpengine", "run", "projection", "--set", "lr=0.001", "--set", "n_train=100",
-               "--set", "n_test=20", "--set", "batch_size=50", "--steps", "1", "--quiet", "--no-figures", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "fpengine",
+        "run",
+        "projection",
+        "--set",
+        "lr=0.001",
+        "--set",
+        "n_train=100",
+        "--set",
+        "n_test=20",
+        "--set",
+        "batch_size=50",
+        "--steps",
+        "1",
+        "--quiet",
+        "--no-figures",
+        "--out",
+        str(out),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "FPENGINE_THREADS": "1"})
     assert done.returncode == 0, done.stderr
     config = read_config(out / "config.json", PROJECTION)
@@ -132,31 +188,66 @@ def test_old_flat_key_on_the_command_line(tmp_path: Path) -> None:
 
 
 def test_an_old_flat_config_file_still_runs(tmp_path: Path) -> None:
-    old = {"experiment": "filtering", "dataset": "digits", "n_train": 100, "n_test": 20, "model": "dnn", "widths": [32],
-           "activation": "relu", "optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "batch_size": 25, "shuffle": False,
-           "epochs": 3, "evaluations_per_epoch": 1, "seed": 2, "deltas": [5.0], "delta_multiples": [1.0], "epsilon": 0.1,
-           "block_rows": 256}
+    old = {
+        "experiment": "filtering",
+        "dataset": "digits",
+        "n_train": 100,
+        "n_test": 20,
+        "model": "dnn",
+        "widths": [32],
+        "activation": "relu",
+        "optimizer": "sgd",
+        "lr": 0.05,
+        "momentum": 0.9,
+        "batch_size": 25,
+        "shuffle": False,
+        "epochs": 3,
+        "evaluations_per_epoch": 1,
+        "seed": 2,
+        "deltas": [5.0],
+        "delta_multiples": [1.0],
+        "epsilon": 0.1,
+        "block_rows": 256,
+    }
     (tmp_path / "old.json").write_text(json.dumps(old))
-    assert main(["run", "filtering", "--config", str(tmp_path / "old.json"), "--steps", "1", "--quiet", "--no-figures",
-                 "--out", str(tmp_path / "run")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "filtering",
+                "--config",
+                str(tmp_path / "old.json"),
+                "--steps",
+                "1",
+                "--quiet",
+                "--no-figures",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 0
+    )
     config = read_config(tmp_path / "run" / "config.json", FILTERING)
     assert (config.network.widths, config.network.activation, config.training.optimizer, config.training.lr) == ((32,), "relu", "sgd", 0.05)
     assert config.training.epochs == 1 and config.seed == 2  # --steps sets the epochs
 
 
-@pytest.mark.parametrize(("config", "setting"), [
-    (ClassificationConfig(dataset="imagenet"), "dataset"),
-    (ClassificationConfig(dataset="digits", n_train=2000), "n_train"),
-    (ClassificationConfig(network=ClassifierConfig(model="resnet")), "network.model"),
-    (ClassificationConfig(training=EpochTrainingConfig(batch_size=0)), "training.batch_size"),
-    (ClassificationConfig(training=EpochTrainingConfig(lr=0)), "training.lr"),
-    (FilteringConfig(dataset="mnist", n_train=20000), "n_train"),
-    (FilteringConfig(deltas=(1.0, -2.0)), "deltas"),
-    (FilteringConfig(deltas=(1.0, 1.0)), "deltas"),
-    (ProjectionConfig(spectrum=ProjectionSpectrumConfig(component=10)), "spectrum.component"),
-    (ProjectionConfig(spectrum=ProjectionSpectrumConfig(frequencies=(0.1, 0.1))), "spectrum.frequencies"),
-    (ProjectionConfig(spectrum=ProjectionSpectrumConfig(k_max=0.0)), "spectrum.k_max"),
-])
+@pytest.mark.parametrize(
+    ("config", "setting"),
+    [
+        (ClassificationConfig(dataset="imagenet"), "dataset"),
+        (ClassificationConfig(dataset="digits", n_train=2000), "n_train"),
+        (ClassificationConfig(network=ClassifierConfig(model="resnet")), "network.model"),
+        (ClassificationConfig(training=EpochTrainingConfig(batch_size=0)), "training.batch_size"),
+        (ClassificationConfig(training=EpochTrainingConfig(lr=0)), "training.lr"),
+        (FilteringConfig(dataset="mnist", n_train=20000), "n_train"),
+        (FilteringConfig(deltas=(1.0, -2.0)), "deltas"),
+        (FilteringConfig(deltas=(1.0, 1.0)), "deltas"),
+        (ProjectionConfig(spectrum=ProjectionSpectrumConfig(component=10)), "spectrum.component"),
+        (ProjectionConfig(spectrum=ProjectionSpectrumConfig(frequencies=(0.1, 0.1))), "spectrum.frequencies"),
+        (ProjectionConfig(spectrum=ProjectionSpectrumConfig(k_max=0.0)), "spectrum.k_max"),
+    ],
+)
 def test_invalid_settings_name_the_setting(config, setting: str) -> None:
     with pytest.raises(ConfigError) as raised:
         validate(config)
@@ -165,36 +256,79 @@ def test_invalid_settings_name_the_setting(config, setting: str) -> None:
     assert raised.value.message("zh").startswith(f"{setting} 须为")
 
 
-@pytest.mark.parametrize(("config_type", "key", "text", "message", "chinese"), [
-    (FilteringConfig, "deltas", "1e-40", "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 1e-40",
-     "deltas 须为列表，含至多 20 个区间 [1e-06, 1,000,000] 内的数，不可重复；收到 1e-40"),
-    (FilteringConfig, "deltas", "3,2e6", "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 3, 2e+06",
-     None),
-    (FilteringConfig, "deltas", "inf", "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 'inf'",
-     None),
-    (FilteringConfig, "deltas", "3,,7", "deltas has an empty list item; got '3,,7'", "deltas 的列表中有空项；收到 '3,,7'"),
-    (FilteringConfig, "deltas", "3,3", "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 3, 3",
-     None),
-    (FilteringConfig, "delta_multiples", "nan", "delta_multiples must be a list of 1 to 20 numbers in [0.001, 1,000]; got 'nan'", None),
-    (FilteringConfig, "delta_multiples", "1,1e-9", "delta_multiples must be a list of 1 to 20 numbers in [0.001, 1,000]; got 1, 1e-09",
-     None),
-    (FilteringConfig, "epsilon", "1", "epsilon must be a number in (0, 1); got 1", "epsilon 须为区间 (0, 1) 内的数；收到 1"),
-    (ProjectionConfig, "spectrum.k_max", "1e-300",
-     "spectrum.k_max must be a number in [0.001, 100], or none (automatic); got 1e-300",
-     "spectrum.k_max 须为区间 [0.001, 100] 内的数，或留空（自动）；收到 1e-300"),
-    (ProjectionConfig, "component", "10",
-     "spectrum.component must be a whole number in [0, 9], or none (vector norm over all classes); got 10", None),
-    (ProjectionConfig, "k_max", "-inf", "spectrum.k_max must be a number in [0.001, 100], or none (automatic); got '-inf'", None),
-    (ProjectionConfig, "frequencies", "0.1,0.1",
-     "spectrum.frequencies must be a list of at most 12 numbers in [0, 100], none repeated; got 0.1, 0.1", None),
-    (ProjectionConfig, "epsilon", "10", "spectrum.epsilon must be a number in (0, 10); got 10", None),
-    (ClassificationConfig, "lr", "0", "training.lr must be a number in (0, 10]; got 0", "training.lr 须为区间 (0, 10] 内的数；收到 0"),
-    (ClassificationConfig, "training.lr", "0", "training.lr must be a number in (0, 10]; got 0", None),
-    (ClassificationConfig, "n_train", "5", "n_train must be a whole number in [10, 4,000]; got 5", None),
-    (ClassificationConfig, "batch_size", "2001", "training.batch_size must be a whole number in [1, n_train = 2,000]; got 2001", None),
-])
-def test_nonsense_settings_name_the_setting_the_rule_and_the_value(config_type, key: str, text: str, message: str,
-                                                                     chinese: str | None) -> None:
+@pytest.mark.parametrize(
+    ("config_type", "key", "text", "message", "chinese"),
+    [
+        (
+            FilteringConfig,
+            "deltas",
+            "1e-40",
+            "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 1e-40",
+            "deltas 须为列表，含至多 20 个区间 [1e-06, 1,000,000] 内的数，不可重复；收到 1e-40",
+        ),
+        (
+            FilteringConfig,
+            "deltas",
+            "3,2e6",
+            "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 3, 2e+06",
+            None,
+        ),
+        (
+            FilteringConfig,
+            "deltas",
+            "inf",
+            "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 'inf'",
+            None,
+        ),
+        (FilteringConfig, "deltas", "3,,7", "deltas has an empty list item; got '3,,7'", "deltas 的列表中有空项；收到 '3,,7'"),
+        (
+            FilteringConfig,
+            "deltas",
+            "3,3",
+            "deltas must be a list of at most 20 numbers in [1e-06, 1,000,000], none repeated; got 3, 3",
+            None,
+        ),
+        (FilteringConfig, "delta_multiples", "nan", "delta_multiples must be a list of 1 to 20 numbers in [0.001, 1,000]; got 'nan'", None),
+        (
+            FilteringConfig,
+            "delta_multiples",
+            "1,1e-9",
+            "delta_multiples must be a list of 1 to 20 numbers in [0.001, 1,000]; got 1, 1e-09",
+            None,
+        ),
+        (FilteringConfig, "epsilon", "1", "epsilon must be a number in (0, 1); got 1", "epsilon 须为区间 (0, 1) 内的数；收到 1"),
+        (
+            ProjectionConfig,
+            "spectrum.k_max",
+            "1e-300",
+            "spectrum.k_max must be a number in [0.001, 100], or none (automatic); got 1e-300",
+            "spectrum.k_max 须为区间 [0.001, 100] 内的数，或留空（自动）；收到 1e-300",
+        ),
+        (
+            ProjectionConfig,
+            "component",
+            "10",
+            "spectrum.component must be a whole number in [0, 9], or none (vector norm over all classes); got 10",
+            None,
+        ),
+        (ProjectionConfig, "k_max", "-inf", "spectrum.k_max must be a number in [0.001, 100], or none (automatic); got '-inf'", None),
+        (
+            ProjectionConfig,
+            "frequencies",
+            "0.1,0.1",
+            "spectrum.frequencies must be a list of at most 12 numbers in [0, 100], none repeated; got 0.1, 0.1",
+            None,
+        ),
+        (ProjectionConfig, "epsilon", "10", "spectrum.epsilon must be a number in (0, 10); got 10", None),
+        (ClassificationConfig, "lr", "0", "training.lr must be a number in (0, 10]; got 0", "training.lr 须为区间 (0, 10] 内的数；收到 0"),
+        (ClassificationConfig, "training.lr", "0", "training.lr must be a number in (0, 10]; got 0", None),
+        (ClassificationConfig, "n_train", "5", "n_train must be a whole number in [10, 4,000]; got 5", None),
+        (ClassificationConfig, "batch_size", "2001", "training.batch_size must be a whole number in [1, n_train = 2,000]; got 2001", None),
+    ],
+)
+def test_nonsense_settings_name_the_setting_the_rule_and_the_value(
+    config_type, key: str, text: str, message: str, chinese: str | None
+) -> None:
     """The command line's path: --set KEY=TEXT (old or new name), then validate."""
     with pytest.raises(ConfigError) as raised:
         validate(apply_override(config_type(), key, text))
@@ -301,10 +435,15 @@ def _band_snapshot(e_low: list[list[float]], e_high: list[list[float]]) -> Snaps
     steps = np.arange(len(e_low)) * 10
     keys = tuple(str(i) for i in range(len(e_low[0])))
     values = tuple(float(i + 1) for i in range(len(e_low[0])))
-    return Snapshot(step=int(steps[-1]), total_steps=int(steps[-1]), elapsed=1.0, steps_per_second=1.0,
-                    metrics={"step": steps, "epoch": steps / 10.0},
-                    traces={"e_low": ErrorTrace(steps, np.array(e_low), keys, values),
-                            "e_high": ErrorTrace(steps, np.array(e_high), keys, values)}, views={})
+    return Snapshot(
+        step=int(steps[-1]),
+        total_steps=int(steps[-1]),
+        elapsed=1.0,
+        steps_per_second=1.0,
+        metrics={"step": steps, "epoch": steps / 10.0},
+        traces={"e_low": ErrorTrace(steps, np.array(e_low), keys, values), "e_high": ErrorTrace(steps, np.array(e_high), keys, values)},
+        views={},
+    )
 
 
 def test_low_first_needs_the_low_part_below_epsilon_strictly_before_the_high_part() -> None:
@@ -314,8 +453,7 @@ def test_low_first_needs_the_low_part_below_epsilon_strictly_before_the_high_par
     summary = FILTERING.summarize(FilteringConfig(epsilon=0.1), _band_snapshot(e_low, e_high))
     assert [row["low_first"] for row in summary["deltas"]] == [True, True, False, False, False]
     assert summary["low_first"] is False
-    learned = FILTERING.summarize(FilteringConfig(epsilon=0.1), _band_snapshot(
-        [row[:2] for row in e_low], [row[:2] for row in e_high]))
+    learned = FILTERING.summarize(FilteringConfig(epsilon=0.1), _band_snapshot([row[:2] for row in e_low], [row[:2] for row in e_high]))
     assert learned["low_first"] is True
 
 

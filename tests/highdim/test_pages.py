@@ -97,12 +97,23 @@ def test_every_projection_setting_reaches_the_run(app_test):
     at = open_page(app_test, "projection")
     small(at, "projection", n_train=120)
     for kind, field, value in [
-        ("selectbox", "model", "dnn"), ("selectbox", "activation", "relu"), ("text_input", "widths", "64,32"),
-        ("selectbox", "optimizer", "momentum"), ("number_input", "lr", 1e-3), ("number_input", "momentum", 0.8),
-        ("number_input", "batch_size", 20), ("number_input", "evaluations", 2), ("checkbox", "shuffle", True),
-        ("number_input", "seed", 3), ("selectbox", "component", "norm"), ("number_input", "n_frequencies", 60),
-        ("checkbox", "auto_range", False), ("number_input", "k_max", 0.4), ("number_input", "max_peaks", 3),
-        ("text_input", "frequencies", "0, 0.05"), ("number_input", "epsilon", 0.2),
+        ("selectbox", "model", "dnn"),
+        ("selectbox", "activation", "relu"),
+        ("text_input", "widths", "64,32"),
+        ("selectbox", "optimizer", "momentum"),
+        ("number_input", "lr", 1e-3),
+        ("number_input", "momentum", 0.8),
+        ("number_input", "batch_size", 20),
+        ("number_input", "evaluations", 2),
+        ("checkbox", "shuffle", True),
+        ("number_input", "seed", 3),
+        ("selectbox", "component", "norm"),
+        ("number_input", "n_frequencies", 60),
+        ("checkbox", "auto_range", False),
+        ("number_input", "k_max", 0.4),
+        ("number_input", "max_peaks", 3),
+        ("text_input", "frequencies", "0, 0.05"),
+        ("number_input", "epsilon", 0.2),
     ]:
         setting(at, "projection", kind, field).set_value(value).run()
         assert not at.exception, (field, at.exception)
@@ -266,8 +277,15 @@ def test_download_progress_view():
         from fpengine.engine.runner import Snapshot
         from ui.highdim import download_in_progress
 
-        snapshot = Snapshot(0, 10, 1.0, 0.0, {"step": np.zeros(0, dtype=int)}, {},
-                            {"download_file": "cifar-10-python.tar.gz", "download_bytes": 50_000_000, "download_total": 170_000_000})
+        snapshot = Snapshot(
+            0,
+            10,
+            1.0,
+            0.0,
+            {"step": np.zeros(0, dtype=int)},
+            {},
+            {"download_file": "cifar-10-python.tar.gz", "download_bytes": 50_000_000, "download_total": 170_000_000},
+        )
         assert download_in_progress(snapshot)
 
     at = AppTest.from_function(script).run()

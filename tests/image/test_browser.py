@@ -19,8 +19,12 @@ X_AXIS = re.compile(r"X-axis titled 'step[^']*' for a \w+ scale with values from
 
 def heatmap_extent(page) -> float | None:
     """The largest step on the band heatmap's x axis, read from the SVG's accessibility labels."""
-    labels = page.locator(CHARTS).filter(has_text="frequency band").locator("svg [aria-label^='X-axis']").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))")
+    labels = (
+        page.locator(CHARTS)
+        .filter(has_text="frequency band")
+        .locator("svg [aria-label^='X-axis']")
+        .evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    )
     extents = [float(m.group(1).replace(",", "")) for m in map(X_AXIS.search, labels) if m]
     return max(extents) if extents else None
 

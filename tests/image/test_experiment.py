@@ -31,9 +31,9 @@ from fpengine.settings.schema import ConfigError, validate
 def test_coordinate_grid_runs_row_by_row_over_the_square():
     grid = encodings.coordinate_grid(3, 4, scale=2.0)
     assert grid.shape == (12, 2) and grid.dtype == np.float32
-    np.testing.assert_allclose(grid[0], [-2, -2])          # top-left pixel
-    np.testing.assert_allclose(grid[3], [2, -2])           # top-right
-    np.testing.assert_allclose(grid[-1], [2, 2])           # bottom-right
+    np.testing.assert_allclose(grid[0], [-2, -2])  # top-left pixel
+    np.testing.assert_allclose(grid[3], [2, -2])  # top-right
+    np.testing.assert_allclose(grid[-1], [2, 2])  # bottom-right
     np.testing.assert_allclose(grid[4 * 1 + 2], [2 / 3, 0])  # row 1, column 2
     x_of_pixel, y_of_pixel = grid[:, 0].reshape(3, 4), grid[:, 1].reshape(3, 4)  # picture.reshape order
     assert np.all(np.diff(x_of_pixel, axis=1) > 0) and np.all(np.diff(x_of_pixel, axis=0) == 0)
@@ -89,7 +89,6 @@ def test_coordinate_network_plain_and_multiscale():
     assert isinstance(multiscale[0], encodings.MultiScaleLinear)
     assert parameter_count(plain) == parameter_count(multiscale) == 2 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3
     assert multiscale(torch.zeros(5, 2)).shape == (5, 3)
-
 
 
 # ------------------------------------------------------------------------------------ the experiment
@@ -168,8 +167,22 @@ def test_cli_runs_on_a_picture_file(tmp_path, capsys):
     picture = tmp_path / "face.png"
     Image.fromarray((np.random.default_rng(1).random((40, 30, 3)) * 255).astype(np.uint8)).save(picture)
     out = tmp_path / "run"
-    code = cli_main(["run", "image-fit", "--out", str(out), "--set", f"image={picture}", "--set", "long_side=24",
-                     "--steps", "15", "--no-figures", "--quiet"])
+    code = cli_main(
+        [
+            "run",
+            "image-fit",
+            "--out",
+            str(out),
+            "--set",
+            f"image={picture}",
+            "--set",
+            "long_side=24",
+            "--steps",
+            "15",
+            "--no-figures",
+            "--quiet",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["size"] == [24, 18] and summary["image"] == str(picture)
@@ -189,16 +202,31 @@ REFUSALS = [  # setting, text given, the rule in English and in Chinese, the val
     ("encoding.kind", "hash", "one of none, fourier, multiscale", "以下之一：none、fourier、multiscale", "'hash'"),
     ("encoding.input_scale", "0", "a number in (0, 1,000]", "区间 (0, 1,000] 内的数", "0"),
     ("encoding.scales", "200", "a whole number in [1, 16]", "区间 [1, 16] 内的整数", "200"),
-    ("bands.edges", "0.3,0.1", "a list of at most 11 numbers in (0, √2/2 = 0.707107), increasing",
-     "列表，含至多 11 个区间 (0, √2/2 = 0.707107) 内的数，须递增", "0.3, 0.1"),
+    (
+        "bands.edges",
+        "0.3,0.1",
+        "a list of at most 11 numbers in (0, √2/2 = 0.707107), increasing",
+        "列表，含至多 11 个区间 (0, √2/2 = 0.707107) 内的数，须递增",
+        "0.3, 0.1",
+    ),
     ("bands.epsilon", "0", "a number in (0, 10)", "区间 (0, 10) 内的数", "0"),
     ("bands.rule", "maybe", "one of robust, consecutive", "以下之一：robust、consecutive", "'maybe'"),
     ("seed", "-1", "a whole number in [0, 2³²−1]", "区间 [0, 2³²−1] 内的整数", "-1"),
-    ("snapshot_steps", "5000", "a list of at most 8 whole numbers in [0, training.steps = 2,000]",
-     "列表，含至多 8 个区间 [0, training.steps = 2,000] 内的整数", "5000"),
+    (
+        "snapshot_steps",
+        "5000",
+        "a list of at most 8 whole numbers in [0, training.steps = 2,000]",
+        "列表，含至多 8 个区间 [0, training.steps = 2,000] 内的整数",
+        "5000",
+    ),
     ("record_every", "3000", "a whole number in [0, training.steps = 2,000]", "区间 [0, training.steps = 2,000] 内的整数", "3000"),
-    ("image", "no-such-picture.png", "a picture file or one of zone-plate, china, flower",
-     "图片文件或以下之一：zone-plate、china、flower", "'no-such-picture.png'"),
+    (
+        "image",
+        "no-such-picture.png",
+        "a picture file or one of zone-plate, china, flower",
+        "图片文件或以下之一：zone-plate、china、flower",
+        "'no-such-picture.png'",
+    ),
 ]
 
 
@@ -267,6 +295,5 @@ def test_exports_strip_gif_and_csv():
     gif = Image.open(io.BytesIO(run_gif(snapshot)))
     assert gif.format == "GIF" and gif.n_frames == len(snapshot.views["frames"]) >= 2 and gif.size == (192, 192)
     lines = metrics_csv(snapshot).decode().splitlines()
-    assert lines[0] == ("step,loss,psnr,band_error[<0.0625],band_error[0.0625-0.125],band_error[0.125-0.1875],"
-                        "band_error[>=0.1875]")
+    assert lines[0] == ("step,loss,psnr,band_error[<0.0625],band_error[0.0625-0.125],band_error[0.125-0.1875],band_error[>=0.1875]")
     assert len(lines) == 1 + 46

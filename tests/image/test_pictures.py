@@ -36,6 +36,7 @@ def gradient_rgb(width: int = 40, height: int = 30) -> Image.Image:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims ``width``×``height`` grey pixels but holds almost no data."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -98,8 +99,8 @@ def test_phone_photo_is_turned_upright_from_exif(orientation):
 
 def test_transparency_is_flattened_on_white():
     rgba = Image.new("RGBA", (8, 8), (255, 0, 0, 255))
-    rgba.putpixel((0, 0), (0, 0, 0, 0))          # fully transparent → white
-    rgba.putpixel((1, 0), (0, 0, 0, 128))        # half transparent black → mid grey
+    rgba.putpixel((0, 0), (0, 0, 0, 0))  # fully transparent → white
+    rgba.putpixel((1, 0), (0, 0, 0, 128))  # half transparent black → mid grey
     picture = decode_image(encode(rgba, "PNG"))
     np.testing.assert_allclose(picture.pixels[0, 0], [1, 1, 1], atol=1e-6)
     np.testing.assert_allclose(picture.pixels[0, 1], [127 / 255] * 3, atol=1 / 255)
@@ -221,8 +222,9 @@ def test_a_picture_exactly_at_the_size_and_pixel_limits_is_accepted_and_one_more
     assert reason_of(data) == "too-many-pixels"
 
 
-@pytest.mark.parametrize("error", [ImageError("flat"), ConfigError("image", "image.setting.upload_gone"),
-                                   FormulaError("formula.unknown_name", name="y")])
+@pytest.mark.parametrize(
+    "error", [ImageError("flat"), ConfigError("image", "image.setting.upload_gone"), FormulaError("formula.unknown_name", name="y")]
+)
 def test_a_refusal_inside_a_run_is_one_line_and_never_a_logged_traceback(error, caplog):
     def train(config, ctx):
         raise error
@@ -249,8 +251,8 @@ def test_zero_sized_picture():
 
 
 def test_decompression_bomb_is_refused_on_its_header():
-    assert reason_of(png_header_only(100_000, 100_000)) == "too-many-pixels"   # Pillow's own hard limit
-    assert reason_of(png_header_only(8000, 8000)) == "too-many-pixels"         # 64 MP: over our limit
+    assert reason_of(png_header_only(100_000, 100_000)) == "too-many-pixels"  # Pillow's own hard limit
+    assert reason_of(png_header_only(8000, 8000)) == "too-many-pixels"  # 64 MP: over our limit
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
@@ -262,7 +264,7 @@ def test_truncated_file(fmt):
 def test_corrupt_pixel_data():
     data = bytearray(encode(gradient_rgb(32, 32), "PNG"))
     start = data.index(b"IDAT") + 4
-    data[start:start + 40] = b"\xff" * 40
+    data[start : start + 40] = b"\xff" * 40
     assert reason_of(bytes(data)) in ("corrupt", "truncated")
 
 

@@ -26,11 +26,14 @@ def run(config):
 
 # the book's printed losses at steps 0 and 1000 (six decimals), reproduced on CPU to within one
 # unit of the last printed decimal (measured: every difference ≤ 4.8e-7, so each rounds to the printed value)
-@pytest.mark.parametrize("name, loss0, loss1000", [
-    ("equal-amplitude", 1.624982, 0.246860),
-    ("staircase", 0.728410, 0.057998),
-    ("sine-fit", 0.959839, 0.509615),
-])
+@pytest.mark.parametrize(
+    "name, loss0, loss1000",
+    [
+        ("equal-amplitude", 1.624982, 0.246860),
+        ("staircase", 0.728410, 0.057998),
+        ("sine-fit", 0.959839, 0.509615),
+    ],
+)
 def test_book_presets_reproduce_the_authors_losses(name, loss0, loss1000):
     config = apply_override(EXPERIMENTS[name].default_config("book"), "training.steps", "1001")
     loss = run(config).metrics["loss"]
@@ -94,9 +97,13 @@ def test_recorded_errors_match_an_independent_fft_of_the_output():
     is the training-grid output after ``step`` completed steps: the trace's row ``step``, which
     records the output before that step."""
     config = EXPERIMENTS["equal-amplitude"].default_config("quick")
-    config = dataclasses.replace(config, network=dataclasses.replace(config.network, widths=(50, 50)),
-                                 grid=dataclasses.replace(config.grid, samples=PLOT_POINTS, margin=0.0),
-                                 training=dataclasses.replace(config.training, steps=60), snapshot_steps=(0, 30, 59))
+    config = dataclasses.replace(
+        config,
+        network=dataclasses.replace(config.network, widths=(50, 50)),
+        grid=dataclasses.replace(config.grid, samples=PLOT_POINTS, margin=0.0),
+        training=dataclasses.replace(config.training, steps=60),
+        snapshot_steps=(0, 30, 59),
+    )
     assert config.spectrum.error_form == "complex"
     snapshot = run(config)
     x = np.linspace(-np.pi, np.pi, PLOT_POINTS)

@@ -9,18 +9,27 @@ from tests.oned.test_pages import PAGES
 PAGES = {**PAGES, "beyond-gd": "app_pages/beyond_gd.py"}
 LANGS = {"sine-fit": "en", "staircase": "zh", "equal-amplitude": "zh", "beyond-gd": "en"}
 BAD = {  # formula → what the visitor reads, in English and in Chinese ({lo}: the domain's left end)
-    "log(x)": ("target.formula: log(x) is undefined at x = {lo} (the formula fails at ",
-               "target.formula：log(x) 在 x = {lo} 处无定义（公式在 "),
-    "1/0": ("target.formula: 1/0 is infinite at x = {lo} (the formula fails at ",
-            "target.formula：1/0 在 x = {lo} 处为无穷大（公式在 "),
-    "sin(x, x)": ("This formula cannot be used: sin() takes 1 argument(s), as in sin(x) (got 2)",
-                  "无法使用该公式：sin() 需要 1 个参数，写法如 sin(x)（收到 2）"),
-    "max(x)": ("This formula cannot be used: max() takes 2 argument(s), as in max(a, b) (got 1)",
-               "无法使用该公式：max() 需要 2 个参数，写法如 max(a, b)（收到 1）"),
-    "round(x, 2)": ("This formula cannot be used: round() takes 1 argument(s), as in round(x) (got 2)",
-                    "无法使用该公式：round() 需要 1 个参数，写法如 round(x)（收到 2）"),
-    "0x" + "f" * 290: ("This formula cannot be used: the number 0xffffffffffffffffffffff… is too large",
-                       "无法使用该公式：数字 0xffffffffffffffffffffff… 过大"),
+    "log(x)": (
+        "target.formula: log(x) is undefined at x = {lo} (the formula fails at ",
+        "target.formula：log(x) 在 x = {lo} 处无定义（公式在 ",
+    ),
+    "1/0": ("target.formula: 1/0 is infinite at x = {lo} (the formula fails at ", "target.formula：1/0 在 x = {lo} 处为无穷大（公式在 "),
+    "sin(x, x)": (
+        "This formula cannot be used: sin() takes 1 argument(s), as in sin(x) (got 2)",
+        "无法使用该公式：sin() 需要 1 个参数，写法如 sin(x)（收到 2）",
+    ),
+    "max(x)": (
+        "This formula cannot be used: max() takes 2 argument(s), as in max(a, b) (got 1)",
+        "无法使用该公式：max() 需要 2 个参数，写法如 max(a, b)（收到 1）",
+    ),
+    "round(x, 2)": (
+        "This formula cannot be used: round() takes 1 argument(s), as in round(x) (got 2)",
+        "无法使用该公式：round() 需要 1 个参数，写法如 round(x)（收到 2）",
+    ),
+    "0x" + "f" * 290: (
+        "This formula cannot be used: the number 0xffffffffffffffffffffff… is too large",
+        "无法使用该公式：数字 0xffffffffffffffffffffff… 过大",
+    ),
 }
 
 

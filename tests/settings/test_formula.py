@@ -20,33 +20,39 @@ from fpengine.settings.schema import ConfigError, validate
 X = np.linspace(-3, 3, 101)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("sin(x) + 0.5*sin(3*x)", np.sin(X) + 0.5 * np.sin(3 * X)),
-    ("-x**2 / 2", -X**2 / 2),
-    ("round(sin(x))", np.round(np.sin(X))),
-    ("2*pi + e - abs(x)", 2 * np.pi + np.e - np.abs(X)),
-    ("max(x, 0)", np.maximum(X, 0)),
-    ("3", np.full_like(X, 3.0)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sin(x) + 0.5*sin(3*x)", np.sin(X) + 0.5 * np.sin(3 * X)),
+        ("-x**2 / 2", -(X**2) / 2),
+        ("round(sin(x))", np.round(np.sin(X))),
+        ("2*pi + e - abs(x)", 2 * np.pi + np.e - np.abs(X)),
+        ("max(x, 0)", np.maximum(X, 0)),
+        ("3", np.full_like(X, 3.0)),
+    ],
+)
 def test_allowed_formulas_evaluate_with_numpy(text, expected):
     np.testing.assert_allclose(evaluate_formula(text, X), expected)
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("__import__('os').system('echo hacked')", "not an allowed function"),
-    ("x.__class__", "not allowed"),
-    ("().__class__.__bases__[0]", "not allowed"),
-    ("open('/etc/passwd')", "not an allowed function"),
-    ("(lambda: 1)()", "not an allowed function"),
-    ("[x for x in range(10)]", "not allowed"),
-    ("y + 1", "unknown name"),
-    ("sin(x=1)", "plain arguments"),
-    ("sin(x", "not valid syntax"),
-    ("", "empty"),
-    ("x" + "+x" * 400, "too long"),
-    ("x+" * 120 + "x", "too complicated"),
-    ("'text'", "not allowed"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("__import__('os').system('echo hacked')", "not an allowed function"),
+        ("x.__class__", "not allowed"),
+        ("().__class__.__bases__[0]", "not allowed"),
+        ("open('/etc/passwd')", "not an allowed function"),
+        ("(lambda: 1)()", "not an allowed function"),
+        ("[x for x in range(10)]", "not allowed"),
+        ("y + 1", "unknown name"),
+        ("sin(x=1)", "plain arguments"),
+        ("sin(x", "not valid syntax"),
+        ("", "empty"),
+        ("x" + "+x" * 400, "too long"),
+        ("x+" * 120 + "x", "too complicated"),
+        ("'text'", "not allowed"),
+    ],
+)
 def test_malicious_or_broken_formulas_are_refused_with_a_reason(text, reason):
     with pytest.raises(FormulaError, match=reason):
         compile_formula(text)
@@ -113,8 +119,9 @@ def test_an_undefined_formula_names_the_first_bad_x_and_how_many_fail():
     bad = X > 2
     with pytest.raises(FormulaError) as raised:
         evaluate_formula("1 + sqrt(2 - x)", X)
-    assert str(raised.value) == (f"sqrt(2 - x) is undefined at x = {X[bad][0]:.6g} "
-                                 f"(the formula fails at {bad.sum()} of {X.size} grid points)")
+    assert str(raised.value) == (
+        f"sqrt(2 - x) is undefined at x = {X[bad][0]:.6g} (the formula fails at {bad.sum()} of {X.size} grid points)"
+    )
 
 
 def test_the_failing_part_is_named_even_when_the_whole_is_nan():
@@ -150,8 +157,9 @@ def test_outside_the_training_domain_undefined_points_become_gaps():
 def test_a_target_defined_on_the_domain_trains_although_the_plot_reaches_beyond(name):
     experiment = EXPERIMENTS[name]
     config = apply_override(experiment.default_config("quick"), "target.formula", "sqrt(x + 3.2)*sin(3*x)")
-    job = JobManager(lease_seconds=None).submit(name, apply_override(config, experiment.steps_field, "3"),
-                                                experiment.run, torch.device("cpu"))
+    job = JobManager(lease_seconds=None).submit(
+        name, apply_override(config, experiment.steps_field, "3"), experiment.run, torch.device("cpu")
+    )
     assert job.wait(60) and job.status is Status.DONE, job.message
     views = job.snapshot.views
     assert views["x_plot"].min() < -3.2 < config.grid.lo  # the plot's margin leaves the domain of sqrt
@@ -163,8 +171,11 @@ def test_a_target_undefined_on_its_grid_is_a_setting_error_in_both_languages():
         validate(OneDConfig(target=TargetConfig(formula="log(x)")))
     error = raised.value
     assert error.setting == "target.formula"
-    assert str(error) == error.message("en") == ("target.formula: log(x) is undefined at x = -3.14159 "
-                                                 "(the formula fails at 128 of 256 grid points)")
+    assert (
+        str(error)
+        == error.message("en")
+        == ("target.formula: log(x) is undefined at x = -3.14159 (the formula fails at 128 of 256 grid points)")
+    )
     assert explain(error, "zh") == "target.formula：log(x) 在 x = -3.14159 处无定义（公式在 256 个网格点中的 128 个上无法计算）"
 
 
@@ -222,8 +233,12 @@ def test_the_help_lists_every_function_with_its_arguments():
 @pytest.mark.parametrize("text", ["log(x)", "sin(x, x)", "0x" + "f" * 290])
 def test_the_cli_refuses_a_bad_formula_in_one_line_before_training(tmp_path, text):
     out = tmp_path / "run"
-    result = subprocess.run([sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet",
-                             "--set", f"target.formula={text}"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet", "--set", f"target.formula={text}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -62,18 +62,21 @@ def refusal(config) -> ConfigError:
     return raised.value
 
 
-@pytest.mark.parametrize(("rule", "good", "bad"), [
-    (Interval(0, 10, closed="right"), [10, 0.001], [0, 10.5, float("nan"), float("inf"), True, "3"]),
-    (Interval(0, 10, closed="left"), [0, 9.99], [10, -1e-9]),
-    (Interval(0, 10, closed="neither"), [5], [0, 10]),
-    (Interval(1, None, integer=True), [1, 10**9, 3.0], [0, 2.5]),
-    (OneOf(("adam", "sgd")), ["adam"], ["Adam", "", 1]),
-    (ListOf(Interval(1, 5, integer=True), 1, 2, distinct=True), [(1,), (1, 5)], [(), (1, 2, 3), (1, 1), (0,)]),
-    (ListOf(Interval(0, 1), 0, 3, increasing=True), [(), (0.1, 0.2)], [(0.2, 0.1), (0.1, 0.1)]),
-    (Optional(Interval(1, 2)), [None, 1.5], [3, "none"]),
-    (Text(3), ["abc", ""], ["abcd", None]),
-    (Flag(), [True, False], [1, "true"]),
-])
+@pytest.mark.parametrize(
+    ("rule", "good", "bad"),
+    [
+        (Interval(0, 10, closed="right"), [10, 0.001], [0, 10.5, float("nan"), float("inf"), True, "3"]),
+        (Interval(0, 10, closed="left"), [0, 9.99], [10, -1e-9]),
+        (Interval(0, 10, closed="neither"), [5], [0, 10]),
+        (Interval(1, None, integer=True), [1, 10**9, 3.0], [0, 2.5]),
+        (OneOf(("adam", "sgd")), ["adam"], ["Adam", "", 1]),
+        (ListOf(Interval(1, 5, integer=True), 1, 2, distinct=True), [(1,), (1, 5)], [(), (1, 2, 3), (1, 1), (0,)]),
+        (ListOf(Interval(0, 1), 0, 3, increasing=True), [(), (0.1, 0.2)], [(0.2, 0.1), (0.1, 0.1)]),
+        (Optional(Interval(1, 2)), [None, 1.5], [3, "none"]),
+        (Text(3), ["abc", ""], ["abcd", None]),
+        (Flag(), [True, False], [1, "true"]),
+    ],
+)
 def test_rules_accept_exactly_what_they_describe(rule, good, bad):
     assert all(rule.accepts(value) for value in good)
     assert not any(rule.accepts(value) for value in bad)
@@ -179,8 +182,15 @@ def test_every_refusal_has_english_and_chinese(where, key):
 
 
 def test_every_rule_description_reads_in_both_languages():
-    rules = [Interval(0, 1), Interval(1, 5, integer=True), OneOf(("a",)), ListOf(Interval(0, 1), 0, 3), Optional(Interval(1, 2)),
-             Text(4), Flag()]
+    rules = [
+        Interval(0, 1),
+        Interval(1, 5, integer=True),
+        OneOf(("a",)),
+        ListOf(Interval(0, 1), 0, 3),
+        Optional(Interval(1, 2)),
+        Text(4),
+        Flag(),
+    ]
     for rule in rules:
         for lang in ("en", "zh"):
             text = rule.describe(lang)

@@ -28,8 +28,16 @@ def cells(law, rng: np.random.Generator, settings: dict | None = None, omegas: n
     rows = []
     for seed in SEEDS:
         steps = law(omegas) * np.exp(rng.normal(0, NOISE, len(omegas)))
-        row = {**(settings or {}), "seed": seed, "status": "done", "spearman": 1.0, "final_loss": 1e-4,
-               "steps_per_second": 900.0, "wall_seconds": 3.0, "frequencies": ",".join(f"{w:g}" for w in omegas)}
+        row = {
+            **(settings or {}),
+            "seed": seed,
+            "status": "done",
+            "spearman": 1.0,
+            "final_loss": 1e-4,
+            "steps_per_second": 900.0,
+            "wall_seconds": 3.0,
+            "frequencies": ",".join(f"{w:g}" for w in omegas),
+        }
         row.update({f"convergence_step[{w:g}]": step for w, step in zip(omegas, steps, strict=True)})
         rows.append(row)
     return rows
@@ -42,8 +50,7 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture
 def two_groups(rng) -> pd.DataFrame:
-    return pd.DataFrame(cells(power_law, rng, {"network.activation": "relu"})
-                        + cells(exponential_law, rng, {"network.activation": "tanh"}))
+    return pd.DataFrame(cells(power_law, rng, {"network.activation": "relu"}) + cells(exponential_law, rng, {"network.activation": "tanh"}))
 
 
 def test_a_power_law_is_recovered(rng):
@@ -122,8 +129,7 @@ def test_too_few_converged_frequencies_give_no_law_and_a_reason(rng):
 
 
 def test_two_points_are_fitted_without_an_interval():
-    results = pd.DataFrame([{"seed": 0, "status": "done", "frequencies": "1,2",
-                             "convergence_step[1]": 10.0, "convergence_step[2]": 40.0}])
+    results = pd.DataFrame([{"seed": 0, "status": "done", "frequencies": "1,2", "convergence_step[1]": 10.0, "convergence_step[2]": 40.0}])
     (group,) = fit_sweep(results, [])["groups"]
     assert group["power"]["exponent"] == pytest.approx(2.0)
     assert group["power"]["interval"] is None and group["exponential"]["interval"] is None
@@ -139,10 +145,12 @@ def test_a_zero_frequency_enters_the_exponential_law_only(rng):
 
 
 def test_unfinished_cells_are_excluded_and_listed(two_groups):
-    extra = pd.DataFrame([
-        {"network.activation": "relu", "seed": 7, "status": "diverged", "frequencies": "1,2", "convergence_step[1]": 1.0},
-        {"network.activation": "gelu", "seed": 0, "status": "failed", "frequencies": "1,2"},
-    ])
+    extra = pd.DataFrame(
+        [
+            {"network.activation": "relu", "seed": 7, "status": "diverged", "frequencies": "1,2", "convergence_step[1]": 1.0},
+            {"network.activation": "gelu", "seed": 0, "status": "failed", "frequencies": "1,2"},
+        ]
+    )
     fit = fit_sweep(pd.concat([two_groups, extra], ignore_index=True), ["network.activation"])
     assert fit["excluded_cells"] == [
         {"seed": 7, "settings": {"network.activation": "relu"}, "frequencies": "1,2", "status": "diverged"},
@@ -199,8 +207,9 @@ def test_the_fitted_laws_are_drawn(two_groups):
 
 
 def test_the_figures_build_without_any_law_or_spearman():
-    results = pd.DataFrame([{"seed": s, "status": "done", "frequencies": "2", "convergence_step[2]": np.nan,
-                             "spearman": np.nan} for s in SEEDS])
+    results = pd.DataFrame(
+        [{"seed": s, "status": "done", "frequencies": "2", "convergence_step[2]": np.nan, "spearman": np.nan} for s in SEEDS]
+    )
     fit = fit_sweep(results, [])
     assert fit["groups"][0]["power"] is None
     figures = sweep_figures(results, fit, [], "zh")

@@ -33,8 +33,9 @@ SMALL = (*SMALL_FAST_NET, "training.steps=300", "target.frequencies=1", "target.
 
 def sweep_cli(*args: str, timeout: float = 600, **popen) -> subprocess.CompletedProcess:
     env = {**os.environ, "FPENGINE_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "fpengine", "sweep", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=env, **popen)
+    return subprocess.run(
+        [sys.executable, "-m", "fpengine", "sweep", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, **popen
+    )
 
 
 def in_process_pool() -> Pool:
@@ -47,6 +48,7 @@ def small_sweep(seeds: int = 2, frequencies: str = "1,2") -> SweepDefinition:
 
 
 # ---- definitions -------------------------------------------------------------------------------
+
 
 def test_grid_values_split_on_top_level_commas_and_keep_bracketed_lists():
     assert split_values("tanh,relu") == ["tanh", "relu"]
@@ -63,12 +65,12 @@ def test_grid_values_split_on_top_level_commas_and_keep_bracketed_lists():
 
 
 def test_cells_are_every_combination_times_every_seed_in_grid_order():
-    definition = define_sweep("sine-fit", overrides=SMALL, seeds=2,
-                              grid=("network.activation=tanh,relu", "target.frequencies=1,2,3"))
+    definition = define_sweep("sine-fit", overrides=SMALL, seeds=2, grid=("network.activation=tanh,relu", "target.frequencies=1,2,3"))
     cells = list(definition.cells())
     assert definition.size == len(cells) == 2 * 3 * 2
     assert [cell.settings for cell in cells[:3]] == [{"network.activation": "tanh", "target.frequencies": "1"}] * 2 + [
-        {"network.activation": "tanh", "target.frequencies": "2"}]
+        {"network.activation": "tanh", "target.frequencies": "2"}
+    ]
     assert [cell.seed for cell in cells[:4]] == [0, 1, 0, 1]
     assert len({cell.id for cell in cells}) == len(cells)
     config = definition.cell_config(cells[-1])
@@ -91,15 +93,18 @@ def test_every_preset_defines_valid_cells(name):
         definition.cell_config(cell)
 
 
-@pytest.mark.parametrize(("grid", "seeds", "named"), [
-    (("network.depth=1,2",), 2, ["--grid network.depth=1", "network.depth is not a setting (known here: activation"]),
-    (("network.activation=tanh,swish",), 2, ["network.activation=swish"]),
-    (("training.lr=1e-3,-1",), 2, ["training.lr=-1", "training.lr"]),
-    (("target.frequencies=1,2,2",), 2, ["listed twice"]),
-    (("target.frequencies=[1,2],[1,3]",), 2, ["target.amplitudes"]),  # two frequencies, one amplitude
-    (("seed=1,2",), 2, ["--seeds"]),
-    ((), 0, ["--seeds"]),
-])
+@pytest.mark.parametrize(
+    ("grid", "seeds", "named"),
+    [
+        (("network.depth=1,2",), 2, ["--grid network.depth=1", "network.depth is not a setting (known here: activation"]),
+        (("network.activation=tanh,swish",), 2, ["network.activation=swish"]),
+        (("training.lr=1e-3,-1",), 2, ["training.lr=-1", "training.lr"]),
+        (("target.frequencies=1,2,2",), 2, ["listed twice"]),
+        (("target.frequencies=[1,2],[1,3]",), 2, ["target.amplitudes"]),  # two frequencies, one amplitude
+        (("seed=1,2",), 2, ["--seeds"]),
+        ((), 0, ["--seeds"]),
+    ],
+)
 def test_bad_definitions_are_refused_before_anything_runs(grid, seeds, named):
     with pytest.raises(SweepError) as refused:
         define_sweep("sine-fit", overrides=SMALL, grid=grid, seeds=seeds)
@@ -127,6 +132,7 @@ def test_a_refusal_reads_in_chinese_with_the_setting_it_wraps():
 
 
 # ---- running ------------------------------------------------------------------------------------
+
 
 def test_an_interrupted_sweep_resumes_without_repeating_a_finished_cell(tmp_path):
     definition = small_sweep(seeds=2, frequencies="1,2")  # 4 cells
@@ -157,15 +163,42 @@ def test_an_interrupted_sweep_resumes_without_repeating_a_finished_cell(tmp_path
 
 
 def test_a_cell_gives_exactly_the_result_of_fpengine_run_with_its_seed(tmp_path):
-    definition = define_sweep("sine-fit", overrides=(*SMALL_FAST_NET, "training.steps=1500", "target.amplitudes=1,0.2"),
-                              grid=("target.frequencies=[1,2]",), seeds=2)
+    definition = define_sweep(
+        "sine-fit",
+        overrides=(*SMALL_FAST_NET, "training.steps=1500", "target.amplitudes=1,0.2"),
+        grid=("target.frequencies=[1,2]",),
+        seeds=2,
+    )
     cell = list(definition.cells())[1]  # seed 1
     row = run_cell(definition.experiment, to_dict(definition.cell_config(cell)), cell.settings, "cpu")
-    sets = [arg for item in (*SMALL_FAST_NET, "training.steps=1500", "target.amplitudes=1,0.2", "target.frequencies=1,2")
-            for arg in ("--set", item)]
-    single = subprocess.run([sys.executable, "-m", "fpengine", "run", "sine-fit", *sets, "--seed", "1", "--device", "cpu",
-                             "--out", str(tmp_path / "run"), "--quiet", "--no-figures"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "FPENGINE_THREADS": "1"})
+    sets = [
+        arg
+        for item in (*SMALL_FAST_NET, "training.steps=1500", "target.amplitudes=1,0.2", "target.frequencies=1,2")
+        for arg in ("--set", item)
+    ]
+    single = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fpengine",
+            "run",
+            "sine-fit",
+            *sets,
+            "--seed",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+            "--no-figures",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "FPENGINE_THREADS": "1"},
+    )
     assert single.returncode == 0, single.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert row["seed"] == 1 and row["status"] == summary["status"] == "done"
@@ -176,8 +209,18 @@ def test_a_cell_gives_exactly_the_result_of_fpengine_run_with_its_seed(tmp_path)
 
 def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path):
     out = tmp_path / "sweep"
-    args = ("sine-fit", "--out", str(out), "--seeds", "2", "--grid", "target.frequencies=1,2", "--workers", "2",
-            *(arg for item in SMALL for arg in ("--set", item)))
+    args = (
+        "sine-fit",
+        "--out",
+        str(out),
+        "--seeds",
+        "2",
+        "--grid",
+        "target.frequencies=1,2",
+        "--workers",
+        "2",
+        *(arg for item in SMALL for arg in ("--set", item)),
+    )
     result = sweep_cli(*args)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -186,8 +229,16 @@ def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path)
     definition = json.loads((out / "sweep.json").read_text())
     assert definition["grid"] == {"target.frequencies": ["1", "2"]} and definition["seeds"] == [0, 1]
     table = pd.read_csv(out / "results.csv", dtype={"target.frequencies": str})
-    assert list(table.columns[:8]) == ["target.frequencies", "seed", "status", "spearman", "final_loss", "steps_per_second",
-                                       "wall_seconds", "convergence_step[1]"]
+    assert list(table.columns[:8]) == [
+        "target.frequencies",
+        "seed",
+        "status",
+        "spearman",
+        "final_loss",
+        "steps_per_second",
+        "wall_seconds",
+        "convergence_step[1]",
+    ]
     assert list(table["target.frequencies"]) == ["1", "1", "2", "2"] and set(table["status"]) == {"done"}
     fit = json.loads((out / "fit.json").read_text())
     assert fit["finished_cells"] == 4 and len(fit["groups"]) == 1
@@ -206,10 +257,27 @@ def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path)
 
 def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
     out = tmp_path / "sweep"
-    args = ["sine-fit", "--out", str(out), "--seeds", "20", "--grid", "target.frequencies=1,2", "--workers", "1",
-            "--no-figures", *(arg for item in SMALL for arg in ("--set", item))]
-    process = subprocess.Popen([sys.executable, "-m", "fpengine", "sweep", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "FPENGINE_THREADS": "1"})
+    args = [
+        "sine-fit",
+        "--out",
+        str(out),
+        "--seeds",
+        "20",
+        "--grid",
+        "target.frequencies=1,2",
+        "--workers",
+        "1",
+        "--no-figures",
+        *(arg for item in SMALL for arg in ("--set", item)),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fpengine", "sweep", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FPENGINE_THREADS": "1"},
+    )
     deadline = time.monotonic() + 120
     while not (out / "cells").is_dir() or len(list((out / "cells").glob("*.json"))) < 2:
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
@@ -225,24 +293,28 @@ def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
 
 # ---- refusals through the real command line -------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-@pytest.mark.parametrize(("args", "named"), [
-    (("no-such", "--out", "{tmp}/a"), ["'no-such'", "sine-fit"]),
-    (("image-fit", "--out", "{tmp}/a"), ["'image-fit'"]),  # no convergence law to tabulate
-    (("sine-fit", "--out", "{tmp}/a", "--grid", "network.depth=1,2"), ["network.depth"]),
-    (("sine-fit", "--out", "{tmp}/a", "--grid", "training.lr="), ["training.lr", "empty value"]),
-    (("sine-fit", "--out", "{tmp}/a", "--seeds", "0"), ["--seeds"]),
-    (("sine-fit", "--out", "{tmp}/a", "--workers", "0"), ["--workers"]),
-    (("sine-fit", "--out", "{tmp}/file.txt"), ["--out", "not a folder"]),
-    (("sine-fit", "--out", "{tmp}/a", "--device", "tpu"), ["--device", "'tpu'"]),
-    (("{tmp}/missing.json", "--out", "{tmp}/a"), ["missing.json", "cannot read"]),
-    (("sine-fit", "--out", "{tmp}/a", "--scheduler", "tcp://127.0.0.1:{port}"), ["scheduler tcp://127.0.0.1:", "cannot reach"]),
-])
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("no-such", "--out", "{tmp}/a"), ["'no-such'", "sine-fit"]),
+        (("image-fit", "--out", "{tmp}/a"), ["'image-fit'"]),  # no convergence law to tabulate
+        (("sine-fit", "--out", "{tmp}/a", "--grid", "network.depth=1,2"), ["network.depth"]),
+        (("sine-fit", "--out", "{tmp}/a", "--grid", "training.lr="), ["training.lr", "empty value"]),
+        (("sine-fit", "--out", "{tmp}/a", "--seeds", "0"), ["--seeds"]),
+        (("sine-fit", "--out", "{tmp}/a", "--workers", "0"), ["--workers"]),
+        (("sine-fit", "--out", "{tmp}/file.txt"), ["--out", "not a folder"]),
+        (("sine-fit", "--out", "{tmp}/a", "--device", "tpu"), ["--device", "'tpu'"]),
+        (("{tmp}/missing.json", "--out", "{tmp}/a"), ["missing.json", "cannot read"]),
+        (("sine-fit", "--out", "{tmp}/a", "--scheduler", "tcp://127.0.0.1:{port}"), ["scheduler tcp://127.0.0.1:", "cannot reach"]),
+    ],
+)
 def test_bad_sweeps_are_one_line_refusals(tmp_path, args, named):
     (tmp_path / "file.txt").write_text("x")
     result = sweep_cli(*(arg.format(tmp=tmp_path, port=_free_port()) for arg in args), "--steps", "100", timeout=120)
@@ -269,14 +341,22 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
 
 # ---- a Dask cluster ----------------------------------------------------------------------------------
 
+
 def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
-    args = ("sine-fit", "--seeds", "2", "--grid", "target.frequencies=1,2", "--no-figures", "--quiet",
-            *(arg for item in SMALL for arg in ("--set", item)))
+    args = (
+        "sine-fit",
+        "--seeds",
+        "2",
+        "--grid",
+        "target.frequencies=1,2",
+        "--no-figures",
+        "--quiet",
+        *(arg for item in SMALL for arg in ("--set", item)),
+    )
     local = sweep_cli(*args, "--out", str(tmp_path / "local"), "--workers", "2")
     assert local.returncode == 0, local.stderr
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  host="127.0.0.1") as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
         remote = sweep_cli(*args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout)["complete"]
@@ -288,12 +368,14 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
 
 # ---- the science ---------------------------------------------------------------------------------------
 
+
 def test_on_the_frequency_preset_the_convergence_step_rises_with_k(tmp_path):
     """The F-Principle across cells (the preset reduced to k = 2, 3, 4): sin x + 0.2·sin kx converges at ω = k later for larger k, and
     ω = 1 before ω = k in every cell. A net that does not learn never converges and fails here."""
     out = tmp_path / "frequency"
-    result = sweep_cli("frequency", "--out", str(out), "--seeds", "2", "--workers", "2",
-                       "--grid", "target.frequencies=[1,2],[1,3],[1,4]", "--quiet")
+    result = sweep_cli(
+        "frequency", "--out", str(out), "--seeds", "2", "--workers", "2", "--grid", "target.frequencies=[1,2],[1,3],[1,4]", "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out / "results.csv", dtype={"target.frequencies": str})
     assert set(table["status"]) == {"done"}
@@ -314,8 +396,7 @@ def test_written_results_are_plain_files_of_the_sweep_folder(tmp_path):
     out = prepare_sweep_dir(tmp_path / "s", definition)
     run_sweep(definition, out, in_process_pool(), device="cpu", figures=True, lang="zh")
     names = sorted(path.name for path in Path(out).iterdir())
-    assert names == ["cells", "figure_convergence.png", "figure_spearman.png", "fit.json", "results.csv", "results.parquet",
-                     "sweep.json"]
+    assert names == ["cells", "figure_convergence.png", "figure_spearman.png", "fit.json", "results.csv", "results.parquet", "sweep.json"]
     assert not list(Path(out).glob(".*.tmp"))
 
 
@@ -341,9 +422,19 @@ def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
             control.pause()
 
     result: dict = {}
-    worker = threading.Thread(target=lambda: result.update(report=run_sweep(
-        definition, out, Pool(ThreadPoolExecutor(max_workers=1), 1, "test thread"), device="cpu", figures=False,
-        on_cell=pause_after_the_first, control=control)))
+    worker = threading.Thread(
+        target=lambda: result.update(
+            report=run_sweep(
+                definition,
+                out,
+                Pool(ThreadPoolExecutor(max_workers=1), 1, "test thread"),
+                device="cpu",
+                figures=False,
+                on_cell=pause_after_the_first,
+                control=control,
+            )
+        )
+    )
     worker.start()
     deadline = time.monotonic() + 120
     while not control.paused:
@@ -367,16 +458,33 @@ def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
 def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "sweep"
-    args = ["sine-fit", "--out", str(out), "--seeds", "4", "--grid", "target.frequencies=1,2", "--workers", "2",
-            "--no-figures", "--quiet", *(arg for item in (*SMALL, "training.steps=1500") for arg in ("--set", item))]
-    process = subprocess.Popen([sys.executable, "-m", "fpengine", "sweep", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "FPENGINE_THREADS": "1"})
+    args = [
+        "sine-fit",
+        "--out",
+        str(out),
+        "--seeds",
+        "4",
+        "--grid",
+        "target.frequencies=1,2",
+        "--workers",
+        "2",
+        "--no-figures",
+        "--quiet",
+        *(arg for item in (*SMALL, "training.steps=1500") for arg in ("--set", item)),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fpengine", "sweep", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FPENGINE_THREADS": "1"},
+    )
     deadline = time.monotonic() + 120
     while not (out / "cells").is_dir() or not list((out / "cells").glob("*.json")):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
         time.sleep(0.1)
-    workers = [child for child in psutil.Process(process.pid).children(recursive=True)
-               if "spawn_main" in " ".join(child.cmdline())]
+    workers = [child for child in psutil.Process(process.pid).children(recursive=True) if "spawn_main" in " ".join(child.cmdline())]
     assert workers
     workers[0].kill()  # as the kernel's OOM killer would
     stdout, stderr = process.communicate(timeout=300)
