@@ -117,31 +117,38 @@ def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...]
     return dataclasses.replace(base, widths=widths, activation=activation, init=init, init_power=float(power))
 
 
-def training_settings(base: TrainingConfig, key: str) -> TrainingConfig:
+def optimizer_settings(base: Any, key: str) -> tuple[str, float, float]:
+    """The gradient optimizer, its learning rate and momentum, for any config with the shared
+    ``optimizer``/``lr``/``momentum`` settings (``training.*`` in every experiment)."""
     kind = type(base)
+    optimizer = widget(
+        key,
+        "optimizer",
+        st.selectbox,
+        tr("settings.optimizer"),
+        base.optimizer,
+        options=choices(kind, "optimizer"),
+        format_func=translated("settings.optimizer"),
+    )
+    lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"), format="%.1e", step=1e-5)
+    momentum = widget(
+        key,
+        "momentum",
+        st.number_input,
+        tr("settings.momentum"),
+        float(base.momentum),
+        **bounds(kind, "momentum"),
+        step=0.05,
+        disabled=optimizer != "momentum",
+    )
+    return optimizer, float(lr), float(momentum)
+
+
+def training_settings(base: TrainingConfig, key: str) -> TrainingConfig:
     with st.sidebar.expander(tr("settings.training"), expanded=True):
-        optimizer = widget(
-            key,
-            "optimizer",
-            st.selectbox,
-            tr("settings.optimizer"),
-            base.optimizer,
-            options=choices(kind, "optimizer"),
-            format_func=translated("settings.optimizer"),
-        )
-        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"), format="%.1e", step=1e-5)
-        momentum = widget(
-            key,
-            "momentum",
-            st.number_input,
-            tr("settings.momentum"),
-            float(base.momentum),
-            **bounds(kind, "momentum"),
-            step=0.05,
-            disabled=optimizer != "momentum",
-        )
-        steps = widget(key, "steps", st.number_input, tr("settings.steps"), int(base.steps), **bounds(kind, "steps", int), step=500)
-    return dataclasses.replace(base, optimizer=optimizer, lr=float(lr), momentum=float(momentum), steps=int(steps))
+        optimizer, lr, momentum = optimizer_settings(base, key)
+        steps = widget(key, "steps", st.number_input, tr("settings.steps"), int(base.steps), **bounds(type(base), "steps", int), step=500)
+    return dataclasses.replace(base, optimizer=optimizer, lr=lr, momentum=momentum, steps=int(steps))
 
 
 def seed_setting(base_seed: int, key: str) -> int:

@@ -13,8 +13,8 @@ from fpengine.highdim.datasets import DATASET_SIZES, DOWNLOAD_MEGABYTES, is_cach
 from fpengine.highdim.settings import ClassificationConfig, ClassifierConfig, EpochTrainingConfig
 from fpengine.settings.schema import SEED
 
-from .common import device_choice, tr, translated
-from .controls import bounds, choices, parse_int_list, widget
+from .common import device_choice, tr
+from .controls import bounds, choices, optimizer_settings, parse_int_list, widget
 from .run_panel import current_job
 
 
@@ -97,26 +97,7 @@ def network_settings(base: ClassifierConfig, key: str) -> ClassifierConfig:
 def training_settings(base: EpochTrainingConfig, base_seed: int, key: str) -> tuple[EpochTrainingConfig, int]:
     kind = type(base)
     with st.sidebar.expander(tr("settings.training"), expanded=False):
-        optimizer = widget(
-            key,
-            "optimizer",
-            st.selectbox,
-            tr("settings.optimizer"),
-            base.optimizer,
-            options=choices(kind, "optimizer"),
-            format_func=translated("settings.optimizer"),
-        )
-        lr = widget(key, "lr", st.number_input, tr("settings.lr"), float(base.lr), **bounds(kind, "lr"), format="%.1e", step=1e-5)
-        momentum = widget(
-            key,
-            "momentum",
-            st.number_input,
-            tr("settings.momentum"),
-            float(base.momentum),
-            **bounds(kind, "momentum"),
-            step=0.05,
-            disabled=optimizer != "momentum",
-        )
+        optimizer, lr, momentum = optimizer_settings(base, key)
         # the top of the batch size is n_train, checked by validation
         batch_size = widget(
             key, "batch_size", st.number_input, tr("highdim.batch_size"), int(base.batch_size), **bounds(kind, "batch_size", int), step=10
@@ -138,8 +119,8 @@ def training_settings(base: EpochTrainingConfig, base_seed: int, key: str) -> tu
         )
     training = EpochTrainingConfig(
         optimizer=optimizer,
-        lr=float(lr),
-        momentum=float(momentum),
+        lr=lr,
+        momentum=momentum,
         batch_size=int(batch_size),
         shuffle=bool(shuffle),
         epochs=int(epochs),

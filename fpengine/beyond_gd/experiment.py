@@ -165,8 +165,6 @@ def _book() -> BeyondConfig:
 BEYOND_GD = Experiment(
     name="beyond-gd",
     icon=":material/explore:",
-    title_key="beyond-gd.title",
-    description_key="beyond-gd.description",
     config_type=BeyondConfig,
     presets={"quick": BeyondConfig, "book": _book},
     train=train,

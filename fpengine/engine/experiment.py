@@ -20,10 +20,6 @@ class Experiment:
     the address ``/<name>``."""
     icon: str
     """The page's icon in the app's navigation: a Material icon, ``:material/…:``."""
-    title_key: str
-    """i18n key of the title (with the chapter's figure number)."""
-    description_key: str
-    """i18n key of the one-line description shown by ``list`` and on the home page."""
     config_type: type
     presets: Mapping[str, Callable[[], Any]]
     """Named default configs; ``quick`` (CPU-friendly) comes first and is the default."""
@@ -61,6 +57,16 @@ class Experiment:
         validate(config)
         ctx.total_steps = self.total_steps(config)
         self.train(config, ctx)
+
+    @property
+    def title_key(self) -> str:
+        """i18n key of the title (with the chapter's figure number)."""
+        return f"{self.name}.title"
+
+    @property
+    def description_key(self) -> str:
+        """i18n key of the one-line description shown by ``list`` and on the home page."""
+        return f"{self.name}.description"
 
     @property
     def page(self) -> str:

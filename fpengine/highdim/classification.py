@@ -176,8 +176,6 @@ def classification_experiment(
     return Experiment(
         name=name,
         icon=icon,
-        title_key=f"{name}.title",
-        description_key=f"{name}.description",
         config_type=config_type,
         presets={"quick": config_type, "book": book},
         train=train,

@@ -65,8 +65,6 @@ def keeps_run(config: ImageFitConfig) -> bool:
 IMAGE_FIT = Experiment(
     name="image-fit",
     icon=":material/image:",
-    title_key="image-fit.title",
-    description_key="image-fit.description",
     config_type=ImageFitConfig,
     presets={"quick": ImageFitConfig, "book": _book},
     train=train,

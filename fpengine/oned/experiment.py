@@ -173,8 +173,6 @@ def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
     return Experiment(
         name=name,
         icon=icon,
-        title_key=f"{name}.title",
-        description_key=f"{name}.description",
         config_type=OneDConfig,
         presets=presets,
         train=train,

@@ -171,10 +171,10 @@ def test_old_keys_work_on_the_command_line(tmp_path):
         (
             "width",
             "0",
-            "network.widths must be a list of 1 whole numbers in [1, 1,000], or none (automatic: 30, or 10 for the particle swarm); got 0",
-            "network.widths 须为列表，含1 个区间 [1, 1,000] 内的整数，或留空（自动：30，粒子群为 10）；收到 0",
+            "network.widths must be a list of one item, a whole number in [1, 1,000], or none (automatic: 30, or 10 for the particle swarm); got 0",
+            "network.widths 须为只含一项（区间 [1, 1,000] 内的整数）的列表，或留空（自动：30，粒子群为 10）；收到 0",
         ),
-        ("network.widths", "30,30", "network.widths must be a list of 1 whole numbers in [1, 1,000]", "；收到 30, 30"),
+        ("network.widths", "30,30", "network.widths must be a list of one item, a whole number in [1, 1,000]", "；收到 30, 30"),
         ("init_std", "0", "network.init_std must be a number in (0, 10]; got 0", "network.init_std 须为区间 (0, 10] 内的数；收到 0"),
         ("max_iterations", "0", "max_iterations must be a whole number in [1, 1,000,000], or none", "；收到 0"),
         ("lr", "-1", "training.lr must be a number in (0, 10]; got -1", "training.lr 须为区间 (0, 10] 内的数；收到 -1"),
