@@ -32,10 +32,6 @@ def index_to_angular_frequency(index: np.ndarray | int, lo: float, hi: float) ->
     return 2 * np.pi * np.asarray(index, dtype=float) / (hi - lo)
 
 
-def angular_frequency_to_index(omega: np.ndarray | float, lo: float, hi: float) -> np.ndarray:
-    return np.asarray(omega, dtype=float) * (hi - lo) / (2 * np.pi)
-
-
 def select_peaks(spectrum: np.ndarray, endpoint: bool = False) -> np.ndarray:
     """Strict local maxima of ``spectrum`` (the authors' ``SelectPeakIndex``), in index order."""
     f = np.asarray(spectrum, dtype=float)
