@@ -5,10 +5,12 @@ from pathlib import Path
 import streamlit as st
 
 from fpengine.registry import EXPERIMENTS
-from ui.common import device_selector, language_selector, tr
+from ui import links
+from ui.common import classroom_switch, device_selector, language_selector, tr
 
 st.set_page_config(page_title="F-Principle Explorer", page_icon="📈", layout="wide")
 language_selector()
+classroom_switch()
 
 HERE = Path(__file__).resolve().parent
 
@@ -20,7 +22,12 @@ navigation = st.navigation(
             st.Page(HERE / experiment.page, title=tr(experiment.title_key), icon=experiment.icon, url_path=experiment.name)
             for experiment in EXPERIMENTS.values()
         ),
+        st.Page(HERE / "app_pages/lab.py", title=tr("lab.title"), icon=":material/science:", url_path="lab"),
     ]
 )
-device_selector()
+link_area = st.sidebar.empty()
+device_selector(EXPERIMENTS.get(navigation.url_path))
+notice_area = st.empty()
+links.begin(navigation.url_path)
 navigation.run()
+links.finish(notice_area, link_area)

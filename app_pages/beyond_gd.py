@@ -15,11 +15,11 @@ from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondCon
 from fpengine.engine.runner import Snapshot
 from fpengine.settings.config import ConfigError
 from fpengine.settings.schema import Interval, ListOf, Optional, rule_of, validate
-from ui.common import lang, live_chart, show_invalid_settings, tr, translated
+from ui.common import lang, live_chart, settings_area, show_invalid_settings, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
-from ui.run_panel import run_group_panel, run_panel
+from ui.run_panel import current_job, run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
-from ui.views import heatmap_options, spectral_layout
+from ui.views import gradient_descent_rerun, heatmap_options, spectral_layout, theory_layout, theory_setting
 
 KEY = BEYOND_GD.name
 COMPARE_DEFAULT = ("bfgs", "powell", "pso")
@@ -216,6 +216,7 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
             seed=seed_setting(base.seed, KEY),
             grid=grid_settings(base.grid, KEY),
             spectrum=spectrum_settings(base.spectrum, KEY),
+            theory=theory_setting(base.theory, KEY) if not compare else "none",
             target=target_designer(base.target, KEY),
         )
         config = peak_selector(config, KEY)
@@ -233,7 +234,7 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
     builders = chart_builders(config, snapshot, lang(), **view_options())
 
     def show(name: str) -> None:
-        live_chart(f"{KEY}.{name}", chart_context(config), snapshot.version, builders[name], charts_on_page=4)
+        live_chart(f"{KEY}.{name}", chart_context(config), snapshot.version, builders[name], charts_on_page=len(builders))
 
     summary = summarize(config, snapshot)
     st.caption(
@@ -250,6 +251,16 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
     if summary["optimizer_message"]:
         reason = "beyond.stopped_early" if snapshot.step < summary["max_iterations"] else "beyond.stopped_at_cap"
         st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
+    if "theory" in builders:
+        note = None if config.method == GRADIENT_DESCENT else tr("theory.nongradient", method=method_name(config.algorithm))
+        theory_layout(show, summary, config.training.lr, note)
+
+
+def gradient_descent(config: BeyondConfig) -> BeyondConfig | None:
+    """The same network trained by full-batch gradient descent, with the prediction; None when it already is."""
+    if config.method == GRADIENT_DESCENT and config.training.optimizer == "sgd":
+        return None
+    return dataclasses.replace(config, method=GRADIENT_DESCENT, training=dataclasses.replace(config.training, optimizer="sgd"))
 
 
 def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
@@ -291,7 +302,7 @@ compare_mode = (
     == "compare"
 )
 live = st.container()  # run controls and live views on top, as on the 1-D pages; the target designer below
-with st.container(border=True):
+with settings_area():
     configs = page_settings(preset, compare_mode)
 with live:
     heatmap_options(KEY)
@@ -299,3 +310,7 @@ with live:
         run_group_panel(BEYOND_GD, configs, render_comparison, describe=lambda config: method_name(config.algorithm))
     else:
         run_panel(BEYOND_GD, configs[0] if configs else None, render_run)
+        job = current_job(BEYOND_GD)
+        shown = job.config if job is not None else configs[0] if configs else None
+        if shown is not None and shown.theory == "ntk":
+            gradient_descent_rerun(BEYOND_GD, gradient_descent(shown), x_title=tr("beyond.iteration"))

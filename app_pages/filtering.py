@@ -11,8 +11,8 @@ from fpengine.highdim.filtering import FILTERING, summarize
 from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
 from fpengine.highdim.settings import FilteringConfig
 from fpengine.settings.schema import ConfigError, rule_of, validate
-from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr, widget
-from ui.controls import SettingError, bounds, choices, parse_number_list, preset_base
+from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr
+from ui.controls import SettingError, bounds, choices, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_group_panel, run_panel
@@ -40,6 +40,7 @@ def delta_settings(base: FilteringConfig) -> dict:
             st.text_input,
             tr("filtering.multiples"),
             ",".join(f"{m:g}" for m in base.delta_multiples),
+            accepts=number_list(float),
             disabled=mode != "scaled",
         )
         custom_text = setting(
@@ -48,6 +49,7 @@ def delta_settings(base: FilteringConfig) -> dict:
             st.text_input,
             tr("filtering.custom_deltas"),
             ",".join(f"{d:g}" for d in base.deltas or CHAPTER_DELTAS),
+            accepts=number_list(float),
             disabled=mode != "custom",
         )
         epsilon = setting(
@@ -191,8 +193,9 @@ with single:
 with compare:
     st.markdown(tr("filtering.compare_intro"))
     st.caption(tr("highdim.compare_idle", limit=job_manager().max_running))
-    widget(
+    linked(
         f"{KEY}.compare_delta",
+        "compare_delta",
         st.number_input,
         tr("filtering.compare_delta"),
         0,

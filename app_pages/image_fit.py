@@ -7,21 +7,23 @@ import numpy as np
 import streamlit as st
 
 from fpengine import charts
+from fpengine.engine.memory import check_memory
 from fpengine.image.charts import band_curves, heatmap, psnr_chart
 from fpengine.image.experiment import IMAGE_FIT
 from fpengine.image.export import metrics_csv, run_gif, snapshot_strip_png
 from fpengine.image.pictures import BUILTIN_IMAGES, ImageError, decode_image
-from fpengine.image.settings import LONG_SIDES, ImageFitConfig
+from fpengine.image.settings import LONG_SIDES, ImageFitConfig, for_device
 from fpengine.image.timing import seconds_per_step
-from fpengine.image.training import target_picture
-from fpengine.image.uploads import forget_upload, is_upload, remember_upload
+from fpengine.image.training import estimate_memory, target_picture
+from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 from fpengine.settings.schema import ConfigError, validate
-from ui.common import device_choice, lang, live_chart, show_invalid_settings, tr, translated
+from ui.common import device_choice, lang, live_chart, settings_area, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,
     bounds,
     choices,
     network_settings,
+    number_list,
     parse_number_list,
     preset_base,
     seed_setting,
@@ -43,7 +45,7 @@ SLOW_SECONDS_PER_STEP = 0.05
 
 
 def forget_photo() -> None:
-    """Drop the visitor's photo from memory and empty the uploader (a new widget key)."""
+    """Drop the visitor's photo from memory and empty the uploader and the camera (new widget keys)."""
     forget_upload(st.session_state.pop(UPLOAD_NAME, ""))
     for name in (UPLOAD_NOTES, UPLOAD_ERROR, UPLOAD_SEEN):
         st.session_state.pop(name, None)
@@ -51,28 +53,43 @@ def forget_photo() -> None:
     st.session_state[f"{KEY}.forgotten"] = True
 
 
+def receive_photo(widget: str, data: bytes, name: str) -> None:
+    """A picture from the uploader or the camera (``widget``), checked and kept in memory the same
+    way; a bad one leaves the previous picture in place. Each widget's picture is taken once, so
+    the photo taken last is the one in use."""
+    digest = hashlib.sha256(data).hexdigest()
+    seen = st.session_state.setdefault(UPLOAD_SEEN, {})
+    if seen.get(widget) == digest:
+        return
+    seen[widget] = digest
+    try:
+        picture = decode_image(data, name)
+    except ImageError as error:
+        st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=name, reason=error.message(lang()))
+    else:
+        st.session_state[UPLOAD_NAME] = remember_upload(picture)
+        st.session_state[UPLOAD_NOTES] = list(picture.notes)
+        st.session_state.pop(UPLOAD_ERROR, None)
+
+
 def upload_area() -> str | None:
-    """The uploader; a bad file leaves the previous picture in place. Returns the picture's name."""
+    """The uploader and, where the browser allows it, the camera. Returns the picture's name."""
     generation = st.session_state.get(UPLOAD_GENERATION, 0)
-    file = st.file_uploader(
+    left, right = st.columns(2)
+    file = left.file_uploader(
         tr("image.upload"),
         type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
         key=f"{KEY}.upload.{generation}",
         help=tr("image.upload_help"),
     )
     if file is not None:
-        data = file.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        if st.session_state.get(UPLOAD_SEEN) != digest:
-            st.session_state[UPLOAD_SEEN] = digest
-            try:
-                picture = decode_image(data, file.name)
-            except ImageError as error:
-                st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=file.name, reason=error.message(lang()))
-            else:
-                st.session_state[UPLOAD_NAME] = remember_upload(picture)
-                st.session_state[UPLOAD_NOTES] = list(picture.notes)
-                st.session_state.pop(UPLOAD_ERROR, None)
+        receive_photo("upload", file.getvalue(), file.name)
+    if camera_allowed(st.context.url):
+        shot = right.camera_input(tr("image.camera"), key=f"{KEY}.camera.{generation}", help=tr("image.camera_help"))
+        if shot is not None:
+            receive_photo("camera", shot.getvalue(), tr("image.camera_photo"))
+    else:
+        right.info(tr("image.camera_insecure"))
     if st.session_state.pop(f"{KEY}.forgotten", False):
         st.success(tr("image.forgotten"))
     if UPLOAD_ERROR in st.session_state:
@@ -185,7 +202,13 @@ def model_settings(base: ImageFitConfig) -> dict:
         )
     with st.sidebar.expander(tr("image.bands"), expanded=False):
         edges = widget(
-            KEY, "edges", st.text_input, tr("image.edges"), ",".join(f"{e:g}" for e in base.bands.edges), help=tr("image.edges_help")
+            KEY,
+            "edges",
+            st.text_input,
+            tr("image.edges"),
+            ",".join(f"{e:g}" for e in base.bands.edges),
+            accepts=number_list(float, allow_empty=True),
+            help=tr("image.edges_help"),
         )
         epsilon = widget(
             KEY,
@@ -242,16 +265,18 @@ def format_seconds(seconds: float) -> str:
 
 
 def page_settings() -> tuple[ImageFitConfig | None, np.ndarray | None]:
-    base: ImageFitConfig = preset_base(IMAGE_FIT, KEY)
+    base = for_device(preset_base(IMAGE_FIT, KEY), device_choice().type)
     st.sidebar.markdown(f"**{tr('settings.title')}**")
-    st.subheader(tr("image.picture"))
-    picture = picture_settings(base)
+    with settings_area():
+        st.subheader(tr("image.picture"))
+        picture = picture_settings(base)
     try:
         config = dataclasses.replace(base, **(picture or {}), **model_settings(base))
         if picture is None:
             return None, None
         validate(config)
         target = cached_target(config.image, config.long_side, config.colour)
+        check_memory(estimate_memory(config, target.shape), device_choice())  # before the probe trains at that size
     except (SettingError, ConfigError, ImageError) as error:
         show_invalid_settings(error)
         return None, None

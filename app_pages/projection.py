@@ -12,7 +12,7 @@ from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.i18n import explain
 from fpengine.settings.schema import ConfigError, rule_of, validate
 from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
-from ui.controls import SettingError, bounds, parse_number_list, preset_base
+from ui.controls import SettingError, bounds, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_panel
@@ -75,6 +75,7 @@ def spectrum_settings(base: ProjectionSpectrumConfig, dataset: str) -> Projectio
             st.text_input,
             tr("projection.frequencies"),
             ",".join(f"{k:g}" for k in base.frequencies),
+            accepts=number_list(float, allow_empty=True),
             help=tr("projection.frequencies_help"),
         )
         epsilon = setting(
@@ -186,8 +187,7 @@ st.markdown(tr("projection.intro"))
 projection_config = projection_settings()
 if projection_config is not None:
     label_preview(projection_config)
-st.session_state.setdefault(f"{KEY}.log_steps", True)  # the chapter draws Fig 1.10 on a log epoch axis
-heatmap_options(KEY)
-widget(f"{KEY}.chapter_range", st.toggle, tr("projection.chapter_range"), True, help=tr("projection.chapter_range_help"))
+heatmap_options(KEY, log_steps=True)  # the chapter draws Fig 1.10 on a log epoch axis
+linked(f"{KEY}.chapter_range", "chapter_range", st.toggle, tr("projection.chapter_range"), True, help=tr("projection.chapter_range_help"))
 run_panel(PROJECTION, projection_config, render)
 offline_hint(PROJECTION)

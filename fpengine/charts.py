@@ -7,6 +7,7 @@ that the trainer needs).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import altair as alt
@@ -21,6 +22,16 @@ MAX_HEATMAP_COLUMNS = 160
 SCHEMES = ("redblue", "yellowgreenblue")
 WIDTH = 320
 HEIGHT = 220
+PANELS_PER_ROW = 3
+PRESENTATION_TEXT = {
+    "axis": {"labelFontSize": 16, "titleFontSize": 18},
+    "legend": {"labelFontSize": 16, "titleFontSize": 17, "symbolSize": 150},
+    "header": {"labelFontSize": 16, "titleFontSize": 18},
+    "title": {"fontSize": 21},
+    "text": {"fontSize": 16},
+}
+"""Text sizes (px) of a chart on a projector: read from the back of a room at 1280×720, where
+Vega-Lite's defaults (axis labels 10 px, titles 11–13 px) are a blur."""
 
 
 def strided(n: int, max_points: int = MAX_LINE_POINTS) -> np.ndarray:
@@ -75,13 +86,15 @@ def output_chart(
     )
 
 
-def panels_chart(x: np.ndarray, target: np.ndarray, panel_steps: np.ndarray, panel_outputs: np.ndarray, lang: str) -> alt.HConcatChart:
+def panels_chart(x: np.ndarray, target: np.ndarray, panel_steps: np.ndarray, panel_outputs: np.ndarray, lang: str) -> alt.ConcatChart:
     """The figure's row of snapshots: output vs target at each kept step."""
     panels = [
         output_chart(x, target, out, lang, title=t("chart.at_step", lang, step=int(s)), width=220)
         for s, out in zip(panel_steps, panel_outputs, strict=True)
     ]
-    return alt.hconcat(*panels, title=t("view.snapshots", lang))
+    # at most three to a row, rows balanced (four or more side by side ran off a page's width)
+    rows = max(1, math.ceil(len(panels) / PANELS_PER_ROW))
+    return alt.concat(*panels, columns=max(1, math.ceil(len(panels) / rows)), title=t("view.snapshots", lang))
 
 
 def spectrum_chart(
@@ -211,14 +224,18 @@ def error_heatmap(
     span = [float(frame["start"].min()), float(frame["end"].max())] if len(frame) else alt.Undefined
     x_scale = alt.Scale(type="log" if log_steps else "linear", domain=span, nice=False, zero=False)
     y = alt.Y("row:N", title=y_title or t("chart.frequency", lang), sort=list(reversed(list(labels))))
+    colours = alt.Scale(scheme=scheme, domain=[vmin, vmax], clamp=True)
     cells = (
         alt.Chart(frame)
-        .mark_rect()
+        # an outline in the cell's own colour: anti-aliased edges of adjacent cells otherwise leave
+        # thin white seams between steps in the browser
+        .mark_rect(strokeWidth=0.75)
         .encode(
             x=alt.X("start:Q", title=x_title, scale=x_scale),
             x2="end:Q",
             y=y,
-            color=alt.Color("error:Q", title=t("chart.error", lang), scale=alt.Scale(scheme=scheme, domain=[vmin, vmax], clamp=True)),
+            color=alt.Color("error:Q", title=t("chart.error", lang), scale=colours),
+            stroke=alt.Stroke("error:Q", scale=colours, legend=None),
             tooltip=[alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=x_title), alt.Tooltip("error:Q", format=".3f")],
         )
     )
@@ -247,3 +264,12 @@ def loss_chart(
             y=alt.Y("loss:Q", title=y_title or t("chart.loss", lang), scale=alt.Scale(type="log")),
         )
     )
+
+
+def presentation(spec: dict) -> dict:
+    """A chart's Vega-Lite ``spec`` with larger text (``PRESENTATION_TEXT``) over whatever text
+    config it had; the rest, data included, is shared with ``spec``, not copied."""
+    config = dict(spec.get("config", {}))
+    for part, sizes in PRESENTATION_TEXT.items():
+        config[part] = {**config.get(part, {}), **sizes}
+    return {**spec, "config": config}

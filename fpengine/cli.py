@@ -8,7 +8,7 @@ import sys
 
 from tqdm import tqdm
 
-from fpengine.engine.device import configure_threads, describe_device, resolve_device
+from fpengine.engine.device import choose_device, configure_threads, describe_device
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Snapshot, Status
 from fpengine.export import prepare_run_dir, read_config, write_run
@@ -121,7 +121,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         experiment, config = _build_config(args)
         experiment.check_inputs(config)
-        device = resolve_device(args.device)
+        chosen = choose_device(args.device)
+        device = experiment.device_for(chosen.device)
+        experiment.check_fits(config, device)
     except ImageError as error:  # only image-fit's picture raises it
         raise UsageError(f"image: {config.image!r}: {error}") from None
     except (ConfigError, KeyError, ValueError, OSError) as error:
@@ -131,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         out = prepare_run_dir(args.out)
     except ValueError as error:
         raise UsageError(f"--out: {error}") from None
+    if chosen.reason == "failed":
+        print(f"note: {chosen.detail}; the GPU failed a test computation, so this run trains on the CPU", file=sys.stderr)
     if device.type == "cpu":
         configure_threads()
     with _progress_bar(experiment.total_steps(config), args.quiet) as bar:
@@ -147,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
             config,
             snapshot,
             status=job.status.value,
-            device=describe_device(device),
+            device=describe_device(job.device),
             message=job.message,
             figures=not args.no_figures,
             lang=args.lang,

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from fpengine.engine.device import backend_settings
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.settings.config import ConfigError, from_dict, to_dict
@@ -138,6 +139,7 @@ def build_summary(
         "steps": snapshot.step,
         "total_steps": snapshot.total_steps,
         "device": device,
+        "backend": backend_settings(),
         "final_loss": snapshot.final_loss,
         "steps_per_second": round(snapshot.step / snapshot.elapsed, 3) if snapshot.elapsed > 0 else None,
         "wall_seconds": round(snapshot.elapsed, 3),

@@ -1,7 +1,8 @@
 """Retention of the app's runs folder: a classroom server saves every run, so its disk must not fill.
 
 Run folders older than a number of days, and then the oldest beyond a total size, are deleted; never
-a run still in use (training or being saved) and never the newest one.
+a run still in use (training or being saved) and never the newest one. The Lab page's sweeps folder
+is kept by the same limits.
 """
 
 from __future__ import annotations
@@ -12,29 +13,52 @@ import time
 from collections.abc import Collection
 from pathlib import Path
 
+from fpengine.settings.environment import env_number
+
 log = logging.getLogger(__name__)
 
+MAX_AGE_DAYS = 30
+MAX_MB = 2000
 
-def _run_folders(root: Path) -> list[tuple[float, int, Path]]:
+
+def retention_limits() -> tuple[float, float]:
+    """(days, megabytes) from ``FPENGINE_RUNS_MAX_AGE_DAYS`` and ``FPENGINE_RUNS_MAX_MB`` (0: no limit)."""
+    return (
+        env_number("FPENGINE_RUNS_MAX_AGE_DAYS", MAX_AGE_DAYS, whole=False),
+        env_number("FPENGINE_RUNS_MAX_MB", MAX_MB, whole=False),
+    )
+
+
+def _run_folders(root: Path, marker: str) -> list[tuple[float, int, Path]]:
     """(modified time, bytes, folder) of every run folder, oldest first. Only folders named like a
-    run id and holding a run's files count: the folder may be shared with other things."""
+    run id and holding ``marker`` count: the folder may be shared with other things. A sweep's
+    folder holds a folder of cells, counted too."""
     found = []
     for folder in root.iterdir() if root.is_dir() else ():
         try:
-            if not (folder.is_dir() and folder.name.isalnum() and (folder / "config.json").exists()):
+            if not (folder.is_dir() and folder.name.isalnum() and (folder / marker).exists()):
                 continue
-            stats = [folder.stat(), *(path.stat() for path in folder.iterdir() if path.is_file())]
+            stats = [folder.stat(), *(path.stat() for path in folder.rglob("*") if path.is_file())]
         except OSError:  # deleted meanwhile (another run's retention)
             continue
         found.append((max(s.st_mtime for s in stats), sum(s.st_size for s in stats[1:]), folder))
     return sorted(found, key=lambda entry: entry[0])
 
 
-def prune_runs(root: Path, *, max_age_days: float, max_mb: float, busy: Collection[str] = (), now: float | None = None) -> list[Path]:
+def prune_runs(
+    root: Path,
+    *,
+    max_age_days: float,
+    max_mb: float,
+    busy: Collection[str] = (),
+    now: float | None = None,
+    marker: str = "config.json",
+) -> list[Path]:
     """Delete run folders under ``root`` older than ``max_age_days``, then the oldest until the rest
     take at most ``max_mb`` megabytes (0: no limit of that kind). ``busy`` names runs in use; they
-    and the newest folder are kept. Returns the deleted folders."""
-    folders = _run_folders(root)
+    and the newest folder are kept. A folder counts when it holds ``marker`` (``sweep.json`` for
+    the sweeps folder). Returns the deleted folders."""
+    folders = _run_folders(root, marker)
     keep = {folder.name for *_, folder in folders[-1:]} | set(busy)
     now = time.time() if now is None else now
     total = sum(size for _, size, _ in folders)

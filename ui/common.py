@@ -12,19 +12,22 @@ import altair as alt
 import streamlit as st
 import torch
 
-from fpengine.engine.device import configure_threads, describe_device, resolve_device
+from fpengine import charts
+from fpengine.engine.device import choose_device, configure_threads, describe_device, resolve_device, run_slots
+from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, JobManager
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, explain, t
 from fpengine.optimizers import warm_up_optimizers
 from fpengine.registry import get_experiment
-from fpengine.retention import prune_runs
+from fpengine.retention import prune_runs, retention_limits
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
 
 log = logging.getLogger(__name__)
 
 LANG_KEY = "lang"
+CLASSROOM_KEY = "classroom"
 
 
 def lang() -> str:
@@ -57,6 +60,39 @@ def language_selector() -> None:
         st.session_state[LANG_KEY] = wanted if wanted in LANGUAGES else "en"
     st.sidebar.radio(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY, horizontal=True)
     st.query_params["lang"] = st.session_state[LANG_KEY]
+
+
+def classroom_mode() -> bool:
+    return bool(st.session_state.get(CLASSROOM_KEY, False))
+
+
+def classroom_switch() -> None:
+    """Sidebar switch of the classroom mode, remembered in the URL (``?classroom=1``): the sidebar
+    starts collapsed, the page's own settings fold away (:func:`settings_area`) and charts get
+    larger text (:func:`show_chart`), for a projector."""
+    if CLASSROOM_KEY not in st.session_state:
+        st.session_state[CLASSROOM_KEY] = st.query_params.get(CLASSROOM_KEY) == "1"
+    st.sidebar.toggle(t("app.classroom", lang()), key=CLASSROOM_KEY, help=t("app.classroom_help", lang()))
+    st.set_page_config(initial_sidebar_state="collapsed" if classroom_mode() else "auto")
+    if classroom_mode():
+        st.query_params[CLASSROOM_KEY] = "1"
+    elif CLASSROOM_KEY in st.query_params:
+        del st.query_params[CLASSROOM_KEY]
+
+
+def settings_area() -> Any:
+    """The container of a page's own settings in its main area: a bordered box, or in classroom
+    mode a closed expander that leaves the screen to the run."""
+    if classroom_mode():
+        return st.expander(tr("app.classroom_settings"), expanded=False, icon=":material/tune:")
+    return st.container(border=True)
+
+
+def set_widget_value(name: str, value: Any) -> None:
+    """Give the widget ``name`` of :func:`widget` a value before it is drawn (a shared link's)."""
+    st.session_state[name] = value
+    for code in LANGUAGES:
+        st.session_state.pop(f"{name}@{code}", None)
 
 
 def widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
@@ -102,8 +138,7 @@ def job_manager() -> JobManager:
     after each save). A bad ``FPENGINE_*`` value raises ConfigError before anything starts."""
     configure_threads()
     figures = env_flag("FPENGINE_SAVE_FIGURES", True)
-    max_age_days = env_number("FPENGINE_RUNS_MAX_AGE_DAYS", 30, whole=False)
-    max_mb = env_number("FPENGINE_RUNS_MAX_MB", 2000, whole=False)
+    max_age_days, max_mb = retention_limits()
 
     def prune() -> None:
         # runs still in memory are in use: training, being saved, or just finished and on show
@@ -113,28 +148,31 @@ def job_manager() -> JobManager:
         save_finished_run(job, figures)
         prune()
 
+    automatic = resolve_device()  # probes the GPU once, at start
+    max_running, device_limits = run_slots(automatic)
     manager = JobManager(
-        max_running=env_number("FPENGINE_MAX_RUNNING", 2 if resolve_device().type == "cuda" else 1, minimum=1),
+        max_running=max_running,
+        device_limits=device_limits,
         lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1),
         keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12),
         on_finish=finish,
     )
     prune()
     # fused Adam imports torch._dynamo on first use (seconds): do it now, not in the first run
-    threading.Thread(target=warm_up_optimizers, name="fpengine-warm-up", daemon=True).start()
+    threading.Thread(target=warm_up_optimizers, args=(automatic,), name="fpengine-warm-up", daemon=True).start()
     return manager
 
 
-def device_choice() -> torch.device:
-    """The device new runs use: automatic (CUDA/MPS if present) unless the visitor forced CPU."""
-    choice = st.session_state.get("device", "auto")
-    try:
-        return resolve_device(choice)
-    except ValueError:
-        return torch.device("cpu")
+def device_choice(experiment: Experiment | None = None) -> torch.device:
+    """The device a new run uses: automatic (a CUDA or MPS GPU that passed the start-up probe)
+    unless the visitor chose the CPU, and the CPU for an experiment that always trains there."""
+    device = choose_device(st.session_state.get("device", "auto")).device
+    return device if experiment is None else experiment.device_for(device)
 
 
-def device_selector() -> None:
+def device_selector(experiment: Experiment | None = None) -> None:
+    """The visitor's device choice, and what ``experiment``'s runs (or, on other pages, new runs)
+    train on and why; a GPU that failed the start-up probe is reported, not silently skipped."""
     try:
         job_manager()  # sets the torch thread count that the caption reports
     except ConfigError as error:  # a bad FPENGINE_* value of the server: one line, no page
@@ -144,10 +182,15 @@ def device_selector() -> None:
     widget(
         "device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"], format_func=translated("settings.device")
     )
-    device = device_choice()
+    chosen = choose_device(st.session_state["device"])
+    device = device_choice(experiment)
     # summary.json keeps the engine's English description; the caption speaks the visitor's language
     shown = tr("app.cpu_threads", threads=torch.get_num_threads()) if device.type == "cpu" else describe_device(device)
-    st.sidebar.caption(tr("app.device", device=shown))
+    st.sidebar.caption(f"{tr('app.device', device=shown)} — {tr(f'app.device.why.{chosen.reason}')}")
+    if chosen.reason == "failed":
+        st.sidebar.warning(tr("app.device.failed", detail=chosen.detail))
+    if experiment is not None and experiment.runs_on == "cpu":
+        st.sidebar.info(tr("app.device.pinned"))
 
 
 LIVE_CHART_DUTY = 0.2
@@ -183,11 +226,13 @@ def live_chart(slot: str, context: object, version: int, build: Callable[[], alt
 
 
 def _emit(spec: dict, key: str | None = None) -> None:
-    """Streamlit's default autosize "fit" squeezes axes, legend and title into the spec's height
+    """Streamlit's default autosize "fit" squeezes axes, legend and title into the Vega-Lite spec's height
     (a 3-row heatmap drew 20 px tall). Single views fit the column's width and keep their plot
     height; compositions keep their natural size."""
     composed = any(k in spec for k in ("hconcat", "vconcat", "concat", "facet"))
     spec.setdefault("autosize", {"type": "pad" if composed else "fit-x", "contains": "padding"})
+    if classroom_mode():
+        spec = charts.presentation(spec)
     st.vega_lite_chart(spec, key=key, width="content" if composed else "stretch")
 
 

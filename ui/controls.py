@@ -15,7 +15,8 @@ from fpengine.oned.settings import GridConfig, SpectrumConfig
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import SEED, Interval, rule_of
 
-from .common import tr, translated
+from . import links
+from .common import set_widget_value, tr, translated
 from .common import widget as language_safe_widget
 
 
@@ -31,8 +32,9 @@ def preset_base(experiment: Experiment, key: str) -> Any:
         for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{key}.w.")]:
             del st.session_state[name]
 
-    preset = language_safe_widget(
+    preset = linked(
         preset_key,
+        "preset",
         st.sidebar.selectbox,
         tr("settings.preset"),
         next(iter(experiment.presets)),
@@ -44,9 +46,47 @@ def preset_base(experiment: Experiment, key: str) -> Any:
     return experiment.default_config(preset)
 
 
-def widget(key: str, field: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
-    """A page setting ``<page>.w.<field>``; its first value comes from the preset (``default``)."""
-    return language_safe_widget(f"{key}.w.{field}", make, label, default, **kwargs)
+def link_value(text: str, default: Any, accepts: Callable[[str], object] | None = None, **kwargs: Any) -> Any:
+    """A link's ``text`` as the value of a widget made with ``default`` and ``kwargs`` (its options,
+    bounds, length); ValueError when the widget could not take it. ``accepts`` checks a text
+    setting (raises ValueError if the text is not one)."""
+    options = kwargs.get("options")
+    if options is not None:
+        by_text = {links.text_of(option): option for option in options}
+        if isinstance(default, (list, tuple)):  # a multiselect
+            return [by_text[item] for item in text.split(",")] if text else []
+        return by_text[text]
+    if isinstance(default, bool):
+        return links.parse_flag(text)
+    if isinstance(default, (int, float)):
+        return links.parse_number(text, type(default), kwargs.get("min_value"), kwargs.get("max_value"))
+    if len(text) > (kwargs.get("max_chars") or links.MAX_TEXT):
+        raise ValueError(text)
+    if accepts is not None:
+        accepts(text)
+    return text
+
+
+def linked(
+    name: str, param: str, make: Callable[..., Any], label: str, default: Any, accepts: Callable[[str], object] | None = None, **kwargs: Any
+) -> Any:
+    """A language-safe widget (``ui.common.widget``) whose value a link sets (``?<param>=…``, read
+    on the page's first run) and which stands in the address bar while it differs from ``default``.
+    ``accepts`` checks a link's text for a text input (raises ValueError)."""
+    restored = links.restore(param, lambda text: link_value(text, default, accepts, **kwargs))
+    if restored is not None:
+        set_widget_value(name, restored)
+    value = language_safe_widget(name, make, label, default, **kwargs)
+    links.keep(param, links.text_of(value), links.text_of(default))
+    return value
+
+
+def widget(
+    key: str, field: str, make: Callable[..., Any], label: str, default: Any, accepts: Callable[[str], object] | None = None, **kwargs: Any
+) -> Any:
+    """A page setting ``<page>.w.<field>``; its first value comes from the preset (``default``), or
+    from a shared link's ``?<field>=…`` (checked by ``accepts`` for a text input)."""
+    return linked(f"{key}.w.{field}", field, make, label, default, accepts, **kwargs)
 
 
 def bounds(config_type: type, path: str, kind: type = float) -> dict[str, Any]:
@@ -78,12 +118,23 @@ def parse_int_list(text: str, field_label: str) -> tuple[int, ...]:
     return parse_number_list(text, field_label, int)
 
 
+def number_list(kind: type = int, allow_empty: bool = False) -> Callable[[str], tuple]:
+    """``accepts`` of a widget holding comma-separated numbers of ``kind``."""
+    return lambda text: parse_number_list(text, "", kind, allow_empty)
+
+
 def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...] | None = None) -> NetworkConfig:
     """``activations``: the page's choice among the declared ones (default: all of them)."""
     kind = type(base)
     with st.sidebar.expander(tr("settings.network"), expanded=False):
         widths_text = widget(
-            key, "widths", st.text_input, tr("settings.widths"), ",".join(map(str, base.widths)), help=tr("settings.widths_help")
+            key,
+            "widths",
+            st.text_input,
+            tr("settings.widths"),
+            ",".join(map(str, base.widths)),
+            accepts=number_list(),
+            help=tr("settings.widths_help"),
         )
         activation = widget(
             key,
@@ -203,5 +254,12 @@ def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
 
 
 def snapshot_steps_setting(base_steps: tuple[int, ...], key: str) -> tuple[int, ...]:
-    text = widget(key, "snapshot_steps", st.sidebar.text_input, tr("view.snapshot_steps"), ",".join(map(str, base_steps)))
+    text = widget(
+        key,
+        "snapshot_steps",
+        st.sidebar.text_input,
+        tr("view.snapshot_steps"),
+        ",".join(map(str, base_steps)),
+        accepts=number_list(allow_empty=True),
+    )
     return parse_int_list(text, tr("view.snapshot_steps")) if text.strip() else ()

@@ -14,7 +14,7 @@ from fpengine.highdim.settings import ClassificationConfig, ClassifierConfig, Ep
 from fpengine.settings.schema import SEED
 
 from .common import device_choice, tr
-from .controls import bounds, choices, optimizer_settings, parse_int_list, widget
+from .controls import bounds, choices, number_list, optimizer_settings, parse_int_list, widget
 from .run_panel import current_job
 
 
@@ -87,6 +87,7 @@ def network_settings(base: ClassifierConfig, key: str) -> ClassifierConfig:
             st.text_input,
             tr("settings.widths"),
             ",".join(map(str, base.widths)),
+            accepts=number_list(),
             disabled=model != "dnn",
             help=tr("settings.widths_help"),
         )

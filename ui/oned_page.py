@@ -10,7 +10,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.oned.settings import OneDConfig
 from fpengine.settings.schema import ConfigError, validate
 
-from .common import show_invalid_settings, tr
+from .common import settings_area, show_invalid_settings, tr
 from .controls import (
     SettingError,
     grid_settings,
@@ -21,9 +21,9 @@ from .controls import (
     spectrum_settings,
     training_settings,
 )
-from .run_panel import run_panel
+from .run_panel import current_job, run_panel
 from .target_designer import peak_selector, target_designer
-from .views import heatmap_options, render_oned
+from .views import gradient_descent_rerun, heatmap_options, render_oned, theory_setting
 
 
 def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
@@ -37,9 +37,18 @@ def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
         grid = grid_settings(base.grid, key)
         spectrum = spectrum_settings(base.spectrum, key)
         snapshots = snapshot_steps_setting(base.snapshot_steps, key)
+        theory = theory_setting(base.theory, key)
         target = target_designer(base.target, key)
         config = dataclasses.replace(
-            base, network=network, training=training, seed=seed, grid=grid, spectrum=spectrum, snapshot_steps=snapshots, target=target
+            base,
+            network=network,
+            training=training,
+            seed=seed,
+            grid=grid,
+            spectrum=spectrum,
+            snapshot_steps=snapshots,
+            theory=theory,
+            target=target,
         )
         config = peak_selector(config, key)
         validate(config)
@@ -58,8 +67,19 @@ def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
     for note in notes:
         st.info(tr(note))
     live = st.container()
-    with st.container(border=True):
+    with settings_area():
         config = oned_settings(experiment, key)
     with live:
         heatmap_options(key)
         run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config))
+        job = current_job(experiment)
+        shown = job.config if job is not None else config  # the network on show, else the one Start would train
+        if shown is not None and shown.theory == "ntk":
+            gradient_descent_rerun(experiment, gradient_descent(shown))
+
+
+def gradient_descent(config: OneDConfig) -> OneDConfig | None:
+    """The same network trained by full-batch gradient descent, with the prediction; None when it already is."""
+    if config.training.optimizer == "sgd":
+        return None
+    return dataclasses.replace(config, training=dataclasses.replace(config.training, optimizer="sgd"))

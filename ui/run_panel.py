@@ -9,6 +9,7 @@ is active; it only reads the latest immutable snapshot.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,14 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
 from fpengine.i18n import explain
+from fpengine.image.uploads import is_upload
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
 from .common import device_choice, job_manager, lang, tr
 
 REFRESH_SECONDS = 0.4
+VISITOR_KEY = "_visitor"
 VIEW_REFRESH_SECONDS = 1.0
 """Re-sending a chart costs the server a JSON and Arrow round trip even when the chart is cached
 (measured: most of the UI's CPU in a live run), so the views refresh less often than the counter."""
@@ -48,11 +51,27 @@ def _job_id(experiment: Experiment) -> str | None:
     return st.session_state.get(_job_key(experiment)) or st.query_params.get("run")
 
 
+def visitor() -> str:
+    """This browser session's own id."""
+    return st.session_state.setdefault(VISITOR_KEY, uuid.uuid4().hex)
+
+
+def _owner(config: Any) -> str | None:
+    """A run on a visitor's own photo belongs to the browser session that uploaded it: on a shared
+    server nobody else may watch or stop it, even with its id. Other runs are anyone's."""
+    image = getattr(config, "image", None)
+    return visitor() if isinstance(image, str) and is_upload(image) else None
+
+
+def _visible(job: Job) -> bool:
+    return job.owner is None or job.owner == visitor()
+
+
 def current_job(experiment: Experiment) -> Job | None:
-    """The page's job while the manager holds it (active or recently finished)."""
+    """The page's job while the manager holds it (active or recently finished) and this visitor may see it."""
     job_id = _job_id(experiment)
     job = job_manager().get(job_id) if job_id else None
-    if job is not None and job.experiment == experiment.name:
+    if job is not None and job.experiment == experiment.name and _visible(job):
         st.session_state[_job_key(experiment)] = job.id
         st.query_params["run"] = job.id  # back in the URL after a visit to another page
         return job
@@ -82,7 +101,7 @@ def _saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
 
 
 def _start(experiment: Experiment, config: Any) -> None:
-    job = job_manager().submit(experiment.name, config, experiment.run, device_choice())
+    job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=_owner(config))
     st.session_state[_job_key(experiment)] = job.id
     st.query_params["run"] = job.id
 
@@ -209,6 +228,8 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.caption(tr("run.loaded", run=job_id))
             render(saved.snapshot, saved.config)
             _export_button(job_id)
+        elif job_id and (held := job_manager().get(job_id)) is not None and not _visible(held):
+            st.warning(tr("run.private", run=job_id))
         elif job_id:
             st.info(tr("run.not_found", run=job_id))
         else:
@@ -236,7 +257,7 @@ def _group_ids(experiment: Experiment) -> list[str]:
 
 
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
-    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.run, device_choice())]
+    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment))]
     st.session_state[_group_key(experiment)] = ids
     st.query_params["runs"] = ",".join(ids)
 

@@ -16,6 +16,7 @@ from fpengine.oned.settings import OneDConfig
 from fpengine.oned.targets import TargetConfig
 from fpengine.settings.schema import ConfigError, rule_of, validate
 
+from . import links
 from .common import lang, show_chart, tr, translated
 from .controls import SettingError, bounds, widget
 
@@ -25,13 +26,55 @@ PHASE_SPAN = (-np.pi, np.pi)
 """A phase beyond ±π is the same as one within it."""
 
 
+def _preset_components(base: TargetConfig) -> list[dict[str, float]]:
+    phases = base.phases or (0.0,) * len(base.frequencies)
+    return [{"frequency": f, "amplitude": a, "phase": p} for f, a, p in zip(base.frequencies, base.amplitudes, phases, strict=True)] or [
+        {"frequency": 1.0, "amplitude": 1.0, "phase": 0.0}
+    ]
+
+
+def sines_text(components: list[dict[str, float]]) -> str:
+    """The components as a link has them: ``frequency:amplitude[:phase]``, comma-separated."""
+
+    def item(component: dict[str, float]) -> str:
+        parts = ("frequency", "amplitude", "phase") if component["phase"] else ("frequency", "amplitude")
+        return ":".join(links.text_of(float(component[part])) for part in parts)
+
+    return ",".join(map(item, components))
+
+
+def parse_sines(text: str) -> list[dict[str, float]]:
+    """A link's components (see :func:`sines_text`); ValueError unless the designer's widgets can
+    show every one of them."""
+    frequency = rule_of(TargetConfig, "frequencies")
+    items = text.split(",")
+    if not 1 <= len(items) <= frequency.max_length:
+        raise ValueError(text)
+    components = []
+    for item in items:
+        parts = item.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(item)
+        components.append(
+            {
+                "frequency": links.parse_number(parts[0], float, frequency.item.low, frequency.item.high),
+                "amplitude": links.parse_number(parts[1], float, *AMPLITUDE_SLIDER),
+                "phase": links.parse_number(parts[2], float, *PHASE_SPAN) if len(parts) == 3 else 0.0,
+            }
+        )
+    return components
+
+
 def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
     name = f"{key}.w.components"
+    linked = links.restore("sines", parse_sines)
+    if linked is not None:
+        st.session_state[name] = linked
+        for part in ("freq", "amp", "phase"):  # the component widgets start from the link's values
+            for index in range(rule_of(TargetConfig, "frequencies").max_length):
+                st.session_state.pop(f"{key}.w.{part}{index}", None)
     if name not in st.session_state:
-        phases = base.phases or (0.0,) * len(base.frequencies)
-        st.session_state[name] = [
-            {"frequency": f, "amplitude": a, "phase": p} for f, a, p in zip(base.frequencies, base.amplitudes, phases, strict=True)
-        ] or [{"frequency": 1.0, "amplitude": 1.0, "phase": 0.0}]
+        st.session_state[name] = _preset_components(base)
     return st.session_state[name]
 
 
@@ -67,6 +110,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
             st.text_input,
             tr("designer.formula"),
             base.as_formula(),
+            accepts=compile_formula,
             help=tr("designer.formula_help", functions=signatures()),
             max_chars=rule_of(TargetConfig, "formula").max_length,
         )
@@ -104,6 +148,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
             columns[2].number_input(tr("designer.phase"), *PHASE_SPAN, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}")
         )
         component.update(frequency=frequencies[-1], amplitude=amplitudes[-1], phase=phases[-1])
+    links.keep("sines", sines_text(components), sines_text(_preset_components(base)))
     add, remove = st.columns(2)
     if add.button(tr("designer.add"), disabled=len(components) >= frequency.max_length, key=f"{key}.add"):
         highest = max(c["frequency"] for c in components)
@@ -128,17 +173,15 @@ def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
         int(k): (str(k) if real else tr("designer.side_lobe", k=int(k))) for k, real in zip(analysis.peaks, analysis.genuine, strict=True)
     }
     # the widget is keyed by the candidates, so a new target starts from its automatic choice
-    choice = st.multiselect(
-        tr("designer.peaks"),
-        candidates,
-        default=automatic,
-        format_func=labels.get,
-        help=tr("designer.peaks_help"),
-        key=f"{key}.peaks.{'-'.join(map(str, candidates))}",
-    )
+    name = f"{key}.peaks.{'-'.join(map(str, candidates))}"
+    linked = links.restore("peaks", lambda text: [candidates[candidates.index(int(k))] for k in text.split(",")])
+    if linked is not None or name not in st.session_state:
+        st.session_state[name] = linked or automatic
+    choice = st.multiselect(tr("designer.peaks"), candidates, format_func=labels.get, help=tr("designer.peaks_help"), key=name)
     if not choice:
         raise ConfigError("spectrum.peaks", "oned.error.no_peak_chosen")
     chosen = tuple(sorted(choice))
+    links.keep("peaks", links.text_of(chosen), links.text_of(sorted(automatic)))
     spectrum = dataclasses.replace(config.spectrum, peaks=() if list(chosen) == automatic else chosen)
     config = dataclasses.replace(config, spectrum=spectrum)
     with st.expander(tr("designer.preview"), expanded=True):

@@ -13,6 +13,7 @@ from fpengine import charts, spectral
 from fpengine.beyond_gd.settings import BeyondConfig
 from fpengine.engine.runner import Snapshot
 from fpengine.i18n import t
+from fpengine.oned.charts import theory_builders
 
 
 def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue") -> Any:
@@ -34,8 +35,9 @@ def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_s
 def chart_builders(
     config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue"
 ) -> dict[str, Callable[[], Any]]:
-    """Output, spectrum, ΔF heatmap and loss (iterations on the x axes), each built only when asked:
-    a live page rebuilds a chart no more often than its cost allows."""
+    """Output, spectrum, ΔF heatmap and loss (iterations on the x axes), and the Theory view's charts
+    when the run made the prediction, each built only when asked: a live page rebuilds a chart no
+    more often than its cost allows."""
     views = snapshot.views
     name = t(f"beyond.method.{config.algorithm}", lang)
     return {
@@ -53,6 +55,7 @@ def chart_builders(
             lang,
             log_y=True,
         ),
+        **theory_builders(snapshot, config.spectrum, lang, log_steps=log_steps, scheme=scheme, x_title=t("beyond.iteration", lang)),
     }
 
 

@@ -9,6 +9,10 @@ The network's output on the grid is recorded after every *iteration* (one iterat
 different amount of work per method: Powell does one line search per direction, the swarm one
 update of every particle), and the function evaluations and wall time are recorded beside it.
 Progress is published per evaluation, so pause/stop answer inside a long Powell sweep.
+
+It always trains on the CPU: SciPy's methods are CPU code on float64 host vectors, and the swarm and
+the gradient reference evaluate a network of a few hundred parameters, for which a GPU would spend
+each iteration launching kernels and waiting for their results.
 """
 
 from __future__ import annotations
@@ -23,17 +27,20 @@ from fpengine.beyond_gd.charts import figures
 from fpengine.beyond_gd.flatnet import FlatNet, FlatObjective
 from fpengine.beyond_gd.nongradient import SCIPY_METHODS, optimize
 from fpengine.beyond_gd.settings import THREE_SINES, BeyondConfig, IterationCaps, iteration_cap
+from fpengine.engine.device import HOST
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.oned.analysis import analyse_target, angular_frequencies, spectral_summary
+from fpengine.oned.theory import RunTheory, theory_summary
 
 
 class _Recorder:
     """Receives the optimiser's hooks: records every iteration, checks pause/stop at every
     evaluation and publishes when a snapshot is due."""
 
-    def __init__(self, config: BeyondConfig, objective: FlatObjective, ctx: RunContext):
+    def __init__(self, config: BeyondConfig, objective: FlatObjective, ctx: RunContext, theory: RunTheory | None = None):
         self.config = config
+        self.theory = theory
         self.objective = objective
         self.ctx = ctx
         self.analysis = analyse_target(config)
@@ -70,60 +77,60 @@ class _Recorder:
         if self.theta is not None and self.ctx.publish_due():
             self.publish()
 
-    def publish(self, message: str = "") -> None:
+    def publish(self, message: str = "", final: bool = False) -> None:
         assert self.theta is not None
         steps = np.array(self.steps, dtype=int)
         output = self.objective.outputs(self.theta)
         n_freq = self.config.spectrum.n_freq
-        self.ctx.publish(
-            step=int(steps[-1]),
-            metrics={
-                "step": steps,
-                "loss": np.array(self.losses),
-                "evaluations": np.array(self.evaluation_counts),
-                "seconds": np.array(self.seconds),
-            },
-            traces={
-                "delta_f": ErrorTrace(
-                    steps,
-                    np.array(self.errors).reshape(len(steps), len(self.selected)),
-                    tuple(str(int(k)) for k in self.selected),
-                    self.frequencies,
-                )
-            },
-            views={
-                "x_plot": self.x_plot,
-                "target_plot": self.target_plot,
-                "output_plot": self.objective.outputs(self.theta, self.x_plot),
-                "target_spectrum": np.abs(self.analysis.coefficients),
-                "output_spectrum": spectral.amplitude_spectrum(output, n_freq),
-                "peaks": self.analysis.peaks,
-                "genuine": self.analysis.genuine,
-                "selected": self.selected,
-                "optimizer": self.config.algorithm,
-                "width": self.config.network_width,
-                "parameter_count": self.config.parameter_count,
-                "evaluations": int(self.evaluations),
-                "message": message,
-            },
-        )
+        metrics = {
+            "step": steps,
+            "loss": np.array(self.losses),
+            "evaluations": np.array(self.evaluation_counts),
+            "seconds": np.array(self.seconds),
+        }
+        traces = {
+            "delta_f": ErrorTrace(
+                steps,
+                np.array(self.errors).reshape(len(steps), len(self.selected)),
+                tuple(str(int(k)) for k in self.selected),
+                self.frequencies,
+            )
+        }
+        views = {
+            "x_plot": self.x_plot,
+            "target_plot": self.target_plot,
+            "output_plot": self.objective.outputs(self.theta, self.x_plot),
+            "target_spectrum": np.abs(self.analysis.coefficients),
+            "output_spectrum": spectral.amplitude_spectrum(output, n_freq),
+            "peaks": self.analysis.peaks,
+            "genuine": self.analysis.genuine,
+            "selected": self.selected,
+            "optimizer": self.config.algorithm,
+            "width": self.config.network_width,
+            "parameter_count": self.config.parameter_count,
+            "evaluations": int(self.evaluations),
+            "message": message,
+        }
+        if self.theory is not None:
+            self.theory.add_to(metrics, traces, views, self.objective.net.module(self.theta), final)
+        self.ctx.publish(step=int(steps[-1]), metrics=metrics, traces=traces, views=views)
 
 
 def train(config: BeyondConfig, ctx: RunContext) -> None:
     net = FlatNet(config.network_width, config.network.activation)
     analysis = analyse_target(config)
-    if config.method in SCIPY_METHODS:
-        # SciPy works on float64 host vectors, one small evaluation at a time: an accelerator would
-        # only add a copy per evaluation, and line searches need double precision.
-        objective = FlatObjective(net, analysis.x, analysis.y, dtype=torch.float64, device=torch.device("cpu"))
-    else:
-        objective = FlatObjective(net, analysis.x, analysis.y, dtype=torch.float32, device=ctx.device)
-    recorder = _Recorder(config, objective, ctx)
+    # SciPy's line searches need double precision; the swarm and gradient descent run in float32
+    dtype = torch.float64 if config.method in SCIPY_METHODS else torch.float32
+    objective = FlatObjective(net, analysis.x, analysis.y, dtype=dtype, device=HOST)
     init_std = config.network.init_std
+    theta0 = net.initial_parameters(config.seed, init_std)
+    # the loss is ½·mean((f − y)²): c = ½ in the prediction's c·mean(r²)
+    theory = RunTheory(net.module(theta0), analysis, config.training, config.spectrum, loss_scale=0.5) if config.theory == "ntk" else None
+    recorder = _Recorder(config, objective, ctx, theory)
     result = optimize(
         config.algorithm,
         objective,
-        net.initial_parameters(config.seed, init_std),
+        theta0,
         config.iteration_cap,
         swarm=config.swarm,
         init_std=init_std,
@@ -135,13 +142,14 @@ def train(config: BeyondConfig, ctx: RunContext) -> None:
     )
     ctx.total_steps = result.iterations  # SciPy may stop before the cap once its own tolerance is met
     recorder.evaluations = result.evaluations
-    recorder.publish(message=result.message)
+    recorder.publish(message=result.message, final=True)
 
 
 def summarize(config: BeyondConfig, snapshot: Snapshot) -> dict[str, Any]:
     evaluations = int(snapshot.views.get("evaluations", 0))
     return {
         **spectral_summary(config, snapshot.traces["delta_f"], never=snapshot.step + 1),
+        **theory_summary(config.spectrum, snapshot, never=snapshot.step + 1),
         "optimizer": config.algorithm,
         "width": config.network_width,
         "parameter_count": config.parameter_count,
@@ -173,4 +181,5 @@ BEYOND_GD = Experiment(
     steps_field="max_iterations",
     count_steps=iteration_cap,
     sweepable=True,
+    runs_on="cpu",
 )

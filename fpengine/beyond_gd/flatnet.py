@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import nn
 
-from fpengine.models import activation
+from fpengine.models import activation, mlp
 
 DEFAULT_INIT_STD = 0.5
 """θ₀ ~ N(0, 0.5²) for every weight and bias."""
@@ -56,6 +57,19 @@ class FlatNet:
         inputs = x.reshape(1, -1, 1).expand(swarm, -1, 1)
         hidden = self._activation(torch.baddbmm(b1.unsqueeze(1), inputs, w1.unsqueeze(1)))
         return torch.bmm(hidden, w2.unsqueeze(2)).squeeze(2) + b2
+
+    def module(self, theta: np.ndarray) -> nn.Sequential:
+        """The network ``theta`` as ``Linear(1, m) → activation → Linear(m, 1)`` in float64 (what
+        the tangent kernel of :mod:`fpengine.oned.theory` reads)."""
+        w1, b1, w2, b2 = self._split(torch.as_tensor(np.asarray(theta, dtype=np.float64)))
+        with torch.device("meta"):  # built without drawing from torch's global generator
+            model = mlp(1, (self.width,), 1, self.activation_name)
+        model = model.to_empty(device="cpu").double()
+        with torch.no_grad():
+            for layer, weight, bias in ((model[0], w1.reshape(-1, 1), b1), (model[2], w2.reshape(1, -1), b2)):
+                layer.weight.copy_(weight)
+                layer.bias.copy_(bias)
+        return model
 
     def initial_parameters(self, seed: int, std: float = DEFAULT_INIT_STD) -> np.ndarray:
         """θ₀ ~ N(0, std²), reproducible from ``seed`` alone (float64)."""

@@ -143,7 +143,9 @@ class ParticleSwarm:
 
     The initial swarm is drawn from N(0, init_std²) (the networks' own initial distribution) with
     particle 0 set to ``theta0``, so the swarm starts from the same network as the other methods.
-    Velocities start at zero. Each step draws r1, r2 ~ U(0, 1) per coordinate and applies
+    Velocities start at zero. Every draw comes from a CPU generator seeded with ``seed`` (then copied
+    to the objective's device), so a seed gives the same swarm on every device. Each step draws
+    r1, r2 ~ U(0, 1) per coordinate and applies
     ``v ← w·v + c1·r1·(p_best − x) + c2·r2·(g_best − x)``, ``x ← x + v``. The swarm is evaluated
     ``chunk`` particles per batched forward, or (``batched=False``, the benchmark's baseline) one
     forward per particle.
@@ -167,14 +169,18 @@ class ParticleSwarm:
         self.batched = batched
         self.chunk = chunk
         self.counted = _CountedObjective(objective, on_evaluation)
-        self.generator = torch.Generator(device=objective.device).manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(seed)
         shape = (settings.particles, objective.parameter_count)
-        self.positions = torch.randn(shape, generator=self.generator, dtype=objective.dtype, device=objective.device) * init_std
+        self.positions = self._draw(torch.randn, shape) * init_std
         self.positions[0] = objective.tensor(theta0)
         self.velocities = torch.zeros_like(self.positions)
         self.best_positions = self.positions.clone()
         self.best_losses = self.counted.batch_loss(self.positions, batched, chunk)
         self.leader = int(torch.argmin(self.best_losses))
+
+    def _draw(self, distribution: Callable[..., torch.Tensor], shape: tuple[int, ...] | torch.Size) -> torch.Tensor:
+        objective = self.counted.objective
+        return distribution(shape, generator=self.generator, dtype=objective.dtype).to(objective.device)
 
     @property
     def evaluations(self) -> int:
@@ -190,8 +196,8 @@ class ParticleSwarm:
 
     def step(self) -> None:
         s = self.settings
-        r1 = torch.rand(self.positions.shape, generator=self.generator, dtype=self.positions.dtype, device=self.positions.device)
-        r2 = torch.rand(self.positions.shape, generator=self.generator, dtype=self.positions.dtype, device=self.positions.device)
+        r1 = self._draw(torch.rand, self.positions.shape)
+        r2 = self._draw(torch.rand, self.positions.shape)
         leader = self.best_positions[self.leader]
         self.velocities = (
             s.inertia * self.velocities

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from fpengine.beyond_gd.flatnet import DEFAULT_INIT_STD, FlatNet
 from fpengine.beyond_gd.nongradient import NONGRADIENT_METHODS, SWARM_METHOD, SwarmSettings
 from fpengine.oned.analysis import check_trackable_peaks
-from fpengine.oned.settings import GridConfig, SpectrumConfig
+from fpengine.oned.settings import THEORIES, GridConfig, SpectrumConfig, check_theory_size
 from fpengine.oned.targets import TargetConfig
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.settings.blocks import ACTIVATION, GRADIENT_OPTIMIZER, LEARNING_RATE, MOMENTUM, STEPS, widths
@@ -105,6 +105,8 @@ class BeyondConfig:
     """The run's iteration cap; None: its entry in ``iterations``."""
     swarm: SwarmSettings = setting(factory=SwarmSettings)
     seed: int = setting(0, SEED)
+    theory: str = setting("none", OneOf(THEORIES))
+    """``ntk``: gradient descent's linearised prediction (the reference's optimizer and lr) beside the run."""
 
     def __post_init__(self) -> None:
         # a gradient optimizer's name as the method is the old spelling of gradient descent with it
@@ -135,6 +137,7 @@ class BeyondConfig:
         return self.spectrum.rules_for(self.grid.samples)
 
     def checks(self) -> None:
+        check_theory_size(self)
         check_trackable_peaks(self)
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+import torch
 
+from fpengine.engine.memory import MemoryEstimate, check_memory
 from fpengine.engine.runner import RunContext, Snapshot, Train
 from fpengine.settings.schema import validate
 
@@ -42,6 +44,21 @@ class Experiment:
 
     count_steps: Callable[[Any], int] | None = None
     """The run's length in steps where ``steps_field`` alone does not give it (epochs × batches)."""
+    memory: Callable[[Any, torch.device], MemoryEstimate] | None = None
+    """The memory a run of a config needs on a device, for an experiment whose settings can ask for
+    more than a machine has; a config that cannot fit is refused before training."""
+    runs_on: str | None = None
+    """``cpu``: the experiment always trains on the CPU, whatever device was chosen."""
+
+    def device_for(self, requested: torch.device) -> torch.device:
+        """The device a run asked for on ``requested`` trains on."""
+        return torch.device(self.runs_on) if self.runs_on else requested
+
+    def check_fits(self, config: Any, device: torch.device) -> None:
+        """Refuse (ConfigError naming the settings, with the estimate) a config whose run cannot fit
+        in what ``device`` has free."""
+        if self.memory is not None:
+            check_memory(self.memory(config, device), device)
 
     def total_steps(self, config: Any) -> int:
         """The run's length in steps (a run may end sooner, e.g. when SciPy meets its tolerance)."""
@@ -53,8 +70,10 @@ class Experiment:
         return int(value)
 
     def run(self, config: Any, ctx: RunContext) -> None:
-        """What the run engine runs: the config validated, the step total set, then ``train``."""
+        """What the run engine runs: the config validated and checked to fit the device, the step
+        total set, then ``train``."""
         validate(config)
+        self.check_fits(config, ctx.device)
         ctx.total_steps = self.total_steps(config)
         self.train(config, ctx)
 

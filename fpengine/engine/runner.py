@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fpengine.engine.device import configure_backends, release_memory
 from fpengine.i18n import LocalizedError
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,9 @@ class Job:
     publish_interval: float = 0.2
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     created: float = field(default_factory=time.time)
+    owner: str | None = None
+    """Who alone may watch and control the run (a browser session, for a run on a visitor's own
+    photo); None: anyone who has its id."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -287,11 +291,12 @@ class Job:
             # for these data, a picture that cannot be used): one line, never a logged traceback
             final = Status.FAILED
             self.message = str(error)
-            self.error = error
+            self.error = error.with_traceback(None)  # its frames would keep the run's tensors alive
         except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
             log.error("run %s failed:\n%s", self.id, traceback.format_exc())
             final = Status.FAILED
             self.message = f"{type(error).__name__}: {error}"
+        release_memory(self.device)
         self.finished = time.time()
         self._set_status(final)
         if self._on_finish is not None:
@@ -319,8 +324,13 @@ class JobManager:
         on_finish: Callable[[Job], None] | None = None,
         publish_interval: float = 0.2,
         keep_finished: int | None = None,
+        device_limits: Mapping[str, int] | None = None,
     ):
+        configure_backends()
         self.max_running = max_running
+        self.device_limits = dict(device_limits or {})
+        """Device type → the most runs training on it at once, within ``max_running``: a job waiting
+        for its device lets a later job for another device start."""
         self.lease_seconds = lease_seconds
         self.keep_finished = keep_finished
         """None: keep every finished job (the CLI's one-run manager)."""
@@ -330,11 +340,14 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._groups: dict[str, str | None] = {}
         self._queue: list[Job] = []
+        self._lent = 0
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
 
-    def submit(self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None) -> Job:
-        job = Job(experiment, config, train, device, publish_interval=self.publish_interval)
+    def submit(
+        self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None, owner: str | None = None
+    ) -> Job:
+        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner)
         with self._lock:
             self._groups[job.id] = group
             self._evict()  # jobs stopped while queued never reach _finished
@@ -366,17 +379,27 @@ class JobManager:
             waiting = [j for j in self._queue if j.status is Status.QUEUED]
             return waiting.index(job) + 1 if job in waiting else None
 
-    def running_count(self) -> int:
+    def running_count(self, device_type: str | None = None) -> int:
+        """Jobs training (or paused), on devices of ``device_type`` or on any."""
         with self._lock:
-            return sum(1 for j in self._jobs.values() if j.status in (Status.RUNNING, Status.PAUSED))
+            return sum(
+                1 for j in self._jobs.values() if j.status in (Status.RUNNING, Status.PAUSED) and device_type in (None, j.device.type)
+            )
 
-    def forget(self, job_id: str) -> None:
-        """Drop a finished job from memory (its files on disk stay)."""
+    def take_slots(self, wanted: int) -> int:
+        """Lend up to ``wanted`` free run slots to training this manager does not run itself (a
+        sweep's cells, in worker processes), so that it counts against ``max_running``. Queued runs
+        come first: a freed slot goes to a waiting run at once (``_schedule``), so only slots no
+        queued run can use are free here. Returns how many were lent; ``give_slots`` hands them back."""
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is not None and not job.status.active:
-                del self._jobs[job_id]
-                del self._groups[job_id]
+            lent = max(0, min(wanted, self.max_running - self.running_count() - self._lent))
+            self._lent += lent
+            return lent
+
+    def give_slots(self, count: int) -> None:
+        with self._lock:
+            self._lent = max(0, self._lent - count)
+            self._schedule()
 
     def shutdown(self, timeout: float = 5.0) -> None:
         self._closed.set()
@@ -388,8 +411,13 @@ class JobManager:
     def _schedule(self) -> None:
         with self._lock:
             self._queue = [j for j in self._queue if j.status is Status.QUEUED]
-            while self._queue and self.running_count() < self.max_running:
-                job = self._queue.pop(0)
+            for job in list(self._queue):
+                if self.running_count() + self._lent >= self.max_running:
+                    break
+                limit = self.device_limits.get(job.device.type)
+                if limit is not None and self.running_count(job.device.type) >= limit:
+                    continue  # it waits for its device; a later job for another may start
+                self._queue.remove(job)
                 job._set_status(Status.RUNNING)
                 job._start(self._finished)
 

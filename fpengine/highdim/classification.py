@@ -6,10 +6,15 @@ times per epoch.
 The unit of ``step`` is one optimiser step (one mini-batch); ``epoch`` = step / batches per epoch.
 As in the authors' code the batches are taken in order (no shuffle) with the last partial batch
 dropped, and the outputs are recorded once before training starts.
+
+The loop never waits for the device between evaluations: each batch's loss goes into a device
+buffer, checked for NaN/inf at the next evaluation (which reads the device anyway), so a diverged
+run still reports its first bad step.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,11 +22,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fpengine.engine.device import host_array
 from fpengine.engine.experiment import Experiment
+from fpengine.engine.memory import FLOAT32, FLOAT64, MemoryEstimate, inference_bytes, training_bytes
 from fpengine.engine.runner import RunContext, RunDiverged, Snapshot, Train
 from fpengine.highdim.classifiers import build_classifier
-from fpengine.highdim.datasets import DataSplit, load_dataset
+from fpengine.highdim.datasets import DATASET_CLASSES, IMAGE_SHAPES, DataSplit, load_dataset
 from fpengine.highdim.settings import ClassificationConfig
+from fpengine.models import seeded_generator
 from fpengine.optimizers import make_optimizer
 
 EVAL_BATCH = 1000
@@ -47,8 +55,8 @@ def load_split(config: ClassificationConfig, ctx: RunContext) -> DataSplit:
 class Evaluation:
     step: int
     epoch: float
-    probabilities: np.ndarray
-    """Softmax outputs on the training set, ``[n_train, classes]`` float64."""
+    probabilities: torch.Tensor
+    """Softmax outputs on the training set, ``[n_train, classes]`` float32, on the run's device."""
     train_loss: float
     train_accuracy: float
     test_loss: float
@@ -105,9 +113,9 @@ def train_classifier(
     """Train with cross-entropy; call ``on_evaluation`` before training and a few times per epoch,
     ``publish(step)`` whenever a snapshot is due and once at the end. Returns the trained model."""
     device = ctx.device
-    torch.manual_seed(config.seed)
     network, training = config.network, config.training
-    model = build_classifier(network.model, data.image_shape, data.n_classes, network.activation, network.widths).to(device)
+    generator = seeded_generator(config.seed)
+    model = build_classifier(network.model, data.image_shape, data.n_classes, network.activation, network.widths, generator).to(device)
     optimizer = make_optimizer(training.optimizer, model.parameters(), training.lr, training.momentum)
     x_train = torch.as_tensor(data.x_train, device=device)
     y_train = torch.as_tensor(data.y_train, device=device)
@@ -117,18 +125,26 @@ def train_classifier(
     offsets = evaluation_offsets(batches, training.evaluations_per_epoch)
     order_generator = torch.Generator().manual_seed(config.seed)
 
+    batch_losses = torch.empty(batches, device=device)
+
     def evaluate(step: int) -> None:
         probabilities, train_loss, train_accuracy = _evaluate(model, x_train, y_train)
         _, test_loss, test_accuracy = _evaluate(model, x_test, y_test)
-        on_evaluation(
-            Evaluation(step, step / batches, probabilities.double().cpu().numpy(), train_loss, train_accuracy, test_loss, test_accuracy)
-        )
+        on_evaluation(Evaluation(step, step / batches, probabilities, train_loss, train_accuracy, test_loss, test_accuracy))
+
+    def check_finite(first: int, last: int, step: int) -> None:
+        """Raise RunDiverged at the first non-finite loss of this epoch's batches first..last − 1,
+        the last of which was step ``step``."""
+        finite = np.isfinite(host_array(batch_losses[first:last]))
+        if not finite.all():
+            raise RunDiverged(step - (last - first) + 1 + int(np.argmin(finite)))
 
     evaluate(0)
     publish(0)
     step = 0
     for _ in range(training.epochs):
         order = torch.randperm(len(x_train), generator=order_generator).to(device) if training.shuffle else None
+        checked = 0
         for batch in range(batches):
             ctx.checkpoint()
             rows = slice(batch * training.batch_size, (batch + 1) * training.batch_size)
@@ -137,15 +153,35 @@ def train_classifier(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            batch_losses[batch] = loss.detach()
             step += 1
-            if not torch.isfinite(loss.detach()):
-                raise RunDiverged(step)
             if batch + 1 in offsets:
+                check_finite(checked, batch + 1, step)
+                checked = batch + 1
                 evaluate(step)
                 if ctx.publish_due():
                     publish(step)
     publish(step)
     return model
+
+
+def memory(config: ClassificationConfig, device: torch.device) -> MemoryEstimate:
+    """The images on the device, a training step on a batch, an evaluation chunk and the softmax
+    outputs on the training set; the images as loaded and the float64 read-outs on the host."""
+    shape = IMAGE_SHAPES[config.dataset]
+    classes = len(DATASET_CLASSES[config.dataset])
+    images = (config.n_train + config.test_count) * math.prod(shape)
+    with torch.device("meta"):
+        network = config.network
+        model = build_classifier(network.model, shape, classes, network.activation, network.widths)
+    on_device = (
+        FLOAT32 * images
+        + training_bytes(model, (config.training.batch_size, *shape), config.training.optimizer)
+        + inference_bytes(model, (min(EVAL_BATCH, config.n_train), *shape))
+        + FLOAT32 * 3 * config.n_train * classes
+    )
+    host = FLOAT32 * images + FLOAT64 * 2 * config.n_train * classes
+    return MemoryEstimate(on_device, host, ("n_train", "training.batch_size", "network.model", "network.widths"))
 
 
 def epoch_of_step(snapshot: Snapshot, step: int | None) -> float | None:
@@ -170,6 +206,7 @@ def classification_experiment(
     train: Train,
     summarize: Callable,
     figures: Callable,
+    memory: Callable[[ClassificationConfig, torch.device], MemoryEstimate],
 ) -> Experiment:
     """The registry entry of a classification experiment: presets quick (the config's defaults, CPU)
     and book; ``--steps`` sets the epochs, and a run is epochs × batches per epoch steps long."""
@@ -183,4 +220,5 @@ def classification_experiment(
         figures=figures,
         steps_field="training.epochs",
         count_steps=lambda config: config.total_steps,
+        memory=memory,
     )

@@ -3,6 +3,8 @@
 Every network returns logits; training uses cross-entropy on them (the sources' NLL of
 log(softmax), computed stably) and the spectra use the softmax probabilities.
 
+Every random draw of an initialisation comes from the generator passed in (the run's own, seeded).
+
 - ``dnn``: flatten + fully connected tanh MLP (by default 784-400-200-10 on MNIST), PyTorch init.
 - ``cnn``: the chapter's ``My_CNN``: Conv(C,32,3)–act–Conv(32,64,3)–act–MaxPool(2)–Linear(·,400)–act–
   Linear(400,10), xavier-uniform weights, default biases.
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from fpengine.models import activation, mlp
+from fpengine.models import activation, mlp, reset_parameters_
 
 CLASSIFIERS = ("dnn", "cnn", "vgg16")
 CNN_MIN_SIDE = 6
@@ -36,7 +38,7 @@ def _pooled(size: int) -> int:
     return size // 2
 
 
-def chapter_cnn(input_shape: Sequence[int], n_classes: int, activation_name: str = "tanh") -> nn.Module:
+def chapter_cnn(input_shape: Sequence[int], n_classes: int, activation_name: str, generator: torch.Generator) -> nn.Module:
     channels, height, width = input_shape
     if min(height, width) < CNN_MIN_SIDE:
         raise ValueError(f"the chapter's CNN needs images of at least {CNN_MIN_SIDE}×{CNN_MIN_SIDE} pixels, got {height}×{width}")
@@ -52,13 +54,14 @@ def chapter_cnn(input_shape: Sequence[int], n_classes: int, activation_name: str
         activation(activation_name),
         nn.Linear(400, n_classes),
     )
+    reset_parameters_(model, generator)
     for module in model.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(module.weight)
+            nn.init.xavier_uniform_(module.weight, generator=generator)
     return model
 
 
-def vgg16(input_shape: Sequence[int], n_classes: int) -> nn.Module:
+def vgg16(input_shape: Sequence[int], n_classes: int, generator: torch.Generator) -> nn.Module:
     channels, height, width = input_shape
     layers: list[nn.Module] = []
     for item in VGG16_LAYOUT:
@@ -77,15 +80,16 @@ def vgg16(input_shape: Sequence[int], n_classes: int) -> nn.Module:
         nn.ReLU(inplace=True),
         nn.Linear(512, n_classes),
     )
+    reset_parameters_(model, generator)
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_in")
+            nn.init.kaiming_normal_(module.weight, mode="fan_in", generator=generator)
             nn.init.zeros_(module.bias)
         elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
         elif isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, 0.0, 1e-3)
+            nn.init.normal_(module.weight, 0.0, 1e-3, generator=generator)
             nn.init.zeros_(module.bias)
     return model
 
@@ -96,15 +100,20 @@ def build_classifier(
     n_classes: int,
     activation_name: str = "tanh",
     widths: Sequence[int] = (400, 200),
+    generator: torch.Generator | None = None,
 ) -> nn.Module:
-    """``dnn`` | ``cnn`` | ``vgg16`` for images of ``input_shape`` = (channels, height, width).
-    ``activation_name`` applies to dnn and cnn (VGG16 uses ReLU, as in its source)."""
+    """``dnn`` | ``cnn`` | ``vgg16`` for images of ``input_shape`` = (channels, height, width),
+    initialised from ``generator`` (None: a fresh one, with torch's default seed). ``activation_name``
+    applies to dnn and cnn (VGG16 uses ReLU, as in its source)."""
     if len(input_shape) != 3:
         raise ValueError(f"input_shape must be (channels, height, width), got {tuple(input_shape)}")
+    generator = torch.Generator() if generator is None else generator
     if name == "dnn":
-        return dnn(input_shape, n_classes, widths, activation_name)
+        model = dnn(input_shape, n_classes, widths, activation_name)
+        reset_parameters_(model, generator)
+        return model
     if name == "cnn":
-        return chapter_cnn(input_shape, n_classes, activation_name)
+        return chapter_cnn(input_shape, n_classes, activation_name, generator)
     if name == "vgg16":
-        return vgg16(input_shape, n_classes)
+        return vgg16(input_shape, n_classes, generator)
     raise ValueError(f"unknown model {name!r} (choose from {', '.join(CLASSIFIERS)})")

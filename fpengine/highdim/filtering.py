@@ -5,11 +5,15 @@ once, and e_low, e_high are recorded over training. e_low falls first.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any
 
 import altair as alt
 import numpy as np
+import torch
 
+from fpengine.engine.memory import MemoryEstimate
 from fpengine.engine.runner import ErrorTrace, RunContext, RunDiverged, Snapshot
 from fpengine.highdim import charts, classification
 from fpengine.highdim.classification import (
@@ -20,7 +24,15 @@ from fpengine.highdim.classification import (
     load_split,
     train_classifier,
 )
-from fpengine.highdim.gaussian_split import IDENTITY_BELOW, NOTEBOOK_DELTAS, GaussianSmoother, LowHighSplit, default_deltas
+from fpengine.highdim.datasets import DATASET_CLASSES, IMAGE_SHAPES
+from fpengine.highdim.gaussian_split import (
+    IDENTITY_BELOW,
+    NOTEBOOK_DELTAS,
+    GaussianSmoother,
+    LowHighSplit,
+    default_deltas,
+    smoother_bytes,
+)
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, FilteringConfig
 from fpengine.settings.schema import ConfigError
 
@@ -86,6 +98,17 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
     train_classifier(config, ctx, data, on_evaluation, publish)
 
 
+def memory(config: FilteringConfig, device: torch.device) -> MemoryEstimate:
+    """The classification's, and the Gaussian filter's n×n distances and kernel blocks."""
+    base = classification.memory(config, device)
+    deltas = len(config.deltas) or len(config.delta_multiples)
+    classes = len(DATASET_CLASSES[config.dataset])
+    features = math.prod(IMAGE_SHAPES[config.dataset])
+    on_device, host = smoother_bytes(config.n_train, features, config.block_rows, deltas, classes, device)
+    settings = ("n_train", "block_rows", *base.settings[1:])
+    return dataclasses.replace(base, device=base.device + on_device, host=base.host + host, settings=settings)
+
+
 def summarize(config: FilteringConfig, snapshot: Snapshot) -> dict[str, Any]:
     low, high = snapshot.traces["e_low"], snapshot.traces["e_high"]
     low_steps = first_below(low.errors, low.steps, config.epsilon)
@@ -144,4 +167,5 @@ FILTERING = classification_experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    memory=memory,
 )

@@ -8,8 +8,10 @@ e_low = ‖y^low − h^low‖ / ‖y^low‖ and e_high = ‖y^high − h^high‖
 all samples × classes); the filter is linear, so y^low − h^low is the low part of the residual y − h.
 
 Memory: the authors build one dense float64 n×n kernel per δ (200 MB each at n = 5000). Here the
-squared distances are computed once (float64 arithmetic on blocks, stored as one float32 n×n matrix
-shared by every δ) and the kernels exist only as row blocks of ``block_rows × n`` while they are applied.
+squared distances are computed once (float64 arithmetic on blocks, on the host: Apple's MPS has no
+float64; stored as one float32 n×n matrix shared by every δ, then moved to the device) and the kernels
+exist only as row blocks of ``block_rows × n`` while they are applied (on an accelerator at least
+``ACCELERATOR_BLOCK_ROWS``: a GPU wants few large products, not many small ones).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from fpengine.engine.device import is_host
+from fpengine.engine.memory import FLOAT32, FLOAT64
 
 DEFAULT_DELTA_MULTIPLES = (0.25, 1.0, 4.0)
 """Default δ as multiples of the median nearest-neighbour squared distance m. Measured at
@@ -42,9 +47,26 @@ IDENTITY_BELOW = 1 / 8
 MEAN_ABOVE = 16.0
 """δ above this multiple of it leaves a low part that is almost the class frequencies."""
 DEFAULT_BLOCK_ROWS = 256
+ACCELERATOR_BLOCK_ROWS = 2048
 DISTANCE_BLOCK = 1024
 """Rows and columns per float64 product while the distances are computed: the inputs are upcast one
 block at a time, so no float64 copy of the whole dataset is made."""
+
+
+def block_rows_on(block_rows: int, device: torch.device) -> int:
+    """The kernel rows applied at once on ``device``: the setting, or more on an accelerator."""
+    return int(block_rows) if is_host(device) else max(int(block_rows), ACCELERATOR_BLOCK_ROWS)
+
+
+def smoother_bytes(n: int, features: int, block_rows: int, deltas: int, columns: int, device: torch.device) -> tuple[int, int]:
+    """(device, host) bytes of a smoother over ``n`` points of ``features`` values applying
+    ``deltas`` kernels to ``columns`` label columns: the n×n distances, a few kernel blocks and the
+    low parts on the device; the distances again (built on the host) and the float64 blocks there."""
+    rows = min(block_rows_on(block_rows, device), n)
+    on_device = FLOAT32 * (n * n + 3 * rows * n + 3 * deltas * n * columns)
+    block = min(DISTANCE_BLOCK, n)
+    host = FLOAT64 * (n + 2 * block * features + 3 * block * block) + (0 if is_host(device) else FLOAT32 * n * n)
+    return on_device, host
 
 
 def _as_rows(x: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -59,19 +81,20 @@ class GaussianSmoother:
         if block_rows < 1:
             raise ValueError("block_rows must be at least 1")
         self.device = torch.device(device)
-        self.block_rows = int(block_rows)
-        points = _as_rows(x).to(self.device)
+        self.block_rows = block_rows_on(block_rows, self.device)
+        points = _as_rows(x).cpu()
         self.n = points.shape[0]
         squared_norms = torch.cat([(chunk.double() ** 2).sum(dim=1) for chunk in points.split(DISTANCE_BLOCK)])
-        self.distances = torch.empty((self.n, self.n), dtype=torch.float32, device=self.device)
+        distances = torch.empty((self.n, self.n), dtype=torch.float32)
         for start in range(0, self.n, DISTANCE_BLOCK):
             stop = min(start + DISTANCE_BLOCK, self.n)
             rows = points[start:stop].double()
             for first in range(0, self.n, DISTANCE_BLOCK):
                 last = min(first + DISTANCE_BLOCK, self.n)
                 block = squared_norms[start:stop, None] + squared_norms[None, first:last] - 2.0 * (rows @ points[first:last].double().T)
-                self.distances[start:stop, first:last] = block.clamp_(min=0.0).to(torch.float32)
-            self.distances[torch.arange(start, stop), torch.arange(start, stop)] = 0.0
+                distances[start:stop, first:last] = block.clamp_(min=0.0).to(torch.float32)
+            distances[torch.arange(start, stop), torch.arange(start, stop)] = 0.0
+        self.distances = distances.to(self.device)
 
     def median_nearest_neighbour_distance(self) -> float:
         """Median over points of the squared distance to the nearest *other* point."""
@@ -81,13 +104,13 @@ class GaussianSmoother:
         for start in range(0, self.n, self.block_rows):
             stop = min(start + self.block_rows, self.n)
             block = self.distances[start:stop].clone()
-            block[torch.arange(stop - start), torch.arange(start, stop)] = float("inf")
+            block[torch.arange(stop - start, device=self.device), torch.arange(start, stop, device=self.device)] = float("inf")
             nearest[start:stop] = block.min(dim=1).values
         return float(np.median(nearest.cpu().numpy()))
 
     def low_pass(self, values: np.ndarray | torch.Tensor, deltas: Sequence[float]) -> torch.Tensor:
         """y^low for every δ: ``values`` ``[n, C]`` (or ``[n]``) → ``[len(deltas), n, C]`` float32."""
-        y = torch.as_tensor(values).to(self.device, torch.float32)
+        y = torch.as_tensor(values, dtype=torch.float32).to(self.device)
         if y.ndim == 1:
             y = y[:, None]
         if y.shape[0] != self.n:
@@ -117,7 +140,7 @@ class LowHighSplit:
     def __init__(self, smoother: GaussianSmoother, labels: np.ndarray | torch.Tensor, deltas: Sequence[float]):
         self.smoother = smoother
         self.deltas = tuple(float(d) for d in deltas)
-        self.labels = torch.as_tensor(labels).to(smoother.device, torch.float32)
+        self.labels = torch.as_tensor(labels, dtype=torch.float32).to(smoother.device)
         if self.labels.ndim == 1:
             self.labels = self.labels[:, None]
         low = smoother.low_pass(self.labels, self.deltas)
@@ -125,7 +148,7 @@ class LowHighSplit:
         self.high_norm = torch.linalg.vector_norm(self.labels[None] - low, dim=(1, 2))
 
     def errors(self, outputs: np.ndarray | torch.Tensor) -> BandErrors:
-        h = torch.as_tensor(outputs).to(self.smoother.device, torch.float32)
+        h = torch.as_tensor(outputs, dtype=torch.float32).to(self.smoother.device)
         residual = self.labels - h.reshape(self.labels.shape)
         residual_low = self.smoother.low_pass(residual, self.deltas)
         e_low = torch.linalg.vector_norm(residual_low, dim=(1, 2)) / self.low_norm

@@ -10,14 +10,19 @@ spectrum) for the summary and the CLI's figures.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 import numpy as np
+import torch
 
 from fpengine import spectral
+from fpengine.engine.device import is_host
+from fpengine.engine.memory import FLOAT32, FLOAT64, MemoryEstimate
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.highdim import charts, classification, nudft
 from fpengine.highdim.classification import (
@@ -28,7 +33,7 @@ from fpengine.highdim.classification import (
     load_split,
     train_classifier,
 )
-from fpengine.highdim.datasets import DataSplit, load_dataset
+from fpengine.highdim.datasets import IMAGE_SHAPES, DataSplit, load_dataset
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.settings.schema import ConfigError
 
@@ -94,7 +99,7 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
     data = load_split(config, ctx)
     spectrum = analyse_labels(config, data)
     component = config.spectrum.component
-    basis = nudft.NudftBasis(spectrum.projected, spectrum.frequencies)
+    basis = nudft.NudftBasis(spectrum.projected, spectrum.frequencies, ctx.device)
     history = History()
     errors: list[np.ndarray] = []
     latest_output = np.zeros_like(spectrum.magnitude)
@@ -128,6 +133,16 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
         )
 
     train_classifier(config, ctx, data, on_evaluation, publish)
+
+
+def memory(config: ProjectionConfig, device: torch.device) -> MemoryEstimate:
+    """The classification's, the float64 copies of the training inputs the principal direction is
+    found from, and the NUDFT basis (on the host, and in float32 on an accelerator)."""
+    base = classification.memory(config, device)
+    basis = 2 * (config.spectrum.n_frequencies + len(config.spectrum.frequencies)) * config.n_train
+    host = FLOAT64 * (2 * config.n_train * math.prod(IMAGE_SHAPES[config.dataset]) + basis)
+    on_device = 0 if is_host(device) else FLOAT32 * basis
+    return dataclasses.replace(base, device=base.device + on_device, host=base.host + host)
 
 
 def converged_steps(config: ProjectionConfig, trace: ErrorTrace) -> list[int | None]:
@@ -204,4 +219,5 @@ PROJECTION = classification_experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    memory=memory,
 )

@@ -10,6 +10,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.language": ("Language / 语言", "Language / 语言"),
     "app.device": ("Compute device: {device}", "计算设备：{device}"),
     "app.cpu_threads": ("CPU ({threads} torch thread(s))", "CPU（{threads} 个 torch 线程）"),
+    "app.device.why.found": ("chosen automatically: a GPU that passed a test computation", "自动选择：一块通过了测试计算的 GPU"),
+    "app.device.why.none": ("chosen automatically: this server has no GPU", "自动选择：此服务器没有 GPU"),
+    "app.device.why.forced": ("the server is set to the CPU (FPENGINE_FORCE_CPU)", "服务器设定为只用 CPU（FPENGINE_FORCE_CPU）"),
+    "app.device.why.chosen": ("you chose the CPU only", "你选择了仅用 CPU"),
+    "app.device.why.failed": ("the GPU failed its test computation", "GPU 未通过测试计算"),
+    "app.device.failed": (
+        "A GPU reports itself available but failed a test computation ({detail}), so runs train on the CPU.",
+        "有 GPU 报告可用，但未通过测试计算（{detail}），因此训练在 CPU 上进行。",
+    ),
+    "app.device.pinned": (
+        "This experiment always trains on the CPU: SciPy's optimisers are CPU code, and a network of a few "
+        "hundred parameters would keep a GPU busy launching kernels rather than computing.",
+        "本实验总是在 CPU 上训练：SciPy 的优化器只在 CPU 上运行，而只有几百个参数的网络在 GPU 上只会忙于启动内核，而不是计算。",
+    ),
+    "run.error.memory": (
+        "{setting}: a run this size needs about {need} of memory, but {device} has about {available} free; choose smaller values",
+        "{setting}：这样大的运行约需 {need} 内存，但 {device} 只有约 {available} 可用；请选择更小的值",
+    ),
     "app.bad_server_setting": (
         "The server is set up wrongly, so no page can run: {detail}. Whoever runs the server "
         "must fix this environment variable and restart it.",
@@ -164,4 +182,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "table.index": ("DFT index k", "DFT 序号 k"),
     "table.converged_at": ("converged at step", "收敛步数"),
     "table.final_error": ("current ΔF", "当前 ΔF"),
+    "app.classroom": ("Classroom mode", "课堂模式"),
+    "app.classroom_help": (
+        "For a projector: the settings fold away, the charts get the width and larger text. "
+        "A link with ?classroom=1 opens the page this way.",
+        "用于投影：设置收起，图表占满宽度并使用更大的字号。带 ?classroom=1 的链接会以此方式打开页面。",
+    ),
+    "app.classroom_settings": ("Settings", "设置"),
+    "link.copy": ("Copy link to this setup", "复制此设置的链接"),
+    "link.copy_help": (
+        "Opening this link restores this page's settings (those that differ from the preset). It carries "
+        "no run and nothing of your own photo.",
+        "打开此链接即可恢复本页的设置（与预设不同的部分）。链接不包含任何运行，也不包含你自己的照片。",
+    ),
+    "link.ignored": (
+        "This link had settings this page cannot use; they were ignored: {params}",
+        "此链接中有本页无法使用的设置，已忽略：{params}",
+    ),
+    "run.private": (
+        "Run {run} trains on someone's own photo: only the browser that uploaded the photo can watch or control it.",
+        "运行 {run} 使用的是某人自己的照片：只有上传照片的浏览器才能查看或控制它。",
+    ),
 }

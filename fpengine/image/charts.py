@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -9,26 +11,25 @@ import pandas as pd
 from fpengine import charts
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.i18n import t
+from fpengine.image.export import picture_png
 from fpengine.image.settings import ImageFitConfig
 
 
 def picture_chart(pixels: np.ndarray, title: str, size: int = 220) -> alt.Chart:
-    """A small picture as an Altair raster (one rect per pixel), for the CLI's PNG figures."""
-    height, width, channels = pixels.shape
-    rows, cols = np.mgrid[0:height, 0:width]
-    rgb = np.round(np.clip(pixels, 0, 1) * 255).astype(int)
-    if channels == 1:
-        rgb = np.repeat(rgb, 3, axis=2)
-    colours = [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.reshape(-1, 3)]
-    frame = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "colour": colours})
+    """A picture in a chart as one image, enlarged by nearest neighbour: drawn as one rectangle per
+    pixel it showed seams between the pixels in the exported PNGs."""
+    height, width, _ = pixels.shape
     scale = size / max(height, width)
+    shown_width, shown_height = round(width * scale), round(height * scale)
+    png = base64.b64encode(picture_png(pixels, tile=max(shown_width, shown_height))).decode()
+    frame = pd.DataFrame({"x": [0.5], "y": [0.5], "url": [f"data:image/png;base64,{png}"]})
     return (
-        alt.Chart(frame, title=title, width=round(width * scale), height=round(height * scale))
-        .mark_rect()
+        alt.Chart(frame, title=title, width=shown_width, height=shown_height)
+        .mark_image(width=shown_width, height=shown_height, aspect=False)
         .encode(
-            x=alt.X("col:O", axis=None),
-            y=alt.Y("row:O", axis=None),
-            color=alt.Color("colour:N", scale=None),
+            x=alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
+            url="url:N",
         )
     )
 

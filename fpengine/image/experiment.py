@@ -13,7 +13,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Snapshot
 from fpengine.image.charts import figures
 from fpengine.image.settings import CHAPTER_PANELS, EncodingConfig, ImageFitConfig
-from fpengine.image.training import target_picture, train
+from fpengine.image.training import memory, target_picture, train
 from fpengine.image.uploads import is_upload
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
@@ -72,4 +72,5 @@ IMAGE_FIT = Experiment(
     figures=figures,
     keeps_run=keeps_run,
     check_inputs=target_picture,
+    memory=memory,
 )

@@ -35,6 +35,11 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def picture_png(pixels: np.ndarray, tile: int = TILE) -> bytes:
+    """One picture as a PNG, enlarged by nearest neighbour to about ``tile`` pixels."""
+    return _png(_to_image(pixels, tile))
+
+
 def snapshot_strip_png(snapshot: Snapshot, captions: Sequence[str], target_caption: str) -> bytes:
     """The snapshots side by side, each above its caption (one per snapshot), then the target."""
     views = snapshot.views

@@ -42,7 +42,10 @@ ZONE_PLATE_TAPER = 0.2
 """Outer fraction of the disc's radius over which the plate fades to mid-grey."""
 ZONE_PLATE_BAND_EDGES = tuple(ZONE_PLATE_MAX_FREQUENCY * k / 4 for k in (1, 2, 3))
 """Quarters of the plate's maximum frequency: band k of the spectrum is ring k of the disc."""
-SAMPLE_PHOTOS = {"china": "china.jpg", "flower": "flower.jpg"}
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+"""The app's own pictures (their sources and licences: assets/README.md)."""
+SAMPLE_PHOTOS = {"astronaut": "astronaut.jpg", "china": "china.jpg", "flower": "flower.jpg"}
+"""The portrait ships in assets/; the temple and the flower come with scikit-learn."""
 BUILTIN_IMAGES = (ZONE_PLATE, *SAMPLE_PHOTOS)
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -229,13 +232,14 @@ def read_image_file(path: Path) -> Picture:
 
 @functools.lru_cache(maxsize=len(SAMPLE_PHOTOS))
 def sample_photo(name: str) -> Picture:
-    """One of the photos that ship with scikit-learn (427×640 RGB; no download).
-
-    The JPEG is read straight from the installed package: importing ``sklearn.datasets`` for it
-    would cost seconds.
-    """
+    """A built-in photo: the NASA portrait of Eileen Collins (512×512 RGB, public domain, the picture
+    scikit-image distributes as ``astronaut``) from assets/, or one of the photos that ship with
+    scikit-learn (427×640 RGB). No download. scikit-learn's JPEGs are read straight from the installed
+    package: importing ``sklearn.datasets`` for them would cost seconds."""
     if name not in SAMPLE_PHOTOS:
         raise ValueError(f"unknown built-in photo {name!r} (choose from {', '.join(SAMPLE_PHOTOS)})")
+    if (ASSETS / SAMPLE_PHOTOS[name]).is_file():
+        return decode_image((ASSETS / SAMPLE_PHOTOS[name]).read_bytes(), name)
     spec = importlib.util.find_spec("sklearn")
     if spec is None or spec.origin is None:
         raise ValueError("scikit-learn is not installed, so its sample photos are not available")

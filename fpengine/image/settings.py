@@ -3,6 +3,7 @@ encoding and the frequency bands of the read-out, each declared once with its ru
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,10 @@ IMAGE_ACTIVATION = OneOf(("relu", "tanh", "sin"))
 """``network.activation`` here: of the shared network block's activations, those tried on pictures."""
 LONG_SIDES = (32, 48, 64, 96, 128, 192, 256, 384, 512)
 """The resolutions the page offers; any whole number from 16 to the last of them is accepted."""
+ACCELERATOR_LONG_SIDE = 128
+"""The quick setup's resolution on a GPU. At the CPU's 48 px a portrait is a thumbnail; at 128 px
+(7× the pixels) a face shows, and a full-batch step on a GPU costs its kernel launches rather than
+its pixels."""
 SCHEDULES = ("cosine", "constant")
 MAX_SCALES = 16
 CHAPTER_PANELS = (4000, 8000, 36000)
@@ -117,3 +122,12 @@ class ImageFitConfig:
             return tuple(sorted(set(self.snapshot_steps)))
         scaled = (round(s * self.training.steps / CHAPTER_PANELS[-1]) for s in CHAPTER_PANELS)
         return tuple(sorted(set(scaled)))
+
+
+def for_device(config: ImageFitConfig, device_type: str) -> ImageFitConfig:
+    """``config`` as the page first offers it on a ``device_type`` device: a setup at the CPU's
+    default resolution is raised to ``ACCELERATOR_LONG_SIDE`` on a GPU; the book's 75 px and any
+    chosen resolution stay."""
+    if device_type == "cpu" or config.long_side != ImageFitConfig().long_side:
+        return config
+    return dataclasses.replace(config, long_side=ACCELERATOR_LONG_SIDE)

@@ -87,6 +87,7 @@ STRINGS.update(
         "image.picture": ("Picture", "图片"),
         "image.source": ("Picture", "图片来源"),
         "image.source.zone-plate": ("Zone plate (frequency grows with radius)", "波带片（频率随半径增大）"),
+        "image.source.astronaut": ("Photo: a portrait (NASA, public domain)", "照片：人像（NASA，公有领域）"),
         "image.source.china": ("Photo: temple (scikit-learn)", "照片：寺庙（scikit-learn）"),
         "image.source.flower": ("Photo: flower (scikit-learn)", "照片：花（scikit-learn）"),
         "image.source.upload": ("My own picture (upload)", "我自己的图片（上传）"),
@@ -95,13 +96,25 @@ STRINGS.update(
             "JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF. It is processed in memory and never stored on the server unless you export.",
             "JPEG、PNG、WebP、BMP、GIF（第一帧）或 TIFF。图片只在内存中处理，除非你导出，否则不会保存在服务器上。",
         ),
-        "image.upload_first": ("Upload a picture to train on it.", "请先上传一张图片再训练。"),
+        "image.upload_first": ("Upload a picture or take a photo to train on it.", "请先上传图片或拍一张照片再训练。"),
         "image.upload_failed": ("{name}: {reason} The previous picture is kept.", "{name}：{reason}已保留之前的图片。"),
         "image.forget": ("Forget my photo", "忘记我的照片"),
         "image.forgotten": ("Your photo was removed from memory.", "你的照片已从内存中删除。"),
         "image.private_run": (
-            "Runs on your own photo are not saved on the server; use the downloads below to keep them.",
-            "基于你自己照片的运行不会保存在服务器上；如需保留，请使用下方的下载。",
+            "Runs on your own photo are not saved on the server, and only this browser can watch or stop them; "
+            "use the downloads below to keep them.",
+            "基于你自己照片的运行不会保存在服务器上，且只有本浏览器能查看或停止它们；如需保留，请使用下方的下载。",
+        ),
+        "image.camera": ("Take a photo", "拍一张照片"),
+        "image.camera_help": (
+            'Your camera\'s photo is processed in memory like an upload and never stored on the server; "Forget my photo" removes it.',
+            "摄像头拍的照片与上传的图片一样只在内存中处理，不会保存在服务器上；“忘记我的照片”会删除它。",
+        ),
+        "image.camera_photo": ("Camera photo", "摄像头照片"),
+        "image.camera_insecure": (
+            "Browsers allow the camera only on pages served over HTTPS or from this computer (localhost), "
+            "and this page is neither: upload a photo instead.",
+            "浏览器只允许通过 HTTPS 或本机（localhost）访问的页面使用摄像头，而本页两者都不是：请改为上传照片。",
         ),
         "image.long_side": ("Resolution (long side, pixels)", "分辨率（长边像素数）"),
         "image.estimate": (

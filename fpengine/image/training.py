@@ -2,8 +2,9 @@
 
 The whole picture is one full batch. The output on every pixel is recorded every ``record_every``
 steps (before that step's update, as the 1-D loop does) into a device buffer; every block of records
-(or when a snapshot is due) the buffer goes to the host once, and the relative error in radial
-frequency bands (:mod:`fpengine.image.bands`) and the PSNR are computed there for the whole block.
+(or when a snapshot is due) the buffer goes to the host once, becomes float64 there, and the relative
+error in radial frequency bands (:mod:`fpengine.image.bands`) and the PSNR are computed there for the
+whole block.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import math
 import numpy as np
 import torch
 
+from fpengine.engine.device import host_array
+from fpengine.engine.memory import FLOAT32, MemoryEstimate, inference_bytes, training_bytes
 from fpengine.engine.runner import ErrorTrace, RunContext
 from fpengine.image.bands import RadialBands, log_spectrum, psnr
 from fpengine.image.encodings import (
@@ -26,11 +29,14 @@ from fpengine.image.encodings import (
 from fpengine.image.pictures import prepare_target
 from fpengine.image.settings import ImageFitConfig
 from fpengine.image.uploads import load_source
-from fpengine.models import chapter_init_std, init_normal_
+from fpengine.models import chapter_init_std, initialise_
 from fpengine.optimizers import make_optimizer
 
 MAX_FRAMES = 24
 RECORD_BLOCK = 64
+HOST_BYTES_PER_RECORDED_VALUE = 64
+"""Host bytes per recorded pixel value while a block is read out: float64 copy, complex128 spectrum,
+difference and squares."""
 
 
 def target_picture(config: ImageFitConfig) -> np.ndarray:
@@ -47,13 +53,43 @@ def network_inputs(config: ImageFitConfig, height: int, width: int) -> np.ndarra
     return fourier_features(coordinates, frequencies)
 
 
-def build_network(config: ImageFitConfig, in_features: int, out_features: int, device: torch.device) -> torch.nn.Module:
-    torch.manual_seed(config.seed)
+def input_features(config: ImageFitConfig) -> int:
+    return 2 * config.encoding.fourier_features if config.encoding.kind == "fourier" else 2
+
+
+def _network(config: ImageFitConfig, in_features: int, out_features: int) -> torch.nn.Module:
     scales = scale_factors(config.encoding.scales) if config.encoding.kind == "multiscale" else (1.0,)
-    model = coordinate_network(in_features, config.network.widths, out_features, config.network.activation, scales)
-    if config.network.init == "chapter":
-        init_normal_(model, chapter_init_std(config.network.widths, config.network.init_power))
+    return coordinate_network(in_features, config.network.widths, out_features, config.network.activation, scales)
+
+
+def build_network(config: ImageFitConfig, in_features: int, out_features: int, device: torch.device) -> torch.nn.Module:
+    """The seeded network, drawn from the run's own generator."""
+    network = config.network
+    model = _network(config, in_features, out_features)
+    initialise_(model, config.seed, chapter_init_std(network.widths, network.init_power) if network.init == "chapter" else None)
     return model.to(device)
+
+
+def memory(config: ImageFitConfig, device: torch.device) -> MemoryEstimate:
+    return estimate_memory(config, target_picture(config).shape)
+
+
+def estimate_memory(config: ImageFitConfig, shape: tuple[int, ...]) -> MemoryEstimate:
+    """A fit of a picture of ``shape`` (H, W, C): full-batch training on its pixels and the
+    recording buffer on the device, the float64 read-out of a block of records on the host."""
+    height, width, channels = shape
+    pixels, features = height * width, input_features(config)
+    trained = int(training_mask(height, width, config.hold_out_columns).sum())
+    with torch.device("meta"):
+        model = _network(config, features, channels)
+    on_device = (
+        training_bytes(model, (trained, features), config.training.optimizer)
+        + inference_bytes(model, (pixels, features))
+        + FLOAT32 * (pixels + trained) * (features + channels)
+        + FLOAT32 * RECORD_BLOCK * pixels * channels
+    )
+    host = HOST_BYTES_PER_RECORDED_VALUE * RECORD_BLOCK * pixels * channels
+    return MemoryEstimate(on_device, host, ("long_side", "network.widths"))
 
 
 def train(config: ImageFitConfig, ctx: RunContext) -> None:
@@ -74,7 +110,9 @@ def train(config: ImageFitConfig, ctx: RunContext) -> None:
     optimizer = make_optimizer(config.training.optimizer, model.parameters(), config.training.lr, config.training.momentum)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if config.lr_schedule == "cosine" else None
 
-    records = steps // every + 2
+    panels = set(config.panel_steps())
+    # every record_every-th step, the panels' steps between them, and the end
+    records = len(set(range(0, steps, every)) | {p for p in panels if p < steps}) + 1
     record_steps = np.empty(records, dtype=int)
     losses = np.empty(records)
     band_errors = np.empty((records, bands.count))
@@ -85,7 +123,6 @@ def train(config: ImageFitConfig, ctx: RunContext) -> None:
     buffered_steps: list[int] = []
     recorded = 0
     latest = np.zeros_like(target)
-    panels = set(config.panel_steps())
     panel_steps: list[int] = []
     panel_outputs: list[np.ndarray] = []
     frame_every = max(1, math.ceil(steps / (MAX_FRAMES - 1)))
@@ -99,10 +136,10 @@ def train(config: ImageFitConfig, ctx: RunContext) -> None:
         count = len(buffered_steps)
         if count == 0:
             return
-        block = output_buffer[:count].double().cpu().numpy().reshape(count, height, width, channels)
+        block = host_array(output_buffer[:count]).reshape(count, height, width, channels)
         rows = slice(recorded, recorded + count)
         record_steps[rows] = buffered_steps
-        losses[rows] = loss_buffer[:count].double().cpu().numpy()
+        losses[rows] = host_array(loss_buffer[:count])
         band_errors[rows] = bands.errors(block)
         squared = (block.reshape(count, -1, channels) - flat_target) ** 2
         psnr_all[rows] = psnr(squared.mean(axis=(1, 2)))

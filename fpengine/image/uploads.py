@@ -1,6 +1,6 @@
 """The picture a config's ``image`` names: a built-in, a file, or a visitor's upload.
 
-Uploaded pictures stay in this process's memory (:func:`remember_upload`), named in the config as
+Uploaded pictures (files or camera photos) stay in this process's memory (:func:`remember_upload`), named in the config as
 ``upload:<digest>``; runs on them are not saved to the server's run folder (``Experiment.keeps_run``).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fpengine.image.pictures import BUILTIN_IMAGES, Picture, read_image_file
 from fpengine.settings.schema import ConfigError, OneOf
@@ -36,6 +37,19 @@ def forget_upload(name: str) -> None:
 
 def is_upload(image: str) -> bool:
     return image.startswith(UPLOAD_PREFIX)
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def camera_allowed(url: str | None) -> bool:
+    """Whether a browser lets the page at ``url`` use the camera: only in a secure context, that is
+    over HTTPS or from this machine. Unknown (None: no browser, as in AppTest) counts as allowed."""
+    if url is None:
+        return True
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" or host in LOCAL_HOSTS or host.endswith(".localhost")
 
 
 def is_picture_file(image: str) -> bool:

@@ -3,7 +3,8 @@
 
 The loop records the training-grid output *before* each step (as the book's utils.py does) into a
 device buffer, without a host copy; every few hundred steps (or when a snapshot is due) the buffer is
-projected onto the DFT basis at the selected peaks in one matmul and copied to the host.
+projected onto the DFT basis at the selected peaks in one matmul and copied to the host, where it
+becomes float64.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import numpy as np
 import torch
 
 from fpengine import spectral
+from fpengine.engine.device import host_array
 from fpengine.engine.experiment import Experiment
+from fpengine.engine.memory import FLOAT32, FLOAT64, MemoryEstimate, inference_bytes, training_bytes
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
-from fpengine.models import chapter_init_std, init_normal_, mlp
+from fpengine.models import chapter_init_std, initialise_, mlp
 from fpengine.oned import charts
 from fpengine.oned.analysis import analyse_target, angular_frequencies, spectral_summary
 from fpengine.oned.settings import PLOT_POINTS, GridConfig, OneDConfig
 from fpengine.oned.targets import TargetConfig
+from fpengine.oned.theory import RunTheory, theory_summary
 from fpengine.optimizers import make_optimizer
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
@@ -29,12 +33,31 @@ RECORD_BLOCK = 256
 
 
 def build_model(config: OneDConfig, device: torch.device) -> torch.nn.Module:
-    """The seeded network, built exactly as the authors do (seed, build, then init in layer order)."""
-    torch.manual_seed(config.seed)
-    model = mlp(1, config.network.widths, 1, config.network.activation)
-    if config.network.init == "chapter":
-        init_normal_(model, chapter_init_std(config.network.widths, config.network.init_power))
+    """The seeded network, drawn as the authors' is (seed, build, then init in layer order) but from
+    the run's own generator."""
+    network = config.network
+    model = mlp(1, network.widths, 1, network.activation)
+    initialise_(model, config.seed, chapter_init_std(network.widths, network.init_power) if network.init == "chapter" else None)
     return model.to(device)
+
+
+def memory(config: OneDConfig, device: torch.device) -> MemoryEstimate:
+    """Full-batch training on the grid, the recording buffer, and the float64 histories on the host."""
+    with torch.device("meta"):
+        model = mlp(1, config.network.widths, 1, config.network.activation)
+    samples, steps = config.grid.samples, config.training.steps
+    tracked = len(config.spectrum.peaks) or config.spectrum.max_peaks
+    on_device = (
+        training_bytes(model, (samples, 1), config.training.optimizer)
+        + inference_bytes(model, (PLOT_POINTS, 1))
+        + FLOAT32 * RECORD_BLOCK * (samples + 1)
+    )
+    # the loss and error histories, and the copies each published snapshot makes of them; with the
+    # theory their predicted twins and the kernel's n×n matrices (K₀, V, two layer products)
+    on_host = FLOAT64 * steps * (tracked + 1) * 3
+    if config.theory == "ntk":
+        on_host = 2 * on_host + 4 * FLOAT64 * samples**2
+    return MemoryEstimate(on_device, on_host, ("grid.samples", "network.widths", "training.steps"))
 
 
 def _dft_basis(n: int, indices: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,6 +75,8 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
     steps = config.training.steps
     model = build_model(config, device)
     optimizer = make_optimizer(config.training.optimizer, model.parameters(), config.training.lr, config.training.momentum)
+    # the loss below is mean((f − y)²): c = 1 in the prediction's c·mean(r²)
+    theory = RunTheory(model, analysis, config.training, config.spectrum, loss_scale=1.0) if config.theory == "ntk" else None
 
     x = torch.tensor(analysis.x, dtype=torch.float32, device=device).unsqueeze(1)
     y = torch.tensor(analysis.y, dtype=torch.float32, device=device).unsqueeze(1)
@@ -77,12 +102,12 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
         if buffered == 0:
             return
         block = output_buffer[:buffered]
-        real = (block @ basis_cos).double().cpu().numpy()
-        imag = (block @ basis_sin).double().cpu().numpy()
+        real = host_array(block @ basis_cos)
+        imag = host_array(block @ basis_sin)
         error_history[recorded : recorded + buffered] = spectral.relative_spectral_error(
             real + 1j * imag, target_at_peaks, config.spectrum.error_form
         )
-        loss_history[recorded : recorded + buffered] = loss_buffer[:buffered].double().cpu().numpy()
+        loss_history[recorded : recorded + buffered] = host_array(loss_buffer[:buffered])
         recorded += buffered
         buffered = 0
 
@@ -94,32 +119,32 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
         panel_outputs.append(plot_output)
         panel_spectra.append(spectral.amplitude_spectrum(train_output, config.spectrum.n_freq))
 
-    def publish(completed: int) -> None:
+    def publish(completed: int, final: bool = False) -> None:
         flush()
         with torch.inference_mode():
             plot_output = model(x_plot).squeeze(1).cpu().numpy()
             train_output = model(x).squeeze(1).cpu().numpy()
         record_steps = np.arange(recorded)
-        ctx.publish(
-            step=completed,
-            metrics={"step": record_steps, "loss": loss_history[:recorded]},
-            traces={
-                "delta_f": ErrorTrace(record_steps, error_history[:recorded], tuple(str(k) for k in analysis.selected), tuple(frequencies))
-            },
-            views={
-                "x_plot": x_plot_np,
-                "target_plot": config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
-                "output_plot": plot_output,
-                "target_spectrum": np.abs(analysis.coefficients),
-                "output_spectrum": spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
-                "peaks": analysis.peaks,
-                "genuine": analysis.genuine,
-                "selected": analysis.selected,
-                "panel_steps": np.array(panel_steps, dtype=int),
-                "panel_outputs": np.array(panel_outputs).reshape(len(panel_steps), PLOT_POINTS),
-                "panel_spectra": np.array(panel_spectra).reshape(len(panel_steps), config.spectrum.n_freq),
-            },
-        )
+        metrics = {"step": record_steps, "loss": loss_history[:recorded]}
+        traces = {
+            "delta_f": ErrorTrace(record_steps, error_history[:recorded], tuple(str(k) for k in analysis.selected), tuple(frequencies))
+        }
+        views = {
+            "x_plot": x_plot_np,
+            "target_plot": config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
+            "output_plot": plot_output,
+            "target_spectrum": np.abs(analysis.coefficients),
+            "output_spectrum": spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
+            "peaks": analysis.peaks,
+            "genuine": analysis.genuine,
+            "selected": analysis.selected,
+            "panel_steps": np.array(panel_steps, dtype=int),
+            "panel_outputs": np.array(panel_outputs).reshape(len(panel_steps), PLOT_POINTS),
+            "panel_spectra": np.array(panel_spectra).reshape(len(panel_steps), config.spectrum.n_freq),
+        }
+        if theory is not None:
+            theory.add_to(metrics, traces, views, model, final)
+        ctx.publish(step=completed, metrics=metrics, traces=traces, views=views)
 
     for step in range(steps):
         ctx.checkpoint()
@@ -139,15 +164,16 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
             publish(step + 1)
     if steps in wanted_panels:
         keep_panel(steps)
-    publish(steps)
+    publish(steps, final=True)
 
 
 def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:
-    return spectral_summary(config, snapshot.traces["delta_f"], never=config.training.steps + 1)
+    never = config.training.steps + 1
+    return spectral_summary(config, snapshot.traces["delta_f"], never=never) | theory_summary(config.spectrum, snapshot, never)
 
 
 def figures(config: OneDConfig, snapshot: Snapshot, lang: str) -> dict[str, Any]:
-    return charts.figures_from(snapshot, summarize(config, snapshot)["convergence_step"], lang)
+    return charts.figures_from(snapshot, summarize(config, snapshot)["convergence_step"], config.spectrum, lang)
 
 
 def _preset(
@@ -179,6 +205,7 @@ def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
         summarize=summarize,
         figures=figures,
         sweepable=True,
+        memory=memory,
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from fpengine.oned.targets import TargetConfig
 from fpengine.settings.blocks import EPSILON, RULES, NetworkConfig, TrainingConfig
-from fpengine.settings.schema import SEED, Flag, Interval, ListOf, OneOf, Rule, setting
+from fpengine.settings.schema import SEED, ConfigError, Flag, Interval, ListOf, OneOf, Rule, setting
 
 PLOT_POINTS = 1000
 MAX_BOUND = 10_000
@@ -18,6 +18,11 @@ MAX_BOUND = 10_000
 is still far below the finest grid step (1000 wide / 20,000 samples = 0.05)."""
 MAX_WIDTH = 1000
 MAX_PEAKS = 12
+THEORIES = ("none", "ntk")
+"""``theory``: ``ntk`` adds the linearised (neural-tangent-kernel) prediction of ΔF to a run."""
+MAX_THEORY_SAMPLES = 2048
+"""grid.samples at most this with theory=ntk: the kernel is samples × samples in float64 (32 MB
+here) and its eigendecomposition takes seconds."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class OneDConfig:
     snapshot_steps: tuple[int, ...] = setting((), ListOf(Interval(0, None, integer=True), 0, 8))
     """Completed-step counts at which the output is kept for the figure's panels (a step after the
     end of training is never reached)."""
+    theory: str = setting("none", OneOf(THEORIES))
 
     def rules(self) -> dict[str, Rule]:
         return self.spectrum.rules_for(self.grid.samples)
@@ -84,4 +90,11 @@ class OneDConfig:
     def checks(self) -> None:
         from fpengine.oned.analysis import check_trackable_peaks
 
+        check_theory_size(self)
         check_trackable_peaks(self)
+
+
+def check_theory_size(config: OneDConfig) -> None:
+    """With theory=ntk, at most MAX_THEORY_SAMPLES grid points (also for Sec 1.6's config)."""
+    if config.theory == "ntk" and config.grid.samples > MAX_THEORY_SAMPLES:
+        raise ConfigError("grid.samples", "theory.error.samples", config.grid.samples, limit=MAX_THEORY_SAMPLES)

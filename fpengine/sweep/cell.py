@@ -8,12 +8,14 @@ import, so it holds only importable, picklable functions.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
 
 from fpengine.engine.device import describe_device, resolve_device
 from fpengine.engine.headless import run_to_end
+from fpengine.engine.runner import Job, Snapshot
 from fpengine.export import build_summary
 from fpengine.registry import get_experiment
 from fpengine.settings.config import from_dict
@@ -27,18 +29,43 @@ def convergence_column(omega: float) -> str:
     return f"convergence_step[{omega:g}]"
 
 
+@dataclasses.dataclass(frozen=True)
+class CellRun:
+    """A cell's row with the run behind it, for a sweep that keeps every cell's run (the Lab page's):
+    plain picklable data, so it comes back from a Dask worker as from a local one."""
+
+    row: dict[str, Any]
+    snapshot: Snapshot | None
+    """The run's last snapshot with plain dicts for its mappings (a mapping proxy does not pickle);
+    None when the run failed before its first step."""
+    device: str
+
+
 def run_cell(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str = "auto") -> dict[str, Any]:
     """Train one cell and return its results row (JSON-safe): the grid values as typed, the seed,
     the run's status and summary figures, and the step at which each tracked ω converged."""
+    return _train(experiment_name, config_data, settings, device)[0]
+
+
+def run_cell_keeping_run(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str = "auto") -> CellRun:
+    """``run_cell``, returning the finished run as well."""
+    row, job, described = _train(experiment_name, config_data, settings, device)
+    snapshot = job.snapshot
+    if snapshot is not None:
+        snapshot = dataclasses.replace(snapshot, metrics=dict(snapshot.metrics), traces=dict(snapshot.traces), views=dict(snapshot.views))
+    return CellRun(row, snapshot, described)
+
+
+def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str) -> tuple[dict[str, Any], Job, str]:
     torch.set_num_threads(1)  # one worker per core: more threads per worker only compete
     experiment = get_experiment(experiment_name)
     config = from_dict(experiment.config_type, config_data)
-    chosen = resolve_device(device)
-    job = run_to_end(experiment, config, chosen)
+    job = run_to_end(experiment, config, resolve_device(device))
+    described = describe_device(job.device)  # the run's own device: Sec 1.6 trains on the CPU on any machine
     row: dict[str, Any] = {**settings, "seed": config.seed, "status": job.status.value}
     if job.snapshot is None:  # failed before its first step (a δ the data refuse, …)
-        return {**row, "message": job.message, "frequencies": ""}
-    summary = build_summary(experiment, config, job.snapshot, status=job.status.value, device=describe_device(chosen), message=job.message)
+        return {**row, "message": job.message, "frequencies": ""}, job, described
+    summary = build_summary(experiment, config, job.snapshot, status=job.status.value, device=described, message=job.message)
     row.update({name: summary.get(name) for name in ROW_FIELDS[2:]})
     frequencies = summary.get("frequencies") or []
     row["frequencies"] = ",".join(f"{omega:g}" for omega in frequencies)
@@ -46,4 +73,4 @@ def run_cell(experiment_name: str, config_data: dict[str, Any], settings: dict[s
         row[convergence_column(omega)] = step
     if job.message:
         row["message"] = job.message
-    return row
+    return row, job, described

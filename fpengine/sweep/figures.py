@@ -12,6 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from fpengine.charts import frequency_labels, heatmap_frame
+from fpengine.engine.runner import ErrorTrace
 from fpengine.i18n import t
 from fpengine.sweep.fit import FITTED_STATUS, GroupPoints, collect_points, parse_frequencies, plain_value
 
@@ -22,6 +24,10 @@ FINE_POINTS = 80
 MAX_SUMMARY_LINES = 6
 TOP_MARGIN = 1.6  # never-converged marks sit this factor above the highest drawn step (log axis)
 DASHES = ([1, 0], [6, 3], [2, 2])
+HEATMAP_WIDTH = 150
+HEATMAP_ROW = 16
+HEATMAP_COLUMNS = 40
+HEATMAPS_PER_ROW = 4
 
 
 def group_label(settings: Mapping[str, Any], lang: str) -> str:
@@ -44,7 +50,8 @@ def _estimate(law: Mapping[str, Any] | None, slope: str, lang: str) -> str:
     return f"{_number(law[slope])}{bounds}"
 
 
-def _summary_line(group: Mapping[str, Any], lang: str) -> str:
+def summary_line(group: Mapping[str, Any], lang: str) -> str:
+    """One group's fitted exponent p and rate c with their intervals, and the closer law."""
     better = t(f"sweep.law.{group['better']}", lang) if group["better"] else t("sweep.law.undecided", lang)
     return t(
         "sweep.summary",
@@ -133,7 +140,7 @@ def _convergence_subtitle(data: Mapping[str, Any], fit: Mapping[str, Any], lang:
         lines.append(t("sweep.zero_frequency", lang, count=data["hidden"]))
     if data["excluded"]:
         lines.append(t("sweep.excluded", lang, count=data["excluded"]))
-    return lines + [_summary_line(group, lang) for group in fit.get("groups", [])[:MAX_SUMMARY_LINES]]
+    return lines + [summary_line(group, lang) for group in fit.get("groups", [])[:MAX_SUMMARY_LINES]]
 
 
 def convergence_chart(results: pd.DataFrame, fit: Mapping[str, Any], group_keys: Sequence[str], lang: str = "en") -> alt.LayerChart:
@@ -242,3 +249,33 @@ def spearman_chart(results: pd.DataFrame, group_keys: Sequence[str], lang: str =
 def sweep_figures(results: pd.DataFrame, fit: dict[str, Any], group_keys: Sequence[str], lang: str = "en") -> dict[str, alt.TopLevelMixin]:
     """The sweep's figures by name: ``convergence`` (step against ω, fitted laws) and ``spearman`` (ρ per grid cell)."""
     return {"convergence": convergence_chart(results, fit, group_keys, lang), "spearman": spearman_chart(results, group_keys, lang)}
+
+
+def cell_heatmaps(cells: Sequence[tuple[str, ErrorTrace]], lang: str, scheme: str = "redblue") -> alt.FacetChart:
+    """One small ΔF heatmap per cell (label, trace), side by side in rows of ``HEATMAPS_PER_ROW``: each
+    run's low-to-high order at a glance. The chapter's colours (red = small, ≤ 0.1; blue ≥ 1) and
+    each map's frequencies low to high from the bottom, as on the single-run pages."""
+    frames = []
+    for label, trace in cells:
+        frame = heatmap_frame(trace, frequency_labels(trace), log_steps=False, max_columns=HEATMAP_COLUMNS)
+        frames.append(frame.assign(cell=label))
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["start", "end", "row", "error", "order", "cell"])
+    rows = max((len(trace.keys) for _, trace in cells), default=1)
+    step = t("chart.step", lang)
+    chart = (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            x=alt.X("start:Q", title=step, scale=alt.Scale(nice=False, zero=False)),
+            x2="end:Q",
+            y=alt.Y("row:N", title=None, sort=alt.EncodingSortField("order", order="descending")),
+            color=alt.Color("error:Q", title=t("chart.error", lang), scale=alt.Scale(scheme=scheme, domain=[0.1, 1.0], clamp=True)),
+            tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=step), alt.Tooltip("error:Q", format=".3f")],
+        )
+        .properties(width=HEATMAP_WIDTH, height=HEATMAP_ROW * rows)
+    )
+    return (
+        chart.facet(facet=alt.Facet("cell:N", title=None, sort=[label for label, _ in cells]), columns=HEATMAPS_PER_ROW)
+        .resolve_scale(x="independent", y="independent")
+        .properties(title=alt.TitleParams(t("lab.heatmaps.title", lang), subtitle=[t("lab.heatmaps.subtitle", lang)], anchor="start"))
+    )

@@ -1,16 +1,21 @@
 """A sweep's folder: ``sweep.json``, one ``cells/<id>.json`` per finished cell (written atomically
 as the cell ends, so an interrupted sweep keeps every finished cell), and the tables built from
-them: ``results.csv`` and ``results.parquet``."""
+them: ``results.csv`` and ``results.parquet``. A sweep of the Lab page also keeps each cell's ΔF
+trace, thinned, as ``cells/<id>.npz``."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from fpengine.engine.runner import ErrorTrace
 from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json
 from fpengine.sweep.cell import ROW_FIELDS
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
@@ -19,6 +24,8 @@ DEFINITION_FILE = "sweep.json"
 CELLS_DIR = "cells"
 UNFINISHED = frozenset({"stopped", "queued", "running", "paused"})
 """A cell that ended so was interrupted, not finished: a rerun runs it again."""
+TRACE_RECORDS = 200
+"""A kept trace has at most this many records (steps): enough for a small heatmap, a few kB a cell."""
 
 
 def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition) -> Path:
@@ -89,3 +96,40 @@ def write_tables(directory: Path, frame: pd.DataFrame) -> None:
         handle.write(frame.to_csv(index=False).encode())
     with atomic_file(directory / "results.parquet") as handle:
         frame.to_parquet(handle, index=False)
+
+
+def write_cell_trace(directory: Path, cell: Cell, trace: ErrorTrace) -> None:
+    """Keep a cell's error trace thinned to at most ``TRACE_RECORDS`` evenly spread records (the
+    first and the last among them)."""
+    steps = np.asarray(trace.steps)
+    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), TRACE_RECORDS)).round().astype(int)) if len(steps) else []
+    with atomic_file(directory / CELLS_DIR / f"{cell.id}.npz") as handle:
+        np.savez_compressed(
+            handle,
+            steps=steps[keep],
+            errors=np.asarray(trace.errors)[keep],
+            keys=np.asarray(trace.keys, dtype=str),
+            values=np.asarray(trace.values, dtype=float),
+        )
+
+
+def read_cell_traces(directory: Path, cell_ids: Iterable[str]) -> dict[str, ErrorTrace]:
+    """The kept traces of these cells (a cell without one, or with an unreadable one, is left out)."""
+    traces = {}
+    for cell_id in cell_ids:
+        try:
+            with np.load(directory / CELLS_DIR / f"{cell_id}.npz", allow_pickle=False) as data:
+                traces[cell_id] = ErrorTrace(data["steps"], data["errors"], tuple(data["keys"].tolist()), tuple(data["values"].tolist()))
+        except (OSError, ValueError, KeyError):
+            continue
+    return traces
+
+
+def zip_sweep(directory: Path) -> bytes:
+    """The whole sweep folder (definition, tables, fit, figures and cells) as one zip archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                archive.write(path, arcname=path.relative_to(directory).as_posix())
+    return buffer.getvalue()

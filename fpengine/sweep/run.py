@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fpengine.export import atomic_file, write_json
 from fpengine.settings.config import to_dict
-from fpengine.sweep.cell import run_cell
+from fpengine.sweep.cell import CellRun, run_cell, run_cell_keeping_run
 from fpengine.sweep.definition import Cell, SweepDefinition
 from fpengine.sweep.executors import Pool
 from fpengine.sweep.figures import sweep_figures
@@ -38,6 +37,10 @@ class SweepReport:
     lost: dict[str, str] = field(default_factory=dict)
     """Cell id → why it has no result (its worker died, …); a rerun runs it again."""
     interrupted: bool = False
+    in_flight: frozenset[str] = frozenset()
+    """Ids of the cells submitted and not finished yet; kept up to date while the sweep runs."""
+    waiting: bool = False
+    """Cells remain, none is in flight and no run slot was free for one (``slots``)."""
 
     @property
     def finished(self) -> int:
@@ -76,6 +79,14 @@ class SweepControl:
         return self._stop.is_set()
 
 
+class Slots(Protocol):
+    """Run slots lent by a server's run queue (``JobManager``): a cell trains only while it holds one."""
+
+    def take_slots(self, wanted: int) -> int: ...
+
+    def give_slots(self, count: int) -> None: ...
+
+
 def run_sweep(
     definition: SweepDefinition,
     out: Path,
@@ -86,43 +97,59 @@ def run_sweep(
     lang: str = "en",
     on_cell: Callable[[SweepReport], None] | None = None,
     control: SweepControl | None = None,
+    slots: Slots | None = None,
+    on_run: Callable[[Cell, CellRun], None] | None = None,
 ) -> SweepReport:
     """Run every cell of ``definition`` not yet finished in ``out`` (prepared by ``prepare_sweep_dir``)
     and write the results; Ctrl-C (or ``control.stop()``) stops it with every finished cell kept
     and the tables written. Cells are submitted as workers free up, so a paused or stopped sweep
-    has queued nothing beyond the cells already running."""
+    has queued nothing beyond the cells already running.
+
+    ``on_cell`` gets the report at the start and whenever a cell finishes. With ``slots``, a cell is
+    submitted only with a slot taken for it, given back when it ends (the slots of cells still
+    running when the sweep is interrupted stay taken: the caller gives them back once its pool has
+    stopped them). ``on_run`` receives each finished cell's run before its row is written."""
     cells = list(definition.cells())
     rows = finished_rows(out, cells)
     report = SweepReport(total=len(cells), resumed=len(rows))
-    waiting = iter([cell for cell in cells if cell.id not in rows])
-    retry: deque[Cell] = deque()
+    queue = deque(cell for cell in cells if cell.id not in rows)
     attempts: Counter[str] = Counter()
-    in_flight = max(2 * pool.workers, 2)  # a queued cell per worker: no worker waits for the parent
+    # a queued cell per worker keeps every worker busy; a cell queued in the pool must not hold a slot
+    in_flight = pool.workers if slots is not None else max(2 * pool.workers, 2)
+    task = run_cell if on_run is None else run_cell_keeping_run
     pending: dict[Future, Cell] = {}
     written_at = time.monotonic()
     if on_cell is not None:
         on_cell(report)
     try:
-        while True:
+        while queue or pending:
             if control is not None and control.stopped:
                 raise KeyboardInterrupt
-            if control is None or not control.paused:
-                for cell in itertools.islice(itertools.chain(_drain(retry), waiting), in_flight - len(pending)):
+            submitting = bool(queue) and (control is None or not control.paused)
+            if submitting:
+                room = min(in_flight - len(pending), len(queue))
+                if slots is not None and room > 0:
+                    room = slots.take_slots(room)
+                for _ in range(room):
+                    cell = queue.popleft()
                     attempts[cell.id] += 1
                     config = to_dict(definition.cell_config(cell))
-                    pending[pool.executor.submit(run_cell, definition.experiment, config, cell.settings, device)] = cell
-            if not pending:
-                if control is not None and control.paused:
-                    time.sleep(POLL_S)
-                    continue
-                break
+                    pending[pool.executor.submit(task, definition.experiment, config, cell.settings, device)] = cell
+            report.waiting = submitting and slots is not None and not pending
+            report.in_flight = frozenset(cell.id for cell in pending.values())
+            if not pending:  # paused, or waiting for a run slot
+                time.sleep(POLL_S)
+                continue
             done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
             for future in done:
                 cell = pending.pop(future)
+                if slots is not None:
+                    slots.give_slots(1)
                 if isinstance(future.exception(), BrokenExecutor) and attempts[cell.id] <= WORKER_DEATH_RETRIES:
-                    retry.append(cell)  # a local worker died: every cell it held is run again on a fresh pool
-                elif _collect(future, cell, out, rows, report) and on_cell is not None:
+                    queue.appendleft(cell)  # a local worker died: every cell it held is run again on a fresh pool
+                elif _collect(future, cell, out, rows, report, on_run) and on_cell is not None:
                     on_cell(report)
+            report.in_flight = frozenset(cell.id for cell in pending.values())
             if done and time.monotonic() - written_at > TABLE_INTERVAL_S:
                 write_tables(out, results_frame(definition, rows))
                 written_at = time.monotonic()
@@ -130,27 +157,34 @@ def run_sweep(
         report.interrupted = True
         for future in pending:
             future.cancel()
+    report.in_flight, report.waiting = frozenset(), False
     write_results(definition, out, rows, report, figures=figures, lang=lang)
     return report
 
 
-def _drain(queue: deque[Cell]) -> Iterator[Cell]:
-    while queue:
-        yield queue.popleft()
-
-
-def _collect(future: Future, cell: Cell, out: Path, rows: dict[str, dict[str, Any]], report: SweepReport) -> bool:
-    """Keep a finished cell's row; True when it finished (not cancelled, lost or interrupted)."""
+def _collect(
+    future: Future,
+    cell: Cell,
+    out: Path,
+    rows: dict[str, dict[str, Any]],
+    report: SweepReport,
+    on_run: Callable[[Cell, CellRun], None] | None,
+) -> bool:
+    """Keep a finished cell's row (and hand its run to ``on_run``); True when it finished (not
+    cancelled, lost or interrupted)."""
     try:
-        row = future.result()
+        result = future.result()
     except CancelledError:
         return False
     except Exception as error:  # noqa: BLE001 - a worker's death or a lost connection costs this cell only
         report.lost[cell.id] = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}".rstrip(": ")
         return False
+    row = result.row if isinstance(result, CellRun) else result
     if row["status"] in UNFINISHED:
         report.lost[cell.id] = row.get("message") or row["status"]
         return False
+    if on_run is not None:
+        on_run(cell, result)
     rows[cell.id] = write_cell(out, cell, row)
     report.ran += 1
     return True

@@ -1,4 +1,5 @@
-"""Strings of the sweep figures: convergence step against frequency, and Spearman ρ per grid cell."""
+"""Strings of the sweeps: their figures (convergence step against frequency, Spearman ρ per grid cell,
+ΔF per cell), presets and refusals, and the Lab page."""
 
 STRINGS: dict[str, tuple[str, str]] = {
     "sweep.convergence.title": ("Convergence step against frequency", "收敛步数与频率的关系"),
@@ -120,4 +121,134 @@ STRINGS: dict[str, tuple[str, str]] = {
         "--out: cannot write the sweep into {path!r} ({reason}); the cells finished so far are kept",
         "--out：无法把扫描写入 {path!r}（{reason}）；已完成的单元均已保留",
     ),
+    # the Lab page (ui/lab.py)
+    "lab.title": ("Lab", "实验室"),
+    "lab.description": (
+        "Many runs at once: one experiment over a grid of settings × seeds, the convergence law fitted as cells finish.",
+        "一次多个运行：一个实验在设置网格 × 随机种子上运行，随着单元完成拟合收敛规律。",
+    ),
+    "lab.intro": (
+        "Is it a coincidence? Run one experiment over many settings × seeds and watch the F-Principle's law "
+        "appear cell by cell: every cell is an ordinary run, trained in the background (the same sweeps as "
+        "`python -m fpengine sweep`), and the convergence step t of each frequency ω is fitted with a power "
+        "law and an exponential as results arrive.",
+        "这是巧合吗？把一个实验在多组设置 × 多个随机种子上运行，看频率原则的规律逐个单元地显现：每个单元都是一次普通运行，"
+        "在后台训练（与 `python -m fpengine sweep` 相同的扫描），每个频率 ω 的收敛步数 t 随结果到来拟合为幂律与指数律。",
+    ),
+    "lab.source": ("Start from", "起点"),
+    "lab.source.preset": ("Preset “{name}”", "预设 “{name}”"),
+    "lab.source.experiment": ("Your own grid on {title}", "自定义网格：{title}"),
+    "lab.source.own": (
+        "Vary up to two settings of this experiment's Quick preset over values of your choice.",
+        "在该实验的快速预设上，对至多两个设置取你选择的值。",
+    ),
+    "lab.setting": ("Setting {n} to vary", "要改变的设置 {n}"),
+    "lab.no_setting": ("(none)", "（无）"),
+    "lab.values": ("Its values", "取值"),
+    "lab.values_help": (
+        "Separated by commas; a list value in brackets, e.g. [1,4],[1,5] for two targets of two frequencies each.",
+        "以逗号分隔；列表值放在方括号中，例如 [1,4],[1,5] 表示两个各含两个频率的目标。",
+    ),
+    "lab.seeds": ("Seeds per combination", "每个组合的种子数"),
+    "lab.steps": ("Training steps of every cell", "每个单元的训练步数"),
+    "lab.cells": ("**{cells:,} cells**: {grid}{seeds} seed(s).", "**{cells:,} 个单元**：{grid}{seeds} 个种子。"),
+    "lab.estimate": (
+        "Estimated time here: **about {time}** with {workers} worker(s). An estimate: it scales a {probe:g}-second "
+        "timing of the first cell's settings on this server to every cell's steps; bigger networks and other runs on "
+        "the server make it longer.",
+        "在此服务器上的预计用时：**约 {time}**（{workers} 个工作进程）。这只是估计：由本服务器上对第一个单元设置的 "
+        "{probe:g} 秒计时，按每个单元的步数推算；更大的网络和服务器上的其他运行会使其更久。",
+    ),
+    "lab.estimate_unknown": (
+        "No time estimate: the timing of the first cell gave no speed.",
+        "无法估计用时：第一个单元的计时没有得到速度。",
+    ),
+    "lab.estimate_cluster": (
+        "The cells train on a Dask cluster: the time depends on its workers.",
+        "这些单元在 Dask 集群上训练：用时取决于集群的工作进程。",
+    ),
+    "lab.where.local": (
+        "Trains on this server: a local pool of {workers} worker process(es); each training cell takes one of the "
+        "server's {limit} run slot(s) (FPENGINE_MAX_RUNNING), shared with the single runs of every page.",
+        "在本服务器上训练：{workers} 个本地工作进程；每个正在训练的单元占用服务器 {limit} 个运行名额"
+        "（FPENGINE_MAX_RUNNING）中的一个，与各页面的单次运行共享。",
+    ),
+    "lab.where.cluster": (
+        "Trains on the Dask cluster at {address} (DASK_SCHEDULER_ADDRESS).",
+        "在 {address} 的 Dask 集群上训练（DASK_SCHEDULER_ADDRESS）。",
+    ),
+    "lab.new": ("New sweep", "新的扫描"),
+    "lab.progress": ("{finished:,} / {total:,} cells", "{finished:,} / {total:,} 个单元"),
+    "lab.status.starting": ("Starting the workers", "正在启动工作进程"),
+    "lab.status.waiting": ("Waiting for a free run slot", "正在等待空闲的运行名额"),
+    "lab.status.running": ("Training", "训练中"),
+    "lab.status.paused": ("Paused: running cells finish, no new cell starts", "已暂停：正在训练的单元会完成，不再开始新单元"),
+    "lab.status.stopping": ("Stopping", "正在停止"),
+    "lab.status.done": ("Finished", "已完成"),
+    "lab.status.stopped": ("Stopped; its finished cells are kept", "已停止；已完成的单元均已保留"),
+    "lab.status.abandoned": (
+        "Stopped because nobody was watching; its finished cells are kept",
+        "无人观看，已自动停止；已完成的单元均已保留",
+    ),
+    "lab.status.failed": ("The sweep failed: {detail}", "扫描失败：{detail}"),
+    "lab.status.interrupted": (
+        "Cut short when the server stopped; its finished cells are kept",
+        "服务器停止时被中断；已完成的单元均已保留",
+    ),
+    "lab.waiting": (
+        "Every run slot of this server is taken ({limit} at once, FPENGINE_MAX_RUNNING): the sweep starts its next "
+        "cell as soon as one frees. Single runs waiting in the queue go first.",
+        "本服务器的运行名额已全部占用（同时 {limit} 个，FPENGINE_MAX_RUNNING）：一有空闲名额，扫描就开始下一个单元。"
+        "队列中等待的单次运行优先。",
+    ),
+    "lab.timing": ("Elapsed {elapsed} · about {eta} left · sweep {sweep}", "已用 {elapsed} · 约剩 {eta} · 扫描 {sweep}"),
+    "lab.where_now": ("{where}, {workers} worker(s)", "{where}，{workers} 个工作进程"),
+    "lab.lost": (
+        "{count} cell(s) have no result (first: {first}).",
+        "{count} 个单元没有结果（第一个：{first}）。",
+    ),
+    "lab.no_cells_yet": ("No cell has finished yet.", "还没有完成的单元。"),
+    "lab.fits": ("Fitted laws (t against ω, 95% intervals):", "拟合的规律（t 对 ω，95% 置信区间）："),
+    "lab.heatmaps.title": ("ΔF per cell", "各单元的 ΔF"),
+    "lab.heatmaps.subtitle": (
+        "One map per finished cell: frequency (low at the bottom) × step; red = small relative error",
+        "每个完成的单元一张图：频率（低频在下）× 步数；红色 = 相对误差小",
+    ),
+    "lab.heatmaps.more": ("The first {shown} of {count} finished cells.", "{count} 个完成的单元中的前 {shown} 个。"),
+    "lab.table": ("Cells", "单元"),
+    "lab.table.help": (
+        "Click a column's header to sort. “Open run” opens the cell as a single run on its experiment's page.",
+        "点击列标题可排序。“打开运行”会在该实验的页面上把此单元作为一次单独运行打开。",
+    ),
+    "lab.table.seed": ("seed", "种子"),
+    "lab.table.status": ("status", "状态"),
+    "lab.table.spearman": ("Spearman ρ", "Spearman ρ"),
+    "lab.table.seconds": ("seconds", "秒"),
+    "lab.table.open": ("run", "运行"),
+    "lab.open": ("Open run", "打开运行"),
+    "lab.cell.done": ("done", "完成"),
+    "lab.cell.diverged": ("diverged", "发散"),
+    "lab.cell.failed": ("failed", "失败"),
+    "lab.cell.running": ("training", "训练中"),
+    "lab.cell.lost": ("lost", "丢失"),
+    "lab.cell.waiting": ("waiting", "等待中"),
+    "lab.cell.unrun": ("not run", "未运行"),
+    "lab.download": ("Download the sweep (.zip)", "下载扫描（.zip）"),
+    "lab.download_help": (
+        "sweep.json, results.csv and .parquet, fit.json, the figures and every cell's row and ΔF trace.",
+        "sweep.json、results.csv 与 .parquet、fit.json、图表，以及每个单元的结果行与 ΔF 轨迹。",
+    ),
+    "lab.earlier": ("Earlier sweeps", "以前的扫描"),
+    "lab.earlier.item": ("{date} · {name} · {finished}/{cells} cells · {status}", "{date} · {name} · {finished}/{cells} 个单元 · {status}"),
+    "lab.earlier.open": ("Open", "打开"),
+    "lab.earlier.none": ("No sweep on this server yet.", "此服务器上还没有扫描。"),
+    "lab.not_found": ("Sweep {sweep} is no longer available; start a new one.", "扫描 {sweep} 已不可用，请重新开始。"),
+    "lab.loaded": ("Showing saved sweep {sweep}.", "正在显示已保存的扫描 {sweep}。"),
+    "lab.error.too_many_cells": (
+        "this grid has {size:,} cells; this server runs at most {most:,} in one sweep (FPENGINE_MAX_SWEEP_CELLS): "
+        "use fewer values or seeds, or run it with python -m fpengine sweep",
+        "该网格有 {size:,} 个单元；此服务器一次扫描最多运行 {most:,} 个（FPENGINE_MAX_SWEEP_CELLS）："
+        "请减少取值或种子数，或用 python -m fpengine sweep 运行",
+    ),
+    "lab.error.axes": ("at most {most} settings vary at once", "最多同时改变 {most} 个设置"),
 }

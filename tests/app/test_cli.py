@@ -388,9 +388,12 @@ def test_bench_prints_ratios_and_one_json_line():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     rows = json.loads(lines[-1])["benchmarks"]
-    assert [row["name"] for row in rows] == ["equal-amplitude/book", "equal-amplitude/quick"]
+    assert [row["name"] for row in rows] == ["equal-amplitude/book", "equal-amplitude/quick", "ntk/quick"]
     # timed figures: only their consistency is known (engine runs that did not finish raise instead)
-    for row in rows:
+    for row in rows[:2]:
         assert 0 < row["engine_steps_per_s"] < float("inf") and 0 < row["naive_steps_per_s"] < float("inf")
         assert row["ratio"] == pytest.approx(row["engine_steps_per_s"] / row["naive_steps_per_s"])
+    kernel = rows[2]
+    assert kernel["ratio"] == pytest.approx(kernel["jacobian_s"] / kernel["kernel_s"])
+    assert kernel["parameters"] == 20_501 and kernel["kernel_peak_mb"] > kernel["kernel_added_mb"] >= 0
     assert len(lines) == len(rows) + 1 and "Traceback" not in result.stderr

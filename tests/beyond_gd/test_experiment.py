@@ -171,7 +171,8 @@ def test_old_keys_work_on_the_command_line(tmp_path):
         (
             "width",
             "0",
-            "network.widths must be a list of one item, a whole number in [1, 1,000], or none (automatic: 30, or 10 for the particle swarm); got 0",
+            "network.widths must be a list of one item, a whole number in [1, 1,000], "
+            "or none (automatic: 30, or 10 for the particle swarm); got 0",
             "network.widths 须为只含一项（区间 [1, 1,000] 内的整数）的列表，或留空（自动：30，粒子群为 10）；收到 0",
         ),
         ("network.widths", "30,30", "network.widths must be a list of one item, a whole number in [1, 1,000]", "；收到 30, 30"),
@@ -265,6 +266,28 @@ def test_adam_reference_runs_on_the_same_engine():
     job = run(with_(QUICK, method="adam", max_iterations=30))
     assert job.snapshot.step == 30 and job.snapshot.views["evaluations"] == 30
     assert job.snapshot.metrics["loss"][-1] < job.snapshot.metrics["loss"][0]
+
+
+def test_gradient_descent_follows_the_linearised_prediction_of_its_half_mse_loss():
+    # the loss here is ½·mean((f − y)²): the prediction's rate is η·λ/n, half the 1-D pages'
+    config = with_(QUICK, method="gd", max_iterations=30, theory="ntk")
+    config = dataclasses.replace(config, training=dataclasses.replace(config.training, optimizer="sgd", lr=0.05))
+    job = run(config)
+    loss, predicted = job.snapshot.metrics["loss"], job.snapshot.metrics["predicted_loss"]
+    assert loss[-1] < 0.6 * loss[0]
+    np.testing.assert_allclose(predicted[:20], loss[:20], rtol=0.01)
+    summary = summarize(config, job.snapshot)
+    assert summary["ntk_time_scale"] == "exact" and summary["ntk_learning_rate"] == 0.05
+    assert summary["predicted_convergence_step"][0] == pytest.approx(summary["convergence_step"][0], abs=3)
+
+
+def test_a_non_gradient_method_gets_the_references_prediction():
+    job = run(with_(QUICK, max_iterations=20, theory="ntk"))
+    summary = summarize(job.config, job.snapshot)
+    assert summary["optimizer"] == "bfgs" and summary["ntk_optimizer"] == "adam" and summary["ntk_time_scale"] == "matched"
+    predicted = job.snapshot.traces["predicted_delta_f"]
+    assert np.array_equal(predicted.steps, job.snapshot.traces["delta_f"].steps)
+    assert summary["kernel_drift"] is not None and len(summary["predicted_convergence_step"]) == 2
 
 
 # --- pause / stop inside a Powell sweep ---------------------------------------------------------

@@ -179,3 +179,18 @@ def test_bad_input_is_explained_in_the_visitors_language(app_test):
     assert at.button(key=f"{KEY}.start").disabled
     assert not at.exception
     assert at.title[0].value.startswith("第 1.6 节")
+
+
+def test_theory_view_explains_a_non_gradient_method(app_test):
+    at = open_page(app_test)
+    at.sidebar.number_input(key=setting("iterations.bfgs")).set_value(30).run()
+    at.sidebar.toggle(key=setting("theory")).set_value(True).run()
+    at.button(key=f"{KEY}.start").click().run()
+    (job,) = job_manager().jobs()
+    assert job.config.theory == "ntk" and job.wait(120) and job.status is Status.DONE
+    at.run()
+    assert not at.exception, at.exception
+    assert "Theory beside experiment" in [h.value for h in at.subheader]
+    assert any("BFGS is not gradient descent" in i.value for i in at.info)
+    assert any("Predicted ΔF(k)" in title and "iteration" in title for title in chart_titles(at))
+    assert at.button(key=f"{KEY}.gd_run.start")

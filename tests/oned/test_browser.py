@@ -76,3 +76,17 @@ def test_language_switch_translates_page_and_charts(page: Page, streamlit_server
     chart_text = " ".join(page.locator('[data-testid="stVegaLiteChart"] svg').all_text_contents())
     assert "频率序号 k" in chart_text
     assert "lang=zh" in page.url
+
+
+def test_theory_view_draws_the_prediction_beside_the_measurement(page: Page, streamlit_server):
+    page.goto(f"{streamlit_server}/equal-amplitude")
+    expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    page.get_by_text("Theory: the linearised (NTK) prediction").click()
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+    start_run(page)
+    both = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Predicted ΔF(k)").filter(has_text="Measured ΔF(k)")
+    expect(both.locator("svg").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Theory beside experiment")).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="NTK eigenvalues").locator("svg").first).to_be_visible()
+    expect(button(page, "Compare with gradient descent")).to_be_visible()
+    stop_run(page)

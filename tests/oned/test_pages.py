@@ -241,3 +241,34 @@ def test_diverging_run_is_reported_in_the_visitors_language(app_test):
     at.run()
     assert not at.exception
     assert any(f"训练在第 {job.diverged_at:,} 步发散" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_theory_view_shows_the_prediction_and_reruns_with_gradient_descent(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(300).run()
+    at.sidebar.toggle(key="equal-amplitude.w.theory@en").set_value(True).run()
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    assert job.config.theory == "ntk" and job.wait(120) and job.status is Status.DONE
+    at.run()
+    assert not at.exception, at.exception
+    assert "Theory beside experiment" in [h.value for h in at.subheader]
+    specs = json.dumps(chart_specs(at), ensure_ascii=False)
+    assert "Predicted ΔF(k)" in specs and "Measured ΔF(k)" in specs and "NTK eigenvalues" in specs
+    table = at.dataframe[0].value
+    assert {"predicted (this run)", "predicted steps needed"} <= set(table.columns)
+    assert any("not linear in the gradient" in i.value for i in at.info)  # Adam: a matched time scale
+    assert any(m.label.startswith("parameter drift") for m in at.metric)
+
+    at.button(key="equal-amplitude.gd_run.start").click().run()
+    rerun = next(j for j in job_manager().jobs() if j.id != job.id)
+    assert rerun.config.training.optimizer == "sgd"
+    assert (rerun.config.training.lr, rerun.config.seed, rerun.config.theory) == (job.config.training.lr, job.config.seed, "ntk")
+    assert rerun.wait(120) and rerun.status is Status.DONE
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.value == "**The same network under gradient descent**" for m in at.markdown)
+
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert not at.exception, at.exception
+    assert "理论与实验对照" in [h.value for h in at.subheader]

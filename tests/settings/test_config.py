@@ -68,8 +68,8 @@ def both(error: ConfigError) -> tuple[str, str]:
         (
             "nope",
             "1",
-            "nope is not a setting (known here: grid, network, seed, snapshot_steps, spectrum, target, training)",
-            "nope 不是可用的设置（此处可用：grid, network, seed, snapshot_steps, spectrum, target, training）",
+            "nope is not a setting (known here: grid, network, seed, snapshot_steps, spectrum, target, theory, training)",
+            "nope 不是可用的设置（此处可用：grid, network, seed, snapshot_steps, spectrum, target, theory, training）",
         ),
         (
             "training.steps",

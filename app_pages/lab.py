@@ -1,0 +1,3 @@
+from ui.lab import lab_page
+
+lab_page()

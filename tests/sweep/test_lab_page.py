@@ -1,0 +1,161 @@
+"""AppTest: the Lab page — a preset or a grid of one's own, the cell count and time estimate, the
+server's cap, Start/Stop of a background sweep on the real local pool, the results filling in,
+reattaching by ``?sweep=ID`` and reopening a finished sweep from disk, in both languages."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+
+from fpengine.settings.config import ConfigError
+from tests.conftest import open_app_page, wait_until
+from ui.lab import sweep_manager
+
+PAGE = "app_pages/lab.py"
+VALUES = "lab.frequency.target.frequencies.values0@en"
+
+
+@pytest.fixture
+def lab(app_test):
+    """Opens the Lab page; stops every sweep it started."""
+    sweep_manager.clear()
+    yield lambda lang="en": open_app_page(app_test, PAGE, lang)
+    with contextlib.suppress(ConfigError):
+        sweep_manager().shutdown()
+    sweep_manager.clear()
+
+
+def texts(at) -> str:
+    return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(e.value for e in at.error)])
+
+
+def small_frequency_sweep(at, values: str = "[1,2],[1,3],[1,4]", steps: int = 300) -> None:
+    at.text_input(key=VALUES).set_value(values).run()
+    at.number_input(key="lab.frequency.seeds@en").set_value(1).run()
+    at.number_input(key="lab.frequency.steps@en").set_value(steps).run()
+
+
+def only_sweep():
+    sweeps = sweep_manager().sweeps()
+    assert len(sweeps) == 1
+    return sweeps[0]
+
+
+def test_a_preset_fills_the_grid_and_shows_its_cells_and_an_estimate(lab):
+    at = lab()
+    assert not at.exception
+    assert at.selectbox(key="lab.source@en").value == "frequency"
+    assert at.text_input(key=VALUES).value == "[1,2],[1,3],[1,4],[1,5],[1,6],[1,7],[1,8],[1,9],[1,10]"
+    page = texts(at)
+    assert "**27 cells**: 9 × 3 seed(s)." in page
+    assert "Estimated time here: **about" in page and "An estimate" in page and "local pool of 1 worker" in page
+    assert not at.button(key="lab.start").disabled
+
+    at.selectbox(key="lab.source@en").set_value("frequency-law").run()
+    assert at.selectbox(key="lab.frequency-law.key1@en").value == "network.activation"
+    assert "**48 cells**: 8 × 2 × 3 seed(s)." in texts(at)
+    at.number_input(key="lab.frequency-law.seeds@en").set_value(1).run()
+    assert "**16 cells**" in texts(at)
+
+
+def test_a_grid_of_ones_own_over_two_settings_and_a_bad_value(lab):
+    at = lab()
+    at.selectbox(key="lab.source@en").set_value("sine-fit").run()
+    at.selectbox(key="lab.sine-fit.key0@en").set_value("network.activation").run()
+    assert at.text_input(key="lab.sine-fit.network.activation.values0@en").value == "tanh"  # the base config's value
+    at.text_input(key="lab.sine-fit.network.activation.values0@en").set_value("tanh,relu").run()
+    at.selectbox(key="lab.sine-fit.key1@en").set_value("training.lr").run()
+    at.text_input(key="lab.sine-fit.training.lr.values1@en").set_value("1e-3,3e-4").run()
+    at.number_input(key="lab.sine-fit.seeds@en").set_value(2).run()
+    assert "**8 cells**: 2 × 2 × 2 seed(s)." in texts(at)
+    assert not at.button(key="lab.start").disabled
+
+    at.text_input(key="lab.sine-fit.network.activation.values0@en").set_value("tanh,swish").run()
+    assert any("network.activation=swish" in e.value for e in at.error)
+    assert at.button(key="lab.start").disabled
+
+
+def test_a_grid_over_the_servers_cap_is_refused_with_the_reason(lab, monkeypatch):
+    monkeypatch.setenv("FPENGINE_MAX_SWEEP_CELLS", "10")
+    at = lab()
+    refusal = " ".join(e.value for e in at.error)
+    assert "27 cells" in refusal and "at most 10" in refusal and "FPENGINE_MAX_SWEEP_CELLS" in refusal
+    assert at.button(key="lab.start").disabled
+    at.number_input(key="lab.frequency.seeds@en").set_value(1).run()  # 9 cells
+    assert not at.error and not at.button(key="lab.start").disabled
+
+
+def test_a_bad_cap_value_is_one_line(lab, monkeypatch):
+    monkeypatch.setenv("FPENGINE_MAX_SWEEP_CELLS", "many")
+    at = lab()
+    assert not at.exception
+    assert any("FPENGINE_MAX_SWEEP_CELLS" in e.value and "many" in e.value for e in at.error)
+
+
+def test_the_page_in_chinese(lab):
+    at = lab("zh")
+    assert not at.exception
+    page = texts(at)
+    assert "实验室" in at.title[0].value and "**27 个单元**" in page and "预计用时" in page
+
+
+def test_start_fills_the_results_as_cells_finish_and_stop_keeps_them(lab, app_test):
+    at = lab()
+    small_frequency_sweep(at, values="[1,2],[1,3],[1,4],[1,5],[1,6],[1,7]", steps=2000)
+    at.button(key="lab.start").click().run()
+    sweep = only_sweep()
+    assert at.query_params["sweep"] in ([sweep.id], sweep.id)
+    wait_until(lambda: sweep.progress().finished >= 1, timeout=120)
+    at.run()
+    assert not at.exception
+    progress = at.get("progress")[0].proto.text
+    assert "Training" in progress and "/ 6 cells" in progress
+    table = at.dataframe[0].value
+    assert list(table["target.frequencies"]) == ["1,2", "1,3", "1,4", "1,5", "1,6", "1,7"]
+    assert list(table["status"])[0] == "done" and "waiting" in list(table["status"])
+    assert table["run"][0] == f"sine-fit?run={sweep.id}{next(sweep.definition.cells()).id}&lang=en"
+    titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in at.get("vega_lite_chart")]
+    assert titles == ["Convergence step against frequency", "ΔF per cell"]
+    assert "Fitted laws" in texts(at) and "p = " in texts(at)
+
+    # another browser with the sweep's id in its address finds it training
+    other = app_test()
+    other.query_params["sweep"] = sweep.id
+    other.run()
+    other.switch_page(PAGE).run()
+    assert not other.exception
+    assert other.get("progress") and "/ 6 cells" in other.get("progress")[0].proto.text
+    assert not other.button(key="lab.stop").disabled
+
+    at.button(key="lab.stop").click().run()
+    assert sweep.done
+    assert "Stopped" in at.get("progress")[0].proto.text
+    assert not at.button(key="lab.start").disabled and at.button(key="lab.pause").disabled
+    assert [b.label for b in at.get("download_button")] == ["Download the sweep (.zip)"]
+    statuses = list(at.dataframe[0].value["status"])
+    assert statuses.count("done") == sweep.progress().finished and "not run" in statuses
+
+
+def test_a_finished_sweep_reopens_from_disk_and_is_listed(lab, app_test):
+    at = lab()
+    small_frequency_sweep(at, values="[1,2]", steps=300)
+    at.button(key="lab.start").click().run()
+    sweep = only_sweep()
+    assert sweep.wait(120)
+    sweep_manager.clear()  # as after a restart of the server: the sweep is only on disk now
+
+    again = app_test()
+    again.query_params["sweep"] = sweep.id
+    again.run()
+    again.switch_page(PAGE).run()
+    assert not again.exception
+    assert f"Showing saved sweep {sweep.id}." in texts(again)
+    assert "Finished · 1 / 1 cells" in again.get("progress")[0].proto.text
+    assert list(again.dataframe[0].value["status"]) == ["done"]
+    assert [b.label for b in again.get("download_button")] == ["Download the sweep (.zip)"]
+    assert again.selectbox(key="lab.earlier").value == sweep.id  # the earlier sweeps list it
+
+    again.button(key="lab.new").click().run()
+    assert "sweep" not in again.query_params and not again.get("progress")
