@@ -14,7 +14,7 @@ from fpengine.image.export import metrics_csv, run_gif, snapshot_strip_png
 from fpengine.image.pictures import BUILTIN_IMAGES, ImageError, decode_image
 from fpengine.image.settings import LONG_SIDES, ImageFitConfig, for_device
 from fpengine.image.timing import seconds_per_step
-from fpengine.image.training import estimate_memory, target_picture
+from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 from fpengine.settings.schema import ConfigError, validate
 from ui.common import device_choice, lang, live_chart, settings_area, show_invalid_settings, tr, translated
@@ -32,7 +32,7 @@ from ui.controls import (
     widget,
 )
 from ui.run_panel import run_panel
-from ui.views import convergence_table, heatmap_options
+from ui.views import convergence_table, heatmap_options, replay_view
 
 KEY = IMAGE_FIT.name
 UPLOAD = "upload"
@@ -311,32 +311,40 @@ def render(snapshot, config: ImageFitConfig) -> None:
     summary = IMAGE_FIT.summarize(config, snapshot)
     log_steps = bool(st.session_state.get(f"{KEY}.log_steps", False))
     scheme = st.session_state.get(f"{KEY}.scheme", charts.SCHEMES[0])
-    pictures = st.columns(4)
-    pictures[0].image(views["target"], caption=tr("image.view.target"), clamp=True, width="stretch")
-    pictures[1].image(np.clip(views["output"], 0, 1), caption=tr("image.current", step=snapshot.step), width="stretch")
-    target_spectrum = views["target_spectrum"]
-    lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
-    pictures[2].image(spectrum_picture(target_spectrum, lo, hi), caption=f"{tr('image.view.target')}: log|DFT|", width="stretch")
-    pictures[3].image(spectrum_picture(views["output_spectrum"], lo, hi), caption=f"{tr('image.view.output')}: log|DFT|", width="stretch")
-    st.caption(tr("image.view.spectra"))
-    if config.hold_out_columns:
-        st.caption(tr("image.held_out_note"))
-    if len(snapshot.metrics["psnr"]):
-        st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
-    context = (id(config), lang(), log_steps, scheme)
 
-    def show(slot: str, build) -> None:
-        live_chart(f"{KEY}.{slot}", context, snapshot.version, build, charts_on_page=4)
+    def draw(shown, cursor: int | None) -> None:
+        """The pictures and charts of ``shown`` (a replayed frame when ``cursor`` is its step)."""
+        pictures = st.columns(4)
+        pictures[0].image(views["target"], caption=tr("image.view.target"), clamp=True, width="stretch")
+        step = snapshot.step if cursor is None else cursor
+        pictures[1].image(np.clip(shown.views["output"], 0, 1), caption=tr("image.current", step=step), width="stretch")
+        target_spectrum = views["target_spectrum"]
+        lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
+        pictures[2].image(spectrum_picture(target_spectrum, lo, hi), caption=f"{tr('image.view.target')}: log|DFT|", width="stretch")
+        pictures[3].image(
+            spectrum_picture(shown.views["output_spectrum"], lo, hi), caption=f"{tr('image.view.output')}: log|DFT|", width="stretch"
+        )
+        st.caption(tr("image.view.spectra"))
+        if config.hold_out_columns:
+            st.caption(tr("image.held_out_note"))
+        if len(snapshot.metrics["psnr"]):
+            st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
+        context = (id(config), lang(), log_steps, scheme)
 
-    show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme))
-    st.caption(tr("image.view.heatmap_help"))
-    left, right = st.columns(2)
-    with left:
-        show("bands", lambda: band_curves(trace, lang(), log_steps=log_steps))
-        show("psnr", lambda: psnr_chart(snapshot, lang()))
-    with right:
-        show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
-        convergence_table(trace, summary, key_title=tr("image.band_table"))
+        def show(slot: str, build, replayed: int | None = None) -> None:
+            live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=4)
+
+        show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme, cursor=cursor), cursor)
+        st.caption(tr("image.view.heatmap_help"))
+        left, right = st.columns(2)
+        with left:
+            show("bands", lambda: band_curves(trace, lang(), log_steps=log_steps))
+            show("psnr", lambda: psnr_chart(snapshot, lang()))
+        with right:
+            show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
+            convergence_table(trace, summary, key_title=tr("image.band_table"))
+
+    replay_view(IMAGE_FIT, snapshot, config, replay_frame, "frame_steps", draw)
     if len(views["panel_steps"]):
         st.markdown(f"**{tr('view.snapshots')}**")
         strip = st.columns(len(views["panel_steps"]) + 1)

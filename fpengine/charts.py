@@ -212,9 +212,11 @@ def error_heatmap(
     width: int = WIDTH * 2,
     x_title: str | None = None,
     steps_per_unit: float = 1.0,
+    cursor: int | None = None,
 ) -> alt.LayerChart:
     """Component × step heatmap of the relative error. Red = small (≤ vmin), blue = large (≥ vmax)
-    with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence.
+    with the chapter's RdBu; rows low → high from the bottom; ticks mark each row's convergence;
+    a vertical rule marks the step ``cursor`` (a replay's).
     With ``steps_per_unit`` (e.g. batches per epoch) and ``x_title`` the axis shows (step + 1) / steps_per_unit."""
     # size and title on the top-level layer: a live page stretches the top level only
     size = {"title": title or t("view.heatmap", lang), "width": width, "height": max(90, 40 * len(labels))}
@@ -245,10 +247,14 @@ def error_heatmap(
             "step": [(s + 1) / steps_per_unit for s in converged if s is not None],
         }
     )
-    if marks.empty:
-        return alt.layer(cells, **size)
-    ticks = alt.Chart(marks).mark_tick(color="black", thickness=2, size=30).encode(x="step:Q", y=y)
-    return alt.layer(cells, ticks, **size)
+    layers = [cells]
+    if not marks.empty:
+        layers.append(alt.Chart(marks).mark_tick(color="black", thickness=2, size=30).encode(x="step:Q", y=y))
+    if cursor is not None:
+        # the record of step s sits at s + 1, as the cells and ticks do
+        at = pd.DataFrame({"cursor": [(cursor + 1) / steps_per_unit]})
+        layers.append(alt.Chart(at).mark_rule(color="black", strokeWidth=2, strokeDash=[6, 3]).encode(x="cursor:Q"))
+    return alt.layer(*layers, **size)
 
 
 def loss_chart(

@@ -148,7 +148,8 @@ def fresh_streamlit_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    """Debian's chromium (playwright cannot download its own browser here)."""
+    """Debian's chromium (playwright cannot download its own browser here), with a fake camera
+    that answers without asking (a test pattern; only a page that asks for the camera sees it)."""
     return {
         **browser_type_launch_args,
         "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
@@ -161,5 +162,7 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
         ],
     }

@@ -125,13 +125,16 @@ def share_params() -> dict[str, str]:
 
 def share_link(params: dict[str, str]) -> str:
     """The page's own address (as the browser sees it) with ``params``."""
-    query = urlencode(params, safe=",:")
+    query = urlencode(params, safe=",:()*")
     base = st.context.url or ""
     return f"{base}?{query}" if query else base
 
 
-def _shorten(item: str) -> str:
-    return item if len(item) <= MAX_SHOWN_VALUE else item[: MAX_SHOWN_VALUE - 1] + "…"
+def _shown(item: str) -> str:
+    """A link's ``param=value`` as the notice shows it: shortened, and as code, so that whatever a
+    link holds is never drawn as Markdown (a link, a picture from elsewhere)."""
+    short = item if len(item) <= MAX_SHOWN_VALUE else item[: MAX_SHOWN_VALUE - 1] + "…"
+    return "`" + short.replace("`", "'") + "`"
 
 
 def finish(notice_area: Any, link_area: Any) -> None:
@@ -151,7 +154,7 @@ def finish(notice_area: Any, link_area: Any) -> None:
     if notice is not None:
         page, ignored, as_read = notice
         if page == _page() and as_read == wanted:  # shown until the visitor changes the setup
-            notice_area.warning(tr("link.ignored", params=", ".join(map(_shorten, ignored))), icon="🔗")
+            notice_area.warning(tr("link.ignored", params=", ".join(map(_shown, ignored))), icon="🔗")
         else:
             st.session_state[_NOTICE] = None
     if st.query_params.to_dict() != wanted:

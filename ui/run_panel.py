@@ -1,7 +1,8 @@
 """Start / Pause / Resume / Stop / Reset, progress and the live view of a page's run.
 
 The page's job id lives in the session and in the URL (``?run=ID``): a browser refresh, or a
-visit to another page and back, reattaches to the same background run. Finished runs are reopened
+visit to another page and back, reattaches to the same background run; a run on a visitor's own
+photo only in the browser session that started it. Finished runs are reopened
 from disk. The live part is an ``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run
 is active; it only reads the latest immutable snapshot.
 """

@@ -3,21 +3,29 @@ the Theory view (the linearised prediction beside the measurement) with its grad
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fpengine import charts
+from fpengine import charts, replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
+from fpengine.oned.experiment import replay_frame
 
 from .common import device_choice, job_manager, lang, live_chart, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS
+from .run_panel import VIEW_REFRESH_SECONDS, current_job
+
+REPLAY_TICK_SECONDS = 0.5
+ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
+"""(snapshot, step) → the kept frame nearest the step: its step, and the snapshot showing it."""
+Draw = Callable[[Snapshot, int | None], None]
+"""Draws a run's views from a snapshot, a cursor on the heatmap at the given step (None: no cursor)."""
 
 
 def heatmap_options(key: str, log_steps: bool = False) -> tuple[bool, str]:
@@ -69,27 +77,101 @@ def _steps_needed(steps: int | None) -> str:
 
 def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
     """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
-    run that made the prediction, the Theory view."""
+    run that made the prediction, the Theory view. A finished or paused run replays (:func:`replay_view`)."""
     key = experiment.name
     log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
     scheme = st.session_state.get(f"{key}.scheme", "redblue")
     summary = experiment.summarize(config, snapshot)
-    builders = {
-        **oned_charts.chart_builders(snapshot, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme),
-        **oned_charts.theory_builders(snapshot, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
-    }
-    context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
 
-    def show(chart: str) -> None:
-        # the panels change only when a new one is taken
-        version = len(snapshot.views["panel_steps"]) if chart == "panels" else snapshot.version
-        live_chart(f"{key}.{chart}", context, version, builders[chart], charts_on_page=len(builders))
+    def draw(shown: Snapshot, cursor: int | None) -> None:
+        builders = {
+            **oned_charts.chart_builders(shown, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme, cursor=cursor),
+            **oned_charts.theory_builders(shown, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
+        }
+        context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
 
-    spectral_layout(show, snapshot.traces["delta_f"], summary)
-    if "panels" in builders:
-        show("panels")
-    if "theory" in builders:
-        theory_layout(show, summary, config.training.lr)
+        def show(chart: str) -> None:
+            # the panels change only when a new one is taken; the replayed ones with the step shown
+            version = len(shown.views["panel_steps"]) if chart == "panels" else shown.version
+            replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
+            live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
+
+        spectral_layout(show, shown.traces["delta_f"], summary)
+        if "panels" in builders:
+            show("panels")
+        if "theory" in builders:
+            theory_layout(show, summary, config.training.lr)
+
+    replay_view(experiment, snapshot, config, replay_frame, "history_steps", draw)
+
+
+def replayable(experiment: Experiment) -> bool:
+    """A run that no longer advances replays: finished, paused, or reopened from disk."""
+    job = current_job(experiment)
+    return job is None or job.done or job.pause_requested
+
+
+def replay_keys(key: str) -> tuple[str, str, str, str]:
+    """Session keys of a page's replay: the step shown, play, speed, and "the end was reached"."""
+    return f"{key}.replay.step", f"{key}.replay.play", f"{key}.replay.speed", f"{key}.replay.ended"
+
+
+def advance_replay(state: MutableMapping[str, Any], key: str, steps: Sequence[int]) -> None:
+    """One tick of a playing replay (``state`` is the session's): the step shown moves on by the
+    chosen speed; after the last frame the replay stops (at the next full rerun, which turns the
+    ticking off)."""
+    step_key, play_key, speed_key, ended_key = replay_keys(key)
+    if not state.get(play_key):
+        return
+    following = replay.advance(np.asarray(steps), int(state.get(step_key, steps[-1])), int(state.get(speed_key, 1)))
+    if following is None:
+        state[ended_key] = True
+    else:
+        state[step_key] = following
+
+
+def _rewind_at_end(key: str, steps: Sequence[int]) -> None:
+    """Play pressed on the last frame starts from the first."""
+    step_key, play_key, _, _ = replay_keys(key)
+    if st.session_state.get(play_key) and st.session_state.get(step_key) == steps[-1]:
+        st.session_state[step_key] = steps[0]
+
+
+def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, steps_view: str, draw: Draw) -> None:
+    """``draw`` the latest snapshot of a running run; for one that no longer advances, a step
+    slider over its kept frames (``steps_view``) and a play control, and ``draw`` of the frame
+    chosen (``frame``) with a cursor at its step."""
+    if not replayable(experiment):
+        draw(snapshot, None)
+        return
+    key = experiment.name
+    steps = [int(s) for s in replay.replay_steps(snapshot, steps_view)]
+    step_key, play_key, speed_key, ended_key = replay_keys(key)
+    run_key = f"{key}.replay.run"
+    if st.session_state.get(run_key) != (id(config), steps[-1]) or st.session_state.get(step_key) not in steps:
+        # another run, or more of a paused one: start from its latest step
+        st.session_state[run_key] = (id(config), steps[-1])
+        st.session_state[step_key] = steps[-1]
+        st.session_state[play_key] = False
+    if st.session_state.pop(ended_key, False):
+        st.session_state[play_key] = False
+    st.markdown(f"**{tr('replay.title')}**")
+    left, right = st.columns([1, 3])
+    playing = left.toggle(tr("replay.play"), key=play_key, on_change=_rewind_at_end, args=(key, steps))
+    right.select_slider(tr("replay.speed"), options=replay.SPEEDS, key=speed_key, format_func=lambda n: f"{n}×")
+
+    def frames() -> None:
+        advance_replay(st.session_state, key, steps)
+        if st.session_state.get(ended_key):
+            st.rerun()  # a full rerun stops the ticking
+        chosen = st.select_slider(
+            tr("replay.step"), options=steps, key=step_key, format_func=lambda s: f"{s:,}", help=tr("replay.step_help")
+        )
+        shown_step, shown = frame(snapshot, chosen)
+        st.caption(tr("replay.showing", step=shown_step, total=snapshot.step))
+        draw(shown, shown_step)
+
+    st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
 
 
 def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any]) -> None:

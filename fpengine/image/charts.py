@@ -47,7 +47,10 @@ def band_curves(trace: ErrorTrace, lang: str, log_steps: bool = False) -> alt.Ch
     return chart.encode(x=alt.X("x:Q", title=t("chart.step", lang), scale=alt.Scale(type="log"))) if log_steps else chart
 
 
-def heatmap(config: ImageFitConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue") -> alt.LayerChart:
+def heatmap(
+    config: ImageFitConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue", cursor: int | None = None
+) -> alt.LayerChart:
+    """The band-error heatmap; a rule at step ``cursor`` (a replay's)."""
     trace = snapshot.traces["band_error"]
     return charts.error_heatmap(
         trace,
@@ -58,6 +61,7 @@ def heatmap(config: ImageFitConfig, snapshot: Snapshot, lang: str, *, log_steps:
         title=t("image.view.heatmap", lang),
         converged=config.bands.convergence(trace),
         y_title=t("image.chart.band", lang),
+        cursor=cursor,
     )
 
 

@@ -10,13 +10,15 @@ whole block.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
 
 from fpengine.engine.device import host_array
 from fpengine.engine.memory import FLOAT32, MemoryEstimate, inference_bytes, training_bytes
-from fpengine.engine.runner import ErrorTrace, RunContext
+from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.image.bands import RadialBands, log_spectrum, psnr
 from fpengine.image.encodings import (
     coordinate_grid,
@@ -31,6 +33,7 @@ from fpengine.image.settings import ImageFitConfig
 from fpengine.image.uploads import load_source
 from fpengine.models import chapter_init_std, initialise_
 from fpengine.optimizers import make_optimizer
+from fpengine.replay import frame_at
 
 MAX_FRAMES = 24
 RECORD_BLOCK = 64
@@ -210,3 +213,13 @@ def train(config: ImageFitConfig, ctx: RunContext) -> None:
         loss = torch.nn.functional.mse_loss(prediction[train_index], train_values)
     record(steps, prediction, loss)
     publish(steps)
+
+
+def replay_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
+    """The kept frame nearest ``step``: its step, and the snapshot showing that frame's picture and spectrum."""
+
+    def frame_views(views: Mapping[str, Any], index: int) -> dict[str, Any]:
+        picture = views["frames"][index].astype(np.float32) / 255
+        return {"output": picture, "output_spectrum": log_spectrum(picture)}
+
+    return frame_at(snapshot, step, "frame_steps", frame_views)

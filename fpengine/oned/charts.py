@@ -29,10 +29,17 @@ from fpengine.oned.theory import PREDICTED
 
 
 def chart_builders(
-    snapshot: Snapshot, converged: Sequence[int | None], lang: str, *, log_steps: bool = False, scheme: str = "redblue"
+    snapshot: Snapshot,
+    converged: Sequence[int | None],
+    lang: str,
+    *,
+    log_steps: bool = False,
+    scheme: str = "redblue",
+    cursor: int | None = None,
 ) -> dict[str, Callable[[], alt.TopLevelMixin]]:
     """The standard 1-D views, built on demand (a live page rebuilds each only as often as it can
-    afford): output, spectrum, ΔF heatmap, loss and, once any are kept, the snapshot panels."""
+    afford): output, spectrum, ΔF heatmap (a rule at step ``cursor``, a replay's), loss and, once
+    any are kept, the snapshot panels."""
     views = snapshot.views
     trace = snapshot.traces["delta_f"]
     builders: dict[str, Callable[[], alt.TopLevelMixin]] = {
@@ -40,7 +47,9 @@ def chart_builders(
         "spectrum": lambda: spectrum_chart(
             views["target_spectrum"], views["output_spectrum"], views["peaks"], views["genuine"], views["selected"], lang
         ),
-        "heatmap": lambda: error_heatmap(trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme, converged=converged),
+        "heatmap": lambda: error_heatmap(
+            trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme, converged=converged, cursor=cursor
+        ),
         "loss": lambda: loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),
     }
     if len(views["panel_steps"]):

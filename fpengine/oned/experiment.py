@@ -27,6 +27,7 @@ from fpengine.oned.settings import PLOT_POINTS, GridConfig, OneDConfig
 from fpengine.oned.targets import TargetConfig
 from fpengine.oned.theory import RunTheory, theory_summary
 from fpengine.optimizers import make_optimizer
+from fpengine.replay import HISTORY_FRAMES, frame_at, history_steps
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
 RECORD_BLOCK = 256
@@ -54,7 +55,7 @@ def memory(config: OneDConfig, device: torch.device) -> MemoryEstimate:
     )
     # the loss and error histories, and the copies each published snapshot makes of them; with the
     # theory their predicted twins and the kernel's n×n matrices (K₀, V, two layer products)
-    on_host = FLOAT64 * steps * (tracked + 1) * 3
+    on_host = FLOAT64 * steps * (tracked + 1) * 3 + FLOAT32 * HISTORY_FRAMES * (PLOT_POINTS + config.spectrum.n_freq) * 3
     if config.theory == "ntk":
         on_host = 2 * on_host + 4 * FLOAT64 * samples**2
     return MemoryEstimate(on_device, on_host, ("grid.samples", "network.widths", "training.steps"))
@@ -95,6 +96,11 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
     panel_outputs: list[np.ndarray] = []
     panel_spectra: list[np.ndarray] = []
     wanted_panels = set(config.snapshot_steps)
+    # the replay's frames: float32 is plenty for a chart and halves the saved run
+    wanted_frames = set(history_steps(steps).tolist())
+    frame_steps: list[int] = []
+    frame_outputs: list[np.ndarray] = []
+    frame_spectra: list[np.ndarray] = []
     frequencies = angular_frequencies(config, analysis.selected)
 
     def flush() -> None:
@@ -111,13 +117,20 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
         recorded += buffered
         buffered = 0
 
-    def keep_panel(completed: int) -> None:
+    def keep_frame(completed: int) -> None:
+        """The output on the plot grid and its spectrum after ``completed`` steps, as a panel, a replay frame or both."""
         with torch.inference_mode():
             plot_output = model(x_plot).squeeze(1).cpu().numpy()
             train_output = model(x).squeeze(1).cpu().numpy()
-        panel_steps.append(completed)
-        panel_outputs.append(plot_output)
-        panel_spectra.append(spectral.amplitude_spectrum(train_output, config.spectrum.n_freq))
+        spectrum = spectral.amplitude_spectrum(train_output, config.spectrum.n_freq)
+        if completed in wanted_panels:
+            panel_steps.append(completed)
+            panel_outputs.append(plot_output)
+            panel_spectra.append(spectrum)
+        if completed in wanted_frames:
+            frame_steps.append(completed)
+            frame_outputs.append(plot_output.astype(np.float32))
+            frame_spectra.append(spectrum.astype(np.float32))
 
     def publish(completed: int, final: bool = False) -> None:
         flush()
@@ -141,6 +154,9 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
             "panel_steps": np.array(panel_steps, dtype=int),
             "panel_outputs": np.array(panel_outputs).reshape(len(panel_steps), PLOT_POINTS),
             "panel_spectra": np.array(panel_spectra).reshape(len(panel_steps), config.spectrum.n_freq),
+            "history_steps": np.array(frame_steps, dtype=int),
+            "history_outputs": np.array(frame_outputs, dtype=np.float32).reshape(len(frame_steps), PLOT_POINTS),
+            "history_spectra": np.array(frame_spectra, dtype=np.float32).reshape(len(frame_steps), config.spectrum.n_freq),
         }
         if theory is not None:
             theory.add_to(metrics, traces, views, model, final)
@@ -148,8 +164,8 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
 
     for step in range(steps):
         ctx.checkpoint()
-        if step in wanted_panels:
-            keep_panel(step)
+        if step in wanted_panels or step in wanted_frames:
+            keep_frame(step)
         prediction = model(x)
         loss = torch.mean((prediction - y) ** 2)
         output_buffer[buffered].copy_(prediction.detach().squeeze(1))
@@ -162,9 +178,19 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
             flush()
         if ctx.publish_due():
             publish(step + 1)
-    if steps in wanted_panels:
-        keep_panel(steps)
+    if steps in wanted_panels or steps in wanted_frames:
+        keep_frame(steps)
     publish(steps, final=True)
+
+
+def replay_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
+    """The kept frame nearest ``step``: its step, and the snapshot showing that frame's output and spectrum."""
+    return frame_at(
+        snapshot,
+        step,
+        "history_steps",
+        lambda views, i: {"output_plot": views["history_outputs"][i], "output_spectrum": views["history_spectra"][i]},
+    )
 
 
 def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:

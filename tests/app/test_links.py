@@ -10,10 +10,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from fpengine.oned.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.schema import rule_of
+from tests.browser_helpers import FIRST_LOAD_MS
 from tests.conftest import wait_until
 from ui.common import job_manager
 from ui.links import parse_number, text_of
@@ -173,6 +175,12 @@ def test_a_broken_link_is_ignored_with_one_notice(app_test):
     assert not notices(at)  # the notice goes once the visitor changes the setup
 
 
+def test_the_notice_shows_a_links_text_as_text(app_test):
+    at = open_link(app_test, SINE_FIT, {"see": "![x](http://example.com/t.png) [here](http://example.com)`"})
+    [notice] = notices(at)
+    assert notice.endswith("`see=![x](http://example.com/t.png) [her…`")  # code: never a picture or a link
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_notice_speaks_the_visitors_language(app_test, lang):
     at = open_link(app_test, SINE_FIT, {"lang": lang, "steps": "abc"})
@@ -191,7 +199,8 @@ def test_every_pages_link_stays_short_with_every_setting_in_it(app_test, experim
         count = rule_of(TargetConfig, "frequencies").max_length
         fields["sines"] = ",".join(["29.5:-1.95:-3.1"] * count)
     fields.update(lang="zh", classroom="1")
-    link = f"{HOST}/{experiment}?{urlencode(fields, safe=',:')}"
+    link = f"{HOST}/{experiment}?{urlencode(fields, safe=',:()*')}"
+    print(f"{experiment}: {len(fields)} settings, a link with all of them has {len(link)} characters")
     assert len(link) < 2000, link
 
 
@@ -246,3 +255,23 @@ def test_a_run_on_a_built_in_picture_can_be_watched_from_anywhere(app_test):
     assert not any("someone's own photo" in w.value for w in viewer.warning)
     assert viewer.progress and not viewer.button(key="image-fit.stop").disabled
     job.stop()
+
+
+def test_a_link_in_a_real_browser_restores_its_setup_and_names_what_it_ignored(browser, streamlit_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{streamlit_server}/equal-amplitude?lang=en&lr=0.002&sines=1:1,4:1&steps=abc&bogus=1")
+    main = page.get_by_test_id("stMainBlockContainer")
+    notice = main.get_by_text("This link had settings this page cannot use")
+    notice.wait_for(timeout=FIRST_LOAD_MS)
+    assert "steps=abc" in notice.inner_text() and "bogus=1" in notice.inner_text() and "lr=" not in notice.inner_text()
+    expect(page.get_by_label("Learning rate")).to_have_value("2.0e-3")
+    expect(main.get_by_label("frequency ω").nth(1)).to_have_value("4.00")
+    wait_until(lambda: "bogus" not in page.url and "steps" not in page.url, 30, 0.25)
+    assert "lr=0.002" in page.url and "sines=1:1,4:1" in page.url.replace("%3A", ":").replace("%2C", ",")
+
+    page.get_by_test_id("stSidebar").get_by_text("Copy link to this setup").click()
+    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text()
+    assert link.startswith(f"{streamlit_server}/equal-amplitude?") and "lr=0.002" in link and "sines=1:1,4:1" in link
+    assert "run=" not in link and "bogus" not in link
+    context.close()

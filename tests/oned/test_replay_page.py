@@ -1,0 +1,115 @@
+"""AppTest: a finished 1-D run replays — the step slider moves the output, its spectrum and the
+heatmap's cursor; play advances it; a run reopened from disk replays too."""
+
+import json
+
+import pyarrow as pa
+import torch
+
+from fpengine.engine.headless import run_to_end
+from fpengine.export import write_run
+from fpengine.registry import EXPERIMENTS
+from fpengine.settings.config import apply_override
+from tests.conftest import open_app_page, wait_until
+from ui.common import job_manager
+
+PAGE = "app_pages/equal_amplitude.py"
+KEY = "equal-amplitude"
+STEP = f"{KEY}.replay.step"
+PLAY = f"{KEY}.replay.play"
+
+
+def chart(at, title: str) -> tuple[dict, list[pa.Table]]:
+    """The Vega-Lite spec and datasets of the chart titled ``title``."""
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        titles = [part.get("title") for part in (spec, *spec.get("layer", ()))]
+        if title in [named.get("text") if isinstance(named, dict) else named for named in titles]:
+            return spec, [pa.ipc.open_stream(d.data.data).read_all() for d in element.proto.datasets]
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def output_values(at) -> list[float]:
+    _, tables = chart(at, "Network output vs target")
+    frame = pa.concat_tables(tables).to_pandas()
+    return frame[frame["series"] == "output"]["y"].tolist()
+
+
+def cursor(at) -> float | None:
+    _, tables = chart(at, "Relative error ΔF(k) over training")
+    cursors = [table.column("cursor")[0].as_py() for table in tables if "cursor" in table.column_names]
+    return cursors[0] if cursors else None
+
+
+def finished_run_page(app_test, steps: int = 60):
+    at = open_app_page(app_test, PAGE)
+    at.sidebar.number_input(key=f"{KEY}.w.steps@en").set_value(steps).run()
+    at.button(key=f"{KEY}.start").click().run()
+    (job,) = job_manager().jobs()
+    assert job.wait(120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_slider_scrubs_the_output_spectrum_and_heatmap_cursor(app_test):
+    at = finished_run_page(app_test)
+    slider = at.select_slider(key=STEP)
+    assert slider.value == 60 and slider.options[0] == "0" and slider.options[-1] == "60"
+    latest, latest_spectrum = output_values(at), chart(at, "Spectrum |DFT|/N: output vs target")[1]
+    assert len(latest) > 100
+    assert cursor(at) == 61.0
+    slider.set_value(0).run()
+    assert not at.exception, at.exception
+    assert output_values(at) != latest
+    assert chart(at, "Spectrum |DFT|/N: output vs target")[1] != latest_spectrum
+    assert cursor(at) == 1.0
+    assert any("Replaying step 0 of 60" in c.value for c in at.caption)
+
+
+def test_play_advances_the_step_by_the_speed_until_the_end(app_test):
+    at = finished_run_page(app_test, steps=30)
+    at.toggle(key=PLAY).set_value(True).run()  # on the last frame, play starts from the first
+    assert at.select_slider(key=STEP).value == 1
+    at.select_slider(key=f"{KEY}.replay.speed").set_value(8).run()
+    assert at.select_slider(key=STEP).value == 9
+    for _ in range(3):
+        at.run()  # what a fragment's tick does (AppTest never fires run_every)
+    assert at.select_slider(key=STEP).value == 30
+    at.run()  # past the end: play stops
+    assert not at.toggle(key=PLAY).value
+    assert at.select_slider(key=STEP).value == 30
+
+
+def test_a_running_run_has_no_replay_until_paused(app_test):
+    at = open_app_page(app_test, PAGE)
+    at.sidebar.number_input(key=f"{KEY}.w.steps@en").set_value(100_000).run()
+    at.button(key=f"{KEY}.start").click().run()
+    (job,) = job_manager().jobs()
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 5)
+    at.run()
+    assert not at.get("select_slider") or all(s.key != STEP for s in at.select_slider)
+    at.button(key=f"{KEY}.pause").click().run()
+    slider = at.select_slider(key=STEP)
+    assert int(slider.options[-1].replace(",", "")) == slider.value > 0
+    job.stop()
+
+
+def test_a_run_reopened_from_disk_replays(app_test, runs_dir):
+    experiment = EXPERIMENTS[KEY]
+    config = apply_override(apply_override(experiment.default_config(), "training.steps", "40"), "network.widths", "8,8")
+    snapshot = run_to_end(experiment, config, torch.device("cpu")).snapshot
+    write_run(runs_dir / "saved1", experiment, config, snapshot, status="done", device="cpu", figures=False)
+    at = app_test()
+    at.query_params["run"] = "saved1"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert any("saved run saved1" in c.value for c in at.caption)
+    slider = at.select_slider(key=STEP)
+    assert slider.value == 40
+    latest = output_values(at)
+    assert len(latest) > 100
+    slider.set_value(10).run()
+    assert output_values(at) != latest
+    assert cursor(at) == 11.0
