@@ -12,14 +12,24 @@ from fpengine.beyond_gd.charts import chart_builders, heatmap_figure, work_table
 from fpengine.beyond_gd.experiment import BEYOND_GD, summarize
 from fpengine.beyond_gd.nongradient import SWARM_METHOD, SwarmSettings
 from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondConfig, FlatNetworkConfig, slowness_warning
+from fpengine.charts import output_chart
 from fpengine.engine.runner import Snapshot
+from fpengine.replay import output_frame
 from fpengine.settings.config import ConfigError
 from fpengine.settings.schema import Interval, ListOf, Optional, rule_of, validate
 from ui.common import lang, live_chart, settings_area, show_invalid_settings, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import current_job, run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
-from ui.views import gradient_descent_rerun, heatmap_options, spectral_layout, theory_layout, theory_setting
+from ui.views import (
+    gradient_descent_rerun,
+    group_replay_view,
+    heatmap_options,
+    replay_view,
+    spectral_layout,
+    theory_layout,
+    theory_setting,
+)
 
 KEY = BEYOND_GD.name
 COMPARE_DEFAULT = ("bfgs", "powell", "pso")
@@ -231,11 +241,6 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
 
 
 def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
-    builders = chart_builders(config, snapshot, lang(), **view_options())
-
-    def show(name: str) -> None:
-        live_chart(f"{KEY}.{name}", chart_context(config), snapshot.version, builders[name], charts_on_page=len(builders))
-
     summary = summarize(config, snapshot)
     st.caption(
         " · ".join(
@@ -245,15 +250,25 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
             ]
         )
     )
-    spectral_layout(show, snapshot.traces["delta_f"], summary)
+
+    def draw(shown: Snapshot, cursor: int | None) -> None:
+        builders = chart_builders(config, shown, lang(), **view_options(), cursor=cursor)
+
+        def show(name: str) -> None:
+            replayed = cursor if name in ("output", "spectrum", "heatmap") else None
+            live_chart(f"{KEY}.{name}", (*chart_context(config), replayed), shown.version, builders[name], charts_on_page=len(builders))
+
+        spectral_layout(show, shown.traces["delta_f"], summary)
+        if "theory" in builders:
+            note = None if config.method == GRADIENT_DESCENT else tr("theory.nongradient", method=method_name(config.algorithm))
+            theory_layout(show, summary, config.training.lr, note)
+
+    replay_view(BEYOND_GD, snapshot, config, output_frame, "history_steps", draw)
     st.markdown(f"**{tr('beyond.work')}**")
     st.dataframe(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()), hide_index=True)
     if summary["optimizer_message"]:
         reason = "beyond.stopped_early" if snapshot.step < summary["max_iterations"] else "beyond.stopped_at_cap"
         st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
-    if "theory" in builders:
-        note = None if config.method == GRADIENT_DESCENT else tr("theory.nongradient", method=method_name(config.algorithm))
-        theory_layout(show, summary, config.training.lr, note)
 
 
 def gradient_descent(config: BeyondConfig) -> BeyondConfig | None:
@@ -264,19 +279,38 @@ def gradient_descent(config: BeyondConfig) -> BeyondConfig | None:
 
 
 def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
+    """Each method's ΔF heatmap and output side by side; once no run advances, a replay moves them
+    all to the iteration chosen."""
     if not runs:
         return
     st.subheader(tr("beyond.compare_title"))
-    for index, (column, (config, snapshot)) in enumerate(zip(st.columns(len(runs)), runs, strict=True)):
-        with column:
-            live_chart(
-                f"{KEY}.compare.{index}",
-                chart_context(config),
-                snapshot.version,
-                lambda config=config, snapshot=snapshot: heatmap_figure(config, snapshot, lang(), **view_options()),
-                charts_on_page=len(runs),
-            )
-    st.caption(tr("view.heatmap_help"))
+
+    def draw(shown: list[tuple[BeyondConfig, Snapshot, int | None]]) -> None:
+        for index, (column, (config, snapshot, cursor)) in enumerate(zip(st.columns(len(shown)), shown, strict=True)):
+            with column:
+                context = (*chart_context(config), cursor)
+                live_chart(
+                    f"{KEY}.compare.{index}",
+                    context,
+                    snapshot.version,
+                    lambda config=config, snapshot=snapshot, cursor=cursor: heatmap_figure(
+                        config, snapshot, lang(), **view_options(), cursor=cursor
+                    ),
+                    charts_on_page=2 * len(shown),
+                )
+                views = snapshot.views
+                live_chart(
+                    f"{KEY}.compare.output.{index}",
+                    context,
+                    snapshot.version,
+                    lambda views=views, config=config: output_chart(
+                        views["x_plot"], views["target_plot"], views["output_plot"], lang(), title=method_name(config.algorithm)
+                    ),
+                    charts_on_page=2 * len(shown),
+                )
+        st.caption(tr("view.heatmap_help"))
+
+    group_replay_view(BEYOND_GD, runs, output_frame, "history_steps", draw)
     st.markdown(f"**{tr('view.convergence')}**")
     st.dataframe(
         work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot) for config, snapshot in runs}, lang()),

@@ -59,6 +59,49 @@ def frame_at(snapshot: Snapshot, step: float, steps_view: str, frame_views: Fram
     return chosen, dataclasses.replace(snapshot, views=views)
 
 
+def output_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
+    """The frame of a run on a 1-D target nearest ``step``: its step, and the snapshot showing that
+    frame's output (``history_outputs``) and spectrum (``history_spectra``)."""
+    return frame_at(
+        snapshot,
+        step,
+        "history_steps",
+        lambda views, i: {"output_plot": views["history_outputs"][i], "output_spectrum": views["history_spectra"][i]},
+    )
+
+
+class ThinnedFrames:
+    """Frames of a run whose length is not known in advance: one every ``stride`` steps, the stride
+    doubling (every other frame dropped) whenever more than ``limit`` are kept, so between half of
+    ``limit`` and ``limit`` frames stay, evenly spaced from step 0, however long the run."""
+
+    def __init__(self, limit: int = HISTORY_FRAMES):
+        self.limit = limit
+        self.stride = 1
+        self.frames: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def wants(self, step: int) -> bool:
+        return step % self.stride == 0
+
+    def keep(self, step: int, *arrays: np.ndarray) -> None:
+        """Keep the frame of ``step`` (float32: plenty for a chart, half the saved run)."""
+        if not self.wants(step):
+            return
+        self.frames[step] = tuple(np.asarray(a, dtype=np.float32) for a in arrays)
+        while len(self.frames) > self.limit:
+            self.stride *= 2
+            self.frames = {s: frame for s, frame in self.frames.items() if s % self.stride == 0}
+
+    def views(self, steps_name: str, *names: str) -> dict[str, np.ndarray]:
+        """The kept frames as views: their steps under ``steps_name``, the i-th array of every
+        frame stacked under ``names[i]``."""
+        steps = sorted(self.frames)
+        views = {steps_name: np.array(steps, dtype=int)}
+        for i, name in enumerate(names):
+            views[name] = np.stack([self.frames[s][i] for s in steps]) if steps else np.empty((0, 0), dtype=np.float32)
+        return views
+
+
 def advance(steps: np.ndarray, current: int, speed: int = 1) -> int | None:
     """The step a replay shows next: ``speed`` frames after the one nearest ``current``; None once
     the last frame has been shown."""

@@ -257,6 +257,12 @@ def _group_ids(experiment: Experiment) -> list[str]:
     return [job_id for job_id in ids if job_id.isalnum()]
 
 
+def group_replayable(experiment: Experiment) -> bool:
+    """A comparison replays once none of its runs advances: each finished, paused, or reopened from disk."""
+    jobs = [job_manager().get(job_id) for job_id in _group_ids(experiment)]
+    return all(job is None or job.done or job.pause_requested for job in jobs)
+
+
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
     ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment))]
     st.session_state[_group_key(experiment)] = ids

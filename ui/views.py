@@ -14,12 +14,11 @@ from fpengine import charts, replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
-from fpengine.oned.experiment import replay_frame
 
 from .common import device_choice, job_manager, lang, live_chart, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS, current_job
+from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -102,7 +101,7 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
         if "theory" in builders:
             theory_layout(show, summary, config.training.lr)
 
-    replay_view(experiment, snapshot, config, replay_frame, "history_steps", draw)
+    replay_view(experiment, snapshot, config, replay.output_frame, "history_steps", draw)
 
 
 def replayable(experiment: Experiment) -> bool:
@@ -137,20 +136,15 @@ def _rewind_at_end(key: str, steps: Sequence[int]) -> None:
         st.session_state[step_key] = steps[0]
 
 
-def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, steps_view: str, draw: Draw) -> None:
-    """``draw`` the latest snapshot of a running run; for one that no longer advances, a step
-    slider over its kept frames (``steps_view``) and a play control, and ``draw`` of the frame
-    chosen (``frame``) with a cursor at its step."""
-    if not replayable(experiment):
-        draw(snapshot, None)
-        return
-    key = experiment.name
-    steps = [int(s) for s in replay.replay_steps(snapshot, steps_view)]
+def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_step: Callable[[int], None]) -> None:
+    """A step slider over ``steps`` and a play control (session keys under ``key``), and
+    ``draw_step(step chosen)`` in a fragment that ticks while playing. ``shown_runs`` identifies
+    what is replayed: when it changes, or a paused run has more steps, the replay starts at the
+    latest step."""
     step_key, play_key, speed_key, ended_key = replay_keys(key)
     run_key = f"{key}.replay.run"
-    if st.session_state.get(run_key) != (id(config), steps[-1]) or st.session_state.get(step_key) not in steps:
-        # another run, or more of a paused one: start from its latest step
-        st.session_state[run_key] = (id(config), steps[-1])
+    if st.session_state.get(run_key) != (shown_runs, steps[-1]) or st.session_state.get(step_key) not in steps:
+        st.session_state[run_key] = (shown_runs, steps[-1])
         st.session_state[step_key] = steps[-1]
         st.session_state[play_key] = False
     if st.session_state.pop(ended_key, False):
@@ -167,11 +161,52 @@ def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: 
         chosen = st.select_slider(
             tr("replay.step"), options=steps, key=step_key, format_func=lambda s: f"{s:,}", help=tr("replay.step_help")
         )
+        draw_step(chosen)
+
+    st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
+
+
+def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, steps_view: str, draw: Draw) -> None:
+    """``draw`` the latest snapshot of a running run; for one that no longer advances, a step
+    slider over its kept frames (``steps_view``) and a play control, and ``draw`` of the frame
+    chosen (``frame``) with a cursor at its step."""
+    if not replayable(experiment):
+        draw(snapshot, None)
+        return
+
+    def draw_step(chosen: int) -> None:
         shown_step, shown = frame(snapshot, chosen)
         st.caption(tr("replay.showing", step=shown_step, total=snapshot.step))
         draw(shown, shown_step)
 
-    st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
+    steps = [int(s) for s in replay.replay_steps(snapshot, steps_view)]
+    _replay_controls(experiment.name, id(config), steps, draw_step)
+
+
+GroupDraw = Callable[[list[tuple[Any, Snapshot, int | None]]], None]
+"""Draws a comparison from (config, snapshot, step of the cursor or None) of each run."""
+
+
+def group_replay_view(
+    experiment: Experiment, runs: Sequence[tuple[Any, Snapshot]], frame: ReplayFrame, steps_view: str, draw: GroupDraw
+) -> None:
+    """:func:`replay_view` for the runs of a comparison, once none of them advances: one slider
+    over the steps any run kept, each run showing its frame nearest the step chosen (its last, past
+    its end: methods stop after different numbers of iterations)."""
+    if not group_replayable(experiment):
+        draw([(config, snapshot, None) for config, snapshot in runs])
+        return
+
+    def draw_step(chosen: int) -> None:
+        st.caption(tr("replay.showing", step=chosen, total=steps[-1]))
+        shown = []
+        for config, snapshot in runs:
+            step, frame_snapshot = frame(snapshot, min(chosen, snapshot.step))
+            shown.append((config, frame_snapshot, step))
+        draw(shown)
+
+    steps = sorted({int(s) for _, snapshot in runs for s in replay.replay_steps(snapshot, steps_view)})
+    _replay_controls(f"{experiment.name}.group", tuple(id(config) for config, _ in runs), steps, draw_step)
 
 
 def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any]) -> None:

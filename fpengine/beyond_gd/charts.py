@@ -16,8 +16,11 @@ from fpengine.i18n import t
 from fpengine.oned.charts import theory_builders
 
 
-def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue") -> Any:
-    """The ΔF heatmap over iterations, titled with what trained the net, convergence marked per row."""
+def heatmap_figure(
+    config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue", cursor: int | None = None
+) -> Any:
+    """The ΔF heatmap over iterations, titled with what trained the net, convergence marked per row
+    (a rule at iteration ``cursor``, a replay's)."""
     trace = snapshot.traces["delta_f"]
     converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
     return charts.error_heatmap(
@@ -27,15 +30,17 @@ def heatmap_figure(config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_s
         log_steps=log_steps,
         scheme=scheme,
         converged=converged,
+        cursor=cursor,
         x_title=t("beyond.iteration", lang),
         title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.algorithm}', lang)}",
     )
 
 
 def chart_builders(
-    config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue"
+    config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue", cursor: int | None = None
 ) -> dict[str, Callable[[], Any]]:
-    """Output, spectrum, ΔF heatmap and loss (iterations on the x axes), and the Theory view's charts
+    """Output, spectrum, ΔF heatmap (a rule at iteration ``cursor``) and loss (iterations on the x
+    axes), and the Theory view's charts
     when the run made the prediction, each built only when asked: a live page rebuilds a chart no
     more often than its cost allows."""
     views = snapshot.views
@@ -45,7 +50,7 @@ def chart_builders(
         "spectrum": lambda: charts.spectrum_chart(
             views["target_spectrum"], views["output_spectrum"], views["peaks"], views["genuine"], views["selected"], lang
         ),
-        "heatmap": lambda: heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme),
+        "heatmap": lambda: heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme, cursor=cursor),
         "loss": lambda: charts.curves_chart(
             snapshot.metrics["step"],
             {name: np.maximum(snapshot.metrics["loss"], 1e-12)},

@@ -32,6 +32,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.oned.analysis import analyse_target, angular_frequencies, spectral_summary
 from fpengine.oned.theory import RunTheory, theory_summary
+from fpengine.replay import ThinnedFrames
 
 
 class _Recorder:
@@ -56,6 +57,7 @@ class _Recorder:
         self.errors: list[np.ndarray] = []
         self.theta: np.ndarray | None = None
         self.evaluations = 0
+        self.frames = ThinnedFrames()  # the replay's: how many iterations a method takes is known only at its end
 
     def iteration(self, iteration: int, theta: np.ndarray, evaluations: int) -> None:
         output = self.objective.outputs(theta)
@@ -65,6 +67,9 @@ class _Recorder:
         self.evaluation_counts.append(evaluations)
         self.seconds.append(self.ctx.elapsed())
         self.errors.append(spectral.relative_spectral_error(coefficients, self.target_at_peaks, self.config.spectrum.error_form))
+        if self.frames.wants(iteration):
+            spectrum = spectral.amplitude_spectrum(output, self.config.spectrum.n_freq)
+            self.frames.keep(iteration, self.objective.outputs(theta, self.x_plot), spectrum)
         self.theta = theta
         self.evaluations = evaluations
         self.ctx.checkpoint()
@@ -110,6 +115,7 @@ class _Recorder:
             "parameter_count": self.config.parameter_count,
             "evaluations": int(self.evaluations),
             "message": message,
+            **self.frames.views("history_steps", "history_outputs", "history_spectra"),
         }
         if self.theory is not None:
             self.theory.add_to(metrics, traces, views, self.objective.net.module(self.theta), final)

@@ -27,7 +27,7 @@ from fpengine.oned.settings import PLOT_POINTS, GridConfig, OneDConfig
 from fpengine.oned.targets import TargetConfig
 from fpengine.oned.theory import RunTheory, theory_summary
 from fpengine.optimizers import make_optimizer
-from fpengine.replay import HISTORY_FRAMES, frame_at, history_steps
+from fpengine.replay import HISTORY_FRAMES, history_steps
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
 RECORD_BLOCK = 256
@@ -181,16 +181,6 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
     if steps in wanted_panels or steps in wanted_frames:
         keep_frame(steps)
     publish(steps, final=True)
-
-
-def replay_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
-    """The kept frame nearest ``step``: its step, and the snapshot showing that frame's output and spectrum."""
-    return frame_at(
-        snapshot,
-        step,
-        "history_steps",
-        lambda views, i: {"output_plot": views["history_outputs"][i], "output_spectrum": views["history_spectra"][i]},
-    )
 
 
 def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:

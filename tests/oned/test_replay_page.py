@@ -1,15 +1,13 @@
 """AppTest: a finished 1-D run replays — the step slider moves the output, its spectrum and the
 heatmap's cursor; play advances it; a run reopened from disk replays too."""
 
-import json
-
-import pyarrow as pa
 import torch
 
 from fpengine.engine.headless import run_to_end
 from fpengine.export import write_run
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override
+from tests.apptest_charts import chart, cursor, series
 from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 
@@ -19,26 +17,12 @@ STEP = f"{KEY}.replay.step"
 PLAY = f"{KEY}.replay.play"
 
 
-def chart(at, title: str) -> tuple[dict, list[pa.Table]]:
-    """The Vega-Lite spec and datasets of the chart titled ``title``."""
-    for element in at.get("vega_lite_chart"):
-        spec = json.loads(element.proto.spec)
-        titles = [part.get("title") for part in (spec, *spec.get("layer", ()))]
-        if title in [named.get("text") if isinstance(named, dict) else named for named in titles]:
-            return spec, [pa.ipc.open_stream(d.data.data).read_all() for d in element.proto.datasets]
-    raise AssertionError(f"no chart titled {title!r}")
-
-
 def output_values(at) -> list[float]:
-    _, tables = chart(at, "Network output vs target")
-    frame = pa.concat_tables(tables).to_pandas()
-    return frame[frame["series"] == "output"]["y"].tolist()
+    return series(chart(at, "Network output vs target")[1], "output")
 
 
-def cursor(at) -> float | None:
-    _, tables = chart(at, "Relative error ΔF(k) over training")
-    cursors = [table.column("cursor")[0].as_py() for table in tables if "cursor" in table.column_names]
-    return cursors[0] if cursors else None
+def heatmap_cursor(at) -> float | None:
+    return cursor(chart(at, "Relative error ΔF(k) over training")[1])
 
 
 def finished_run_page(app_test, steps: int = 60):
@@ -58,12 +42,12 @@ def test_slider_scrubs_the_output_spectrum_and_heatmap_cursor(app_test):
     assert slider.value == 60 and slider.options[0] == "0" and slider.options[-1] == "60"
     latest, latest_spectrum = output_values(at), chart(at, "Spectrum |DFT|/N: output vs target")[1]
     assert len(latest) > 100
-    assert cursor(at) == 61.0
+    assert heatmap_cursor(at) == 61.0
     slider.set_value(0).run()
     assert not at.exception, at.exception
     assert output_values(at) != latest
     assert chart(at, "Spectrum |DFT|/N: output vs target")[1] != latest_spectrum
-    assert cursor(at) == 1.0
+    assert heatmap_cursor(at) == 1.0
     assert any("Replaying step 0 of 60" in c.value for c in at.caption)
 
 
@@ -112,4 +96,4 @@ def test_a_run_reopened_from_disk_replays(app_test, runs_dir):
     assert len(latest) > 100
     slider.set_value(10).run()
     assert output_values(at) != latest
-    assert cursor(at) == 11.0
+    assert heatmap_cursor(at) == 11.0
