@@ -1,6 +1,7 @@
 """Real browser (Debian chromium): the Fig 1.6 page animates a background run, Pause holds it, and
 navigating away and back reattaches to the same run; the language switch translates the page."""
 
+import re
 import time
 
 from playwright.sync_api import Page, expect
@@ -16,6 +17,18 @@ from tests.browser_helpers import (
     wait_for_redraw,
     wait_for_step_above,
 )
+
+REPLAYING = re.compile(r"Replaying step ([\d,]+) of ([\d,]+)")
+
+
+def replayed_step(page: Page) -> int | None:
+    """The step the replay shows now, from its caption (None while it redraws)."""
+    texts = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    for text in texts:
+        match = REPLAYING.search(text)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
 
 
 def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
@@ -90,3 +103,32 @@ def test_theory_view_draws_the_prediction_beside_the_measurement(page: Page, str
     expect(page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="NTK eigenvalues").locator("svg").first).to_be_visible()
     expect(button(page, "Compare with gradient descent")).to_be_visible()
     stop_run(page)
+
+
+def test_play_replays_a_finished_run_on_its_own(page: Page, streamlit_server):
+    """Play advances the replay with no further input (the fragment's own ticks), moves the output
+    chart, and stops at the last frame."""
+    page.goto(f"{streamlit_server}/equal-amplitude?steps=20&widths=16,16")
+    expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    start_run(page)
+    showing = page.get_by_text(REPLAYING)
+    expect(showing).to_have_text(REPLAYING, timeout=120_000)  # the run ended: the replay bar is there
+    assert replayed_step(page) == 20
+    output = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Network output vs target").first
+    last_frame = chart_drawing(output)
+    play = page.get_by_label("Play", exact=True)
+    play.focus()  # the switch, scrolled to the top, lies under the page's header: a click would land there
+    page.keyboard.press("Space")  # on the last frame, Play starts from the first
+    steps = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (steps and steps[-1] == 20 and not play.is_checked()):
+        step = replayed_step(page)
+        if step is not None and (steps or step < 20) and (not steps or step != steps[-1]):  # from the rewind on
+            steps.append(step)
+        time.sleep(0.1)
+    assert len(steps) >= 4, steps  # several frames shown in turn, nothing pressed
+    assert steps == sorted(steps) and steps[0] < 10 and steps[-1] == 20, steps
+    assert not play.is_checked()  # the end stops the replay
+    time.sleep(1.5)
+    assert replayed_step(page) == 20
+    assert chart_drawing(output) == last_frame  # back at the last frame, drawn as before
