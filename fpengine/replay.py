@@ -71,34 +71,35 @@ def output_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
 
 
 class ThinnedFrames:
-    """Frames of a run whose length is not known in advance: one every ``stride`` steps, the stride
+    """Frames of a run whose length is not known in advance, offered in order (the ``index``-th
+    iteration or evaluation, at training step ``step``): one every ``stride`` offers, the stride
     doubling (every other frame dropped) whenever more than ``limit`` are kept, so between half of
-    ``limit`` and ``limit`` frames stay, evenly spaced from step 0, however long the run."""
+    ``limit`` and ``limit`` frames stay, evenly spaced from the first, however long the run."""
 
     def __init__(self, limit: int = HISTORY_FRAMES):
         self.limit = limit
         self.stride = 1
-        self.frames: dict[int, tuple[np.ndarray, ...]] = {}
+        self.frames: dict[int, tuple[int, tuple[np.ndarray, ...]]] = {}
 
-    def wants(self, step: int) -> bool:
-        return step % self.stride == 0
+    def wants(self, index: int) -> bool:
+        return index % self.stride == 0
 
-    def keep(self, step: int, *arrays: np.ndarray) -> None:
-        """Keep the frame of ``step`` (float32: plenty for a chart, half the saved run)."""
-        if not self.wants(step):
+    def keep(self, index: int, step: int, *arrays: np.ndarray) -> None:
+        """Keep the ``index``-th frame, taken at ``step`` (float32: plenty for a chart, half the saved run)."""
+        if not self.wants(index):
             return
-        self.frames[step] = tuple(np.asarray(a, dtype=np.float32) for a in arrays)
+        self.frames[index] = (step, tuple(np.asarray(a, dtype=np.float32) for a in arrays))
         while len(self.frames) > self.limit:
             self.stride *= 2
-            self.frames = {s: frame for s, frame in self.frames.items() if s % self.stride == 0}
+            self.frames = {i: frame for i, frame in self.frames.items() if i % self.stride == 0}
 
     def views(self, steps_name: str, *names: str) -> dict[str, np.ndarray]:
         """The kept frames as views: their steps under ``steps_name``, the i-th array of every
         frame stacked under ``names[i]``."""
-        steps = sorted(self.frames)
-        views = {steps_name: np.array(steps, dtype=int)}
+        kept = [self.frames[i] for i in sorted(self.frames)]
+        views = {steps_name: np.array([step for step, _ in kept], dtype=int)}
         for i, name in enumerate(names):
-            views[name] = np.stack([self.frames[s][i] for s in steps]) if steps else np.empty((0, 0), dtype=np.float32)
+            views[name] = np.stack([arrays[i] for _, arrays in kept]) if kept else np.empty((0, 0), dtype=np.float32)
         return views
 
 

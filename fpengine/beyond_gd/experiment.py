@@ -69,7 +69,7 @@ class _Recorder:
         self.errors.append(spectral.relative_spectral_error(coefficients, self.target_at_peaks, self.config.spectrum.error_form))
         if self.frames.wants(iteration):
             spectrum = spectral.amplitude_spectrum(output, self.config.spectrum.n_freq)
-            self.frames.keep(iteration, self.objective.outputs(theta, self.x_plot), spectrum)
+            self.frames.keep(iteration, iteration, self.objective.outputs(theta, self.x_plot), spectrum)
         self.theta = theta
         self.evaluations = evaluations
         self.ctx.checkpoint()

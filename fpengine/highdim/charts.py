@@ -107,8 +107,10 @@ def delta_f_heatmap(
     scheme: str = "redblue",
     vmin: float = 0.1,
     vmax: float = 0.5,
+    cursor: int | None = None,
 ) -> alt.LayerChart:
-    """ΔF at the frequencies of ``trace`` over epochs (the chapter's colour range 0.1–0.5, log epochs)."""
+    """ΔF at the frequencies of ``trace`` over epochs (the chapter's colour range 0.1–0.5, log
+    epochs), a rule at step ``cursor`` (a replay's)."""
     return charts.error_heatmap(
         trace,
         [f"k={label}" for label in trace.keys],
@@ -121,6 +123,7 @@ def delta_f_heatmap(
         y_title=t("projection.frequency", lang),
         x_title=t("highdim.epoch", lang),
         steps_per_unit=batches_per_epoch,
+        cursor=cursor,
     )
 
 

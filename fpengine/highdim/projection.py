@@ -35,6 +35,7 @@ from fpengine.highdim.classification import (
 )
 from fpengine.highdim.datasets import IMAGE_SHAPES, DataSplit, load_dataset
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, ProjectionConfig, ProjectionSpectrumConfig
+from fpengine.replay import ThinnedFrames, frame_at
 from fpengine.settings.schema import ConfigError
 
 
@@ -103,6 +104,7 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
     history = History()
     errors: list[np.ndarray] = []
     latest_output = np.zeros_like(spectrum.magnitude)
+    frames = ThinnedFrames()  # the replay's: the output's spectrum at (at most 101) evaluations
 
     def on_evaluation(evaluation: Evaluation) -> None:
         nonlocal latest_output
@@ -110,6 +112,7 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
         outputs = basis.transform(evaluation.probabilities)
         errors.append(nudft.relative_error(outputs, spectrum.coefficients, component))
         latest_output = nudft.component_magnitude(outputs, component)
+        frames.keep(len(errors) - 1, evaluation.step, latest_output)
 
     def publish(step: int) -> None:
         metrics = history.metrics()
@@ -129,6 +132,7 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
                 "noise_floor": spectrum.noise_floor,
                 "delta_f_grid": grid_errors,
                 "epoch": metrics["epoch"],
+                **frames.views("history_steps", "history_spectra"),
             },
         )
 
@@ -185,6 +189,11 @@ def summarize(config: ProjectionConfig, snapshot: Snapshot) -> dict[str, Any]:
         "spearman": spectral.spearman(trace.values, converged, never=snapshot.total_steps + 1),
         **classification.final_accuracies(snapshot),
     }
+
+
+def spectrum_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
+    """The kept evaluation nearest ``step``: its step, and the snapshot showing the output's spectrum then."""
+    return frame_at(snapshot, step, "history_steps", lambda views, i: {"output_spectrum": views["history_spectra"][i]})
 
 
 def heatmap(config: ProjectionConfig, snapshot: Snapshot, rows: Sequence[int], lang: str, **options: Any) -> alt.LayerChart:

@@ -25,9 +25,9 @@ GROUP_STEP = f"{KEY}.group.replay.step"
 def test_thinned_frames_stay_bounded_and_evenly_spaced_from_the_start():
     frames = replay.ThinnedFrames(limit=10)
     for step in range(1000):
-        frames.keep(step, np.array([step, -step]))
+        frames.keep(step, 3 * step, np.array([step, -step]))
     views = frames.views("steps", "values")
-    steps = views["steps"]
+    steps = views["steps"] // 3  # each frame's step, as given
     assert 5 <= len(steps) <= 10 and steps[0] == 0
     assert len(set(np.diff(steps))) == 1  # evenly spaced
     assert steps[-1] + np.diff(steps)[0] > 999 - np.diff(steps)[0]  # reaches the end of the run within a stride
@@ -38,7 +38,7 @@ def test_thinned_frames_stay_bounded_and_evenly_spaced_from_the_start():
 def test_a_short_run_keeps_every_iteration():
     frames = replay.ThinnedFrames(limit=10)
     for step in range(7):
-        frames.keep(step, np.array([step]))
+        frames.keep(step, step, np.array([step]))
     assert frames.views("steps", "values")["steps"].tolist() == list(range(7))
 
 

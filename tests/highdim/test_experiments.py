@@ -23,7 +23,7 @@ from fpengine.highdim.classifiers import CLASSIFIERS, build_classifier
 from fpengine.highdim.datasets import RemoteFile
 from fpengine.highdim.filtering import FILTERING, first_below
 from fpengine.highdim.gaussian_split import BandErrors, LowHighSplit
-from fpengine.highdim.projection import PROJECTION, label_spectrum
+from fpengine.highdim.projection import PROJECTION, label_spectrum, spectrum_frame
 from fpengine.highdim.settings import (
     ClassificationConfig,
     ClassifierConfig,
@@ -411,6 +411,13 @@ def test_projection_on_mnist_k0_converges_first() -> None:
     assert views["delta_f_grid"].shape == (12 * 4 + 1, len(views["frequencies"]))
     np.testing.assert_allclose(views["delta_f_grid"][:, views["selected"]], trace.errors)
     assert views["label_spectrum"][0] == pytest.approx(np.mean(np.eye(10)[datasets.load_dataset("mnist-5k").train_labels[:500]][:, 8]))
+    # the replay's frames: the output's spectrum at every evaluation (49 of them: fewer than the limit)
+    np.testing.assert_array_equal(views["history_steps"], snapshot.metrics["step"])
+    np.testing.assert_allclose(views["history_spectra"][-1], views["output_spectrum"], rtol=1e-5)
+    assert not np.allclose(views["history_spectra"][0], views["history_spectra"][-1])
+    step, shown = spectrum_frame(snapshot, views["history_steps"][10] + 1)
+    assert step == views["history_steps"][10]
+    np.testing.assert_array_equal(shown.views["output_spectrum"], views["history_spectra"][10])
 
 
 def test_filtering_on_mnist_low_before_high_at_every_default_delta() -> None:
