@@ -10,13 +10,14 @@ from fpengine.highdim import charts
 from fpengine.highdim.filtering import FILTERING, summarize
 from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
 from fpengine.highdim.settings import FilteringConfig
+from fpengine.replay import step_frame
 from fpengine.settings.schema import ConfigError, rule_of, validate
 from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr
 from ui.controls import SettingError, bounds, choices, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_group_panel, run_panel
-from ui.views import heatmap_options
+from ui.views import group_replay_view, heatmap_options, replay_view
 
 KEY = FILTERING.name
 DELTA_MODES = ("scaled", "chapter", "notebook", "custom")
@@ -121,8 +122,8 @@ def render(snapshot, config: FilteringConfig) -> None:
     context = (id(config), lang(), log_epochs, scheme)
     deltas = len(snapshot.traces["e_low"].values)
 
-    def show(slot: str, build) -> None:
-        live_chart(f"{KEY}.{slot}", context, snapshot.version, build, charts_on_page=3 + deltas)
+    def show(slot: str, build, replayed: int | None = None) -> None:
+        live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=3 + deltas)
 
     st.caption(tr("filtering.scale", scale=f"{float(snapshot.views['median_nn_distance']):.3g}"))
     warn_about_deltas(snapshot)
@@ -131,13 +132,18 @@ def render(snapshot, config: FilteringConfig) -> None:
         show("bands", lambda: charts.band_curves(snapshot, lang()))
     with right:
         show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
-    for index in range(deltas):
-        show(
-            f"heatmap{index}",
-            lambda index=index: charts.band_heatmap(
-                snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs
-            ),
-        )
+
+    def draw(shown, cursor: int | None) -> None:
+        for index in range(deltas):
+            show(
+                f"heatmap{index}",
+                lambda index=index: charts.band_heatmap(
+                    shown, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, cursor=cursor
+                ),
+                cursor,
+            )
+
+    replay_view(FILTERING, snapshot, config, step_frame, "history_steps", draw)
     st.caption(tr("filtering.heatmap_help"))
     left, right = st.columns(2)
     with left:
@@ -147,26 +153,31 @@ def render(snapshot, config: FilteringConfig) -> None:
 
 
 def render_comparison(runs) -> None:
-    """The architectures side by side: the heatmap of the chosen δ and the accuracies of each run."""
+    """The architectures side by side: the heatmap of the chosen δ and the accuracies of each run;
+    once none advances, one replay moves every heatmap's cursor."""
     log_epochs, scheme = view_options()
-    for column, (config, snapshot) in zip(st.columns(max(len(runs), 1)), runs, strict=False):
-        with column:
-            st.markdown(f"**{describe(config)}**")
-            if download_in_progress(snapshot):
-                continue
-            deltas = snapshot.traces["e_low"].values
-            index = min(int(st.session_state.get(f"{KEY}.compare_delta", 0)), len(deltas) - 1)
-            live_chart(
-                f"{KEY}.compare.{config.network.model}",
-                (id(config), lang(), log_epochs, scheme, index),
-                snapshot.version,
-                lambda config=config, snapshot=snapshot, index=index: charts.band_heatmap(
-                    snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, width=260
-                ),
-                charts_on_page=len(runs),
-            )
-            metrics = snapshot.metrics
-            st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]), test=float(metrics["test_accuracy"][-1])))
+    ready = [(config, snapshot) for config, snapshot in runs if not download_in_progress(snapshot)]
+
+    def draw(shown) -> None:
+        for column, (config, snapshot, cursor) in zip(st.columns(max(len(shown), 1)), shown, strict=False):
+            with column:
+                st.markdown(f"**{describe(config)}**")
+                deltas = snapshot.traces["e_low"].values
+                index = min(int(st.session_state.get(f"{KEY}.compare_delta", 0)), len(deltas) - 1)
+                live_chart(
+                    f"{KEY}.compare.{config.network.model}",
+                    (id(config), lang(), log_epochs, scheme, index, cursor),
+                    snapshot.version,
+                    lambda config=config, snapshot=snapshot, index=index, cursor=cursor: charts.band_heatmap(
+                        snapshot, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, width=260, cursor=cursor
+                    ),
+                    charts_on_page=len(shown),
+                )
+                metrics = snapshot.metrics
+                st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]), test=float(metrics["test_accuracy"][-1])))
+
+    if ready:
+        group_replay_view(FILTERING, ready, step_frame, "history_steps", draw)
 
 
 def describe(config: FilteringConfig) -> str:

@@ -70,6 +70,12 @@ def output_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
     )
 
 
+def step_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
+    """The kept step (``history_steps``) nearest ``step``, for views that replay only a cursor
+    (the whole run stays drawn): the step, and the snapshot unchanged."""
+    return frame_at(snapshot, step, "history_steps", lambda views, i: {})[0], snapshot
+
+
 class ThinnedFrames:
     """Frames of a run whose length is not known in advance, offered in order (the ``index``-th
     iteration or evaluation, at training step ``step``): one every ``stride`` offers, the stride

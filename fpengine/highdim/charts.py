@@ -150,8 +150,10 @@ def band_heatmap(
     scheme: str = "redblue",
     log_epochs: bool = False,
     width: int = charts.WIDTH * 2,
+    cursor: int | None = None,
 ) -> alt.LayerChart:
-    """The chapter's two-row heatmap for one δ: e_low at the bottom, e_high on top, RdBu 0.1–1, over epochs."""
+    """The chapter's two-row heatmap for one δ: e_low at the bottom, e_high on top, RdBu 0.1–1, over
+    epochs; a rule at step ``cursor`` (a replay's)."""
     delta = snapshot.traces["e_low"].values[index]
     return charts.error_heatmap(
         band_traces(snapshot, index),
@@ -166,6 +168,7 @@ def band_heatmap(
         title=t("filtering.heatmap_title", lang, delta=delta_label(delta)),
         width=width,
         steps_per_unit=batches_per_epoch,
+        cursor=cursor,
     )
 
 

@@ -34,6 +34,7 @@ from fpengine.highdim.gaussian_split import (
     smoother_bytes,
 )
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, FilteringConfig
+from fpengine.replay import ThinnedFrames
 from fpengine.settings.schema import ConfigError
 
 
@@ -72,6 +73,7 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
     low: list[np.ndarray] = []
     high: list[np.ndarray] = []
     keys = tuple(charts.delta_label(d) for d in deltas)
+    frames = ThinnedFrames()  # the steps a replay moves the heatmaps' cursor to: at most 101 evaluations
 
     def on_evaluation(evaluation: Evaluation) -> None:
         history.add(evaluation)
@@ -81,6 +83,7 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
             raise RunDiverged(evaluation.step)
         low.append(errors.e_low)
         high.append(errors.e_high)
+        frames.keep(len(low) - 1, evaluation.step)
 
     def publish(step: int) -> None:
         metrics = history.metrics()
@@ -92,7 +95,7 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
                 "e_low": ErrorTrace(steps, np.array(low).reshape(len(low), len(deltas)), keys, deltas),
                 "e_high": ErrorTrace(steps, np.array(high).reshape(len(high), len(deltas)), keys, deltas),
             },
-            views={"deltas": np.array(deltas), "median_nn_distance": scale},
+            views={"deltas": np.array(deltas), "median_nn_distance": scale, **frames.views("history_steps")},
         )
 
     train_classifier(config, ctx, data, on_evaluation, publish)
