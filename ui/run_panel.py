@@ -89,7 +89,8 @@ def _load_saved(directory: Path, modified_ns: int) -> SavedRun | None:
         return None
 
 
-def _saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
+def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
+    """The run ``job_id`` of ``experiment`` as saved in the runs folder; None when there is none."""
     if not job_id or not job_id.isalnum():
         return None
     directory = runs_root() / job_id
@@ -223,7 +224,7 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
 
     if job is None:
         job_id = _job_id(experiment)
-        saved = _saved_run(experiment, job_id)
+        saved = saved_run(experiment, job_id)
         if saved is not None:
             st.query_params["run"] = job_id  # back in the URL after a visit to another page
             st.caption(tr("run.loaded", run=job_id))
@@ -337,7 +338,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
             st.rerun()
 
     if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
-        saved = [run for run in (_saved_run(experiment, job_id) for job_id in ids) if run is not None]
+        saved = [run for run in (saved_run(experiment, job_id) for job_id in ids) if run is not None]
         if saved:
             st.caption(tr("run.loaded", run=", ".join(ids)))
             render([(run.config, run.snapshot) for run in saved])

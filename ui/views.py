@@ -18,7 +18,7 @@ from fpengine.oned import charts as oned_charts
 from .common import device_choice, job_manager, lang, live_chart, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable
+from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -275,6 +275,9 @@ def gradient_descent_rerun(experiment: Experiment, config: Any | None, x_title: 
         st.session_state[key] = job.id
     if job is not None:
         st.fragment(run_every=VIEW_REFRESH_SECONDS if job.status.active else None)(_gradient_descent_view)(experiment, job.id, x_title)
+    elif (saved := saved_run(experiment, job_id)) is not None:  # finished, and dropped from memory since
+        st.markdown(f"**{tr('theory.gd_title')}**")
+        _gradient_descent_result(experiment, job_id, saved.config, saved.snapshot, x_title)
 
 
 def _gradient_descent_view(experiment: Experiment, job_id: str, x_title: str | None) -> None:
@@ -291,11 +294,16 @@ def _gradient_descent_view(experiment: Experiment, job_id: str, x_title: str | N
         min(snapshot.step / max(snapshot.total_steps, 1), 1.0),
         text=f"{status} · {tr('run.progress', step=snapshot.step, total=snapshot.total_steps)}",
     )
-    summary = experiment.summarize(job.config, snapshot)
-    builders = oned_charts.theory_builders(snapshot, job.config.spectrum, lang(), x_title=x_title)
-    if "theory" in builders:  # from its first snapshot on
-        live_chart(f"{experiment.name}.gd.theory", (job.id, lang()), snapshot.version, builders["theory"])
-    convergence_table(snapshot.traces["delta_f"], summary)
+    _gradient_descent_result(experiment, job.id, job.config, snapshot, x_title)
     if job.done and st.session_state.get(f"{experiment.name}.gd_run.shown") != job.id:
         st.session_state[f"{experiment.name}.gd_run.shown"] = job.id  # one full rerun turns the polling off
         st.rerun()
+
+
+def _gradient_descent_result(experiment: Experiment, run_id: str, config: Any, snapshot: Snapshot, x_title: str | None) -> None:
+    """The rerun's measured and predicted ΔF and its convergence table."""
+    summary = experiment.summarize(config, snapshot)
+    builders = oned_charts.theory_builders(snapshot, config.spectrum, lang(), x_title=x_title)
+    if "theory" in builders:  # from its first snapshot on
+        live_chart(f"{experiment.name}.gd.theory", (run_id, lang()), snapshot.version, builders["theory"])
+    convergence_table(snapshot.traces["delta_f"], summary)

@@ -272,3 +272,21 @@ def test_theory_view_shows_the_prediction_and_reruns_with_gradient_descent(app_t
     at.sidebar.radio(key="lang").set_value("zh").run()
     assert not at.exception, at.exception
     assert "理论与实验对照" in [h.value for h in at.subheader]
+
+
+def test_the_gradient_descent_rerun_is_shown_from_disk_once_dropped_from_memory(app_test, runs_dir, monkeypatch):
+    monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "0")  # every run leaves memory as soon as it is saved
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(60).run()
+    at.sidebar.toggle(key="equal-amplitude.w.theory@en").set_value(True).run()
+    at.button(key="equal-amplitude.start").click().run()
+    wait_until(lambda: len(list(runs_dir.glob("*/summary.json"))) == 1, timeout=120)
+    at.run()
+    at.button(key="equal-amplitude.gd_run.start").click().run()
+    rerun_id = at.session_state["equal-amplitude.gd_run"]
+    wait_until(lambda: job_manager().get(rerun_id) is None and (runs_dir / rerun_id / "summary.json").exists(), timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.value == "**The same network under gradient descent**" for m in at.markdown)
+    rerun_charts = [spec for spec in chart_specs(at) if "Predicted ΔF(k)" in json.dumps(spec, ensure_ascii=False)]
+    assert len(rerun_charts) == 2  # the run's own Theory view and the rerun's
