@@ -11,7 +11,8 @@ from fpengine.highdim.projection import PROJECTION, heatmap, label_spectrum, noi
 from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.i18n import explain
 from fpengine.settings.schema import ConfigError, rule_of, validate
-from ui.common import lang, live_chart, show_chart, show_invalid_settings, tr, widget
+from ui import links
+from ui.common import lang, live_chart, set_widget_value, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, bounds, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -127,22 +128,67 @@ def label_preview(config: ProjectionConfig) -> None:
         st.warning(tr("projection.noisy_peaks", frequencies=", ".join(f"{k:.4g}" for k in noisy)))
 
 
+ROWS = f"{KEY}.rows"
+"""The heatmap rows, as frequencies written as the heatmap labels them (``?rows=0.0125,0.05``);
+None: the run's tracked frequencies. A new run starts from them where it has those peaks."""
+LINKED_ROWS = f"{KEY}.rows.linked"
+"""Set while a link's rows wait for a run: whoever shares a link means the run its visitor starts."""
+IGNORED_ROWS = f"{KEY}.rows.ignored"
+
+
+def row_text(frequency: float) -> str:
+    return f"{frequency:.4g}"
+
+
+def parse_rows(text: str) -> tuple[str, ...]:
+    """A link's rows as it wrote them (to name the ones a run lacks); ValueError unless each is a frequency."""
+    items = tuple(text.split(","))
+    for item in items:
+        links.parse_number(item, float, 0)
+    return items
+
+
+def linked_rows() -> None:
+    """Read a link's rows on the page's first run; keep the rows in the address bar."""
+    restored = links.restore("rows", parse_rows)
+    if restored is not None:
+        st.session_state[ROWS], st.session_state[LINKED_ROWS] = restored, True
+    links.keep("rows", ",".join(st.session_state.get(ROWS) or ()), "")
+
+
 def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
     """The heatmap's rows: the run's tracked frequencies by default; any peak can be added or dropped."""
     views = snapshot.views
     frequencies = np.asarray(views["frequencies"])
     candidates = [int(k) for k in np.union1d(views["peaks"], views["selected"])]
+    automatic = [int(k) for k in views["selected"]]
     name = f"{KEY}.rows.{len(frequencies)}.{frequencies[-1]:.6g}.{'-'.join(map(str, candidates))}"
-    chosen = widget(
-        name,
-        st.multiselect,
-        tr("projection.rows"),
-        [int(k) for k in views["selected"]],
-        options=candidates,
-        format_func=lambda k: f"k = {frequencies[k]:.4g}",
-        help=tr("projection.rows_help"),
+    wanted = st.session_state.get(ROWS)
+    linked = st.session_state.pop(LINKED_ROWS, False)
+    if wanted and (linked or name not in st.session_state):
+        by_text = {row_text(frequencies[k]): k for k in candidates}
+        found = {text: by_text.get(row_text(float(text))) for text in wanted}
+        set_widget_value(name, [k for k in found.values() if k is not None] or automatic)
+        if linked:  # a frequency that is no peak of this run is named as the link's notice names what it ignores
+            missing = [text for text, k in found.items() if k is None]
+            st.session_state[IGNORED_ROWS] = (name, f"rows={','.join(missing)}") if missing else None
+    chosen = sorted(
+        widget(
+            name,
+            st.multiselect,
+            tr("projection.rows"),
+            automatic,
+            options=candidates,
+            format_func=lambda k: f"k = {frequencies[k]:.4g}",
+            help=tr("projection.rows_help"),
+        )
     )
-    return np.array(sorted(chosen), dtype=int)
+    ignored = st.session_state.get(IGNORED_ROWS)
+    if ignored is not None and ignored[0] == name:
+        st.warning(links.ignored_notice([ignored[1]]), icon="🔗")
+    st.session_state[ROWS] = None if chosen == sorted(automatic) else tuple(row_text(frequencies[k]) for k in chosen)
+    links.follow("rows", ",".join(st.session_state[ROWS] or ()), "")
+    return np.array(chosen, dtype=int)
 
 
 def render(snapshot, config: ProjectionConfig) -> None:
@@ -188,6 +234,7 @@ projection_config = projection_settings()
 if projection_config is not None:
     label_preview(projection_config)
 heatmap_options(KEY, log_steps=True)  # the chapter draws Fig 1.10 on a log epoch axis
+linked_rows()
 linked(f"{KEY}.chapter_range", "chapter_range", st.toggle, tr("projection.chapter_range"), True, help=tr("projection.chapter_range_help"))
 run_panel(PROJECTION, projection_config, render)
 offline_hint(PROJECTION)

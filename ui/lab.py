@@ -9,21 +9,36 @@ or another browser reattaches to it; finished sweeps reopen from disk. Everythin
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
+from fpengine.beyond_gd.settings import BeyondConfig
+from fpengine.engine.experiment import Experiment
 from fpengine.export import runs_root
 from fpengine.i18n import explain, t
 from fpengine.registry import get_experiment
 from fpengine.retention import retention_limits
-from fpengine.settings.config import ConfigError
+from fpengine.settings.config import ConfigError, to_dict
 from fpengine.settings.environment import env_flag, env_number
 from fpengine.sweep.background import LAB_MAX_CELLS, BackgroundSweep, SweepManager, SweepProgress, SweepStatus
-from fpengine.sweep.builder import MAX_AXES, LabForm, setting_keys, source_axes, source_experiment, source_steps, sources, value_text
+from fpengine.sweep.builder import (
+    MAX_AXES,
+    LabForm,
+    check_values,
+    setting_keys,
+    source_axes,
+    source_experiment,
+    source_steps,
+    sources,
+    value_text,
+)
 from fpengine.sweep.command import DEFAULT_SEEDS
-from fpengine.sweep.definition import MAX_CELLS, MAX_SEEDS, SweepDefinition, SweepError
+from fpengine.sweep.definition import MAX_CELLS, MAX_SEEDS, Cell, SweepDefinition, SweepError
 from fpengine.sweep.estimate import PROBE_SECONDS, estimated_seconds, measured_rate
 from fpengine.sweep.executors import default_workers, scheduler_address
 from fpengine.sweep.figures import cell_heatmaps, convergence_chart, summary_line
@@ -41,7 +56,10 @@ from fpengine.sweep.library import (
 from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
-from .common import device_choice, job_manager, lang, live_chart, tr, widget
+from .common import device_choice, job_manager, lang, live_chart, tr
+from .controls import linked
+from .links import text_of
+from .target_designer import components_of, sines_text
 
 SWEEP_KEY = "lab.sweep"
 REFRESH_SECONDS = 1.0
@@ -94,9 +112,10 @@ def _source_label(current: str):
 
 
 def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
-    """The sweep the form describes, with its size and time estimate; None (and why) when it cannot run."""
+    """The sweep the form describes, with its size and time estimate; None (and why) when it cannot run.
+    Every setting of the form is linked (``ui.controls.linked``): ``?source=…&setting1=…&values1=…``."""
     choices = sources()
-    source = widget("lab.source", st.selectbox, tr("lab.source"), "frequency", options=choices, format_func=_source_label(lang()))
+    source = linked("lab.source", "source", st.selectbox, tr("lab.source"), "frequency", options=choices, format_func=_source_label(lang()))
     st.caption(tr(SWEEP_PRESETS[source].description_key) if source in SWEEP_PRESETS else tr("lab.source.own"))
     keys = ["", *setting_keys(source_experiment(source))]
     none = tr("lab.no_setting")
@@ -106,8 +125,9 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
         default_key, default_values = preset_axes[index] if index < len(preset_axes) else ("", "")
         left, right = st.columns([2, 3])
         with left:
-            key = widget(
+            key = linked(
                 f"lab.{source}.key{index}",
+                f"setting{index + 1}",
                 st.selectbox,
                 tr("lab.setting", n=index + 1),
                 default_key,
@@ -116,11 +136,13 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
             )
         with right:
             values = (
-                widget(
+                linked(
                     f"lab.{source}.{key}.values{index}",
+                    f"values{index + 1}",
                     st.text_input,
                     tr("lab.values"),
                     default_values if key == default_key else value_text(source, key),
+                    accepts=functools.partial(check_values, source, key),
                     help=tr("lab.values_help"),
                 )
                 if key
@@ -129,10 +151,12 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
         axes.append((key, values))
     left, right = st.columns(2)
     with left:
-        seeds = widget(f"lab.{source}.seeds", st.number_input, tr("lab.seeds"), DEFAULT_SEEDS, min_value=1, max_value=MAX_SEEDS, step=1)
+        seeds = linked(
+            f"lab.{source}.seeds", "seeds", st.number_input, tr("lab.seeds"), DEFAULT_SEEDS, min_value=1, max_value=MAX_SEEDS, step=1
+        )
     default_steps = source_steps(source)
     with right:
-        steps = widget(f"lab.{source}.steps", st.number_input, tr("lab.steps"), default_steps, min_value=1, step=100)
+        steps = linked(f"lab.{source}.steps", "steps", st.number_input, tr("lab.steps"), default_steps, min_value=1, step=100)
     form = LabForm(source, tuple(axes), int(seeds), None if steps == default_steps else int(steps))
     try:
         manager.check_size(form.cell_count())
@@ -159,6 +183,66 @@ def _estimate(definition: SweepDefinition, manager: SweepManager) -> float | Non
     else:
         st.markdown(tr("lab.estimate", time=format_duration(seconds), workers=manager.workers, probe=PROBE_SECONDS))
     return seconds
+
+
+# --- a cell on its experiment's page --------------------------------------------------------------
+
+
+def page_values(config: Any) -> dict[str, str]:
+    """``config`` as its experiment's page holds it in its linked widgets (``ui.controls.linked``),
+    by link parameter: a setting's own name (``lr``, ``widths``, ``seed``, ``epsilon``), the target
+    designer's ``sines`` (or ``target_mode`` and ``formula``), the Theory switch; Sec 1.6's page
+    trains one method at a time (``optimizer``), with that method's width and iteration cap."""
+    data = to_dict(config)
+    target = data.pop("target")
+    values: dict[str, str] = {}
+    if isinstance(config, BeyondConfig):
+        for name in ("method", "iterations", "max_iterations"):
+            del data[name]
+        del data["network"]["widths"], data["training"]["optimizer"]
+        method = config.algorithm
+        values.update(
+            {"optimizer": method, f"width.{method}": text_of(config.network_width), f"iterations.{method}": text_of(config.iteration_cap)}
+        )
+
+    def walk(group: dict[str, Any]) -> None:
+        for name, value in group.items():
+            if isinstance(value, dict):
+                walk(value)
+            else:
+                values[name] = text_of(value)
+
+    walk(data)
+    values["theory"] = text_of(config.theory == "ntk")
+    values["quantize"] = text_of(float(target["quantize"]))
+    if target["formula"]:
+        values.update(target_mode="formula", formula=target["formula"])
+    else:
+        values.update(target_mode="sines", sines=sines_text(components_of(config.target)))
+    return values
+
+
+def setup_params(experiment: Experiment, config: Any) -> dict[str, str]:
+    """The link parameters that set ``experiment``'s page to ``config``: those whose value differs
+    from the page's first preset, which the page opens with. A setting the page has no widget for
+    (``margin``, ``max_peaks``) is named by the page's notice of what a link had that it cannot use."""
+    preset = page_values(experiment.default_config(next(iter(experiment.presets))))
+    return {param: text for param, text in page_values(config).items() if preset.get(param) != text}
+
+
+@functools.lru_cache(maxsize=2 * LAB_MAX_CELLS)
+def _cell_setup(definition_json: str, cell: Cell) -> dict[str, str]:
+    definition = SweepDefinition.from_json(json.loads(definition_json))
+    return setup_params(get_experiment(definition.experiment), definition.cell_config(cell))
+
+
+def cell_setups(definition: SweepDefinition, cell_ids: Collection[str]) -> dict[str, dict[str, str]]:
+    """Cell id → the link parameters of the cell's settings on its page, so that opening a cell shows
+    its settings in the page's widgets as well as its run (Start then reruns the cell). Worked out
+    once per cell: a live page asks every few seconds."""
+    definition_json = json.dumps(definition.to_json(), sort_keys=True)
+    wanted = set(cell_ids)
+    return {cell.id: _cell_setup(definition_json, cell) for cell in definition.cells() if cell.id in wanted}
 
 
 # --- the page's sweep ------------------------------------------------------------------------------
@@ -290,7 +374,8 @@ def show_results(
             st.caption(tr("lab.heatmaps.more", shown=len(shown), count=len(kept)))
     else:
         st.caption(tr("lab.no_cells_yet"))
-    links = cell_links(runs_root(), sweep_id, definition.experiment, list(frame["cell"]) if finished else [], lang())
+    finished_ids = list(frame["cell"]) if finished else []
+    links = cell_links(runs_root(), sweep_id, definition.experiment, finished_ids, lang(), cell_setups(definition, finished_ids))
     table = cell_table(results, in_flight, lost or {}, links, lang(), active)
     st.markdown(f"**{tr('lab.table')}**")
     st.dataframe(

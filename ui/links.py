@@ -108,6 +108,16 @@ def keep(param: str, text: str, preset: str) -> None:
     st.session_state.setdefault(_FIELDS, {})[param] = (text, preset)
 
 
+def follow(param: str, text: str, preset: str) -> None:
+    """:func:`keep`, and the address bar follows at once: for a widget of a live fragment, whose
+    change reruns the fragment but not the page, so not :func:`finish`."""
+    keep(param, text, preset)
+    if text != preset:
+        st.query_params[param] = text
+    elif param in st.query_params:
+        del st.query_params[param]
+
+
 def settings() -> dict[str, str]:
     """The page's settings that differ from the preset, as they stand in a link."""
     return {param: text for param, (text, preset) in st.session_state.get(_FIELDS, {}).items() if text != preset}
@@ -137,6 +147,11 @@ def _shown(item: str) -> str:
     return "`" + short.replace("`", "'") + "`"
 
 
+def ignored_notice(ignored: list[str]) -> str:
+    """The one notice of what a link had that the page could not use (``param=value`` items)."""
+    return tr("link.ignored", params=", ".join(map(_shown, ignored)))
+
+
 def finish(notice_area: Any, link_area: Any) -> None:
     """After the page ran: name what the link had that the page could not use (once, in
     ``notice_area``), put the settings that differ from the preset in the address bar, and offer
@@ -154,7 +169,7 @@ def finish(notice_area: Any, link_area: Any) -> None:
     if notice is not None:
         page, ignored, as_read = notice
         if page == _page() and as_read == wanted:  # shown until the visitor changes the setup
-            notice_area.warning(tr("link.ignored", params=", ".join(map(_shown, ignored))), icon="🔗")
+            notice_area.warning(ignored_notice(ignored), icon="🔗")
         else:
             st.session_state[_NOTICE] = None
     if st.query_params.to_dict() != wanted:

@@ -26,7 +26,8 @@ PHASE_SPAN = (-np.pi, np.pi)
 """A phase beyond ±π is the same as one within it."""
 
 
-def _preset_components(base: TargetConfig) -> list[dict[str, float]]:
+def components_of(base: TargetConfig) -> list[dict[str, float]]:
+    """A target's sine components as the designer holds them (its ``sines`` in a link)."""
     phases = base.phases or (0.0,) * len(base.frequencies)
     return [{"frequency": f, "amplitude": a, "phase": p} for f, a, p in zip(base.frequencies, base.amplitudes, phases, strict=True)] or [
         {"frequency": 1.0, "amplitude": 1.0, "phase": 0.0}
@@ -74,7 +75,7 @@ def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
             for index in range(rule_of(TargetConfig, "frequencies").max_length):
                 st.session_state.pop(f"{key}.w.{part}{index}", None)
     if name not in st.session_state:
-        st.session_state[name] = _preset_components(base)
+        st.session_state[name] = components_of(base)
     return st.session_state[name]
 
 
@@ -148,7 +149,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
             columns[2].number_input(tr("designer.phase"), *PHASE_SPAN, float(component["phase"]), step=0.1, key=f"{key}.w.phase{i}")
         )
         component.update(frequency=frequencies[-1], amplitude=amplitudes[-1], phase=phases[-1])
-    links.keep("sines", sines_text(components), sines_text(_preset_components(base)))
+    links.keep("sines", sines_text(components), sines_text(components_of(base)))
     add, remove = st.columns(2)
     if add.button(tr("designer.add"), disabled=len(components) >= frequency.max_length, key=f"{key}.add"):
         highest = max(c["frequency"] for c in components)

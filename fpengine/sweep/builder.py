@@ -4,13 +4,15 @@ the seeds and the steps, and get the checked ``SweepDefinition``."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fpengine.registry import get_experiment
-from fpengine.settings.config import apply_override, to_dict
+from fpengine.settings.config import ConfigError, apply_override, to_dict
+from fpengine.settings.schema import rule_of
 from fpengine.sweep.definition import SweepDefinition, SweepError, define_sweep, parse_grid_option, sweepable_experiments
 from fpengine.sweep.presets import SWEEP_PRESETS
 
@@ -76,6 +78,22 @@ def value_text(source: str, key: str) -> str:
     if isinstance(value, list):
         return "[" + ",".join(_scalar_text(item) for item in value) + "]"
     return _scalar_text(value)
+
+
+def check_values(source: str, key: str, text: str) -> None:
+    """SweepError unless ``text`` holds values that the setting ``key`` (a dotted key of
+    :func:`setting_keys`) takes, each by its rule: a link's values are refused before the form
+    shows them (the sweep's definition also checks them together, cell by cell)."""
+    _, values = parse_grid_option(f"{key}={text}")
+    config = base_config(source)
+    rule = rule_of(type(config), key)
+    for value in values:
+        try:
+            changed = functools.reduce(getattr, key.split("."), apply_override(config, key, value))
+            if not rule.accepts(changed):
+                raise ConfigError(key, "settings.must_be", changed, rule=rule)
+        except ConfigError as error:
+            raise SweepError("sweep.error.grid_value", setting=key, value=value, error=error) from None
 
 
 def _scalar_text(value: Any) -> str:

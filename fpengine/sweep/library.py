@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -158,12 +159,22 @@ def cell_table(
     return pd.DataFrame(rows)
 
 
-def cell_links(runs_dir: Path, sweep_id: str, experiment: str, cell_ids: Collection[str], lang: str) -> dict[str, str]:
+def cell_links(
+    runs_dir: Path,
+    sweep_id: str,
+    experiment: str,
+    cell_ids: Collection[str],
+    lang: str,
+    setups: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, str]:
     """Cell id → the address of its run on its experiment's page (``<experiment>?run=ID``, relative
-    to the app), for the cells whose run is kept (retention may have deleted it)."""
+    to the app), for the cells whose run is kept (retention may have deleted it); ``setups`` (cell id
+    → the page's link parameters of the cell's settings) follow the run, so that the page's
+    settings show the cell's too."""
     links = {}
     for cell_id in cell_ids:
         run_id = cell_run_id(sweep_id, cell_id)
         if (runs_dir / run_id / "summary.json").is_file():
-            links[cell_id] = f"{experiment}?run={run_id}&lang={lang}"
+            setup = (setups or {}).get(cell_id)
+            links[cell_id] = f"{experiment}?run={run_id}&lang={lang}" + (f"&{urlencode(setup, safe=',:')}" if setup else "")
     return links

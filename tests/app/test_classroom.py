@@ -273,7 +273,8 @@ def in_view(locator, height: int) -> bool:
 
 def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(browser, streamlit_server, tmp_path):
     """A projector's 1280×720: the sidebar folds away, the charts are wider and their text larger
-    than in the normal view, and the explanation and Start / Pause / Stop show without scrolling.
+    than in the normal view, so is the page's own text (the explanation, a button's label), and
+    the explanation and Start / Pause / Stop show without scrolling.
     The screenshot is kept (its path is printed; also test-results/classroom-1280x720.png)."""
     measured = {}
     for mode, query in (("normal", ""), ("classroom", "&classroom=1")):
@@ -287,6 +288,8 @@ def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(browser, strea
             assert not page.get_by_role("heading", name="Target designer").is_visible()
             assert in_view(page.get_by_text("Watch the snapshots"), 720)
             assert all(in_view(button(page, name), 720) for name in ("Start", "Pause", "Stop"))
+        text_sizes = [page.get_by_text("Watch the snapshots"), button(page, "Start").locator("p")]
+        measured[f"{mode} text"] = [float(item.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) for item in text_sizes]
         start_run(page)
         chart = live_output_chart(page)
         wait_until(lambda chart=chart: len(font_sizes(chart)) > 5, 30, 0.25)
@@ -305,3 +308,5 @@ def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(browser, strea
     (normal_width, normal_font), (wide, large) = measured["normal"], measured["classroom"]
     print(f"output chart {normal_width:.0f} → {wide:.0f} px wide, median text {normal_font:.0f} → {large:.0f} px")
     assert wide > normal_width * 1.2 and large > normal_font * 1.2
+    print(f"explanation and Start button text {measured['normal text']} → {measured['classroom text']} px")
+    assert all(big > small * 1.2 for small, big in zip(measured["normal text"], measured["classroom text"], strict=True))

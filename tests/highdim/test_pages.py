@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from fpengine.engine.runner import Status
 from fpengine.highdim import datasets
 from fpengine.highdim.datasets import RemoteFile
+from tests.app.test_links import link_params, notices, open_link, shared_link
 from tests.conftest import wait_until
 from tests.highdim.offline import closed_port_url
 from ui.common import job_manager
@@ -148,6 +150,42 @@ def test_projection_run_views_and_view_options(app_test):
     rows.set_value([]).run()
     assert "Pick at least one frequency" in texts(at) and not heatmap_specs(at)
     assert at.get("download_button")
+
+
+def test_heatmap_rows_travel_in_a_link(app_test):
+    """A teacher picks the heatmap's rows and shares the link: its visitor sees those rows, on the
+    teacher's run (``?run=…&rows=…``) or on the run they start from the setup link; a frequency
+    that is no peak of the run is named in the link's notice."""
+    setup = {"n_train": "150", "n_test": "50", "epochs": "2"}
+    teacher = open_link(app_test, PAGES["projection"], setup)
+    job = start_and_finish(teacher, "projection")
+    views = job.snapshot.views
+    automatic = [int(k) for k in views["selected"]]
+    row = int(max(np.union1d(views["peaks"], views["selected"])))
+    assert teacher.multiselect[0].value == automatic != [row]
+    teacher.multiselect[0].set_value([row]).run()
+    text = f"{views['frequencies'][row]:.4g}"
+    assert teacher.query_params["rows"] == text and link_params(shared_link(teacher))["rows"] == text
+
+    student = open_link(app_test, PAGES["projection"], {"run": job.id, "rows": text})
+    assert student.multiselect[0].value == [row] and not notices(student)
+
+    student = open_link(app_test, PAGES["projection"], {**setup, "rows": text})  # no run yet: the rows wait for one
+    assert student.query_params["rows"] == text
+    student.button(key="projection.start").click().run()
+    [started] = [other for other in job_manager().jobs() if other.id != job.id]
+    assert started.wait(120)
+    student.run()
+    assert student.multiselect[0].value == [row] and student.query_params["rows"] == text
+
+    partly = open_link(app_test, PAGES["projection"], {"run": job.id, "rows": f"{text},12345"})
+    assert partly.multiselect[0].value == [row] and notices(partly) == [notices(partly)[0]]
+    assert "rows=12345" in notices(partly)[0] and partly.query_params["rows"] == text
+    for wrong in ("12345", "abc"):
+        ignored = open_link(app_test, PAGES["projection"], {"run": job.id, "rows": wrong})
+        [notice] = notices(ignored)
+        assert f"rows={wrong}" in notice
+        assert ignored.multiselect[0].value == automatic and "rows" not in ignored.query_params
 
 
 def test_projection_pause_resume_stop_reset(app_test):

@@ -9,9 +9,13 @@ import json
 
 import pytest
 
+from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError
+from tests.app.test_links import HOST, link_params, notices, open_link, shared_link
 from tests.conftest import open_app_page, wait_until
+from ui.common import job_manager
 from ui.lab import sweep_manager
+from ui.links import MAX_TEXT
 
 PAGE = "app_pages/lab.py"
 VALUES = "lab.frequency.target.frequencies.values0@en"
@@ -115,7 +119,8 @@ def test_start_fills_the_results_as_cells_finish_and_stop_keeps_them(lab, app_te
     table = at.dataframe[0].value
     assert list(table["target.frequencies"]) == ["1,2", "1,3", "1,4", "1,5", "1,6", "1,7"]
     assert list(table["status"])[0] == "done" and "waiting" in list(table["status"])
-    assert table["run"][0] == f"sine-fit?run={sweep.id}{next(sweep.definition.cells()).id}&lang=en"
+    assert table["run"][0].startswith(f"sine-fit?run={sweep.id}{next(sweep.definition.cells()).id}&lang=en&")
+    assert "sweep" not in link_params(shared_link(at))  # the sweep stays in the address bar, never in a shared link
     titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in at.get("vega_lite_chart")]
     assert titles == ["Convergence step against frequency", "ΔF per cell"]
     assert "Fitted laws" in texts(at) and "p = " in texts(at)
@@ -159,3 +164,85 @@ def test_a_finished_sweep_reopens_from_disk_and_is_listed(lab, app_test):
 
     again.button(key="lab.new").click().run()
     assert "sweep" not in again.query_params and not again.get("progress")
+
+
+# --- the form in a link, a cell on its page ---------------------------------------------------------
+
+OWN_GRID = {"source": "sine-fit", "setting1": "training.lr", "values1": "0.001,0.0003", "setting2": "network.activation"}
+
+
+def test_a_lab_link_restores_its_form_before_anything_starts(lab, app_test):
+    link = {**OWN_GRID, "values2": "tanh,relu", "seeds": "2", "steps": "500"}
+    at = open_link(app_test, PAGE, link, url=f"{HOST}/lab")
+    assert not notices(at)
+    assert at.selectbox(key="lab.source@en").value == "sine-fit"
+    assert at.selectbox(key="lab.sine-fit.key0@en").value == "training.lr"
+    assert at.text_input(key="lab.sine-fit.training.lr.values0@en").value == "0.001,0.0003"
+    assert at.selectbox(key="lab.sine-fit.key1@en").value == "network.activation"
+    assert at.text_input(key="lab.sine-fit.network.activation.values1@en").value == "tanh,relu"
+    assert at.number_input(key="lab.sine-fit.seeds@en").value == 2 and at.number_input(key="lab.sine-fit.steps@en").value == 500
+    assert "**8 cells**: 2 × 2 × 2 seed(s)." in texts(at)
+    assert sweep_manager().sweeps() == []  # restored, not started
+    assert {key: at.query_params[key] for key in link} == link
+    assert link_params(shared_link(at)) == link
+
+    at.number_input(key="lab.sine-fit.seeds@en").set_value(3).run()  # back to the default: gone from the address bar
+    assert "seeds" not in at.query_params and at.query_params["steps"] == "500"
+
+
+def test_a_broken_lab_link_is_ignored_with_one_notice(lab, app_test):
+    broken = {"setting1": "bogus.key", "values1": "[1,2", "values2": "1", "seeds": "0", "steps": "many", "source": "nowhere"}
+    at = open_link(app_test, PAGE, broken)
+    assert not at.exception and not at.error
+    [notice] = notices(at)
+    assert all(f"{key}=" in notice for key in broken)
+    assert at.selectbox(key="lab.source@en").value == "frequency" and "**27 cells**" in texts(at)  # the preset's form
+    assert set(at.query_params) == {"lang"}
+
+    at = open_link(app_test, PAGE, {**OWN_GRID, "values2": "tanh,swish"})  # a value the setting refuses
+    [notice] = notices(at)
+    assert "values2=tanh,swish" in notice and "values1" not in notice
+    assert at.text_input(key="lab.sine-fit.network.activation.values1@en").value == "tanh"  # the base config's
+    assert at.text_input(key="lab.sine-fit.training.lr.values0@en").value == "0.001,0.0003"
+
+
+def test_a_lab_link_with_every_setting_stays_short(lab, app_test):
+    """Every setting of the form in the link, each list of values as long as a link may give it
+    (``links.MAX_TEXT``) and written as lists, whose brackets a link encodes in three characters."""
+    at = open_link(app_test, PAGE, {"source": "architecture", "seeds": "1000", "steps": "1000000", "lang": "zh"}, url=f"{HOST}/lab")
+    longest = ("[64,64,64]," * MAX_TEXT)[: MAX_TEXT - 1] + "]"
+    at.text_input(key="lab.architecture.network.activation.values0@zh").set_value(longest).run()
+    at.text_input(key="lab.architecture.network.widths.values1@zh").set_value(longest).run()
+    at.sidebar.toggle(key="classroom").set_value(True).run()
+    copied = shared_link(at)
+    assert set(link_params(copied)) == {"source", "values1", "values2", "seeds", "steps", "lang", "classroom"}
+    print(f"a Lab link with every setting has {len(copied)} characters")
+    assert len(copied) < 2000, copied
+
+
+def test_a_cell_opens_on_its_page_with_its_settings_and_its_run(lab, app_test):
+    at = open_link(app_test, PAGE, {"source": "sine-fit", "setting1": "training.lr", "values1": "0.001", "seeds": "2", "steps": "60"})
+    at.button(key="lab.start").click().run()
+    sweep = only_sweep()
+    assert sweep.wait(120)
+    at.run()
+    _, second = sweep.definition.cells()
+    link = dict(zip(at.dataframe[0].value["seed"], at.dataframe[0].value["run"], strict=True))[second.seed]
+    page = link.partition("?")[0]
+    assert page == "sine-fit" and link_params(link) == {
+        "run": f"{sweep.id}{second.id}",
+        "lang": "en",
+        "lr": "0.001",
+        "steps": "60",
+        "seed": str(second.seed),
+    }
+
+    cell = open_link(app_test, EXPERIMENTS[page].page, link_params(link))
+    assert not notices(cell)
+    assert cell.number_input(key="sine-fit.w.lr@en").value == 0.001
+    assert cell.number_input(key="sine-fit.w.seed@en").value == second.seed == 1
+    assert cell.number_input(key="sine-fit.w.steps@en").value == 60
+    assert any(f"saved run {sweep.id}{second.id}" in c.value for c in cell.caption)  # the run is shown too
+    cell.button(key="sine-fit.start").click().run()  # Start reruns the cell
+    [job] = job_manager().jobs()
+    assert job.config == sweep.definition.cell_config(second)
