@@ -7,7 +7,7 @@ import streamlit as st
 
 from fpengine.highdim import charts
 from fpengine.highdim.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
-from fpengine.highdim.projection import PROJECTION, heatmap, label_spectrum, noisy_frequencies
+from fpengine.highdim.projection import PROJECTION, heatmap, label_spectrum, noisy_frequencies, spectrum_frame
 from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.i18n import explain
 from fpengine.settings.schema import ConfigError, rule_of, validate
@@ -17,7 +17,7 @@ from ui.controls import SettingError, bounds, linked, number_list, parse_number_
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
 from ui.run_panel import run_panel
-from ui.views import convergence_table, heatmap_options
+from ui.views import convergence_table, heatmap_options, replay_view
 
 KEY = PROJECTION.name
 
@@ -194,29 +194,39 @@ def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
 def render(snapshot, config: ProjectionConfig) -> None:
     if download_in_progress(snapshot):
         return
-    views = snapshot.views
     log_epochs, scheme = bool(st.session_state.get(f"{KEY}.log_steps", True)), st.session_state.get(f"{KEY}.scheme", "redblue")
     vmax = 0.5 if st.session_state.get(f"{KEY}.chapter_range", True) else 1.0
     rows = chosen_rows(snapshot, config)
     context = (id(config), lang(), log_epochs, scheme, vmax, tuple(rows.tolist()))
 
-    def show(slot: str, build) -> None:
-        live_chart(f"{KEY}.{slot}", context, snapshot.version, build, charts_on_page=4)
+    def show(slot: str, build, replayed: int | None = None) -> None:
+        live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=4)
 
-    left, right = st.columns(2)
-    with left:
-        show(
-            "spectrum",
-            lambda: charts.spectrum_chart(
-                views["frequencies"], views["label_spectrum"], views["output_spectrum"], views["selected"], views["unreliable"], lang()
-            ),
-        )
-    with right:
-        show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
+    def draw(shown, cursor: int | None) -> None:
+        views = shown.views
+        left, right = st.columns(2)
+        with left:
+            show(
+                "spectrum",
+                lambda: charts.spectrum_chart(
+                    views["frequencies"], views["label_spectrum"], views["output_spectrum"], views["selected"], views["unreliable"], lang()
+                ),
+                cursor,
+            )
+        with right:
+            show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
+        if len(rows):
+            show(
+                "heatmap",
+                lambda: heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax, cursor=cursor),
+                cursor,
+            )
+
+    replay_view(PROJECTION, snapshot, config, spectrum_frame, "history_steps", draw)
+    views = snapshot.views
     if len(rows) == 0:
         st.info(tr("projection.no_rows"))
     else:
-        show("heatmap", lambda: heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax))
         st.caption(tr("projection.heatmap_help"))
         noisy = noisy_frequencies(views["frequencies"], views["unreliable"], rows)
         if noisy:

@@ -30,8 +30,8 @@ def chart(at, title: str) -> tuple[dict, list[pa.Table]]:
 
 
 def series(tables: list[pa.Table], name: str) -> list[float]:
-    """The y values of the curve ``name`` of a curves chart."""
-    frame = pa.concat_tables(tables).to_pandas()
+    """The y values of the curve ``name`` of a curves chart (its other layers' data left out)."""
+    frame = pa.concat_tables([table for table in tables if "series" in table.column_names]).to_pandas()
     return frame[frame["series"] == name]["y"].tolist()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from fpengine.engine.runner import Status
-from tests.apptest_charts import charts, cursor
+from tests.apptest_charts import charts, cursor, series
 from tests.highdim.test_pages import empty_cache, open_page, setting, small, start_and_finish  # noqa: F401  (autouse fixture)
 from ui.common import job_manager
 
@@ -48,3 +48,21 @@ def test_filtering_comparison_replays_on_one_slider(app_test):
     slider.set_value(0).run()
     assert not at.exception, at.exception
     assert heatmap_cursors(at, "Relative error, δ =") == [pytest.approx(1 / per_epoch)] * 3
+
+
+def test_projection_replay_moves_the_output_spectrum_and_the_heatmaps_cursor(app_test):
+    at = open_page(app_test, "projection")
+    small(at, "projection", n_train=150, epochs=2)
+    job = start_and_finish(at, "projection")
+    per_epoch = job.config.batches_per_epoch
+    slider = at.select_slider(key="projection.replay.step")
+    steps = [int(s.replace(",", "")) for s in slider.options]
+    assert slider.value == steps[-1] == job.snapshot.step and steps == job.snapshot.metrics["step"].tolist()
+    spectrum = "|ŷ_k| along the first principal direction"
+    latest = series(charts(at, spectrum)[-1][1], "output")  # the run's, after the label preview's
+    assert len(latest) > 10
+    assert heatmap_cursors(at, "Relative error") == [pytest.approx((steps[-1] + 1) / per_epoch)]
+    slider.set_value(steps[1]).run()
+    assert not at.exception, at.exception
+    assert series(charts(at, spectrum)[-1][1], "output") != latest
+    assert heatmap_cursors(at, "Relative error") == [pytest.approx((steps[1] + 1) / per_epoch)]
