@@ -17,7 +17,7 @@ from fpengine.engine.runner import Snapshot
 from fpengine.replay import output_frame
 from fpengine.settings.config import ConfigError
 from fpengine.settings.schema import Interval, ListOf, Optional, rule_of, validate
-from ui.common import lang, live_chart, settings_area, show_invalid_settings, tr, translated
+from ui.common import lang, live_chart, result_table, settings_area, show_invalid_settings, tr, translated
 from ui.controls import SettingError, grid_settings, preset_base, seed_setting, spectrum_settings, widget
 from ui.run_panel import current_job, run_group_panel, run_panel
 from ui.target_designer import peak_selector, target_designer
@@ -265,7 +265,7 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
 
     replay_view(BEYOND_GD, snapshot, config, output_frame, "history_steps", draw)
     st.markdown(f"**{tr('beyond.work')}**")
-    st.dataframe(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()), hide_index=True)
+    result_table(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()))
     if summary["optimizer_message"]:
         reason = "beyond.stopped_early" if snapshot.step < summary["max_iterations"] else "beyond.stopped_at_cap"
         st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
@@ -312,10 +312,7 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
 
     group_replay_view(BEYOND_GD, runs, output_frame, "history_steps", draw)
     st.markdown(f"**{tr('view.convergence')}**")
-    st.dataframe(
-        work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot) for config, snapshot in runs}, lang()),
-        hide_index=True,
-    )
+    result_table(work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot) for config, snapshot in runs}, lang()))
 
 
 st.title(tr(BEYOND_GD.title_key))

@@ -12,7 +12,7 @@ from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, del
 from fpengine.highdim.settings import FilteringConfig
 from fpengine.replay import step_frame
 from fpengine.settings.schema import ConfigError, rule_of, validate
-from ui.common import job_manager, lang, live_chart, show_invalid_settings, tr
+from ui.common import job_manager, lang, live_chart, result_table, show_invalid_settings, tr
 from ui.controls import SettingError, bounds, choices, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -101,7 +101,7 @@ def delta_table(snapshot, config: FilteringConfig) -> None:
     rows = summarize(config, snapshot)["deltas"]
     never = tr("view.never")
     st.markdown(f"**{tr('filtering.table_title', epsilon=config.epsilon)}**")
-    st.dataframe(
+    result_table(
         pd.DataFrame(
             {
                 "δ": [f"{row['delta']:.3g}" for row in rows],
@@ -110,8 +110,7 @@ def delta_table(snapshot, config: FilteringConfig) -> None:
                 "e_low": [f"{row['final_e_low']:.3f}" for row in rows],
                 "e_high": [f"{row['final_e_high']:.3f}" for row in rows],
             }
-        ),
-        hide_index=True,
+        )
     )
 
 

@@ -76,6 +76,7 @@ CLASSROOM_CSS = """<style>
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] :is(p, li) { font-size: 1.2rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3rem; }
 [data-testid="stMainBlockContainer"] :is([data-baseweb="select"], input) { font-size: 1.25rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stTable"] :is(th, td) { font-size: 1.25rem; }
 </style>"""
 
 
@@ -92,6 +93,15 @@ def classroom_switch() -> None:
         st.query_params[CLASSROOM_KEY] = "1"
     elif CLASSROOM_KEY in st.query_params:
         del st.query_params[CLASSROOM_KEY]
+
+
+def result_table(frame: Any) -> None:
+    """A run's table (convergence, work per method): an interactive grid, or in classroom mode a
+    plain table, which the classroom style can enlarge (the grid draws its text on a canvas)."""
+    if classroom_mode():
+        st.table(frame, hide_index=True)
+    else:
+        st.dataframe(frame, hide_index=True)
 
 
 def settings_area() -> Any:

@@ -15,7 +15,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
 
-from .common import device_choice, job_manager, lang, live_chart, tr, translated
+from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
 from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run
@@ -63,7 +63,7 @@ def convergence_table(trace: ErrorTrace, summary: Mapping[str, Any], key_title: 
         frame[tr("theory.predicted_at")] = [tr("view.never") if s is None else f"{s:,}" for s in summary["predicted_convergence_step"]]
         frame[tr("theory.needed")] = [_steps_needed(s) for s in summary["predicted_steps_needed"]]
     st.markdown(f"**{tr('view.convergence')}**")
-    st.dataframe(frame, hide_index=True)
+    result_table(frame)
     rho = summary["spearman"]
     st.metric(tr("view.spearman"), "–" if rho is None else f"{rho:+.2f}", help=tr("view.spearman_help"))
 

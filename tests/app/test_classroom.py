@@ -254,6 +254,23 @@ def test_classroom_mode_from_a_link_folds_the_settings_and_enlarges_the_charts(a
     assert all("labelFontSize" not in config.get("axis", {}) for config in chart_configs(at))
 
 
+def test_classroom_mode_shows_result_tables_as_plain_tables(app_test):
+    """The interactive grid draws on a canvas that no style enlarges: classroom mode shows plain tables."""
+    at = app_test()
+    at.query_params.update(lang="en", classroom="1", steps="30", widths="8")
+    at.run()
+    at.switch_page("app_pages/sine_fit.py").run()
+    at.button(key="sine-fit.start").click().run()
+    (job,) = job_manager().jobs()
+    assert job.wait(60)
+    at.run()
+    assert not at.exception, at.exception
+    [table] = at.table
+    assert "converged at step" in table.value.columns and not at.dataframe
+    at.sidebar.toggle(key="classroom").set_value(False).run()
+    assert not at.table and "converged at step" in at.dataframe[0].value.columns
+
+
 def font_sizes(chart) -> list[float]:
     sizes = chart.locator("svg text").evaluate_all("els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
     return sorted(sizes)
@@ -292,6 +309,10 @@ def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(browser, strea
         measured[f"{mode} text"] = [float(item.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) for item in text_sizes]
         start_run(page)
         chart = live_output_chart(page)
+        if mode == "classroom":  # the convergence table, a plain table here, reads as large as the text
+            cell = page.get_by_test_id("stTable").locator("td").first
+            cell.wait_for(timeout=30_000)
+            assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 1.2 * 16
         wait_until(lambda chart=chart: len(font_sizes(chart)) > 5, 30, 0.25)
         sizes = font_sizes(chart)
         measured[mode] = (chart.bounding_box()["width"], sizes[len(sizes) // 2])
