@@ -1,6 +1,8 @@
 """Real browser (Debian chromium): the projection and filtering pages train on the offline MNIST with
 their default settings and draw their live views."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser_helpers import (
@@ -51,3 +53,19 @@ def test_filtering_page_trains_and_draws_live_in_chinese(page: Page, streamlit_s
     assert "低频" in rows and "高频" in rows
     expect(page.get_by_text("训练图像最近邻距离平方的中位数")).to_be_visible()
     stop_run(page, "停止", "开始")
+
+
+def test_heatmap_rows_follow_into_the_address_bar(page: Page, streamlit_server):
+    """The row choice lives in the live views (a fragment): changing it reruns only them, and the
+    address bar follows all the same, so the copied link shows those rows."""
+    page.goto(f"{streamlit_server}/projection?n_train=100&n_test=50&epochs=1")
+    expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
+    start_run(page)
+    expect(button(page, "Start")).to_be_enabled(timeout=120_000)  # the run ended
+    rows = page.get_by_test_id("stMultiSelect").filter(has_text="Heatmap rows")
+    expect(rows).to_be_visible(timeout=30_000)
+    assert "rows=" not in page.url
+    remove = rows.locator(".react-aria-ComboBox").get_by_role("button", name=re.compile("^Remove k = "))
+    assert remove.count() >= 2
+    remove.last.click()  # drop the highest tracked frequency
+    expect(page).to_have_url(re.compile(r"[?&]rows=[\d.,]+"), timeout=15_000)
