@@ -32,8 +32,8 @@ from ui.views import (
 )
 
 KEY = BEYOND_GD.name
-COMPARE_DEFAULT = ("bfgs", "powell", "pso")
-"""Compare mode's first choice: a quasi-Newton, a direction-set and a swarm method."""
+# (comments, not docstrings, in a page script: Streamlit's magic writes a floating string on the page)
+COMPARE_DEFAULT = ("bfgs", "powell", "pso")  # compare mode's first choice: a quasi-Newton, a direction-set and a swarm method
 
 
 def interval(path: str) -> Interval:

@@ -128,11 +128,12 @@ def label_preview(config: ProjectionConfig) -> None:
         st.warning(tr("projection.noisy_peaks", frequencies=", ".join(f"{k:.4g}" for k in noisy)))
 
 
+# (comments, not docstrings, in a page script: Streamlit's magic writes a floating string on the page)
+# The heatmap rows, as frequencies written as the heatmap labels them (?rows=0.0125,0.05); None: the
+# run's tracked frequencies. A new run starts from them where it has those peaks.
 ROWS = f"{KEY}.rows"
-"""The heatmap rows, as frequencies written as the heatmap labels them (``?rows=0.0125,0.05``);
-None: the run's tracked frequencies. A new run starts from them where it has those peaks."""
+# Set while a link's rows wait for a run: whoever shares a link means the run its visitor starts.
 LINKED_ROWS = f"{KEY}.rows.linked"
-"""Set while a link's rows wait for a run: whoever shares a link means the run its visitor starts."""
 IGNORED_ROWS = f"{KEY}.rows.ignored"
 
 

@@ -8,6 +8,7 @@ serves every check that needs a finished run.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -134,6 +135,20 @@ def test_figures_build(finished, lang: str):
         chart.to_dict()
 
 
+def floating_strings(script: str) -> list[str]:
+    """The string literals standing alone in a page script's top level, past its docstring:
+    Streamlit's magic would write each one on the page."""
+    body = ast.parse((ROOT / script).read_text()).body
+    return [
+        node.value.value
+        for node in body[1:]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    ]
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_page_opens(app_test, name: str):
-    open_app_page(app_test, EXPERIMENTS[name].page)
+def test_page_opens_with_no_stray_text(app_test, name: str):
+    page = EXPERIMENTS[name].page
+    at = open_app_page(app_test, page)
+    shown = " ".join(str(element.value) for element in at.markdown)
+    assert not any(text.strip()[:40] in shown for text in floating_strings(page)), "a comment, not a string, explains a page's name"
