@@ -16,15 +16,21 @@ def heatmap_cursors(at, title: str) -> list[float | None]:
     return [cursor(tables) for _, tables in charts(at, title)]
 
 
-def test_filtering_replay_moves_every_heatmaps_cursor(app_test):
-    at = open_page(app_test, "filtering")
-    small(at, "filtering", n_train=100, epochs=2)
-    job = start_and_finish(at, "filtering")
-    per_epoch = job.config.batches_per_epoch
-    slider = at.select_slider(key="filtering.replay.step")
+def finished_replay(app_test, page: str, n_train: int):
+    """A page after a short run: the page, its job, its replay slider and the slider's steps, which
+    are every evaluation's (fewer than the replay's limit)."""
+    at = open_page(app_test, page)
+    small(at, page, n_train=n_train, epochs=2)
+    job = start_and_finish(at, page)
+    slider = at.select_slider(key=f"{page}.replay.step")
     steps = [int(s.replace(",", "")) for s in slider.options]
-    assert slider.value == steps[-1] == job.snapshot.step
-    assert steps == job.snapshot.metrics["step"].tolist()  # every evaluation: fewer than the limit
+    assert slider.value == steps[-1] == job.snapshot.step and steps == job.snapshot.metrics["step"].tolist()
+    return at, job, slider, steps
+
+
+def test_filtering_replay_moves_every_heatmaps_cursor(app_test):
+    at, job, slider, steps = finished_replay(app_test, "filtering", 100)
+    per_epoch = job.config.batches_per_epoch
     deltas = len(job.snapshot.traces["e_low"].values)
     assert heatmap_cursors(at, "Relative error, δ =") == [pytest.approx((steps[-1] + 1) / per_epoch)] * deltas
     slider.set_value(steps[2]).run()
@@ -51,13 +57,8 @@ def test_filtering_comparison_replays_on_one_slider(app_test):
 
 
 def test_projection_replay_moves_the_output_spectrum_and_the_heatmaps_cursor(app_test):
-    at = open_page(app_test, "projection")
-    small(at, "projection", n_train=150, epochs=2)
-    job = start_and_finish(at, "projection")
+    at, job, slider, steps = finished_replay(app_test, "projection", 150)
     per_epoch = job.config.batches_per_epoch
-    slider = at.select_slider(key="projection.replay.step")
-    steps = [int(s.replace(",", "")) for s in slider.options]
-    assert slider.value == steps[-1] == job.snapshot.step and steps == job.snapshot.metrics["step"].tolist()
     spectrum = "|ŷ_k| along the first principal direction"
     latest = series(charts(at, spectrum)[-1][1], "output")  # the run's, after the label preview's
     assert len(latest) > 10
