@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from fpengine import spectral
 from fpengine.image.bands import DEFAULT_EDGES, MAX_RADIAL_FREQUENCY
@@ -73,6 +73,9 @@ class BandConfig:
 
 @dataclass(frozen=True)
 class ImageFitConfig:
+    ALIASES: ClassVar[dict[str, str]] = {"epsilon": "bands.epsilon", "rule": "bands.rule"}
+    """The convergence threshold and rule by the names every experiment answers to."""
+
     image: str = setting(ZONE_PLATE, Text(4096))
     """A built-in picture (zone-plate, china, flower), a file path, or an in-memory upload."""
     long_side: int = setting(48, Interval(16, LONG_SIDES[-1], integer=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -73,6 +74,9 @@ class SpectrumConfig:
 
 @dataclass(frozen=True)
 class OneDConfig:
+    ALIASES: ClassVar[dict[str, str]] = {"epsilon": "spectrum.epsilon", "rule": "spectrum.rule"}
+    """The convergence threshold and rule by the names every experiment answers to."""
+
     target: TargetConfig = setting(factory=TargetConfig)
     network: NetworkConfig = setting(factory=NetworkConfig)
     training: TrainingConfig = setting(factory=TrainingConfig)

@@ -73,6 +73,20 @@ def test_preset_validates_and_round_trips_through_json(name: str, preset: str):
     assert from_dict(experiment.config_type, data) == config
 
 
+THRESHOLD = {"image-fit": "bands.epsilon", "filtering": "epsilon"}
+"""Where each experiment keeps its convergence threshold ε (the others: spectrum.epsilon)."""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_epsilon_sets_the_threshold_in_every_experiment(name: str):
+    experiment = EXPERIMENTS[name]
+    config = experiment.default_config()
+    named = apply_override(config, "epsilon", "0.25")
+    assert named != config
+    assert named == apply_override(config, THRESHOLD.get(name, "spectrum.epsilon"), "0.25")
+    assert from_dict(experiment.config_type, {**to_dict(config), "epsilon": 0.25}) == named
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_command_line_steps_and_seed(name: str, tmp_path):
     experiment = EXPERIMENTS[name]
