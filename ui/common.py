@@ -125,15 +125,29 @@ def widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwar
     Streamlit remembers a selectbox's or radio's *displayed* option, and the display changes with
     the language; so each language gets its own widget instance (``name@lang``), started from the
     language-independent value kept under ``name`` (first set to ``default``).
+
+    The value is handed to the widget as its own default (``value``, ``index`` or ``default``)
+    on every run rather than written into its session state: a browser that loses a widget's
+    state (a rerun cut short on a busy server, as an upload's can be) falls back to the default
+    it was sent, which then is the value on show, not the widget's first option or minimum (a
+    learning rate of 0, the smallest picture).
     """
     if name not in st.session_state:
         st.session_state[name] = default
-    instance = f"{name}@{lang()}"
-    if instance not in st.session_state:
-        st.session_state[instance] = st.session_state[name]
-    value = make(label, key=instance, **kwargs)
+    value = make(label, key=f"{name}@{lang()}", **_as_default(make, st.session_state[name], kwargs), **kwargs)
     st.session_state[name] = value
     return value
+
+
+def _as_default(make: Callable[..., Any], value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``value`` as the default argument of the widget ``make`` makes."""
+    kind = getattr(make, "__name__", "")
+    if kind in ("selectbox", "radio"):
+        options = list(kwargs["options"])
+        return {"index": options.index(value)} if value in options else {}
+    if kind == "multiselect":
+        return {"default": [item for item in value if item in kwargs["options"]]}
+    return {"value": value}
 
 
 def save_finished_run(job: Job, figures: bool = True) -> None:
