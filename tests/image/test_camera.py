@@ -4,6 +4,7 @@ offered only where the browser allows the camera; and the larger picture a GPU s
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -123,7 +124,8 @@ def test_a_photo_from_chromiums_fake_camera_trains(browser, streamlit_server):
     take = main.get_by_role("button", name="Take Photo")
     expect(take).to_be_enabled(timeout=30_000)  # once the camera's stream runs
     take.click()
-    main.get_by_text("27×48 pixels", exact=False).wait_for(timeout=30_000)
+    # the pattern is 704×396 (27×48 at the default size) once its stream is up to size, 4:3 (36×48) before
+    main.get_by_text(re.compile(r"(27|36)×48 pixels")).wait_for(timeout=30_000)
     expect(button(page, "Start")).to_be_enabled(timeout=30_000)
 
     button(page, "Forget my photo").click()
