@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -26,19 +25,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench_live_app import CHROMIUM_ARGS, start_server
 from playwright.sync_api import Page, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.live_server import CHROMIUM_ARGS, chromium_path, free_port, start_server, stop_server  # noqa: E402
 
 ABANDONED_TEXT = "Stopped because nobody was watching."
 RELOADS = []
 """Run ids of pages reloaded after Streamlit's "Connection error" dialog (a "Cached ForwardMsg MISS"
 that Streamlit 1.67 shows now and then under heavy load; a student would reload the page too)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -215,7 +210,7 @@ def main() -> int:
         }
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
                 pages = [open_session(browser, url, args.steps) for _ in range(args.sessions)]
                 report["rss_mb_before"] = round(rss_mb(server.pid), 1)
                 print(f"{args.sessions} sessions open; server RSS {report['rss_mb_before']:.0f} MB", flush=True)
@@ -247,8 +242,7 @@ def main() -> int:
                 report["closed_tabs"] = closed_tabs(browser, url, runs, args.lease, args.closed_tabs)
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(10)
+            stop_server(server)
     rss = report["rss_mb"]
     report["rss_ratio_last_first"] = round(rss[-1] / rss[0], 3)
     report["connection_error_reloads"] = len(RELOADS)

@@ -16,23 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.live_server import CHROMIUM_ARGS, chromium_path, start_server, stop_server  # noqa: E402
+
 PORT = 8790
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def headless(env: dict, out: Path) -> float:
@@ -47,47 +39,11 @@ def headless(env: dict, out: Path) -> float:
     return json.loads(result.stdout.strip().splitlines()[-1])["steps_per_second"]
 
 
-def start_server(env: dict, port: int, log=subprocess.DEVNULL) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:``port``, once its health check answers."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    for _ in range(200):
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with status {server.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError("streamlit did not come up")
-
-
 def live(env: dict, runs: Path) -> float:
     server = start_server(env, PORT)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{PORT}/equal-amplitude")
             start = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start", exact=True)
@@ -101,8 +57,7 @@ def live(env: dict, runs: Path) -> float:
             browser.close()
         return json.loads(next(runs.glob("*/summary.json")).read_text())["steps_per_second"]
     finally:
-        server.terminate()
-        server.wait(10)
+        stop_server(server)
 
 
 def main() -> None:

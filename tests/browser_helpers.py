@@ -6,6 +6,7 @@ import time
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 STEP = re.compile(r"Step ([\d,]+) / ([\d,]+)")
 STARTED = re.compile(r"[?&]runs?=")  # a run's id, or a comparison's ids, in the URL
@@ -52,6 +53,22 @@ def start_run(page: Page, start: str = "Start", timeout: float = 60) -> None:
             if run_started(page):
                 return
             time.sleep(0.1)
+
+
+def repeat_until_shown(page: Page, act, shown, what: str, timeout: float = 120) -> None:
+    """Do ``act`` until ``shown`` appears. Like a click on Start, a file handed over or a photo taken
+    while a rerun still draws the page can be dropped, so each try waits for the script to be idle;
+    fails with the page's text."""
+    deadline = time.monotonic() + timeout
+    while True:
+        expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+        act()
+        try:
+            shown.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} never showed; the page shows:\n{page.inner_text('body')[:3000]}") from None
 
 
 def stop_run(page: Page, stop: str = "Stop", start: str = "Start") -> None:

@@ -4,14 +4,12 @@ process-wide state, and a real Streamlit server + Debian chromium for the browse
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import CHROMIUM_ARGS, chromium_path, free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -77,60 +75,18 @@ def wait_until(condition, timeout: float = 30.0, interval: float = 0.05):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(tmp_path_factory):
-    """A real `streamlit run app.py` on a free port; yields its base URL."""
-    port = _free_port()
+    """A real `streamlit run app.py` on a free port, with its own runs folder; yields its base URL."""
+    port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "FPENGINE_RUNS_DIR": str(tmp_path_factory.mktemp("server_runs")), "FPENGINE_THREADS": "1"}
     with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(APP),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited:\n{log_path.read_text()}")
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"streamlit did not come up:\n{log_path.read_text()}")
-        time.sleep(0.3)
-    yield url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+            server = start_server(env, port, log)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}:\n{log_path.read_text()}") from None
+    yield f"http://127.0.0.1:{port}"
+    stop_server(server)
 
 
 @pytest.fixture(scope="session")
@@ -148,21 +104,4 @@ def fresh_streamlit_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    """Debian's chromium (playwright cannot download its own browser here), with a fake camera
-    that answers without asking (a test pattern; only a page that asks for the camera sees it)."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-        ],
-    }
+    return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_ARGS}

@@ -7,10 +7,8 @@ import re
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect
 
-from tests.browser_helpers import start_run
+from tests.browser_helpers import repeat_until_shown, start_run
 from tests.conftest import wait_until
 
 CHARTS = '[data-testid="stVegaLiteChart"]'
@@ -50,21 +48,9 @@ def test_uploaded_photo_trains_live(page, fresh_streamlit_server, tmp_path):
 
     page.get_by_text("My own picture (upload)").click()
 
-    def uploaded() -> bool:
-        # like a click, a file handed over while the rerun that opened the uploader still draws the
-        # page can be dropped: hand it over again until the picture's size shows
-        expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-        try:
-            page.get_by_text("36×48 pixels", exact=False).wait_for(timeout=20_000)
-        except PlaywrightTimeout:
-            return False
-        return True
-
-    try:
-        wait_until(uploaded, 90, 0.25)
-    except AssertionError:
-        raise AssertionError(f"the picture's size never showed; the page shows:\n{page.inner_text('body')[:3000]}") from None
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    size = page.get_by_text("36×48 pixels", exact=False)
+    repeat_until_shown(page, lambda: upload.set_input_files(str(photo)), size, "the picture's size")
     main = page.get_by_test_id("stMainBlockContainer")
     start_run(page)
 

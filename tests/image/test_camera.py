@@ -9,14 +9,12 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from fpengine.image.settings import ACCELERATOR_LONG_SIDE, ImageFitConfig, for_device
 from fpengine.image.uploads import camera_allowed
 from fpengine.registry import get_experiment
-from tests.browser_helpers import FIRST_LOAD_MS, button
-from tests.conftest import wait_until
+from tests.browser_helpers import FIRST_LOAD_MS, button, repeat_until_shown
 
 KEY = "image-fit"
 CAMERA = f"{KEY}.camera.0"
@@ -129,24 +127,13 @@ def test_a_photo_from_chromiums_fake_camera_trains(browser, streamlit_server):
     # machine can capture a frame of another shape before that, so any size that passed the checks
     photo_size = main.get_by_text(re.compile(r"\d+×\d+ pixels"))
 
-    def photo_taken() -> bool:
-        # like a click on Start, a photo taken while a rerun still draws the page can be dropped:
-        # clear it and take another until its size shows
-        expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
-        if retake.count() > 0:
+    def take_photo() -> None:
+        if retake.count() > 0:  # a photo the server did not get: clear it to take another
             retake.click()
         expect(take).to_be_enabled(timeout=30_000)  # once the camera's stream runs
         take.click()
-        try:
-            photo_size.wait_for(timeout=20_000)
-        except PlaywrightTimeout:
-            return False
-        return True
 
-    try:
-        wait_until(photo_taken, 120, 0.25)
-    except AssertionError:
-        raise AssertionError(f"the photo's size never showed; the page shows:\n{page.inner_text('body')[:3000]}") from None
+    repeat_until_shown(page, take_photo, photo_size, "the photo's size")
     expect(button(page, "Start")).to_be_enabled(timeout=30_000)
 
     button(page, "Forget my photo").click()
