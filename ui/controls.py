@@ -229,7 +229,17 @@ def grid_settings(base: GridConfig, key: str) -> GridConfig:
         with right:
             hi = widget(key, "hi", st.number_input, tr("settings.domain_hi"), float(base.hi), format="%.4f", **bounds(kind, "hi"))
         periodic = widget(key, "periodic", st.checkbox, tr("settings.periodic"), bool(base.periodic))
-    return dataclasses.replace(base, samples=int(samples), lo=float(lo), hi=float(hi), periodic=bool(periodic))
+        margin = widget(
+            key,
+            "margin",
+            st.number_input,
+            tr("settings.margin"),
+            float(base.margin),
+            **bounds(kind, "margin"),
+            step=0.1,
+            help=tr("settings.margin_help"),
+        )
+    return dataclasses.replace(base, samples=int(samples), lo=float(lo), hi=float(hi), periodic=bool(periodic), margin=float(margin))
 
 
 def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
@@ -237,6 +247,16 @@ def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
     with st.sidebar.expander(tr("settings.analysis"), expanded=False):
         # the top of n_freq (half the grid's samples) is checked with the grid, by validation
         n_freq = widget(key, "n_freq", st.number_input, tr("settings.n_freq"), int(base.n_freq), **bounds(kind, "n_freq", int), step=10)
+        max_peaks = widget(
+            key,
+            "max_peaks",
+            st.number_input,
+            tr("settings.max_peaks"),
+            int(base.max_peaks),
+            **bounds(kind, "max_peaks", int),
+            step=1,
+            help=tr("settings.max_peaks_help"),
+        )
         epsilon = widget(key, "epsilon", st.number_input, tr("settings.epsilon"), float(base.epsilon), **bounds(kind, "epsilon"), step=0.01)
         form = widget(
             key,
@@ -250,7 +270,7 @@ def spectrum_settings(base: SpectrumConfig, key: str) -> SpectrumConfig:
         rule = widget(
             key, "rule", st.radio, tr("settings.rule"), base.rule, options=choices(kind, "rule"), format_func=translated("settings.rule")
         )
-    return dataclasses.replace(base, n_freq=int(n_freq), epsilon=float(epsilon), error_form=form, rule=rule)
+    return dataclasses.replace(base, n_freq=int(n_freq), max_peaks=int(max_peaks), epsilon=float(epsilon), error_form=form, rule=rule)
 
 
 def snapshot_steps_setting(base_steps: tuple[int, ...], key: str) -> tuple[int, ...]:

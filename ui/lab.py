@@ -17,10 +17,12 @@ from typing import Any
 
 import streamlit as st
 
+from fpengine.beyond_gd.nongradient import SWARM_METHOD
 from fpengine.beyond_gd.settings import BeyondConfig
 from fpengine.engine.experiment import Experiment
 from fpengine.export import runs_root
 from fpengine.i18n import explain, t
+from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.registry import get_experiment
 from fpengine.retention import retention_limits
 from fpengine.settings.config import ConfigError, to_dict
@@ -192,7 +194,8 @@ def page_values(config: Any) -> dict[str, str]:
     """``config`` as its experiment's page holds it in its linked widgets (``ui.controls.linked``),
     by link parameter: a setting's own name (``lr``, ``widths``, ``seed``, ``epsilon``), the target
     designer's ``sines`` (or ``target_mode`` and ``formula``), the Theory switch; Sec 1.6's page
-    trains one method at a time (``optimizer``), with that method's width and iteration cap."""
+    trains one method at a time (``optimizer``), with that method's width and iteration cap, and the
+    learning rate, momentum and swarm only where the method (or the Theory's reference) uses them."""
     data = to_dict(config)
     target = data.pop("target")
     values: dict[str, str] = {}
@@ -201,6 +204,12 @@ def page_values(config: Any) -> dict[str, str]:
             del data[name]
         del data["network"]["widths"], data["training"]["optimizer"]
         method = config.algorithm
+        if method not in GRADIENT_OPTIMIZERS and config.theory != "ntk":
+            del data["training"]["lr"]
+        if method != "momentum":
+            del data["training"]["momentum"]
+        if method != SWARM_METHOD:
+            del data["swarm"]
         values.update(
             {"optimizer": method, f"width.{method}": text_of(config.network_width), f"iterations.{method}": text_of(config.iteration_cap)}
         )

@@ -173,8 +173,9 @@ def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
     labels = {
         int(k): (str(k) if real else tr("designer.side_lobe", k=int(k))) for k, real in zip(analysis.peaks, analysis.genuine, strict=True)
     }
-    # the widget is keyed by the candidates, so a new target starts from its automatic choice
-    name = f"{key}.peaks.{'-'.join(map(str, candidates))}"
+    # the widget is keyed by the candidates and the automatic choice, so a new target (or a new
+    # number of peaks tracked automatically) starts from its automatic choice
+    name = f"{key}.peaks.{'-'.join(map(str, candidates))}.{'-'.join(map(str, automatic))}"
     linked = links.restore("peaks", lambda text: [candidates[candidates.index(int(k))] for k in text.split(",")])
     if linked is not None or name not in st.session_state:
         st.session_state[name] = linked or automatic

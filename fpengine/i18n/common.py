@@ -130,8 +130,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.domain_lo": ("Domain from", "区间起点"),
     "settings.domain_hi": ("Domain to", "区间终点"),
     "settings.periodic": ("Exactly periodic grid (no endpoint)", "严格周期网格（不含终点）"),
+    "settings.margin": ("Plot beyond the domain (each side)", "绘图超出区间的宽度（每侧）"),
+    "settings.margin_help": (
+        "The output is drawn this far beyond the training points on each side, where the network extrapolates.",
+        "输出曲线在训练点两侧各多画这么宽，那里是网络的外推。",
+    ),
     "settings.analysis": ("Spectral analysis", "频谱分析"),
     "settings.n_freq": ("Frequency indices shown", "显示的频率个数"),
+    "settings.max_peaks": ("Peaks tracked automatically", "自动跟踪的峰数"),
+    "settings.max_peaks_help": (
+        "How many of the target's spectral peaks ΔF follows, lowest first, unless you choose them under the target.",
+        "ΔF 跟踪目标频谱的前几个峰（从低频起），除非你在目标下方自行选择。",
+    ),
     "settings.epsilon": ("Convergence threshold ε", "收敛阈值 ε"),
     "settings.error_form": ("ΔF form", "ΔF 形式"),
     "settings.error_form.complex": ("|ĥ−f̂|/|f̂| (chapter text)", "|ĥ−f̂|/|f̂|（正文）"),

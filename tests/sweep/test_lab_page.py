@@ -5,16 +5,20 @@ reattaching by ``?sweep=ID`` and reopening a finished sweep from disk, in both l
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 
 import pytest
 
+from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError
+from fpengine.settings.schema import rule_of
+from fpengine.sweep.definition import sweepable_experiments
 from tests.app.test_links import HOST, link_params, notices, open_link, shared_link
 from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
-from ui.lab import sweep_manager
+from ui.lab import page_values, setup_params, sweep_manager
 from ui.links import MAX_TEXT
 
 PAGE = "app_pages/lab.py"
@@ -246,3 +250,43 @@ def test_a_cell_opens_on_its_page_with_its_settings_and_its_run(lab, app_test):
     cell.button(key="sine-fit.start").click().run()  # Start reruns the cell
     [job] = job_manager().jobs()
     assert job.config == sweep.definition.cell_config(second)
+
+
+def cell_kinds() -> list[tuple[str, str | None]]:
+    """Each sweepable experiment; Sec 1.6's once per method, whose settings its page shows."""
+    beyond = EXPERIMENTS["beyond-gd"].default_config("quick")
+    methods = [m for m in rule_of(type(beyond), "method").choices if m != "gd"] + list(GRADIENT_OPTIMIZERS)
+    return [(name, None) for name in sweepable_experiments() if name != "beyond-gd"] + [("beyond-gd", m) for m in methods]
+
+
+@pytest.mark.parametrize(("experiment", "method"), cell_kinds())
+def test_every_setting_a_cell_can_vary_has_a_widget_on_its_page(app_test, experiment, method):
+    """A cell opens its page with its settings in the widgets: a setting without one would be named
+    in the link's notice and left at the preset, so Start would train something else."""
+    kind = EXPERIMENTS[experiment]
+    config = kind.default_config(next(iter(kind.presets)))
+    if method is not None:
+        config = dataclasses.replace(config, method=method)
+    page = open_link(app_test, kind.page, setup_params(kind, config))
+    assert not notices(page)
+    assert set(page_values(config)) - set(page.session_state["_links.fields"]) == set()
+
+
+def test_a_cells_plot_margin_and_peak_count_reach_its_page(app_test):
+    experiment = EXPERIMENTS["sine-fit"]
+    base = experiment.default_config(next(iter(experiment.presets)))
+    cell = dataclasses.replace(
+        base,
+        training=dataclasses.replace(base.training, steps=40),
+        grid=dataclasses.replace(base.grid, margin=0.2),
+        spectrum=dataclasses.replace(base.spectrum, max_peaks=1),
+    )
+    params = setup_params(experiment, cell)
+    assert params == {"steps": "40", "margin": "0.2", "max_peaks": "1"}
+    at = open_link(app_test, experiment.page, params)
+    assert not notices(at)
+    assert at.number_input(key="sine-fit.w.margin@en").value == 0.2
+    assert at.number_input(key="sine-fit.w.max_peaks@en").value == 1
+    at.button(key="sine-fit.start").click().run()
+    [job] = job_manager().jobs()
+    assert job.config == cell
