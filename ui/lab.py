@@ -14,9 +14,11 @@ import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
+from fpengine.beyond_gd.experiment import BEYOND_GD
 from fpengine.beyond_gd.nongradient import SWARM_METHOD
 from fpengine.beyond_gd.settings import BeyondConfig
 from fpengine.engine.experiment import Experiment
@@ -49,6 +51,7 @@ from fpengine.sweep.library import (
     SweepResults,
     cell_label,
     cell_links,
+    cell_run_id,
     cell_table,
     list_saved,
     open_saved,
@@ -254,6 +257,53 @@ def cell_setups(definition: SweepDefinition, cell_ids: Collection[str]) -> dict[
     return {cell.id: _cell_setup(definition_json, cell) for cell in definition.cells() if cell.id in wanted}
 
 
+MAX_COMPARISONS = 12
+"""Links to side-by-side comparisons the Lab lists under a Sec 1.6 sweep's cells, at most."""
+
+
+METHOD_KEYS = ("method", "optimizer", "training.optimizer")
+"""The keys a Sec 1.6 sweep's grid may set the method by (``optimizer`` is its alias)."""
+
+
+def method_comparisons(definition: SweepDefinition, sweep_id: str, kept: Collection[str], language: str) -> list[tuple[str, str]]:
+    """A Sec 1.6 sweep over the method: (label, address) of each set of ``kept`` cells (their runs are
+    on disk) that differ only in their method, opening the page's comparison of their saved runs side
+    by side (its ``mode``, ``optimizers`` and ``runs``), as a comparison started there shows them."""
+    if definition.experiment != BEYOND_GD.name:
+        return []
+    groups: dict[str, list[tuple[Cell, BeyondConfig]]] = {}
+    for cell in definition.cells():
+        if cell.id in kept:
+            config = definition.cell_config(cell)
+            rest = to_dict(config)
+            del rest["method"], rest["training"]["optimizer"]
+            groups.setdefault(json.dumps(rest, sort_keys=True), []).append((cell, config))
+    comparisons = []
+    for group in groups.values():
+        if len(group) > 1:
+            first, _ = group[0]
+            shared = {key: value for key, value in first.settings.items() if key not in METHOD_KEYS}
+            query = {
+                "mode": "compare",
+                "optimizers": ",".join(config.algorithm for _, config in group),
+                "runs": ",".join(cell_run_id(sweep_id, cell.id) for cell, _ in group),
+                "lang": language,
+            }
+            comparisons.append((cell_label(shared, first.seed), f"{BEYOND_GD.name}?{urlencode(query, safe=',')}"))
+    return comparisons
+
+
+def _comparison_links(definition: SweepDefinition, sweep_id: str, kept: Collection[str]) -> None:
+    comparisons = method_comparisons(definition, sweep_id, kept, lang())
+    if comparisons:
+        shown = comparisons[:MAX_COMPARISONS]
+        st.markdown(
+            tr("lab.compare") + "\n" + "\n".join(f"- [{label}]({address})" for label, address in shown),
+        )
+        if len(comparisons) > len(shown):
+            st.caption(tr("lab.compare.more", shown=len(shown), count=len(comparisons)))
+
+
 # --- the page's sweep ------------------------------------------------------------------------------
 
 
@@ -394,6 +444,7 @@ def show_results(
         key=f"lab.table.{sweep_id}",
     )
     st.caption(tr("lab.table.help"))
+    _comparison_links(definition, sweep_id, links)
 
 
 def _download(sweep_id: str, out: Path) -> None:

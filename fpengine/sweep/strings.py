@@ -220,6 +220,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Click a column's header to sort. “Open run” opens the cell as a single run on its experiment's page.",
         "点击列标题可排序。“打开运行”会在该实验的页面上把此单元作为一次单独运行打开。",
     ),
+    "lab.compare": (
+        "The methods side by side on the Sec 1.6 page (cells that differ only in their method):",
+        "在第 1.6 节页面上并排比较各方法（仅方法不同的单元）：",
+    ),
+    "lab.compare.more": ("The first {shown} of {count} comparisons.", "{count} 组比较中的前 {shown} 组。"),
     "lab.table.seed": ("seed", "种子"),
     "lab.table.status": ("status", "状态"),
     "lab.table.spearman": ("Spearman ρ", "Spearman ρ"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -290,3 +291,37 @@ def test_a_cells_plot_margin_and_peak_count_reach_its_page(app_test):
     at.button(key="sine-fit.start").click().run()
     [job] = job_manager().jobs()
     assert job.config == cell
+
+
+def test_a_sweep_over_methods_opens_them_side_by_side_on_the_sec_1_6_page(lab, app_test):
+    at = open_link(app_test, PAGE, {"source": "beyond-gd", "setting1": "method", "values1": "bfgs,cg", "seeds": "2", "steps": "30"})
+    at.button(key="lab.start").click().run()
+    sweep = only_sweep()
+    assert sweep.wait(180)
+    at.run()
+    [text] = [m.value for m in at.markdown if "side by side" in m.value]
+    comparisons = re.findall(r"\[([^\]]+)\]\(([^)]+)\)", text)
+    assert [label for label, _ in comparisons] == ["seed 0", "seed 1"]  # one per seed, each of both methods
+    cells = {(cell.settings["method"], cell.seed): f"{sweep.id}{cell.id}" for cell in sweep.definition.cells()}
+    page, _, query = comparisons[1][1].partition("?")
+    assert page == "beyond-gd" and link_params(f"?{query}") == {
+        "mode": "compare",
+        "optimizers": "bfgs,cg",
+        "runs": f"{cells['bfgs', 1]},{cells['cg', 1]}",
+        "lang": "en",
+    }
+
+    compared = open_link(app_test, EXPERIMENTS[page].page, link_params(f"?{query}"))
+    assert not notices(compared)
+    assert compared.sidebar.radio(key="beyond-gd.w.mode@en").value == "compare"
+    assert any(f"{cells['bfgs', 1]}, {cells['cg', 1]}" in c.value for c in compared.caption)  # both saved runs shown
+    [work] = compared.dataframe  # the work per method, of the two cells' runs
+    assert list(work.value.iloc[:, 0]) == ["BFGS", "Conjugate gradient"]
+
+
+def test_a_sweep_of_one_method_offers_no_comparison(lab, app_test):
+    at = open_link(app_test, PAGE, {"source": "beyond-gd", "setting1": "training.lr", "values1": "0.01,0.001", "seeds": "1", "steps": "20"})
+    at.button(key="lab.start").click().run()
+    assert only_sweep().wait(180)
+    at.run()
+    assert not [m.value for m in at.markdown if "side by side" in m.value]
