@@ -225,12 +225,18 @@ def test_a_lab_link_with_every_setting_stays_short(lab, app_test):
     assert len(copied) < 2000, copied
 
 
-def test_a_cell_opens_on_its_page_with_its_settings_and_its_run(lab, app_test):
-    at = open_link(app_test, PAGE, {"source": "sine-fit", "setting1": "training.lr", "values1": "0.001", "seeds": "2", "steps": "60"})
+def finished_sweep(app_test, form: dict[str, str]):
+    """The Lab page opened with the ``form`` of a link, its sweep started and finished, the page redrawn."""
+    at = open_link(app_test, PAGE, form)
     at.button(key="lab.start").click().run()
     sweep = only_sweep()
-    assert sweep.wait(120)
+    assert sweep.wait(180)
     at.run()
+    return at, sweep
+
+
+def test_a_cell_opens_on_its_page_with_its_settings_and_its_run(lab, app_test):
+    at, sweep = finished_sweep(app_test, {"source": "sine-fit", "setting1": "training.lr", "values1": "0.001", "seeds": "2", "steps": "60"})
     _, second = sweep.definition.cells()
     link = dict(zip(at.dataframe[0].value["seed"], at.dataframe[0].value["run"], strict=True))[second.seed]
     page = link.partition("?")[0]
@@ -294,11 +300,7 @@ def test_a_cells_plot_margin_and_peak_count_reach_its_page(app_test):
 
 
 def test_a_sweep_over_methods_opens_them_side_by_side_on_the_sec_1_6_page(lab, app_test):
-    at = open_link(app_test, PAGE, {"source": "beyond-gd", "setting1": "method", "values1": "bfgs,cg", "seeds": "2", "steps": "30"})
-    at.button(key="lab.start").click().run()
-    sweep = only_sweep()
-    assert sweep.wait(180)
-    at.run()
+    at, sweep = finished_sweep(app_test, {"source": "beyond-gd", "setting1": "method", "values1": "bfgs,cg", "seeds": "2", "steps": "30"})
     [text] = [m.value for m in at.markdown if "side by side" in m.value]
     comparisons = re.findall(r"\[([^\]]+)\]\(([^)]+)\)", text)
     assert [label for label, _ in comparisons] == ["seed 0", "seed 1"]  # one per seed, each of both methods
@@ -320,8 +322,6 @@ def test_a_sweep_over_methods_opens_them_side_by_side_on_the_sec_1_6_page(lab, a
 
 
 def test_a_sweep_of_one_method_offers_no_comparison(lab, app_test):
-    at = open_link(app_test, PAGE, {"source": "beyond-gd", "setting1": "training.lr", "values1": "0.01,0.001", "seeds": "1", "steps": "20"})
-    at.button(key="lab.start").click().run()
-    assert only_sweep().wait(180)
-    at.run()
+    form = {"source": "beyond-gd", "setting1": "training.lr", "values1": "0.01,0.001", "seeds": "1", "steps": "20"}
+    at, _ = finished_sweep(app_test, form)
     assert not [m.value for m in at.markdown if "side by side" in m.value]
