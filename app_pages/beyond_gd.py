@@ -70,8 +70,9 @@ def chart_context(config: BeyondConfig) -> tuple:
     return (id(config), lang(), *view_options().values())
 
 
-def optimizer_settings(base: BeyondConfig, chosen: list[str], compare: bool) -> BeyondConfig:
-    """Network, iteration cap, gradient-descent and swarm widgets for the chosen method(s)."""
+def optimizer_settings(base: BeyondConfig, chosen: list[str], compare: bool, theory: str) -> BeyondConfig:
+    """Network, iteration cap, gradient-descent and swarm widgets for the chosen method(s); the
+    learning rate also for the Theory's gradient-descent reference (``theory`` ``ntk``)."""
     single = chosen[0]
     width_field, width_default = (
         ("width.compare", SWARM_WIDTH) if compare else (f"width.{single}", dataclasses.replace(base, method=single).network_width)
@@ -121,7 +122,7 @@ def optimizer_settings(base: BeyondConfig, chosen: list[str], compare: bool) -> 
             )
             config = dataclasses.replace(config, max_iterations=int(cap))
         gradient = rule_of(BeyondConfig, "training.optimizer").choices
-        if any(a in gradient for a in chosen):
+        if any(a in gradient for a in chosen) or theory == "ntk":
             lr = widget(
                 KEY, "lr", st.number_input, tr("beyond.lr"), float(base.training.lr), format="%.1e", step=1e-3, **bounds("training.lr")
             )
@@ -220,13 +221,15 @@ def page_settings(base: BeyondConfig, compare: bool) -> list[BeyondConfig] | Non
                     format_func=translated("beyond.method"),
                 )
             ]
-        config = optimizer_settings(base, chosen, compare)
+        # the Theory's switch before the method's settings: its gradient-descent reference has a learning rate
+        theory = theory_setting(base.theory, KEY) if not compare else "none"
+        config = optimizer_settings(base, chosen, compare, theory)
         config = dataclasses.replace(
             config,
             seed=seed_setting(base.seed, KEY),
             grid=grid_settings(base.grid, KEY),
             spectrum=spectrum_settings(base.spectrum, KEY),
-            theory=theory_setting(base.theory, KEY) if not compare else "none",
+            theory=theory,
             target=target_designer(base.target, KEY),
         )
         config = peak_selector(config, KEY)

@@ -266,6 +266,19 @@ def cell_kinds() -> list[tuple[str, str | None]]:
     return [(name, None) for name in sweepable_experiments() if name != "beyond-gd"] + [("beyond-gd", m) for m in methods]
 
 
+def test_a_sec_1_6_cell_with_the_theory_sets_its_reference_learning_rate(app_test):
+    """Beside a non-gradient method, the Theory predicts gradient descent at the reference's rate."""
+    kind = EXPERIMENTS["beyond-gd"]
+    base = kind.default_config("quick")
+    cell = dataclasses.replace(base, theory="ntk", max_iterations=20, training=dataclasses.replace(base.training, lr=0.01))
+    assert cell.algorithm == "bfgs" and setup_params(kind, cell) == {"theory": "1", "lr": "0.01", "iterations.bfgs": "20"}
+    at = open_link(app_test, kind.page, setup_params(kind, cell))
+    assert not notices(at)
+    at.button(key="beyond-gd.start").click().run()
+    [job] = job_manager().jobs()
+    assert job.config == dataclasses.replace(cell, network=dataclasses.replace(cell.network, widths=(cell.network_width,)))
+
+
 @pytest.mark.parametrize(("experiment", "method"), cell_kinds())
 def test_every_setting_a_cell_can_vary_has_a_widget_on_its_page(app_test, experiment, method):
     """A cell opens its page with its settings in the widgets: a setting without one would be named
