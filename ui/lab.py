@@ -289,7 +289,7 @@ def method_comparisons(definition: SweepDefinition, sweep_id: str, kept: Collect
                 "runs": ",".join(cell_run_id(sweep_id, cell.id) for cell, _ in group),
                 "lang": language,
             }
-            comparisons.append((cell_label(shared, first.seed), f"{BEYOND_GD.name}?{urlencode(query, safe=',')}"))
+            comparisons.append((cell_label(shared, first.seed, language), f"{BEYOND_GD.name}?{urlencode(query, safe=',')}"))
     return comparisons
 
 
@@ -427,7 +427,7 @@ def show_results(
         )
         kept = [cell for cell in definition.cells() if cell.id in results.traces]
         shown = kept[:MAX_HEATMAPS]
-        labels = [(cell_label(cell.settings, cell.seed), results.traces[cell.id]) for cell in shown]
+        labels = [(cell_label(cell.settings, cell.seed, lang()), results.traces[cell.id]) for cell in shown]
         live_chart("lab.heatmaps", context, finished, lambda: cell_heatmaps(labels, lang()), charts_on_page=2)
         if len(kept) > len(shown):
             st.caption(tr("lab.heatmaps.more", shown=len(shown), count=len(kept)))

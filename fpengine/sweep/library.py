@@ -116,9 +116,10 @@ def _results(out: Path, definition_json: str, finished: int) -> SweepResults:
     return SweepResults(definition, frame, fit_sweep(frame, definition.group_keys), read_cell_traces(out, rows))
 
 
-def cell_label(settings: Mapping[str, Any], seed: int) -> str:
-    """``target.frequencies=1,2 · seed 0``: a cell's name in the heatmaps."""
-    return " · ".join([*(f"{key}={value}" for key, value in settings.items()), f"seed {seed}"])
+def cell_label(settings: Mapping[str, Any], seed: int, lang: str = "en") -> str:
+    """``target.frequencies=1,2 · seed 0`` (``种子 0`` in Chinese): a cell's name in the heatmaps
+    and the Lab's links; setting names stay as typed."""
+    return " · ".join([*(f"{key}={value}" for key, value in settings.items()), f"{t('lab.table.seed', lang)} {seed}"])
 
 
 def cell_table(

@@ -30,7 +30,7 @@ from fpengine.sweep.definition import SweepError, define_sweep
 from fpengine.sweep.estimate import POOL_STARTUP_S, estimated_seconds, measured_rate
 from fpengine.sweep.executors import Pool
 from fpengine.sweep.figures import cell_heatmaps
-from fpengine.sweep.library import STATUS_FILE, cell_links, cell_run_id, cell_table, list_saved, open_saved, results_of
+from fpengine.sweep.library import STATUS_FILE, cell_label, cell_links, cell_run_id, cell_table, list_saved, open_saved, results_of
 from fpengine.sweep.results import TRACE_RECORDS, prepare_sweep_dir, read_cell_traces, zip_sweep
 from fpengine.sweep.run import run_sweep
 from tests.conftest import wait_until
@@ -322,6 +322,11 @@ def test_the_sweeps_folder_is_pruned_by_the_runs_limits_never_an_active_sweep(tm
     assert [path.name for path in deleted] == ["old"]
     assert sorted(path.name for path in root.iterdir()) == ["busy", "new"]
     assert prune_runs(root, max_age_days=0, max_mb=0.0015, marker="sweep.json") == [root / "busy"]  # 2 kB > 1.5 kB: sizes count the cells
+
+
+@pytest.mark.parametrize(("lang", "seed"), [("en", "seed 1"), ("zh", "种子 1")])
+def test_a_cells_name_speaks_the_visitors_language(lang, seed):
+    assert cell_label({"method": "bfgs", "training.lr": "0.01"}, 1, lang) == f"method=bfgs · training.lr=0.01 · {seed}"
 
 
 def test_the_cell_heatmaps_are_one_small_bounded_map_per_cell():
