@@ -29,7 +29,7 @@ from fpengine.registry import get_experiment
 from fpengine.retention import retention_limits
 from fpengine.settings.config import ConfigError, to_dict
 from fpengine.settings.environment import env_flag, env_number
-from fpengine.sweep.background import LAB_MAX_CELLS, BackgroundSweep, SweepManager, SweepProgress, SweepStatus
+from fpengine.sweep.background import LAB_MAX_CELLS, LOCAL_POOL, BackgroundSweep, SweepManager, SweepProgress, SweepStatus
 from fpengine.sweep.builder import (
     MAX_AXES,
     LabForm,
@@ -371,7 +371,8 @@ def _show_progress(progress: SweepProgress, sweep_id: str) -> None:
     st.progress(fraction, text=f"{text} · {tr('lab.progress', finished=progress.finished, total=progress.total)}")
     parts = [tr("lab.timing", elapsed=format_duration(progress.elapsed), eta=format_duration(progress.eta_seconds), sweep=sweep_id)]
     if progress.where:
-        parts.append(tr("lab.where_now", where=progress.where, workers=progress.workers))
+        where = tr("lab.where.pool") if progress.where == LOCAL_POOL else progress.where
+        parts.append(tr("lab.where_now", where=where, workers=progress.workers))
     st.caption(" · ".join(parts))
     if progress.status is SweepStatus.WAITING:
         st.info(tr("lab.waiting", limit=job_manager().max_running))
@@ -475,11 +476,10 @@ def earlier_sweeps(manager: SweepManager) -> None:
         if not saved:
             st.caption(tr("lab.earlier.none"))
             return
-        by_id = {sweep.id: sweep for sweep in saved}
-
-        def describe(sweep_id: str) -> str:
-            sweep = by_id[sweep_id]
-            return tr(
+        # the labels are worked out as the page is drawn, in the visitor's language: a format function
+        # called later (Streamlit may, to match the chosen option) would not know the language
+        labels = {
+            sweep.id: tr(
                 "lab.earlier.item",
                 date=datetime.datetime.fromtimestamp(sweep.created).strftime("%Y-%m-%d %H:%M"),
                 name=sweep.definition.preset or sweep.definition.experiment,
@@ -487,8 +487,11 @@ def earlier_sweeps(manager: SweepManager) -> None:
                 cells=sweep.definition.size,
                 status=_status_text(sweep.status, sweep.message, None),
             )
-
-        chosen = st.selectbox(tr("lab.earlier"), list(by_id), format_func=describe, key="lab.earlier", label_visibility="collapsed")
+            for sweep in saved
+        }
+        chosen = st.selectbox(
+            tr("lab.earlier"), list(labels), format_func=labels.__getitem__, key="lab.earlier", label_visibility="collapsed"
+        )
         if st.button(tr("lab.earlier.open"), key="lab.earlier.open"):
             _remember(chosen)
             st.rerun()

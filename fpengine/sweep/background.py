@@ -34,6 +34,8 @@ from fpengine.sweep.run import Slots, SweepControl, SweepReport, run_sweep
 
 log = logging.getLogger(__name__)
 
+LOCAL_POOL = "local pool"
+"""Where a sweep trains when no Dask scheduler is given (``SweepProgress.where``); the Lab translates it."""
 LAB_MAX_CELLS = 200
 """The default cap on one sweep's cells on a server (``FPENGINE_MAX_SWEEP_CELLS``): ≈15 minutes of the
 presets' cells on one worker, and far more than a class needs to see a law."""
@@ -73,7 +75,7 @@ class SweepProgress:
     """Seconds spent not paused."""
     eta_seconds: float | None
     where: str
-    """``local pool`` or the Dask scheduler's address."""
+    """``LOCAL_POOL`` or the Dask scheduler's address."""
     workers: int
     message: str
     """``abandoned`` for a sweep its lease ended, else the error of a failed sweep (English)."""
@@ -333,7 +335,7 @@ class SweepManager:
     @property
     def where(self) -> str:
         """Where new sweeps train: ``local pool`` or the Dask scheduler's address."""
-        return self.scheduler or "local pool"
+        return self.scheduler or LOCAL_POOL
 
     @property
     def shares_slots(self) -> bool:

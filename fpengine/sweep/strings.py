@@ -202,6 +202,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "队列中等待的单次运行优先。",
     ),
     "lab.timing": ("Elapsed {elapsed} · about {eta} left · sweep {sweep}", "已用 {elapsed} · 约剩 {eta} · 扫描 {sweep}"),
+    "lab.where.pool": ("local pool", "本机进程池"),
     "lab.where_now": ("{where}, {workers} worker(s)", "{where}，{workers} 个工作进程"),
     "lab.lost": (
         "{count} cell(s) have no result (first: {first}).",

@@ -334,6 +334,13 @@ def test_a_sweep_over_methods_opens_them_side_by_side_on_the_sec_1_6_page(lab, a
     assert list(work.value.iloc[:, 0]) == ["BFGS", "Conjugate gradient"]
 
 
+def test_a_sweep_in_chinese_says_where_it_trains_in_chinese(lab, app_test):
+    form = {"lang": "zh", "source": "sine-fit", "setting1": "training.lr", "values1": "0.001", "seeds": "1", "steps": "20"}
+    at, _ = finished_sweep(app_test, form)
+    assert not at.exception
+    assert any("本机进程池，1 个工作进程" in c.value for c in at.caption)
+
+
 def test_a_sweep_of_one_method_offers_no_comparison(lab, app_test):
     form = {"source": "beyond-gd", "setting1": "training.lr", "values1": "0.01,0.001", "seeds": "1", "steps": "20"}
     at, _ = finished_sweep(app_test, form)
