@@ -12,7 +12,7 @@ from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, del
 from fpengine.highdim.settings import FilteringConfig
 from fpengine.replay import step_frame
 from fpengine.settings.schema import ConfigError, rule_of, validate
-from ui.common import job_manager, lang, live_chart, result_table, show_invalid_settings, tr
+from ui.common import job_manager, lang, live_chart, result_table, show_invalid_settings, tr, translated
 from ui.controls import SettingError, bounds, choices, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -32,7 +32,7 @@ def delta_settings(base: FilteringConfig) -> dict:
             tr("filtering.delta_mode"),
             "custom" if base.deltas else "scaled",
             options=list(DELTA_MODES),
-            format_func=lambda m: tr(f"filtering.delta_mode.{m}"),
+            format_func=translated("filtering.delta_mode"),
             help=tr("filtering.delta_help"),
         )
         multiples_text = setting(

@@ -1,6 +1,7 @@
 """Fig 1.10 · the projection method: widgets → ProjectionConfig → run engine → charts."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import streamlit as st
@@ -9,7 +10,7 @@ from fpengine.highdim import charts
 from fpengine.highdim.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.highdim.projection import PROJECTION, heatmap, label_spectrum, noisy_frequencies, spectrum_frame
 from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
-from fpengine.i18n import explain
+from fpengine.i18n import explain, t
 from fpengine.settings.schema import ConfigError, rule_of, validate
 from ui import links
 from ui.common import lang, live_chart, set_widget_value, show_chart, show_invalid_settings, tr, widget
@@ -22,10 +23,10 @@ from ui.views import convergence_table, heatmap_options, replay_view
 KEY = PROJECTION.name
 
 
-def component_label(component: str | int, dataset: str) -> str:
+def component_label(component: str | int, dataset: str, language: str) -> str:
     if component == "norm":
-        return tr("projection.component.norm")
-    return tr("projection.component.class", c=component, name=DATASET_CLASSES[dataset][int(component)])
+        return t("projection.component.norm", language)
+    return t("projection.component.class", language, c=component, name=DATASET_CLASSES[dataset][int(component)])
 
 
 def spectrum_settings(base: ProjectionSpectrumConfig, dataset: str) -> ProjectionSpectrumConfig:
@@ -40,7 +41,8 @@ def spectrum_settings(base: ProjectionSpectrumConfig, dataset: str) -> Projectio
             tr("projection.component"),
             "norm" if base.component is None else base.component,
             options=["norm", *range(int(classes.low), int(classes.high) + 1)],
-            format_func=lambda c: component_label(c, dataset),
+            # in this run's language: a format function may be called after the script (ui.common.translated)
+            format_func=functools.partial(component_label, dataset=dataset, language=lang()),
             help=tr("projection.component_help"),
         )
         n_frequencies = setting(

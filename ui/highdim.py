@@ -13,7 +13,7 @@ from fpengine.highdim.datasets import DATASET_SIZES, DOWNLOAD_MEGABYTES, is_cach
 from fpengine.highdim.settings import ClassificationConfig, ClassifierConfig, EpochTrainingConfig
 from fpengine.settings.schema import SEED
 
-from .common import device_choice, tr
+from .common import device_choice, tr, translated
 from .controls import bounds, choices, number_list, optimizer_settings, parse_int_list, widget
 from .run_panel import current_job
 
@@ -30,7 +30,7 @@ def classification_settings(base: ClassificationConfig, key: str) -> dict[str, A
             tr("highdim.dataset"),
             base.dataset,
             options=choices(kind, "dataset"),
-            format_func=lambda d: tr(f"highdim.dataset.{d}"),
+            format_func=translated("highdim.dataset"),
         )
         # no max_value: switching to a smaller dataset must not make the widget raise; validation names the bound
         rule = kind.n_train_rule(dataset)
@@ -69,7 +69,7 @@ def network_settings(base: ClassifierConfig, key: str) -> ClassifierConfig:
             tr("highdim.model"),
             base.model,
             options=choices(kind, "model"),
-            format_func=lambda m: tr(f"highdim.model.{m}"),
+            format_func=translated("highdim.model"),
         )
         activation = widget(
             key,

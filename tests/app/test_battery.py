@@ -166,3 +166,12 @@ def test_page_opens_with_no_stray_text(app_test, name: str):
     at = open_app_page(app_test, page)
     shown = " ".join(str(element.value) for element in at.markdown)
     assert not any(text.strip()[:40] in shown for text in floating_strings(page)), "a comment, not a string, explains a page's name"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_page_in_chinese_keeps_its_choices_across_reruns(app_test, name: str):
+    """A choice's label is matched again on the next run, by a format function called after the
+    script (as AppTest does): it must speak the language of the run that drew it, not fall back."""
+    at = open_app_page(app_test, EXPERIMENTS[name].page, "zh")
+    at.run()
+    assert not at.exception, at.exception
