@@ -252,9 +252,13 @@ def cell_setups(definition: SweepDefinition, cell_ids: Collection[str]) -> dict[
     """Cell id → the link parameters of the cell's settings on its page, so that opening a cell shows
     its settings in the page's widgets as well as its run (Start then reruns the cell). Worked out
     once per cell: a live page asks every few seconds."""
-    definition_json = json.dumps(definition.to_json(), sort_keys=True)
-    wanted = set(cell_ids)
+    wanted, definition_json = set(cell_ids), _as_key(definition)
     return {cell.id: _cell_setup(definition_json, cell) for cell in definition.cells() if cell.id in wanted}
+
+
+def _as_key(definition: SweepDefinition) -> str:
+    """A sweep's definition as a cache key of the per-cell work a live page would otherwise redo."""
+    return json.dumps(definition.to_json(), sort_keys=True)
 
 
 MAX_COMPARISONS = 12
@@ -265,19 +269,27 @@ METHOD_KEYS = ("method", "optimizer", "training.optimizer")
 """The keys a Sec 1.6 sweep's grid may set the method by (``optimizer`` is its alias)."""
 
 
+@functools.lru_cache(maxsize=2 * LAB_MAX_CELLS)
+def _method_and_rest(definition_json: str, cell: Cell) -> tuple[str, str]:
+    """A Sec 1.6 cell's settings but its method (as JSON), and its method; worked out once per cell."""
+    config = SweepDefinition.from_json(json.loads(definition_json)).cell_config(cell)
+    rest = to_dict(config)
+    del rest["method"], rest["training"]["optimizer"]
+    return json.dumps(rest, sort_keys=True), config.algorithm
+
+
 def method_comparisons(definition: SweepDefinition, sweep_id: str, kept: Collection[str], language: str) -> list[tuple[str, str]]:
     """A Sec 1.6 sweep over the method: (label, address) of each set of ``kept`` cells (their runs are
     on disk) that differ only in their method, opening the page's comparison of their saved runs side
     by side (its ``mode``, ``optimizers`` and ``runs``), as a comparison started there shows them."""
     if definition.experiment != BEYOND_GD.name:
         return []
-    groups: dict[str, list[tuple[Cell, BeyondConfig]]] = {}
+    groups: dict[str, list[tuple[Cell, str]]] = {}
+    definition_json = _as_key(definition)
     for cell in definition.cells():
         if cell.id in kept:
-            config = definition.cell_config(cell)
-            rest = to_dict(config)
-            del rest["method"], rest["training"]["optimizer"]
-            groups.setdefault(json.dumps(rest, sort_keys=True), []).append((cell, config))
+            rest, algorithm = _method_and_rest(definition_json, cell)
+            groups.setdefault(rest, []).append((cell, algorithm))
     comparisons = []
     for group in groups.values():
         if len(group) > 1:
@@ -285,7 +297,7 @@ def method_comparisons(definition: SweepDefinition, sweep_id: str, kept: Collect
             shared = {key: value for key, value in first.settings.items() if key not in METHOD_KEYS}
             query = {
                 "mode": "compare",
-                "optimizers": ",".join(config.algorithm for _, config in group),
+                "optimizers": ",".join(algorithm for _, algorithm in group),
                 "runs": ",".join(cell_run_id(sweep_id, cell.id) for cell, _ in group),
                 "lang": language,
             }
