@@ -34,6 +34,15 @@ def button(page: Page, name: str):
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
 
 
+def page_text(page: Page) -> str:
+    """What a failed wait reports: the page's own text (the sidebar's would fill the report), and
+    whether Start is enabled."""
+    main = page.get_by_test_id("stMainBlockContainer").inner_text()
+    start = button(page, "Start")
+    state = "none" if start.count() == 0 else "enabled" if start.first.is_enabled() else "disabled"
+    return f"Start is {state}; the page shows:\n{main[:4000]}"
+
+
 def run_started(page: Page) -> bool:
     """A run's progress bar shows, or its id (a comparison's ids) is in the URL."""
     return bool(STARTED.search(page.url)) or page.get_by_test_id("stProgress").count() > 0
@@ -45,7 +54,7 @@ def start_run(page: Page, start: str = "Start", timeout: float = 60) -> None:
     waits for the script to be idle and is repeated while no run shows and Start stays enabled."""
     deadline = time.monotonic() + timeout
     while not run_started(page):
-        assert time.monotonic() < deadline, f"Start did not start a run; the page shows:\n{page.inner_text('body')[:2000]}"
+        assert time.monotonic() < deadline, f"Start did not start a run; {page_text(page)}"
         expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
         if button(page, start).is_enabled():
             button(page, start).click()
@@ -68,7 +77,7 @@ def repeat_until_shown(page: Page, act, shown, what: str, timeout: float = 120) 
             return
         except PlaywrightTimeout:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what} never showed; the page shows:\n{page.inner_text('body')[:3000]}") from None
+                raise AssertionError(f"{what} never showed; {page_text(page)}") from None
 
 
 def stop_run(page: Page, stop: str = "Stop", start: str = "Start") -> None:
