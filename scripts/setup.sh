@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent set-up: a virtual environment in .venv with the app's (and, with --dev, the tests')
-# dependencies. Without an NVIDIA GPU the CPU build of torch goes in first.
+# Idempotent set-up: a virtual environment in .venv with the project installed into it (editable, from
+# pyproject.toml: the one list of dependencies), so `.venv/bin/fpengine` exists and a Dask worker
+# started from any folder imports fpengine. With --dev, the tests' extra and the browser too. Without an
+# NVIDIA GPU the CPU build of torch goes in first, so pyproject's torch range is already met.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -8,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 PIP=".venv/bin/python -m pip"
-stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
+stamp=".venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)${1:-}"
 if [ -f "$stamp" ]; then
   exit 0
 fi
@@ -23,7 +25,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   fi
 fi
 if [ "${1:-}" = "--dev" ]; then
-  $PIP install --quiet -r requirements-dev.txt
+  $PIP install --quiet -e ".[dev]"
   if ! command -v chromium >/dev/null 2>&1; then
     # the browser tests drive Debian's chromium through playwright (`playwright install` needs a download)
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -35,6 +37,6 @@ if [ "${1:-}" = "--dev" ]; then
     $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || true
   fi
 else
-  $PIP install --quiet -r requirements.txt
+  $PIP install --quiet -e .
 fi
 touch "$stamp"
