@@ -26,6 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+            # under pytest-xdist (`--dist loadgroup`, as run_tests.sh runs it) the browser tests share one
+            # worker, so one app server and one chromium serve them all and no two of them load the box at once
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(autouse=True)
