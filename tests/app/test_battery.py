@@ -1,6 +1,6 @@
 """The checks every registered experiment must pass: a new experiment is tested by being registered.
 
-Its presets validate and survive a JSON round trip; ``--steps`` and ``--seed`` reach a real command-line
+Its presets validate and survive a JSON round trip; ``--steps`` and ``--seed`` reach a command-line
 run; a few steps through the run engine publish a snapshot whose summary is plain JSON and whose
 figures build in English and Chinese; its page opens in the app. One short run per experiment
 serves every check that needs a finished run.
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from fpengine.export import read_config
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override, from_dict, to_dict
 from fpengine.settings.schema import validate
+from tests.cli_helpers import cli_here
 from tests.conftest import ROOT, open_app_page
 
 NAMES = list(EXPERIMENTS)
@@ -89,31 +88,12 @@ def test_epsilon_sets_the_threshold_in_every_experiment(name: str):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_command_line_steps_and_seed(name: str, tmp_path):
+    # the CLI's main in this process: tests/app/test_cli.py runs real processes
     experiment = EXPERIMENTS[name]
     steps = STEPS.get(name, 5)
     out = tmp_path / "run"
     settings = [arg for item in SMALL.get(name, ()) for arg in ("--set", item)]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fpengine",
-            "run",
-            name,
-            "--steps",
-            str(steps),
-            "--seed",
-            str(SEED),
-            "--out",
-            str(out),
-            "--no-figures",
-            *settings,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = cli_here("run", name, "--steps", str(steps), "--seed", str(SEED), "--out", str(out), "--no-figures", *settings)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "steps/s" in result.stderr, result.stderr  # the progress bar
     config = read_config(out / "config.json", experiment)

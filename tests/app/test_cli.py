@@ -4,8 +4,6 @@ import csv
 import errno
 import json
 import os
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -16,32 +14,11 @@ from fpengine import export
 from fpengine.cli import main
 from fpengine.export import load_run, prepare_run_dir, read_config, write_run
 from fpengine.registry import EXPERIMENTS
+from tests.cli_helpers import assert_refused, cli, cli_here
 from tests.conftest import ROOT
 
 LONG_RUN = ["run", "equal-amplitude", "--steps", "1000000"]
 """Minutes of training, with the progress bar on: a refusal that came after training would show."""
-
-
-def cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fpengine", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=None if env is None else {**os.environ, **env},
-    )
-
-
-def assert_refused(result: subprocess.CompletedProcess, *named: str) -> str:
-    """Exit 2 and one line on stderr, "error: …", naming each of ``named``; no traceback, no training."""
-    err = result.stderr.strip()
-    assert result.returncode == 2, result.stderr
-    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
-    assert "steps/s" not in result.stderr  # the progress bar: training never started
-    for name in named:
-        assert name in err, err
-    return err
 
 
 def test_list_names_every_experiment(capsys):
@@ -83,7 +60,7 @@ def test_run_writes_config_metrics_summary_and_figures(tmp_path):
 
     # a rerun into the same folder replaces the run: no old figure survives beside the new results
     (out / "notes.txt").write_text("mine")
-    again = cli("run", "sine-fit", "--steps", "2", "--out", str(out), "--quiet", "--no-figures")
+    again = cli_here("run", "sine-fit", "--steps", "2", "--out", str(out), "--quiet", "--no-figures")
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "config.json",
@@ -203,7 +180,7 @@ def test_an_unusable_out_is_refused_before_training(tmp_path, make_out, named):
     (tmp_path / "file.txt").write_text("keep me")
     out = make_out(tmp_path)
     start = time.monotonic()
-    assert_refused(cli(*LONG_RUN, "--out", str(out), timeout=120), "--out", *named)
+    assert_refused(cli_here(*LONG_RUN, "--out", str(out)), "--out", *named)
     assert time.monotonic() - start < 60
     assert (tmp_path / "file.txt").read_text() == "keep me"
     assert not (ROOT / "summary.json").exists()  # --out "" once wrote into the current folder
@@ -255,7 +232,7 @@ def _write(name: str, text: str):
 )
 def test_a_bad_config_file_is_refused_before_training(tmp_path, make_config, named):
     config = make_config(tmp_path)
-    assert_refused(cli(*LONG_RUN, "--out", str(tmp_path / "run"), "--config", str(config), timeout=60), *named)
+    assert_refused(cli_here(*LONG_RUN, "--out", str(tmp_path / "run"), "--config", str(config)), *named)
     assert not (tmp_path / "run").exists()
 
 
@@ -301,7 +278,7 @@ def test_config_file_kind_and_size_are_checked_before_reading(tmp_path, monkeypa
 def test_a_bad_picture_is_refused_in_one_line_before_training(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not a picture at all")
-    result = cli("run", "image-fit", "--steps", "100000", "--out", str(tmp_path / "x"), "--set", f"image={broken}", timeout=120)
+    result = cli_here("run", "image-fit", "--steps", "100000", "--out", str(tmp_path / "x"), "--set", f"image={broken}")
     assert_refused(result, "image", "broken.jpg", "not a picture")  # and no logged traceback before it
     assert not (tmp_path / "x").exists()
 
@@ -309,18 +286,8 @@ def test_a_bad_picture_is_refused_in_one_line_before_training(tmp_path):
 def test_a_picture_too_thin_for_the_run_is_refused_before_training(tmp_path):
     thin = tmp_path / "thin.png"
     Image.fromarray((np.random.default_rng(0).random((4, 400)) * 255).astype(np.uint8)).save(thin)
-    result = cli(
-        "run",
-        "image-fit",
-        "--steps",
-        "100000",
-        "--out",
-        str(tmp_path / "x"),
-        "--set",
-        f"image={thin}",
-        "--set",
-        "long_side=64",
-        timeout=120,
+    result = cli_here(
+        "run", "image-fit", "--steps", "100000", "--out", str(tmp_path / "x"), "--set", f"image={thin}", "--set", "long_side=64"
     )
     assert_refused(result, "image", "thin.png", "64×1")
 
@@ -384,7 +351,7 @@ def test_diverging_run_exits_non_zero_but_keeps_its_files(tmp_path):
 
 
 def test_bench_prints_ratios_and_one_json_line():
-    result = cli("bench", "--quick", "--only", "oned")
+    result = cli_here("bench", "--quick", "--only", "oned")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     rows = json.loads(lines[-1])["benchmarks"]

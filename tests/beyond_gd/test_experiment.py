@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -25,7 +23,8 @@ from fpengine.engine.runner import Job, JobManager, Status
 from fpengine.registry import get_experiment
 from fpengine.settings.config import ConfigError, apply_override, from_dict, to_dict
 from fpengine.settings.schema import validate
-from tests.conftest import ROOT, wait_until
+from tests.cli_helpers import cli_here
+from tests.conftest import wait_until
 
 torch.set_num_threads(1)
 
@@ -132,16 +131,10 @@ def test_an_old_flat_config_file_loads_as_the_new_keys_say():
 
 
 def cli_config(tmp_path, *settings: str) -> dict:
-    """config.json of a 1-iteration run through ``python -m fpengine`` (a real process)."""
+    """config.json of a 1-iteration run through the command line."""
     out = tmp_path / "run"
     args = [arg for item in settings for arg in ("--set", item)]
-    result = subprocess.run(
-        [sys.executable, "-m", "fpengine", "run", "beyond-gd", *args, "--steps", "1", "--no-figures", "--quiet", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = cli_here("run", "beyond-gd", *args, "--steps", "1", "--no-figures", "--quiet", "--out", str(out))
     assert result.returncode == 0, result.stderr
     return json.loads((out / "config.json").read_text())
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
-import subprocess
 import sys
 import threading
 from typing import Any
@@ -47,7 +45,8 @@ from fpengine.settings.blocks import NetworkConfig
 from fpengine.settings.config import apply_override
 from fpengine.settings.schema import ConfigError
 from tests.app.test_battery import small_config
-from tests.conftest import ROOT, open_app_page, wait_until
+from tests.cli_helpers import cli_here
+from tests.conftest import open_app_page, wait_until
 from tests.engine.standin import STANDIN, DeviceGuard
 
 
@@ -339,13 +338,7 @@ def test_estimates_grow_with_what_makes_a_run_big():
 def test_the_command_line_refuses_a_run_that_cannot_fit_before_training(tmp_path):
     out = tmp_path / "out"
     huge = ["dataset=mnist", "n_train=60000", "training.batch_size=60000", "network.model=vgg16"]
-    result = subprocess.run(
-        [sys.executable, "-m", "fpengine", "run", "projection", "--out", str(out), "--quiet", *[a for s in huge for a in ("--set", s)]],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli_here("run", "projection", "--out", str(out), "--quiet", *[a for s in huge for a in ("--set", s)])
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: n_train, training.batch_size, network.model, network.widths: a run this size needs about ")
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
@@ -424,20 +417,9 @@ def test_a_gpu_that_fails_its_probe_is_reported_and_the_cpu_used(gpu_reported, m
     assert choose_device("cpu") == devices.DeviceChoice(HOST, "chosen")
 
 
-def test_the_command_line_says_in_one_line_that_a_failing_gpu_was_skipped(tmp_path):
-    script = (
-        "import sys; import fpengine.engine.device as d; d._available = lambda kind: kind == 'cuda'; "
-        "from fpengine.cli import main; sys.exit(main(sys.argv[1:]))"
-    )
+def test_the_command_line_says_in_one_line_that_a_failing_gpu_was_skipped(tmp_path, gpu_reported):
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-c", script, "run", "sine-fit", "--out", str(out), "--steps", "3", "--quiet", "--no-figures"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "FPENGINE_FORCE_CPU": "0"},
-    )
+    result = cli_here("run", "sine-fit", "--out", str(out), "--steps", "3", "--quiet", "--no-figures", env={"FPENGINE_FORCE_CPU": "0"})
     assert result.returncode == 0, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("note: CUDA: ") and line.endswith("the GPU failed a test computation, so this run trains on the CPU")

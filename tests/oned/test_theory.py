@@ -20,7 +20,7 @@ from fpengine.oned.theory import LinearPrediction, RunTheory, SpectralPrediction
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.config import apply_override
-from tests.app.test_cli import assert_refused, cli
+from tests.cli_helpers import assert_refused, cli_here
 
 CPU = torch.device("cpu")
 THREE_SINES = TargetConfig(frequencies=(1.0, 3.0, 5.0), amplitudes=(1.0, 1.0, 1.0))
@@ -172,7 +172,7 @@ def test_theory_does_not_change_the_run():
 
 def test_cli_theory_ntk_writes_the_prediction(tmp_path):
     out = tmp_path / "run"
-    result = cli("run", "equal-amplitude", "--steps", "200", "--set", "theory=ntk", "--out", str(out), "--quiet")
+    result = cli_here("run", "equal-amplitude", "--steps", "200", "--set", "theory=ntk", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["predicted_convergence_step"]) == len(summary["convergence_step"]) == 3
@@ -206,5 +206,5 @@ def test_cli_theory_ntk_writes_the_prediction(tmp_path):
     ids=["value", "samples"],
 )
 def test_cli_refuses_a_bad_theory_in_one_line(setting, named, tmp_path):
-    result = cli("run", "sine-fit", "--set", "theory=ntk", "--set", setting, "--out", str(tmp_path / "x"), timeout=120)
+    result = cli_here("run", "sine-fit", "--set", "theory=ntk", "--set", setting, "--out", str(tmp_path / "x"))
     assert_refused(result, *named)

@@ -3,8 +3,6 @@ import json
 import math
 import pathlib
 import re
-import subprocess
-import sys
 import typing
 
 import pytest
@@ -15,6 +13,7 @@ from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override, from_dict, to_dict
 from fpengine.settings.schema import ConfigError, validate
+from tests.cli_helpers import cli_here
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -384,10 +383,7 @@ def test_the_quantisation_gap_reads_in_chinese():
 
 
 def _cli(out, *overrides):
-    args = [sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet"]
-    for item in overrides:
-        args += ["--set", item]
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return cli_here("run", "equal-amplitude", "--out", str(out), "--quiet", *(arg for item in overrides for arg in ("--set", item)))
 
 
 @pytest.mark.parametrize(

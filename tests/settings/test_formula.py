@@ -1,6 +1,4 @@
 import re
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -16,6 +14,7 @@ from fpengine.oned.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override
 from fpengine.settings.schema import ConfigError, validate
+from tests.cli_helpers import cli_here
 
 X = np.linspace(-3, 3, 101)
 
@@ -233,12 +232,7 @@ def test_the_help_lists_every_function_with_its_arguments():
 @pytest.mark.parametrize("text", ["log(x)", "sin(x, x)", "0x" + "f" * 290])
 def test_the_cli_refuses_a_bad_formula_in_one_line_before_training(tmp_path, text):
     out = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "-m", "fpengine", "run", "equal-amplitude", "--out", str(out), "--quiet", "--set", f"target.formula={text}"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli_here("run", "equal-amplitude", "--out", str(out), "--quiet", "--set", f"target.formula={text}")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -24,7 +24,7 @@ from fpengine.sweep.executors import Pool, scheduler_address
 from fpengine.sweep.presets import SMALL_FAST_NET, SWEEP_PRESETS
 from fpengine.sweep.results import prepare_sweep_dir
 from fpengine.sweep.run import SweepControl, run_sweep
-from tests.app.test_cli import assert_refused
+from tests.cli_helpers import assert_refused, cli_here
 from tests.conftest import ROOT
 
 SMALL = (*SMALL_FAST_NET, "training.steps=300", "target.frequencies=1", "target.amplitudes=1")
@@ -291,7 +291,7 @@ def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
     assert report["finished"] == cells == len(pd.read_csv(out / "results.csv")) and 2 <= cells < 40
 
 
-# ---- refusals through the real command line -------------------------------------------------------
+# ---- refusals of the command line (its main, in this process) -------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -317,7 +317,7 @@ def _free_port() -> int:
 )
 def test_bad_sweeps_are_one_line_refusals(tmp_path, args, named):
     (tmp_path / "file.txt").write_text("x")
-    result = sweep_cli(*(arg.format(tmp=tmp_path, port=_free_port()) for arg in args), "--steps", "100", timeout=120)
+    result = cli_here("sweep", *(arg.format(tmp=tmp_path, port=_free_port()) for arg in args), "--steps", "100")
     assert_refused(result, *named)
     assert not (tmp_path / "a" / "cells").exists() or not any((tmp_path / "a" / "cells").iterdir())
 
@@ -333,9 +333,9 @@ def test_the_scheduler_comes_from_the_option_or_dask_scheduler_address(monkeypat
 def test_a_folder_holding_another_sweep_is_refused(tmp_path):
     out = tmp_path / "sweep"
     prepare_sweep_dir(out, small_sweep())
-    result = sweep_cli("equal-amplitude", "--out", str(out), "--steps", "100", timeout=120)
+    result = cli_here("sweep", "equal-amplitude", "--out", str(out), "--steps", "100")
     assert_refused(result, "--out", "another experiment")
-    result = sweep_cli("sine-fit", "--out", str(tmp_path), timeout=120)  # holds 'sweep/', not a sweep
+    result = cli_here("sweep", "sine-fit", "--out", str(tmp_path))  # holds 'sweep/', not a sweep
     assert_refused(result, "--out", "no earlier sweep")
 
 
