@@ -20,7 +20,7 @@ from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, explain, t
 from fpengine.optimizers import warm_up_optimizers
 from fpengine.registry import get_experiment
-from fpengine.retention import prune_runs, retention_limits
+from fpengine.retention import mark_app_folder, prune_runs, retention_limits
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
 
@@ -166,6 +166,7 @@ def save_finished_run(job: Job, figures: bool = True) -> None:
         message=job.message,
         figures=figures,
     )
+    mark_app_folder(runs_root() / job.id)
 
 
 @st.cache_resource

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from fpengine.export import write_run
 from fpengine.i18n import LocalizedError
 from fpengine.registry import get_experiment
-from fpengine.retention import prune_runs
+from fpengine.retention import mark_app_folder, prune_runs
 from fpengine.sweep.cell import CellRun
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 from fpengine.sweep.executors import Pool, open_pool
@@ -251,6 +251,7 @@ class BackgroundSweep:
             message=run.row.get("message", ""),
             figures=False,
         )
+        mark_app_folder(self.runs_dir / cell_run_id(self.id, cell.id))
 
     def _run(self) -> None:
         lender = _Lender(self._slots) if self._slots is not None else None
@@ -353,6 +354,7 @@ class SweepManager:
         self.check_size(definition.size)
         sweep_id = uuid.uuid4().hex[:10]
         out = prepare_sweep_dir(self.root / sweep_id, definition)
+        mark_app_folder(out)
         sweep = BackgroundSweep(
             sweep_id,
             definition,

@@ -5,9 +5,7 @@ trace, thinned, as ``cells/<id>.npz``."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fpengine.engine.runner import ErrorTrace
-from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json
+from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json, zip_folder
 from fpengine.sweep.cell import ROW_FIELDS
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 
@@ -127,9 +125,4 @@ def read_cell_traces(directory: Path, cell_ids: Iterable[str]) -> dict[str, Erro
 
 def zip_sweep(directory: Path) -> bytes:
     """The whole sweep folder (definition, tables, fit, figures and cells) as one zip archive."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                archive.write(path, arcname=path.relative_to(directory).as_posix())
-    return buffer.getvalue()
+    return zip_folder(directory, recursive=True)
