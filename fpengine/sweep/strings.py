@@ -70,6 +70,43 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{path}: between 1 and {most} seeds, please (got {seeds})",
         "{path}：种子数须在 1 与 {most} 之间（收到 {seeds}）",
     ),
+    "sweep.error.file_experiment": (
+        '{path}: "experiment" must be an experiment\'s name (text), not {got}',
+        '{path}："experiment" 须为实验名称（文本），而不是 {got}',
+    ),
+    "sweep.error.file_base_config": (
+        '{path}: "base_config" must be an object of settings, not {got}',
+        '{path}："base_config" 须为设置组成的对象，而不是 {got}',
+    ),
+    "sweep.error.file_grid": (
+        '{path}: "grid" must be an object of settings and their lists of values, not {got}',
+        '{path}："grid" 须为设置及其取值列表组成的对象，而不是 {got}',
+    ),
+    "sweep.error.file_grid_list": (
+        "{path}: grid {setting} must be a list of values, not {got}",
+        "{path}：grid {setting} 须为取值列表，而不是 {got}",
+    ),
+    "sweep.error.file_grid_empty": (
+        "{path}: grid {setting} has no values (the sweep would have no cells)",
+        "{path}：grid {setting} 没有取值（扫描将没有任何单元）",
+    ),
+    "sweep.error.file_grid_value": (
+        "{path}: grid {setting}: each value must be a non-empty text or a number, as after --grid, not {got}",
+        "{path}：grid {setting}：每个取值须为非空文本或数字（与 --grid 之后的写法相同），而不是 {got}",
+    ),
+    "sweep.error.file_grid_twice": (
+        "{path}: grid {setting}: the value {value} is listed twice",
+        "{path}：grid {setting}：取值 {value} 重复列出",
+    ),
+    "sweep.error.file_grid_seed": (
+        '{path}: grid seed: the seeds go in "seeds" (every cell\'s last axis), not in the grid',
+        '{path}：grid seed：种子应写在 "seeds" 中（每个单元的最后一个维度），而不是写在 grid 中',
+    ),
+    "sweep.error.file_seed_value": (
+        '{path}: "seeds" must be a list of whole numbers from 0 to 4294967295, not {got}',
+        '{path}："seeds" 须为 0 到 4294967295 之间的整数列表，而不是 {got}',
+    ),
+    "sweep.error.file_seed_twice": ("{path}: seed {seed} is listed twice", "{path}：种子 {seed} 重复列出"),
     "sweep.error.base_config": ("{path}: base_config: {error}", "{path}：base_config：{error}"),
     "sweep.error.grid_twice": ("--grid {setting} is given twice", "--grid {setting} 给出了两次"),
     "sweep.error.grid_seed": (
@@ -95,6 +132,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sweep.error.unreachable": (
         "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): cannot reach the Dask scheduler ({reason})",
         "调度器 {address}（--scheduler 或 DASK_SCHEDULER_ADDRESS）：无法连接 Dask 调度器（{reason}）",
+    ),
+    "sweep.error.scheduler_scheme": (
+        "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): only tcp:// addresses are supported, not "
+        "{scheme}:// (it needs settings this option cannot carry)",
+        "调度器 {address}（--scheduler 或 DASK_SCHEDULER_ADDRESS）：只支持 tcp:// 地址，不支持 {scheme}://（它需要此选项无法传递的设置）",
     ),
     "sweep.error.no_workers": (
         "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): the scheduler has no workers",
