@@ -150,11 +150,9 @@ def _probe_scheduler(address: str, deadline: float) -> None:
             if not 0 < length <= MAX_HANDSHAKE_BYTES:
                 raise ConnectionError("what answers there does not speak Dask's protocol")
             receive(connection, length)
-    except socket.timeout:
-        raise SweepError(
-            "sweep.error.unreachable", address=address, reason=f"no answer within {CONNECT_TIMEOUT_S} s"
-        ) from None
-    except (OSError, TimeoutError, ValueError, OverflowError) as error:
+    except TimeoutError:
+        raise SweepError("sweep.error.unreachable", address=address, reason=f"no answer within {CONNECT_TIMEOUT_S} s") from None
+    except (OSError, ValueError, OverflowError) as error:
         raise SweepError("sweep.error.unreachable", address=address, reason=_reason(error)) from None
 
 
