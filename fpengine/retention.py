@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_AGE_DAYS = 30
 MAX_MB = 2000
+MOST_DAYS = 36_500
+MOST_MB = 1e9
+"""Bounds of the two settings (a century; a petabyte): 0 already means no limit."""
 APP_MARKER = ".fpengine-app"
 """The empty file the app writes into every folder it saves (runs, Lab sweeps): retention's licence."""
 
@@ -58,8 +61,8 @@ def _own_files(folder: Path) -> list[os.stat_result]:
 def retention_limits() -> tuple[float, float]:
     """(days, megabytes) from ``FPENGINE_RUNS_MAX_AGE_DAYS`` and ``FPENGINE_RUNS_MAX_MB`` (0: no limit)."""
     return (
-        env_number("FPENGINE_RUNS_MAX_AGE_DAYS", MAX_AGE_DAYS, whole=False),
-        env_number("FPENGINE_RUNS_MAX_MB", MAX_MB, whole=False),
+        env_number("FPENGINE_RUNS_MAX_AGE_DAYS", MAX_AGE_DAYS, whole=False, maximum=MOST_DAYS),
+        env_number("FPENGINE_RUNS_MAX_MB", MAX_MB, whole=False, maximum=MOST_MB),
     )
 
 

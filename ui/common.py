@@ -192,8 +192,8 @@ def job_manager() -> JobManager:
     manager = JobManager(
         max_running=max_running,
         device_limits=device_limits,
-        lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1),
-        keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12),
+        lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1, maximum=86_400),
+        keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12, maximum=200),
         on_finish=finish,
     )
     prune()

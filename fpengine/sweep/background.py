@@ -353,7 +353,7 @@ class SweepManager:
     ) -> BackgroundSweep:
         self.check_size(definition.size)
         sweep_id = uuid.uuid4().hex[:10]
-        out = prepare_sweep_dir(self.root / sweep_id, definition)
+        out = prepare_sweep_dir(self.root / sweep_id, definition, where="FPENGINE_RUNS_DIR")
         mark_app_folder(out)
         sweep = BackgroundSweep(
             sweep_id,

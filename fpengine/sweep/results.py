@@ -26,13 +26,16 @@ TRACE_RECORDS = 200
 """A kept trace has at most this many records (steps): enough for a small heatmap, a few kB a cell."""
 
 
-def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition) -> Path:
+def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition, *, where: str = "--out") -> Path:
     """Create or reopen a sweep folder. An earlier sweep of the same experiment and base config is
-    resumed (and may gain seeds or grid values); any other folder content is refused."""
+    resumed (and may gain seeds or grid values); any other folder content is refused. ``where``
+    names what chose the folder in a refusal: the CLI's ``--out``, or the server's runs folder."""
     try:
         path = prepare_output_dir(directory, lambda p: (p / DEFINITION_FILE).is_file(), "no earlier sweep (no sweep.json)")
     except ValueError as error:
-        raise SweepError("sweep.error.at", where="--out", error=error) from None
+        if where == "--out":
+            raise SweepError("sweep.error.at", where="--out", error=error) from None
+        raise SweepError("sweep.error.server_folder", where=where, error=error) from None
     if (path / DEFINITION_FILE).is_file():
         try:
             earlier = SweepDefinition.from_json(read_json_object(path / DEFINITION_FILE))

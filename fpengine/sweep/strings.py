@@ -55,6 +55,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # refusals of a sweep definition or run (SweepError); {error} is the underlying refusal, in the same language
     "sweep.error.at": ("{where}: {error}", "{where}：{error}"),
+    "sweep.error.server_folder": (
+        "The server cannot save sweeps: its runs folder ({where}) is not usable: {error}. Tell whoever runs the server.",
+        "服务器无法保存扫描：它的运行文件夹（{where}）不可用：{error}。请告知服务器管理员。",
+    ),
     "sweep.error.setting": ("{error}", "{error}"),
     "sweep.error.unbalanced": ("unbalanced {bracket!r} in {text!r}", "{text!r} 中的 {bracket!r} 不成对"),
     "sweep.error.grid_form": ("--grid {item!r}: expected KEY=V1,V2,…", "--grid {item!r}：应为 KEY=V1,V2,…"),
