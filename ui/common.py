@@ -15,7 +15,7 @@ import torch
 from fpengine import charts
 from fpengine.engine.device import choose_device, configure_threads, describe_device, resolve_device, run_slots
 from fpengine.engine.experiment import Experiment
-from fpengine.engine.runner import Job, JobManager
+from fpengine.engine.runner import SERVER_MAX_RUN_SECONDS, Job, JobManager
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, explain, t
 from fpengine.optimizers import warm_up_optimizers
@@ -194,6 +194,7 @@ def job_manager() -> JobManager:
         device_limits=device_limits,
         lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1, maximum=86_400),
         keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12, maximum=200),
+        max_run_seconds=env_number("FPENGINE_MAX_RUN_SECONDS", SERVER_MAX_RUN_SECONDS, whole=False, maximum=7 * 86_400),
         on_finish=finish,
     )
     prune()
