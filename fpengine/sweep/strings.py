@@ -225,6 +225,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "lab.new": ("New sweep", "新的扫描"),
     "lab.progress": ("{finished:,} / {total:,} cells", "{finished:,} / {total:,} 个单元"),
+    "lab.status.queued": ("Waiting for its turn", "正在排队等候"),
+    "lab.queued": (
+        "This server trains {limit} sweep(s) at once (FPENGINE_MAX_SWEEPS): this one is number {position} in line "
+        "and starts by itself when its turn comes.",
+        "本服务器同时只训练 {limit} 个扫描（FPENGINE_MAX_SWEEPS）：本扫描排在第 {position} 位，轮到时会自动开始。",
+    ),
+    "lab.error.one_sweep_each": (
+        "You already have a sweep that has not finished: stop it or wait for it to end before starting another "
+        "(one sweep per visitor on a shared server).",
+        "你已有一个尚未结束的扫描：请先停止它或等它结束再开始新的（共享服务器上每位访客同时只能有一个扫描）。",
+    ),
     "lab.status.starting": ("Starting the workers", "正在启动工作进程"),
     "lab.status.waiting": ("Waiting for a free run slot", "正在等待空闲的运行名额"),
     "lab.status.running": ("Training", "训练中"),
