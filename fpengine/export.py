@@ -14,6 +14,7 @@ import json
 import math
 import os
 import stat
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -308,9 +309,49 @@ def load_run(directory: Path, experiments: dict[str, Experiment]) -> SavedRun:
 
 def zip_run(directory: Path) -> bytes:
     """The run directory as a zip archive (for the app's download button)."""
+    return zip_folder(directory, recursive=False)
+
+
+def _read_own_file(path: Path) -> tuple[bytes, float] | None:
+    """The bytes and modified time of ``path`` when it is a regular file of its own: a symbolic link
+    (even one swapped in after the listing) is not opened."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return handle.read(), info.st_mtime
+
+
+def zip_folder(directory: Path, *, recursive: bool) -> bytes:
+    """A zip of the folder's own regular files (in its sub-folders too when ``recursive``), hidden
+    files left out. Symbolic links are never followed: a download holds only what the app wrote."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.iterdir()):
-            if path.is_file():
-                archive.write(path, arcname=path.name)
+        if directory.is_symlink():
+            return _closed(archive, buffer)
+        for top, folders, names in os.walk(directory, followlinks=False):
+            folders[:] = sorted(name for name in folders if recursive and not name.startswith("."))
+            for name in sorted(names):
+                path = Path(top) / name
+                own = None if name.startswith(".") else _read_own_file(path)
+                if own is None:
+                    continue
+                data, modified = own
+                info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), _zip_time(modified))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, data)
     return buffer.getvalue()
+
+
+def _closed(archive: zipfile.ZipFile, buffer: io.BytesIO) -> bytes:
+    archive.close()
+    return buffer.getvalue()
+
+
+def _zip_time(modified: float) -> tuple[int, int, int, int, int, int]:
+    return max(time.localtime(modified)[:6], (1980, 1, 1, 0, 0, 0))

@@ -15,12 +15,12 @@ import torch
 from fpengine import charts
 from fpengine.engine.device import choose_device, configure_threads, describe_device, resolve_device, run_slots
 from fpengine.engine.experiment import Experiment
-from fpengine.engine.runner import Job, JobManager
+from fpengine.engine.runner import SERVER_MAX_RUN_SECONDS, Job, JobManager
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, explain, t
 from fpengine.optimizers import warm_up_optimizers
 from fpengine.registry import get_experiment
-from fpengine.retention import prune_runs, retention_limits
+from fpengine.retention import mark_app_folder, prune_runs, retention_limits
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
 
@@ -166,6 +166,7 @@ def save_finished_run(job: Job, figures: bool = True) -> None:
         message=job.message,
         figures=figures,
     )
+    mark_app_folder(runs_root() / job.id)
 
 
 @st.cache_resource
@@ -191,8 +192,9 @@ def job_manager() -> JobManager:
     manager = JobManager(
         max_running=max_running,
         device_limits=device_limits,
-        lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1),
-        keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12),
+        lease_seconds=env_number("FPENGINE_LEASE_SECONDS", 600, whole=False, minimum=1, maximum=86_400),
+        keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12, maximum=200),
+        max_run_seconds=env_number("FPENGINE_MAX_RUN_SECONDS", SERVER_MAX_RUN_SECONDS, whole=False, maximum=7 * 86_400),
         on_finish=finish,
     )
     prune()

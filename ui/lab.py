@@ -28,8 +28,8 @@ from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.registry import get_experiment
 from fpengine.retention import retention_limits
 from fpengine.settings.config import ConfigError, to_dict
-from fpengine.settings.environment import env_flag, env_number
-from fpengine.sweep.background import LAB_MAX_CELLS, LOCAL_POOL, BackgroundSweep, SweepManager, SweepProgress, SweepStatus
+from fpengine.settings.environment import MAX_THREADS_PER_CORE, cores, env_flag, env_number
+from fpengine.sweep.background import LAB_MAX_CELLS, LOCAL_POOL, MAX_SWEEPS, BackgroundSweep, SweepManager, SweepProgress, SweepStatus
 from fpengine.sweep.builder import (
     MAX_AXES,
     LabForm,
@@ -64,6 +64,7 @@ from fpengine.sweep.results import zip_sweep
 from .common import device_choice, job_manager, lang, live_chart, tr
 from .controls import linked
 from .links import text_of
+from .run_panel import visitor
 from .target_designer import components_of, sines_text
 
 SWEEP_KEY = "lab.sweep"
@@ -90,6 +91,7 @@ def sweep_manager() -> SweepManager:
         keep_finished=KEEP_FINISHED,
         figures=env_flag("FPENGINE_SAVE_FIGURES", True),
         retention=retention_limits(),
+        max_sweeps=int(env_number("FPENGINE_MAX_SWEEPS", MAX_SWEEPS, minimum=1, maximum=MAX_THREADS_PER_CORE * cores())),
     )
 
 
@@ -356,7 +358,13 @@ def controls(manager: SweepManager, sweep: BackgroundSweep | None, definition: S
     active = progress is not None and progress.status.active
     columns = st.columns(5)
     if columns[0].button(tr("run.start"), type="primary", disabled=active or definition is None, key="lab.start"):
-        started = manager.start(definition, device=device_choice().type, lang=lang(), estimate_s=st.session_state.get("lab.estimate"))
+        try:
+            started = manager.start(
+                definition, device=device_choice().type, lang=lang(), estimate_s=st.session_state.get("lab.estimate"), owner=visitor()
+            )
+        except SweepError as error:  # one sweep per visitor; an unusable runs folder
+            st.error(explain(error, lang()))
+            return
         _remember(started.id)
         st.rerun()
     if active and sweep.control.paused:
@@ -388,6 +396,8 @@ def _show_progress(progress: SweepProgress, sweep_id: str) -> None:
     st.caption(" · ".join(parts))
     if progress.status is SweepStatus.WAITING:
         st.info(tr("lab.waiting", limit=job_manager().max_running))
+    if progress.status is SweepStatus.QUEUED and progress.queue_position is not None:
+        st.info(tr("lab.queued", position=progress.queue_position, limit=sweep_manager().turns.limit))
     if progress.lost:
         st.warning(tr("lab.lost", count=len(progress.lost), first=next(iter(progress.lost.values()))))
     if progress.status is SweepStatus.FAILED:

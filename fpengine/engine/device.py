@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fpengine.settings.environment import env_flag, env_number
+from fpengine.settings.environment import MAX_THREADS_PER_CORE, cores, env_flag, env_number
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 HOST = torch.device("cpu")
@@ -108,7 +108,7 @@ def describe_device(device: torch.device) -> str:
 def configure_threads() -> int:
     """Leave one core for the UI: on a loaded 2-core box two torch threads are many times slower
     than one. ``FPENGINE_THREADS`` overrides."""
-    threads = env_number("FPENGINE_THREADS", max(1, (os.cpu_count() or 2) - 1), minimum=1)
+    threads = env_number("FPENGINE_THREADS", max(1, (os.cpu_count() or 2) - 1), minimum=1, maximum=MAX_THREADS_PER_CORE * cores())
     torch.set_num_threads(threads)
     return threads
 
@@ -119,7 +119,7 @@ def run_slots(automatic: torch.device) -> tuple[int, dict[str, int]]:
     side), else one, and never more than one on the CPU: a visitor who chose "CPU only" on a GPU
     server must not get two CPU runs fighting over the cores."""
     if os.environ.get("FPENGINE_MAX_RUNNING", "").strip():
-        limit = int(env_number("FPENGINE_MAX_RUNNING", 1, minimum=1))
+        limit = int(env_number("FPENGINE_MAX_RUNNING", 1, minimum=1, maximum=MAX_THREADS_PER_CORE * cores()))
         return limit, {}
     return (2 if automatic.type == "cuda" else 1), {"cpu": 1}
 

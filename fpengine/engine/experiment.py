@@ -10,7 +10,7 @@ from typing import Any
 import altair as alt
 import torch
 
-from fpengine.engine.memory import MemoryEstimate, check_memory
+from fpengine.engine.memory import MemoryEstimate, admitted, check_memory
 from fpengine.engine.runner import RunContext, Snapshot, Train
 from fpengine.settings.schema import validate
 
@@ -73,9 +73,10 @@ class Experiment:
         """What the run engine runs: the config validated and checked to fit the device, the step
         total set, then ``train``."""
         validate(config)
-        self.check_fits(config, ctx.device)
-        ctx.total_steps = self.total_steps(config)
-        self.train(config, ctx)
+        estimate = self.memory(config, ctx.device) if self.memory is not None else None
+        with admitted(estimate, ctx.device):  # room is left for the runs already training
+            ctx.total_steps = self.total_steps(config)
+            self.train(config, ctx)
 
     @property
     def title_key(self) -> str:

@@ -10,8 +10,10 @@ the meta device: the network is built and run there without memory or arithmetic
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -87,17 +89,75 @@ def memory_budget(device: torch.device) -> int:
     return int(HEADROOM * psutil.virtual_memory().available)
 
 
-def check_memory(estimate: MemoryEstimate, device: torch.device) -> None:
+_ADMITTED_LOCK = threading.Lock()
+_admitted: dict[int, list[tuple[str, int]]] = {}
+"""Runs training in this process, admitted by :func:`admitted`: token → [(memory, bytes planned)]."""
+_ADMITTING = threading.Lock()
+"""Two runs starting at once are checked and admitted one after the other."""
+
+
+def _memory_key(device: torch.device) -> str:
+    """Which memory a device draws on: the host's for the CPU, else the accelerator's own."""
+    return "host" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
+
+
+def _parts(estimate: MemoryEstimate, device: torch.device) -> list[tuple[int, torch.device]]:
+    if device.type == "cpu":
+        return [(estimate.device + estimate.host, device)]
+    return [(estimate.device, device), (estimate.host, HOST)]
+
+
+def reserved_memory(device: torch.device) -> tuple[int, int]:
+    """(bytes, runs): what the runs already admitted in this process planned on ``device``'s memory.
+    Their estimates count whole: what they have not allocated yet, they still may."""
+    key = _memory_key(device)
+    with _ADMITTED_LOCK:
+        planned = [size for parts in _admitted.values() for where, size in parts if where == key and size > 0]
+    return sum(planned), len(planned)
+
+
+def check_memory(estimate: MemoryEstimate, device: torch.device, *, shared: bool = False) -> None:
     """Refuse (ConfigError naming the settings) a run whose estimate exceeds what ``device`` (and,
-    for an accelerator, the host) has free."""
-    parts = [(estimate.device + estimate.host, device)] if device.type == "cpu" else [(estimate.device, device), (estimate.host, HOST)]
-    for need, where in parts:
+    for an accelerator, the host) has free. ``shared``: leave room for the runs already admitted
+    (the sum of their estimates), and name both numbers in the refusal."""
+    for need, where in _parts(estimate, device):
         available = memory_budget(where)
-        if need > available:
+        reserved, runs = reserved_memory(where) if shared else (0, 0)
+        if need <= available - reserved:
+            continue
+        if reserved:
             raise ConfigError(
                 ", ".join(estimate.settings),
-                "run.error.memory",
+                "run.error.memory_shared",
                 need=format_bytes(need),
-                available=format_bytes(available),
+                available=format_bytes(max(0, available - reserved)),
+                reserved=format_bytes(reserved),
+                runs=runs,
                 device=describe_device(where),
             )
+        raise ConfigError(
+            ", ".join(estimate.settings),
+            "run.error.memory",
+            need=format_bytes(need),
+            available=format_bytes(available),
+            device=describe_device(where),
+        )
+
+
+@contextlib.contextmanager
+def admitted(estimate: MemoryEstimate | None, device: torch.device) -> Iterator[None]:
+    """Check the run fits beside the runs already admitted, and hold its estimate while it trains,
+    so the next run's check leaves room for it (the check and the hold are one step)."""
+    if estimate is None:
+        yield
+        return
+    with _ADMITTING:
+        check_memory(estimate, device, shared=True)
+        token = object()
+        with _ADMITTED_LOCK:
+            _admitted[id(token)] = [(_memory_key(where), need) for need, where in _parts(estimate, device)]
+    try:
+        yield
+    finally:
+        with _ADMITTED_LOCK:
+            _admitted.pop(id(token), None)

@@ -26,6 +26,10 @@ from fpengine.i18n import LocalizedError
 
 log = logging.getLogger(__name__)
 
+SERVER_MAX_RUN_SECONDS = 1800
+"""The default of ``FPENGINE_MAX_RUN_SECONDS``: how long one run may hold a slot of the app's server
+(half an hour: every figure's quick and full presets take minutes). The CLI has no limit."""
+
 
 class Status(str, Enum):
     QUEUED = "queued"
@@ -43,6 +47,14 @@ class Status(str, Enum):
 
 class RunStopped(Exception):
     """Raised inside the worker by ``ctx.checkpoint()`` once stop was asked for."""
+
+
+class RunTimeLimit(LocalizedError):
+    """The run trained for longer than the server allows one run (``FPENGINE_MAX_RUN_SECONDS``): it
+    ends as failed with this message, keeping what it had published, and frees its slot."""
+
+    def __init__(self, seconds: float):
+        super().__init__("run.error.time_limit", minutes=round(seconds / 60, 1), seconds=round(seconds))
 
 
 class RunDiverged(Exception):
@@ -108,16 +120,18 @@ class RunContext:
         self.publish_interval = publish_interval
         self._next_publish = 0.0
         self._active_seconds = 0.0
-        self._resumed_at = time.monotonic()
+        self._resumed_at = self._started = time.monotonic()
         self._rate_mark: tuple[float, int] | None = None
         self._rate = 0.0
         self.total_steps = 0
 
     def checkpoint(self) -> None:
-        """Return at once while running; block while paused; raise RunStopped once stopped."""
+        """Return at once while running; block while paused; raise RunStopped once stopped, and
+        RunTimeLimit once the run has held its slot (training or paused) past ``max_seconds``."""
         job = self.job
         if job._stop.is_set():
             raise RunStopped
+        self._check_time()
         if job._resume.is_set():
             return
         self._active_seconds += time.monotonic() - self._resumed_at
@@ -125,6 +139,7 @@ class RunContext:
         while not job._resume.wait(0.05):
             if job._stop.is_set():
                 raise RunStopped
+            self._check_time()
         if job._stop.is_set():
             raise RunStopped
         self._resumed_at = time.monotonic()
@@ -133,6 +148,11 @@ class RunContext:
 
     def elapsed(self) -> float:
         return self._active_seconds + time.monotonic() - self._resumed_at
+
+    def _check_time(self) -> None:
+        limit = self.job.max_seconds
+        if limit and time.monotonic() - self._started > limit:
+            raise RunTimeLimit(limit)
 
     def publish_due(self) -> bool:
         return time.monotonic() >= self._next_publish
@@ -190,6 +210,8 @@ class Job:
     owner: str | None = None
     """Who alone may watch and control the run (a browser session, for a run on a visitor's own
     photo); None: anyone who has its id."""
+    max_seconds: float | None = None
+    """The longest the run may hold its slot, paused time included (None or 0: no limit)."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -325,8 +347,11 @@ class JobManager:
         publish_interval: float = 0.2,
         keep_finished: int | None = None,
         device_limits: Mapping[str, int] | None = None,
+        max_run_seconds: float | None = None,
     ):
         configure_backends()
+        self.max_run_seconds = max_run_seconds or None
+        """The longest one run may train (a server's ``FPENGINE_MAX_RUN_SECONDS``); None: no limit."""
         self.max_running = max_running
         self.device_limits = dict(device_limits or {})
         """Device type → the most runs training on it at once, within ``max_running``: a job waiting
@@ -347,7 +372,7 @@ class JobManager:
     def submit(
         self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None, owner: str | None = None
     ) -> Job:
-        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner)
+        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner, max_seconds=self.max_run_seconds)
         with self._lock:
             self._groups[job.id] = group
             self._evict()  # jobs stopped while queued never reach _finished

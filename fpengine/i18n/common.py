@@ -24,6 +24,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "hundred parameters would keep a GPU busy launching kernels rather than computing.",
         "本实验总是在 CPU 上训练：SciPy 的优化器只在 CPU 上运行，而只有几百个参数的网络在 GPU 上只会忙于启动内核，而不是计算。",
     ),
+    "run.error.time_limit": (
+        "this run reached the server's limit of {minutes} min for one run (FPENGINE_MAX_RUN_SECONDS={seconds}) and was "
+        "ended, keeping what it had computed; choose fewer steps or smaller settings",
+        "此运行达到了服务器对单次运行的时长上限 {minutes} 分钟（FPENGINE_MAX_RUN_SECONDS={seconds}），已被结束，"
+        "已计算的结果保留；请选择更少的步数或更小的设置",
+    ),
+    "run.error.memory_shared": (
+        "{setting}: a run this size needs about {need} of memory, but {device} has about {available} free once "
+        "{reserved} is kept for the {runs} run(s) already training; choose smaller values or try again when they end",
+        "{setting}：这样大的运行约需 {need} 内存，但 {device} 在为已在训练的 {runs} 个运行保留 {reserved} 后只有约 "
+        "{available} 可用；请选择更小的值，或等它们结束后再试",
+    ),
     "run.error.memory": (
         "{setting}: a run this size needs about {need} of memory, but {device} has about {available} free; choose smaller values",
         "{setting}：这样大的运行约需 {need} 内存，但 {device} 只有约 {available} 可用；请选择更小的值",

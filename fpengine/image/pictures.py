@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import io
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,15 @@ multi-picture JPEG many phones write.)"""
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 """Decompression-bomb guard, checked on the header before any pixel is decoded."""
+MAX_DECODE_BYTES = 4 * MAX_PIXELS
+"""The most memory one picture may take while it is decoded at full size (Pillow keeps most modes at
+4 bytes a pixel; a progressive JPEG needs 2 bytes per sample for its coefficients), checked on the
+header. Everything after decoding happens on a reduced copy, strip by strip, so this is the peak."""
+MAX_JPEG_SCANS = 64
+"""A progressive JPEG's decoder works over the whole picture once per scan: thousands of empty scans
+cost minutes on a small file. Real encoders write about 10 (libjpeg), rarely 20."""
+_DECODING = threading.Lock()
+"""One picture is decoded at a time in the server, so the memory bound above holds for the server."""
 MIN_SIDE = 4
 WORKING_LONG_SIDE = 1024
 """Decoded pictures are reduced to this long side at once: training never uses more than 512."""
@@ -103,7 +113,82 @@ def _open(data: bytes) -> Image.Image:
         raise ImageError("too-small", width=width, height=height, minimum=MIN_SIDE)
     if width * height > MAX_PIXELS:
         raise ImageError("too-many-pixels", limit=MAX_PIXELS // 1_000_000)
+    _check_work(image, data)
     return image
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """How many bytes Pillow keeps for one pixel of ``mode`` (1, 2 for 16-bit grey, else 4)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def _jpeg_scans(data: bytes, stop: int) -> int:
+    """The number of scans (SOS markers) of the first picture in a JPEG stream, read from the marker
+    segments alone (entropy-coded data is skipped; it stops at EOI or after ``stop`` scans)."""
+    scans, at, end = 0, 2, len(data)
+    while at + 4 <= end:
+        if data[at] != 0xFF:
+            return scans  # not a marker: leave the damage to the decoder
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xD9:  # EOI: the first picture ends (an MPO's next ones are not decoded)
+            return scans
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            at += 2
+            continue
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker != 0xDA:
+            continue
+        scans += 1
+        if scans > stop:
+            return scans
+        while True:  # entropy-coded data ends at the first 0xFF not followed by 00 or a restart
+            at = data.find(b"\xff", at)
+            if at < 0 or at + 1 >= end:
+                return scans
+            following = data[at + 1]
+            if following == 0 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                at += 1 if following == 0xFF else 2
+                continue
+            break
+    return scans
+
+
+def _check_work(image: Image.Image, data: bytes) -> None:
+    """Refuse, from the header alone, a picture whose decoding would cost more than the bounds:
+    more than ``MAX_DECODE_BYTES`` at full size or more than ``MAX_JPEG_SCANS`` scans."""
+    width, height = image.size
+    if image.format in ("JPEG", "MPO"):
+        scans = _jpeg_scans(data, MAX_JPEG_SCANS)
+        if scans > MAX_JPEG_SCANS:
+            raise ImageError("too-many-scans", limit=MAX_JPEG_SCANS)
+        if not image.info.get("progressive") and not image.info.get("progression"):
+            return  # a baseline JPEG is decoded straight to the reduced size (draft)
+        layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
+        h_max = max(layer[1] for layer in layers)
+        v_max = max(layer[2] for layer in layers)
+        needed = sum(-(-width * layer[1] // h_max) * -(-height * layer[2] // v_max) * 2 for layer in layers)
+    else:
+        needed = width * height * _bytes_per_pixel(image.mode)
+        if image.format == "TIFF" and "jpeg" in str(image.info.get("compression", "")):
+            segments = len(image.tag_v2.get(324, ()) or image.tag_v2.get(273, ()) or (0,))
+            scans = data.count(b"\xff\xda")  # an upper bound on the scans of its JPEG strips or tiles
+            if scans > MAX_JPEG_SCANS + 4 * segments:
+                raise ImageError("too-many-scans", limit=MAX_JPEG_SCANS)
+    if needed > MAX_DECODE_BYTES:
+        raise ImageError(
+            "too-much-memory",
+            width=width,
+            height=height,
+            size=round(needed / 2**20),
+            limit=MAX_DECODE_BYTES // 2**20,
+        )
 
 
 def _decoding_error(error: BaseException) -> ImageError:
@@ -124,6 +209,38 @@ def _reduce(image: Image.Image, long_side: int) -> Image.Image:
     scale = long_side / max(image.size)
     size = (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale)))
     return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _working_mode(image: Image.Image) -> str:
+    """The mode the decoded picture is reduced in: one Pillow reduces (``reduce``, ``resize``) and
+    that loses nothing :func:`_canonical` needs (transparency, 16-bit precision)."""
+    mode = image.mode
+    if mode.startswith("I;16"):
+        return "I"
+    if mode in ("I", "F", "L", "RGB", "RGBA", "LA"):
+        return "RGBA" if mode in ("L", "RGB") and "transparency" in image.info else mode
+    if mode in ("P", "PA", "RGBa", "La") or "transparency" in image.info:
+        return "RGBA"
+    if mode == "1":
+        return "L"
+    return "RGB"
+
+
+def _reduced_copy(image: Image.Image, long_side: int) -> Image.Image:
+    """The decoded picture in its working mode with its long side at most ``2 × long_side - 1``:
+    an integer box reduction done strip by strip, so no second full-size copy is ever made."""
+    mode = _working_mode(image)
+    factor = max(image.size) // long_side
+    if factor < 2:
+        return image.convert(mode) if image.mode != mode else image.copy()
+    width, height = image.size
+    out = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    rows = max(factor, (4 * 2**20 // max(width * 4, 1)) // factor * factor)  # about 4 MB a strip
+    for top in range(0, height, rows):
+        strip = image.crop((0, top, width, min(height, top + rows)))
+        strip = strip.convert(mode) if strip.mode != mode else strip
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
 
 
 def _unit_range(image: Image.Image) -> np.ndarray:
@@ -147,12 +264,16 @@ def _flatten_on_white(image: Image.Image) -> tuple[Image.Image, bool]:
     return Image.alpha_composite(white, rgba).convert("RGB"), see_through
 
 
-def _canonical(image: Image.Image) -> tuple[Image.Image, list[str]]:
-    """Any decoded mode → ``L``, ``RGB`` or ``F`` (single channel in [0, 1]), with notes."""
+def _canonical(image: Image.Image, original: str | None = None) -> tuple[Image.Image, list[str]]:
+    """Any decoded mode → ``L``, ``RGB`` or ``F`` (single channel in [0, 1]), with notes.
+
+    ``image`` may be the reduced copy (:func:`_reduced_copy`); ``original`` is then the mode the file
+    was decoded in, which the notes name."""
     notes: list[str] = []
-    if image.mode in ("P", "PA"):
+    original = original or image.mode
+    if original in ("P", "PA"):
         notes.append("image.note.palette")
-    if image.mode == "CMYK":
+    if original == "CMYK":
         notes.append("image.note.cmyk")
         return image.convert("RGB"), notes
     if image.mode.startswith("I") or image.mode == "F":
@@ -190,16 +311,24 @@ def decode_image(data: bytes, name: str = "upload") -> Picture:
         raise ImageError("empty-file")
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageError("file-too-large", size=round(len(data) / 2**20, 1), limit=MAX_UPLOAD_BYTES // 2**20)
+    with _DECODING:
+        return _decode(data, name)
+
+
+def _decode(data: bytes, name: str) -> Picture:
     image = _open(data)
     notes: list[str] = []
-    if getattr(image, "n_frames", 1) > 1:
-        notes.append("image.note.first-frame")
     try:
+        if getattr(image, "is_animated", False):  # not n_frames: a GIF's count reads every frame
+            notes.append("image.note.first-frame")
         if image.format in ("JPEG", "MPO"):
             image.draft("RGB", (WORKING_LONG_SIDE, WORKING_LONG_SIDE))
         image.load()
         orientation = image.getexif().get(0x0112, 1)
-        canonical, conversion_notes = _canonical(image)
+        original = image.mode
+        small = _reduced_copy(image, WORKING_LONG_SIDE)
+        del image  # the full-size pixels go before anything else is made
+        canonical, conversion_notes = _canonical(small, original)
         reduced = _reduce(canonical, WORKING_LONG_SIDE)
     except Image.DecompressionBombError:
         raise ImageError("too-many-pixels", limit=MAX_PIXELS // 1_000_000) from None

@@ -14,6 +14,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The picture is too large to decode safely (over {limit} megapixels).",
         "图片过大，无法安全解码（超过 {limit} 百万像素）。",
     ),
+    "image.error.too-much-memory": (
+        "The picture ({width}×{height}) would take {size} MB of memory to decode; the limit is {limit} MB: "
+        "save it smaller or as an ordinary JPEG.",
+        "该图片（{width}×{height}）解码需要 {size} MB 内存，上限为 {limit} MB：请保存为更小的图片或普通 JPEG。",
+    ),
+    "image.error.too-many-scans": (
+        "The JPEG has more than {limit} progressive scans: save it again as an ordinary JPEG.",
+        "该 JPEG 的渐进扫描超过 {limit} 个：请重新保存为普通 JPEG。",
+    ),
     "image.error.empty-image": ("The picture has no pixels (zero width or height).", "图片没有像素（宽或高为零）。"),
     "image.error.truncated": (
         "The picture file is cut short (truncated); upload the complete file.",

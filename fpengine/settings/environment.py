@@ -27,12 +27,26 @@ class Switch(Rule):
         return t("settings.rule.switch", lang)
 
 
-def env_number(name: str, default: float, *, whole: bool = True, minimum: float = 0) -> float:
-    """``$name`` as a whole (``int``) or finite number of at least ``minimum``; unset or blank: ``default``."""
+def cores() -> int:
+    """The cores this process may use (its CPU affinity where the system says, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+MAX_THREADS_PER_CORE = 4
+"""``FPENGINE_THREADS`` and ``FPENGINE_MAX_RUNNING`` stop at this many per core: beyond, threads or runs
+only queue for the cores (and each torch thread is an OS thread, or two)."""
+
+
+def env_number(name: str, default: float, *, whole: bool = True, minimum: float = 0, maximum: float | None = None) -> float:
+    """``$name`` as a whole (``int``) or finite number in [``minimum``, ``maximum``]; unset or blank:
+    ``default``. Every server setting has a maximum: what the machine can do, or a sane bound."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
-    rule = Interval(minimum, None, integer=whole)
+    rule = Interval(minimum, maximum, integer=whole)
     try:
         value: float | None = int(text) if whole else float(text)
     except ValueError:

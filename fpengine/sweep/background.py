@@ -24,7 +24,7 @@ from types import MappingProxyType
 from fpengine.export import write_run
 from fpengine.i18n import LocalizedError
 from fpengine.registry import get_experiment
-from fpengine.retention import prune_runs
+from fpengine.retention import mark_app_folder, prune_runs
 from fpengine.sweep.cell import CellRun
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 from fpengine.sweep.executors import Pool, open_pool
@@ -43,7 +43,14 @@ TRACE = "delta_f"
 """The error trace every sweepable experiment publishes: a cell keeps it for its small heatmap."""
 
 
+MAX_SWEEPS = 1
+"""The default of ``FPENGINE_MAX_SWEEPS``: how many Lab sweeps train at once on a server (each keeps a
+pool of worker processes); the rest wait in line."""
+
+
 class SweepStatus(str, Enum):
+    QUEUED = "queued"
+    """It waits for its turn: the server's sweeps allowed at once are all training."""
     STARTING = "starting"
     """Its pool is being opened (local workers spawned, or the cluster reached)."""
     WAITING = "waiting"
@@ -80,6 +87,48 @@ class SweepProgress:
     message: str
     """``abandoned`` for a sweep its lease ended, else the error of a failed sweep (English)."""
     error: Exception | None
+    queue_position: int | None = None
+    """1-based place in the line of sweeps waiting for their turn (``QUEUED``), else None."""
+
+
+class Turns:
+    """At most ``limit`` sweeps train at once; the others wait for their turn in the order they came.
+    A sweep stopped while it waits leaves the line without ever opening its pool."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._condition = threading.Condition()
+        self._training: set[str] = set()
+        self._waiting: list[str] = []
+
+    def join(self, sweep_id: str) -> None:
+        with self._condition:
+            self._waiting.append(sweep_id)
+
+    def wait_turn(self, sweep_id: str, stopped: Callable[[], bool]) -> bool:
+        """Block until it is ``sweep_id``'s turn (True) or it was stopped while waiting (False)."""
+        with self._condition:
+            if sweep_id not in self._waiting:
+                self._waiting.append(sweep_id)
+            try:
+                while not stopped():
+                    if self._waiting[0] == sweep_id and len(self._training) < self.limit:
+                        self._training.add(sweep_id)
+                        return True
+                    self._condition.wait(0.1)
+                return False
+            finally:
+                self._waiting.remove(sweep_id)
+                self._condition.notify_all()
+
+    def release(self, sweep_id: str) -> None:
+        with self._condition:
+            self._training.discard(sweep_id)
+            self._condition.notify_all()
+
+    def position(self, sweep_id: str) -> int | None:
+        with self._condition:
+            return self._waiting.index(sweep_id) + 1 if sweep_id in self._waiting else None
 
 
 class _Lender:
@@ -106,6 +155,10 @@ class _Lender:
 PoolOpener = Callable[[], contextlib.AbstractContextManager[Pool]]
 
 
+class _StoppedInLine(Exception):
+    """Stopped before its turn came: it never trained."""
+
+
 class BackgroundSweep:
     """One sweep trained by a thread of its own; thread-safe to read and control."""
 
@@ -123,8 +176,13 @@ class BackgroundSweep:
         figures: bool = True,
         estimate_s: float | None = None,
         on_end: Callable[[BackgroundSweep], None] | None = None,
+        turns: Turns | None = None,
+        owner: str | None = None,
     ):
         self.id = sweep_id
+        self.owner = owner
+        """The visitor (an opaque token, e.g. a browser session's) who started it; None: nobody's."""
+        self._turns = turns
         self.definition = definition
         self.out = out
         self.runs_dir = runs_dir
@@ -154,8 +212,11 @@ class BackgroundSweep:
     def progress(self) -> SweepProgress:
         with self._lock:
             report, final, elapsed = self._report, self._final, self._elapsed()
+        position = self._turns.position(self.id) if self._turns is not None and final is None else None
         if final is not None:
             status = final
+        elif position is not None:
+            status = SweepStatus.QUEUED
         elif self.control.stopped:
             status = SweepStatus.STOPPING
         elif self.control.paused:
@@ -179,6 +240,7 @@ class BackgroundSweep:
             workers=self._workers,
             message=self.message,
             error=self.error,
+            queue_position=position,
         )
 
     def _elapsed(self) -> float:
@@ -205,6 +267,8 @@ class BackgroundSweep:
 
     # --- control -------------------------------------------------------------------------------
     def start(self) -> None:
+        if self._turns is not None:
+            self._turns.join(self.id)  # in line at once: its place shows before its thread runs
         with self._lock:
             self._since = time.monotonic()
         write_status(self.out, "running", self.definition.size, 0, created=self.created)
@@ -251,11 +315,19 @@ class BackgroundSweep:
             message=run.row.get("message", ""),
             figures=False,
         )
+        mark_app_folder(self.runs_dir / cell_run_id(self.id, cell.id))
 
     def _run(self) -> None:
         lender = _Lender(self._slots) if self._slots is not None else None
         report = None
+        turn = False
         try:
+            if self._turns is not None:
+                turn = self._turns.wait_turn(self.id, lambda: self.control.stopped)
+                if not turn:
+                    raise _StoppedInLine
+                with self._lock:  # its time starts with its turn
+                    self._active_s, self._since = 0.0, None if self.control.paused else time.monotonic()
             with self._open_pool() as pool:
                 self._where, self._workers = pool.where, pool.workers
                 report = run_sweep(
@@ -271,6 +343,8 @@ class BackgroundSweep:
                     on_run=self._keep,
                 )
             final = SweepStatus.STOPPED if report.interrupted else SweepStatus.DONE
+        except _StoppedInLine:
+            final = SweepStatus.STOPPED
         except LocalizedError as error:  # an unreachable cluster, a full disk: one line for the page
             final, self.error, self.message = SweepStatus.FAILED, error, str(error)
         except Exception as error:  # a bug must end the sweep visibly, not kill its thread silently
@@ -279,6 +353,8 @@ class BackgroundSweep:
         finally:
             if lender is not None:
                 lender.give_back()  # after the pool has stopped its workers
+            if turn:
+                self._turns.release(self.id)
         with self._lock:
             if self._since is not None:
                 self._active_s += time.monotonic() - self._since
@@ -313,8 +389,11 @@ class SweepManager:
         figures: bool = True,
         retention: tuple[float, float] = (0, 0),
         pool_opener: Callable[[int, str | None], contextlib.AbstractContextManager[Pool]] = open_pool,
+        max_sweeps: int | None = None,
     ):
         self.root = root
+        self.turns = Turns(max_sweeps) if max_sweeps else None
+        """``max_sweeps`` train at once, the rest wait in line; None: no bound (the CLI's own sweep)."""
         self.runs_dir = runs_dir
         self.max_cells = max_cells
         self.scheduler = scheduler
@@ -348,11 +427,22 @@ class SweepManager:
             raise SweepError("lab.error.too_many_cells", size=cells, most=self.max_cells)
 
     def start(
-        self, definition: SweepDefinition, *, device: str = "auto", lang: str = "en", estimate_s: float | None = None
+        self,
+        definition: SweepDefinition,
+        *,
+        device: str = "auto",
+        lang: str = "en",
+        estimate_s: float | None = None,
+        owner: str | None = None,
     ) -> BackgroundSweep:
+        """Start (or put in line) a sweep; ``owner`` (an opaque visitor token) may have one unfinished
+        sweep at a time."""
         self.check_size(definition.size)
+        if owner is not None and any(sweep.owner == owner and not sweep.done for sweep in self.sweeps()):
+            raise SweepError("lab.error.one_sweep_each")
         sweep_id = uuid.uuid4().hex[:10]
-        out = prepare_sweep_dir(self.root / sweep_id, definition)
+        out = prepare_sweep_dir(self.root / sweep_id, definition, where="FPENGINE_RUNS_DIR")
+        mark_app_folder(out)
         sweep = BackgroundSweep(
             sweep_id,
             definition,
@@ -365,6 +455,8 @@ class SweepManager:
             figures=self._figures,
             estimate_s=estimate_s,
             on_end=self._ended,
+            turns=self.turns,
+            owner=owner,
         )
         with self._lock:
             self._sweeps[sweep_id] = sweep

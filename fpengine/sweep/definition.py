@@ -208,10 +208,79 @@ def define_sweep(
     return definition
 
 
+def _shown(value: Any) -> str:
+    """A JSON value as the file has it, cut short for a one-line message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _file_grid(path: str, grid: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A sweep.json's ``grid`` checked as ``--grid`` options are: values are text or numbers (as
+    typed after ``--grid``), none empty or twice, no empty axis, no ``seed`` axis."""
+    if not isinstance(grid, dict):
+        raise SweepError("sweep.error.file_grid", path=path, got=_shown(grid))
+    checked = []
+    for key, values in grid.items():
+        if key.strip() == "seed":
+            raise SweepError("sweep.error.file_grid_seed", path=path)
+        if not isinstance(values, list):
+            raise SweepError("sweep.error.file_grid_list", path=path, setting=key, got=_shown(values))
+        if not values:
+            raise SweepError("sweep.error.file_grid_empty", path=path, setting=key)
+        texts = []
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise SweepError("sweep.error.file_grid_value", path=path, setting=key, got=_shown(value))
+            text = value.strip() if isinstance(value, str) else str(value)
+            if not text:
+                raise SweepError("sweep.error.file_grid_value", path=path, setting=key, got=_shown(value))
+            if text in texts:
+                raise SweepError("sweep.error.file_grid_twice", path=path, setting=key, value=text)
+            texts.append(text)
+        checked.append((key, tuple(texts)))
+    return tuple(checked)
+
+
+def _file_seeds(path: str, seeds: Any) -> tuple[int, ...]:
+    """A sweep.json's ``seeds``: whole numbers a config accepts, each once."""
+    if not isinstance(seeds, list):
+        raise SweepError("sweep.error.file_seed_value", path=path, got=_shown(seeds))
+    checked: list[int] = []
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
+            raise SweepError("sweep.error.file_seed_value", path=path, got=_shown(seed))
+        if seed in checked:
+            raise SweepError("sweep.error.file_seed_twice", path=path, seed=seed)
+        checked.append(seed)
+    return tuple(checked)
+
+
+def _from_file(path: str, data: dict[str, Any]) -> SweepDefinition:
+    """The file's definition, every field checked for its kind before anything uses it."""
+    missing = [field for field in ("experiment", "base_config", "grid", "seeds") if field not in data]
+    if missing:
+        raise SweepError("sweep.error.at", where=path, error=SweepError("sweep.error.not_definition", reason=f"no {missing[0]!r}"))
+    if not isinstance(data["experiment"], str):
+        raise SweepError("sweep.error.file_experiment", path=path, got=_shown(data["experiment"]))
+    if not isinstance(data["base_config"], dict):
+        raise SweepError("sweep.error.file_base_config", path=path, got=_shown(data["base_config"]))
+    preset = data.get("preset")
+    return SweepDefinition(
+        experiment=data["experiment"],
+        base_config=data["base_config"],
+        grid=_file_grid(path, data["grid"]),
+        seeds=_file_seeds(path, data["seeds"]),
+        preset=preset if isinstance(preset, str) else None,
+    )
+
+
 def load_definition(path: str) -> SweepDefinition:
-    """A ``sweep.json`` written by an earlier sweep, checked as a new definition is."""
+    """A ``sweep.json`` written by an earlier sweep (or by hand), checked as a new definition is:
+    the same rules as the command line's options, each refusal one line naming the file."""
     try:
-        definition = SweepDefinition.from_json(read_json_object(path))
+        definition = _from_file(path, read_json_object(path))
+    except SweepError:
+        raise
     except ValueError as error:
         raise SweepError("sweep.error.at", where=path, error=error) from None
     _sweepable(definition.experiment)

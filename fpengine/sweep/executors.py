@@ -7,6 +7,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import socket
+import struct
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -19,6 +21,10 @@ DASK_RETRIES = 2
 """A cell whose worker died is run again on another worker this many times (on a cluster, by Dask;
 on the local pool, by the sweep: ``run.WORKER_DEATH_RETRIES``)."""
 CONNECT_TIMEOUT_S = 10
+"""Everything about reaching a scheduler (connecting, its handshake) takes at most this long."""
+MAX_HANDSHAKE_BYTES = 1 << 16
+"""A Dask scheduler's first message (its handshake) is a few hundred bytes; what claims more is not one
+(an HTTP server's reply read as a frame length asked Dask for 3 EiB)."""
 MAX_WORKERS = 256
 
 
@@ -107,14 +113,59 @@ def _stop_local(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=True)
 
 
+def _probe_scheduler(address: str, deadline: float) -> None:
+    """Check, before Dask is given ``address``, that a Dask scheduler answers there: a ``tcp://``
+    address (other transports need settings ``--scheduler`` cannot carry), a connection, and within
+    the deadline the handshake a scheduler sends first, framed as Dask frames it. Dask itself waits
+    for that handshake without a time limit and trusts the frame length it reads."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location, 8786)
+    except (ValueError, TypeError) as error:
+        raise SweepError("sweep.error.unreachable", address=address, reason=_reason(error)) from None
+    if scheme != "tcp":
+        raise SweepError("sweep.error.scheduler_scheme", address=address, scheme=scheme)
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no answer within {CONNECT_TIMEOUT_S} s")
+        return remaining
+
+    def receive(connection: socket.socket, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            connection.settimeout(left())
+            chunk = connection.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("the connection was closed before a Dask handshake")
+            data += chunk
+        return data
+
+    try:
+        with socket.create_connection((host, int(port)), timeout=left()) as connection:
+            (length,) = struct.unpack("<Q", receive(connection, 8))
+            if not 0 < length <= MAX_HANDSHAKE_BYTES:
+                raise ConnectionError("what answers there does not speak Dask's protocol")
+            receive(connection, length)
+    except TimeoutError:
+        raise SweepError("sweep.error.unreachable", address=address, reason=f"no answer within {CONNECT_TIMEOUT_S} s") from None
+    except (OSError, ValueError, OverflowError) as error:
+        raise SweepError("sweep.error.unreachable", address=address, reason=_reason(error)) from None
+
+
 @contextlib.contextmanager
 def _dask_pool(address: str) -> Iterator[Pool]:
     try:
         from distributed import Client
     except ImportError:  # requirements.txt lists it; a trimmed environment may not have it
         raise SweepError("sweep.error.no_distributed", address=address) from None
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    _probe_scheduler(address, deadline)
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+        client = Client(address, timeout=max(1.0, deadline - time.monotonic()))
     except (OSError, TimeoutError, ValueError) as error:
         raise SweepError("sweep.error.unreachable", address=address, reason=_reason(error)) from None
     try:

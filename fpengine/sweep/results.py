@@ -5,9 +5,7 @@ trace, thinned, as ``cells/<id>.npz``."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fpengine.engine.runner import ErrorTrace
-from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json
+from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json, zip_folder
 from fpengine.sweep.cell import ROW_FIELDS
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 
@@ -28,13 +26,16 @@ TRACE_RECORDS = 200
 """A kept trace has at most this many records (steps): enough for a small heatmap, a few kB a cell."""
 
 
-def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition) -> Path:
+def prepare_sweep_dir(directory: str | Path, definition: SweepDefinition, *, where: str = "--out") -> Path:
     """Create or reopen a sweep folder. An earlier sweep of the same experiment and base config is
-    resumed (and may gain seeds or grid values); any other folder content is refused."""
+    resumed (and may gain seeds or grid values); any other folder content is refused. ``where``
+    names what chose the folder in a refusal: the CLI's ``--out``, or the server's runs folder."""
     try:
         path = prepare_output_dir(directory, lambda p: (p / DEFINITION_FILE).is_file(), "no earlier sweep (no sweep.json)")
     except ValueError as error:
-        raise SweepError("sweep.error.at", where="--out", error=error) from None
+        if where == "--out":
+            raise SweepError("sweep.error.at", where="--out", error=error) from None
+        raise SweepError("sweep.error.server_folder", where=where, error=error) from None
     if (path / DEFINITION_FILE).is_file():
         try:
             earlier = SweepDefinition.from_json(read_json_object(path / DEFINITION_FILE))
@@ -127,9 +128,4 @@ def read_cell_traces(directory: Path, cell_ids: Iterable[str]) -> dict[str, Erro
 
 def zip_sweep(directory: Path) -> bytes:
     """The whole sweep folder (definition, tables, fit, figures and cells) as one zip archive."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                archive.write(path, arcname=path.relative_to(directory).as_posix())
-    return buffer.getvalue()
+    return zip_folder(directory, recursive=True)

@@ -55,6 +55,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # refusals of a sweep definition or run (SweepError); {error} is the underlying refusal, in the same language
     "sweep.error.at": ("{where}: {error}", "{where}：{error}"),
+    "sweep.error.server_folder": (
+        "The server cannot save sweeps: its runs folder ({where}) is not usable: {error}. Tell whoever runs the server.",
+        "服务器无法保存扫描：它的运行文件夹（{where}）不可用：{error}。请告知服务器管理员。",
+    ),
     "sweep.error.setting": ("{error}", "{error}"),
     "sweep.error.unbalanced": ("unbalanced {bracket!r} in {text!r}", "{text!r} 中的 {bracket!r} 不成对"),
     "sweep.error.grid_form": ("--grid {item!r}: expected KEY=V1,V2,…", "--grid {item!r}：应为 KEY=V1,V2,…"),
@@ -70,6 +74,43 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{path}: between 1 and {most} seeds, please (got {seeds})",
         "{path}：种子数须在 1 与 {most} 之间（收到 {seeds}）",
     ),
+    "sweep.error.file_experiment": (
+        '{path}: "experiment" must be an experiment\'s name (text), not {got}',
+        '{path}："experiment" 须为实验名称（文本），而不是 {got}',
+    ),
+    "sweep.error.file_base_config": (
+        '{path}: "base_config" must be an object of settings, not {got}',
+        '{path}："base_config" 须为设置组成的对象，而不是 {got}',
+    ),
+    "sweep.error.file_grid": (
+        '{path}: "grid" must be an object of settings and their lists of values, not {got}',
+        '{path}："grid" 须为设置及其取值列表组成的对象，而不是 {got}',
+    ),
+    "sweep.error.file_grid_list": (
+        "{path}: grid {setting} must be a list of values, not {got}",
+        "{path}：grid {setting} 须为取值列表，而不是 {got}",
+    ),
+    "sweep.error.file_grid_empty": (
+        "{path}: grid {setting} has no values (the sweep would have no cells)",
+        "{path}：grid {setting} 没有取值（扫描将没有任何单元）",
+    ),
+    "sweep.error.file_grid_value": (
+        "{path}: grid {setting}: each value must be a non-empty text or a number, as after --grid, not {got}",
+        "{path}：grid {setting}：每个取值须为非空文本或数字（与 --grid 之后的写法相同），而不是 {got}",
+    ),
+    "sweep.error.file_grid_twice": (
+        "{path}: grid {setting}: the value {value} is listed twice",
+        "{path}：grid {setting}：取值 {value} 重复列出",
+    ),
+    "sweep.error.file_grid_seed": (
+        '{path}: grid seed: the seeds go in "seeds" (every cell\'s last axis), not in the grid',
+        '{path}：grid seed：种子应写在 "seeds" 中（每个单元的最后一个维度），而不是写在 grid 中',
+    ),
+    "sweep.error.file_seed_value": (
+        '{path}: "seeds" must be a list of whole numbers from 0 to 4294967295, not {got}',
+        '{path}："seeds" 须为 0 到 4294967295 之间的整数列表，而不是 {got}',
+    ),
+    "sweep.error.file_seed_twice": ("{path}: seed {seed} is listed twice", "{path}：种子 {seed} 重复列出"),
     "sweep.error.base_config": ("{path}: base_config: {error}", "{path}：base_config：{error}"),
     "sweep.error.grid_twice": ("--grid {setting} is given twice", "--grid {setting} 给出了两次"),
     "sweep.error.grid_seed": (
@@ -95,6 +136,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sweep.error.unreachable": (
         "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): cannot reach the Dask scheduler ({reason})",
         "调度器 {address}（--scheduler 或 DASK_SCHEDULER_ADDRESS）：无法连接 Dask 调度器（{reason}）",
+    ),
+    "sweep.error.scheduler_scheme": (
+        "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): only tcp:// addresses are supported, not "
+        "{scheme}:// (it needs settings this option cannot carry)",
+        "调度器 {address}（--scheduler 或 DASK_SCHEDULER_ADDRESS）：只支持 tcp:// 地址，不支持 {scheme}://（它需要此选项无法传递的设置）",
     ),
     "sweep.error.no_workers": (
         "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): the scheduler has no workers",
@@ -179,6 +225,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "lab.new": ("New sweep", "新的扫描"),
     "lab.progress": ("{finished:,} / {total:,} cells", "{finished:,} / {total:,} 个单元"),
+    "lab.status.queued": ("Waiting for its turn", "正在排队等候"),
+    "lab.queued": (
+        "This server trains {limit} sweep(s) at once (FPENGINE_MAX_SWEEPS): this one is number {position} in line "
+        "and starts by itself when its turn comes.",
+        "本服务器同时只训练 {limit} 个扫描（FPENGINE_MAX_SWEEPS）：本扫描排在第 {position} 位，轮到时会自动开始。",
+    ),
+    "lab.error.one_sweep_each": (
+        "You already have a sweep that has not finished: stop it or wait for it to end before starting another "
+        "(one sweep per visitor on a shared server).",
+        "你已有一个尚未结束的扫描：请先停止它或等它结束再开始新的（共享服务器上每位访客同时只能有一个扫描）。",
+    ),
     "lab.status.starting": ("Starting the workers", "正在启动工作进程"),
     "lab.status.waiting": ("Waiting for a free run slot", "正在等待空闲的运行名额"),
     "lab.status.running": ("Training", "训练中"),

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from fpengine import charts
 from fpengine.charts import PRESENTATION_TEXT
-from fpengine.retention import prune_runs
+from fpengine.retention import mark_app_folder, prune_runs
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
 from tests.browser_helpers import FIRST_LOAD_MS, button, start_run, stop_run
@@ -33,6 +33,7 @@ def fake_run(root, name: str, age_days: float, megabytes: float = 0.01, now: flo
     folder = root / name
     folder.mkdir()
     (folder / "config.json").write_text("{}")
+    mark_app_folder(folder)
     (folder / "snapshot.npz").write_bytes(b"\0" * int(megabytes * 1e6))
     stamp = now - age_days * DAY
     for path in (*folder.iterdir(), folder):

@@ -8,6 +8,7 @@ import pytest
 from fpengine.engine.runner import Status
 from fpengine.oned.settings import GridConfig, SpectrumConfig
 from fpengine.oned.targets import TargetConfig
+from fpengine.retention import APP_MARKER
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import SEED, rule_of
 from tests.conftest import open_app_page, wait_until
@@ -128,6 +129,7 @@ def test_finished_run_reopens_from_disk(app_test, runs_dir):
     job = only_job()
     assert job.wait(60)
     assert (runs_dir / job.id / "summary.json").exists()
+    assert (runs_dir / job.id / APP_MARKER).is_file()  # the app's own: retention may delete it
     job_manager.clear()  # the server restarted: the run is only on disk now
     fresh = app_test()
     fresh.query_params["run"] = job.id

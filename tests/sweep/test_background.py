@@ -23,7 +23,7 @@ import torch
 from fpengine.engine.runner import ErrorTrace, JobManager, Status
 from fpengine.export import load_run
 from fpengine.registry import EXPERIMENTS
-from fpengine.retention import prune_runs
+from fpengine.retention import APP_MARKER, mark_app_folder, prune_runs
 from fpengine.sweep.background import SweepManager, SweepStatus
 from fpengine.sweep.builder import LabForm, setting_keys, source_axes, source_steps, value_text
 from fpengine.sweep.definition import SweepError, define_sweep
@@ -240,6 +240,7 @@ def test_each_cell_keeps_a_bounded_trace_and_a_run_that_reopens_as_a_single_run(
     assert trace.errors.shape == (TRACE_RECORDS, 2) and trace.steps[0] == 0 and trace.steps[-1] == 1199
     assert trace.values == (1.0, 2.0)
     run_dir = tmp_path / cell_run_id(sweep.id, cell.id)
+    assert (run_dir / APP_MARKER).is_file() and (sweep.out / APP_MARKER).is_file()  # retention may delete them
     saved = load_run(run_dir, EXPERIMENTS)  # what ?run=ID on the page reads
     assert saved.experiment == "sine-fit" and saved.config == sweep.definition.cell_config(cell)
     assert saved.summary["final_loss"] == row["final_loss"] and saved.summary["convergence_step"] == [
@@ -314,9 +315,10 @@ def test_the_sweeps_folder_is_pruned_by_the_runs_limits_never_an_active_sweep(tm
         cells = root / name / "cells"
         cells.mkdir(parents=True)
         (root / name / "sweep.json").write_text("{}")
+        mark_app_folder(root / name)
         (cells / "a.json").write_bytes(b"\0" * 1000)
         stamp = time.time() - age * 86400
-        for path in (*cells.iterdir(), cells, root / name / "sweep.json", root / name):
+        for path in (*cells.iterdir(), cells, root / name / "sweep.json", root / name / APP_MARKER, root / name):
             os.utime(path, (stamp, stamp))
     deleted = prune_runs(root, max_age_days=30, max_mb=0, busy=["busy"], marker="sweep.json")
     assert [path.name for path in deleted] == ["old"]
