@@ -25,6 +25,7 @@ from fpengine.image.uploads import is_upload
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
+from . import links
 from .common import device_choice, job_manager, lang, tr
 
 REFRESH_SECONDS = 0.4
@@ -79,7 +80,15 @@ def current_job(experiment: Experiment) -> Job | None:
     return None
 
 
-@functools.lru_cache(maxsize=8)
+MAX_GROUP_RUNS = 9
+"""The most runs a comparison holds: Sec 1.6's nine methods side by side (Fig 1.12 compares three
+models). A link's ``runs`` beyond that are dropped and named in the page's notice: one link must not
+make a page view draw a saved run thousands of times over."""
+MAX_RUN_ID = 64
+"""The longest run id there is (a sweep cell's: the sweep's id and the cell's) is far shorter."""
+
+
+@functools.lru_cache(maxsize=MAX_GROUP_RUNS + 3)
 def _load_saved(directory: Path, modified_ns: int) -> SavedRun | None:
     """A saved run, read once per change of its summary: a comparison's live view asks for the
     members the manager no longer holds several times a second. Bounded, since each holds a snapshot."""
@@ -252,10 +261,39 @@ def _group_key(experiment: Experiment) -> str:
     return f"runs.{experiment.name}"
 
 
+def group_ids_of(text: str) -> tuple[list[str], list[str]]:
+    """A link's ``runs`` text → (the run ids a comparison shows: each once, at most
+    ``MAX_GROUP_RUNS``; what the link had besides, each once, in the link's order)."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for item in text.split(","):
+        if item in kept or item in dropped or not item:
+            if item and item in kept and item not in dropped:
+                dropped.append(item)  # a repeat of a shown run: named once
+            continue
+        usable = item.isalnum() and len(item) <= MAX_RUN_ID
+        (kept if usable and len(kept) < MAX_GROUP_RUNS else dropped).append(item)
+        if len(dropped) > MAX_GROUP_RUNS:  # the notice names a few; the rest of a huge link is not read
+            break
+    return kept, dropped
+
+
 def _group_ids(experiment: Experiment) -> list[str]:
-    """The ids of the page's run group: from the session, or from ``?runs=ID,ID`` after a refresh."""
-    ids = st.session_state.get(_group_key(experiment)) or st.query_params.get("runs", "").split(",")
-    return [job_id for job_id in ids if job_id.isalnum()]
+    """The ids of the page's run group: from the session, or from ``?runs=ID,ID`` after a refresh
+    or in a shared link (de-duplicated and capped; what was dropped is named in the link notice and
+    leaves the address bar)."""
+    ids = st.session_state.get(_group_key(experiment))
+    if ids:
+        return list(ids)
+    text = st.query_params.get("runs", "")
+    ids, dropped = group_ids_of(text)
+    if dropped:
+        links.ignore("runs", ",".join(dropped))
+        if ids:
+            st.query_params["runs"] = ",".join(ids)
+        else:
+            del st.query_params["runs"]
+    return ids
 
 
 def group_replayable(experiment: Experiment) -> bool:
