@@ -17,7 +17,7 @@ from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 from fpengine.settings.schema import ConfigError, validate
-from ui.common import device_choice, lang, live_chart, settings_area, show_invalid_settings, tr, translated
+from ui.common import device_choice, lang, live_chart, plain, settings_area, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,
     bounds,
@@ -65,7 +65,7 @@ def receive_photo(widget: str, data: bytes, name: str) -> None:
     try:
         picture = decode_image(data, name)
     except ImageError as error:
-        st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=name, reason=error.message(lang()))
+        st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=plain(name, limit=120), reason=plain(error.message(lang())))
     else:
         st.session_state[UPLOAD_NAME] = remember_upload(picture)
         st.session_state[UPLOAD_NOTES] = list(picture.notes)

@@ -61,9 +61,10 @@ from fpengine.sweep.library import (
 from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
-from .common import device_choice, job_manager, lang, live_chart, tr
+from .common import device_choice, job_manager, lang, live_chart, plain, tr
 from .controls import linked
 from .links import text_of
+from .run_panel import linked_id
 from .target_designer import components_of, sines_text
 
 SWEEP_KEY = "lab.sweep"
@@ -167,7 +168,7 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
         manager.check_size(form.cell_count())
         definition = form.definition()
     except SweepError as error:
-        st.error(explain(error, lang()))
+        st.error(plain(explain(error, lang())))
         return None
     grid = "".join(f"{len(values)} × " for _, values in definition.grid)
     st.markdown(tr("lab.cells", cells=definition.size, grid=grid, seeds=len(definition.seeds)))
@@ -310,7 +311,7 @@ def _comparison_links(definition: SweepDefinition, sweep_id: str, kept: Collecti
     if comparisons:
         shown = comparisons[:MAX_COMPARISONS]
         st.markdown(
-            tr("lab.compare") + "\n" + "\n".join(f"- [{label}]({address})" for label, address in shown),
+            tr("lab.compare") + "\n" + "\n".join(f"- [{plain(label)}]({address})" for label, address in shown),
         )
         if len(comparisons) > len(shown):
             st.caption(tr("lab.compare.more", shown=len(shown), count=len(comparisons)))
@@ -320,7 +321,7 @@ def _comparison_links(definition: SweepDefinition, sweep_id: str, kept: Collecti
 
 
 def _page_sweep_id() -> str | None:
-    return st.session_state.get(SWEEP_KEY) or st.query_params.get("sweep")
+    return st.session_state.get(SWEEP_KEY) or linked_id("sweep")
 
 
 def _remember(sweep_id: str) -> None:
@@ -347,7 +348,7 @@ def _status_text(status: SweepStatus | str, message: str, error: Exception | Non
     if value == "stopped" and message == "abandoned":
         return tr("lab.status.abandoned")
     if value == "failed":
-        return tr("lab.status.failed", detail=explain(error, lang()) if error else message)
+        return tr("lab.status.failed", detail=plain(explain(error, lang()) if error else message))
     return tr(f"lab.status.{value}")
 
 
@@ -381,7 +382,7 @@ def _show_progress(progress: SweepProgress, sweep_id: str) -> None:
     fraction = progress.finished / max(progress.total, 1)
     text = _status_text(progress.status, progress.message, progress.error)
     st.progress(fraction, text=f"{text} · {tr('lab.progress', finished=progress.finished, total=progress.total)}")
-    parts = [tr("lab.timing", elapsed=format_duration(progress.elapsed), eta=format_duration(progress.eta_seconds), sweep=sweep_id)]
+    parts = [tr("lab.timing", elapsed=format_duration(progress.elapsed), eta=format_duration(progress.eta_seconds), sweep=plain(sweep_id))]
     if progress.where:
         where = tr("lab.where.pool") if progress.where == LOCAL_POOL else progress.where
         parts.append(tr("lab.where_now", where=where, workers=progress.workers))
@@ -389,7 +390,7 @@ def _show_progress(progress: SweepProgress, sweep_id: str) -> None:
     if progress.status is SweepStatus.WAITING:
         st.info(tr("lab.waiting", limit=job_manager().max_running))
     if progress.lost:
-        st.warning(tr("lab.lost", count=len(progress.lost), first=next(iter(progress.lost.values()))))
+        st.warning(tr("lab.lost", count=len(progress.lost), first=plain(next(iter(progress.lost.values())))))
     if progress.status is SweepStatus.FAILED:
         st.error(text)
     elif progress.message == "abandoned":
@@ -429,7 +430,7 @@ def show_results(
     finished = len(frame)
     context = (sweep_id, lang())
     if finished:
-        lines = [summary_line(group, lang()) for group in fit["groups"]]
+        lines = [plain(summary_line(group, lang())) for group in fit["groups"]]
         st.markdown(tr("lab.fits") + "\n" + "\n".join(f"- {line}" for line in lines))
         live_chart(
             "lab.convergence",
@@ -472,7 +473,7 @@ def _download(sweep_id: str, out: Path) -> None:
 
 
 def _show_saved(manager: SweepManager, saved: SavedSweep) -> None:
-    st.caption(tr("lab.loaded", sweep=saved.id))
+    st.caption(tr("lab.loaded", sweep=plain(saved.id)))
     text = _status_text(saved.status, saved.message, None)
     total = saved.definition.size
     st.progress(saved.finished / max(total, 1), text=f"{text} · {tr('lab.progress', finished=saved.finished, total=total)}")
@@ -515,7 +516,7 @@ def lab_page() -> None:
     try:
         manager = sweep_manager()
     except ConfigError as error:  # a bad FPENGINE_MAX_SWEEP_CELLS: one line, no page
-        st.error(tr("app.bad_server_setting", detail=explain(error, lang())))
+        st.error(tr("app.bad_server_setting", detail=plain(explain(error, lang()))))
         st.stop()
     sweep = current_sweep(manager)
     active = sweep is not None and not sweep.done
@@ -532,7 +533,7 @@ def lab_page() -> None:
         elif (sweep_id := _page_sweep_id()) is not None:
             saved = open_saved(manager.root, sweep_id)
             if saved is None:
-                st.info(tr("lab.not_found", sweep=sweep_id))
+                st.info(tr("lab.not_found", sweep=plain(sweep_id)))
             else:
                 _remember(saved.id)
                 _show_saved(manager, saved)

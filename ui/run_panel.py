@@ -26,7 +26,7 @@ from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
 from . import links
-from .common import device_choice, job_manager, lang, tr
+from .common import device_choice, job_manager, lang, plain, tr
 
 REFRESH_SECONDS = 0.4
 VISITOR_KEY = "_visitor"
@@ -48,9 +48,25 @@ def _job_key(experiment: Experiment) -> str:
     return f"run.{experiment.name}"
 
 
+def is_run_id(text: str) -> bool:
+    """Whether ``text`` can be a run id (letters and digits, not too long)."""
+    return text.isalnum() and len(text) <= MAX_RUN_ID
+
+
+def linked_id(param: str) -> str | None:
+    """The run (or sweep) id a link gives in ``?<param>=``; one that cannot be an id is named in the
+    link notice and leaves the address bar."""
+    text = st.query_params.get(param)
+    if text is None or is_run_id(text):
+        return text
+    links.ignore(param, text)
+    del st.query_params[param]
+    return None
+
+
 def _job_id(experiment: Experiment) -> str | None:
     """The page's run id: from the session, or from ``?run=`` after a refresh."""
-    return st.session_state.get(_job_key(experiment)) or st.query_params.get("run")
+    return st.session_state.get(_job_key(experiment)) or linked_id("run")
 
 
 def visitor() -> str:
@@ -100,7 +116,7 @@ def _load_saved(directory: Path, modified_ns: int) -> SavedRun | None:
 
 def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
     """The run ``job_id`` of ``experiment`` as saved in the runs folder; None when there is none."""
-    if not job_id or not job_id.isalnum():
+    if not job_id or not is_run_id(job_id):
         return None
     directory = runs_root() / job_id
     try:
@@ -133,7 +149,7 @@ def _status_text(job: Job) -> str:
     if status is Status.DIVERGED:
         return tr("run.status.diverged", step=job.diverged_at or 0)
     if status is Status.FAILED:
-        return tr("run.status.failed", detail=explain(job.error, lang()) if job.error else job.message)  # a δ the data refuse
+        return tr("run.status.failed", detail=plain(explain(job.error, lang()) if job.error else job.message))  # a δ the data refuse
     return tr(f"run.status.{status.value}")
 
 
@@ -148,7 +164,7 @@ def _progress(snapshot: Snapshot | None, job: Job) -> None:
             [
                 tr("run.speed", rate=snapshot.steps_per_second, eta=_format_eta(snapshot.eta_seconds if job.status.active else 0)),
                 tr("run.device", device=str(job.device)),
-                tr("run.id", run=job.id),
+                tr("run.id", run=plain(job.id)),
             ]
         )
     )
@@ -236,13 +252,13 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         saved = saved_run(experiment, job_id)
         if saved is not None:
             st.query_params["run"] = job_id  # back in the URL after a visit to another page
-            st.caption(tr("run.loaded", run=job_id))
+            st.caption(tr("run.loaded", run=plain(job_id)))
             render(saved.snapshot, saved.config)
             _export_button(job_id)
         elif job_id and (held := job_manager().get(job_id)) is not None and not _visible(held):
-            st.warning(tr("run.private", run=job_id))
+            st.warning(tr("run.private", run=plain(job_id)))
         elif job_id:
-            st.info(tr("run.not_found", run=job_id))
+            st.info(tr("run.not_found", run=plain(job_id, limit=MAX_RUN_ID)))
         else:
             st.caption(tr("run.status.idle"))
         return
@@ -271,7 +287,7 @@ def group_ids_of(text: str) -> tuple[list[str], list[str]]:
             if item and item in kept and item not in dropped:
                 dropped.append(item)  # a repeat of a shown run: named once
             continue
-        usable = item.isalnum() and len(item) <= MAX_RUN_ID
+        usable = is_run_id(item)
         (kept if usable and len(kept) < MAX_GROUP_RUNS else dropped).append(item)
         if len(dropped) > MAX_GROUP_RUNS:  # the notice names a few; the rest of a huge link is not read
             break
@@ -322,7 +338,7 @@ def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[
         st.rerun()
     for job in jobs:
         job.touch()
-        st.markdown(f"**{describe(job.config)}**")
+        st.markdown(f"**{plain(describe(job.config))}**")
         _progress(job.snapshot, job)
         _show_message(job)
     render([(job.config, job.snapshot) for job in jobs if job.snapshot is not None])
@@ -378,10 +394,10 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
         saved = [run for run in (saved_run(experiment, job_id) for job_id in ids) if run is not None]
         if saved:
-            st.caption(tr("run.loaded", run=", ".join(ids)))
+            st.caption(tr("run.loaded", run=plain(", ".join(ids))))
             render([(run.config, run.snapshot) for run in saved])
         elif ids:
-            st.info(tr("run.not_found", run=", ".join(ids)))
+            st.info(tr("run.not_found", run=plain(", ".join(ids))))
         else:
             st.caption(tr("run.status.idle"))
         return

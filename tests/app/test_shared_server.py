@@ -4,6 +4,7 @@ and whose runs and sweeps only the browser session that started them controls (A
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 import torch
@@ -11,8 +12,10 @@ import torch
 from fpengine.beyond_gd.experiment import BEYOND_GD
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Status
+from fpengine.registry import EXPERIMENTS
 from tests.app.test_links import notices, open_link
 from ui.common import save_finished_run
+from ui.links import RUN_PARAMS
 from ui.run_panel import MAX_GROUP_RUNS, group_ids_of
 
 BEYOND_PAGE = "app_pages/beyond_gd.py"
@@ -49,3 +52,56 @@ def test_a_link_repeating_a_saved_run_draws_it_once_and_names_the_rest(app_test,
     assert not at.exception
     [loaded] = [c.value for c in at.caption if "Showing saved run" in c.value]
     assert loaded.count(run_id) == 1
+
+
+# --- finding 5: a visitor's text is shown as text ---------------------------------------------------
+
+HOSTILE = "![p](http://127.0.0.1:9/t.png) [Log in](https://evil.example) <b>x</b>"
+PAGES = ["app_pages/home.py", *(experiment.page for experiment in EXPERIMENTS.values()), "app_pages/lab.py"]
+GATES = {"target_mode": "formula", "mode": "compare"}
+"""Settings that open the way for others (the formula, a comparison's runs): a second visit sets them."""
+
+
+def drawn_markdown(at) -> list[str]:
+    """The Markdown source of everything the page drew as Markdown: texts, captions, alerts, progress texts."""
+    bodies = [element.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for element in getattr(at, kind)]
+    return bodies + [element.proto.text for element in at.get("progress")]
+
+
+def unescaped(body: str) -> str:
+    """``body`` without what Markdown shows as is: code spans and backslash-escaped characters."""
+    return re.sub(r"\\.", "", re.sub(r"`[^`]*`", "", body))
+
+
+def assert_shown_as_text(at, where: str) -> None:
+    assert not at.exception, (where, at.exception)
+    for body in drawn_markdown(at):
+        bare = unescaped(body)
+        for danger in ("![", "](http", "<b>"):
+            assert danger not in bare, (where, body[:300])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_link_parameter_of_every_page_is_shown_as_text(app_test, page):
+    fields = set(open_link(app_test, page, {}).session_state["_links.fields"])
+    params = {field: HOSTILE for field in (*fields, *RUN_PARAMS)}
+    visits = [params]
+    if GATES.keys() & fields:
+        visits.append({**params, **{gate: value for gate, value in GATES.items() if gate in fields}})
+    for visit in visits:
+        at = open_link(app_test, page, visit)
+        assert_shown_as_text(at, f"{page} {sorted(visit.items())}")
+        assert not fields or any("link had settings" in w.value for w in at.warning)  # named, as text, in the notice
+    # what a visitor types (a formula, widths, a sweep's values) is quoted as text by the page's refusal
+    for key in [text.key for text in at.text_input if not text.disabled]:
+        at.text_input(key=key).set_value(HOSTILE).run()
+        assert_shown_as_text(at, f"{page} typed into {key}")
+        at = open_link(app_test, page, visits[-1])
+
+
+def test_an_uploaded_files_name_is_shown_as_text(app_test):
+    at = open_link(app_test, "app_pages/image_fit.py", {"source": "upload"})
+    [uploader] = at.get("file_uploader")
+    uploader.set_value((f"{HOSTILE}.png", b"not a picture", "image/png")).run()
+    assert any("evil" in e.value for e in at.error)  # the refusal names the file
+    assert_shown_as_text(at, "upload")
