@@ -40,9 +40,10 @@ def tr(key: str, **values: object) -> str:
     return t(key, lang(), **values)
 
 
-_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
-"""Every ASCII punctuation character: Markdown may give any of them a meaning (links, pictures,
-emphasis, HTML, Streamlit's ``:red[…]`` and ``$maths$``), and a backslash before any of them shows it as is."""
+_MARKUP = re.compile(r"[\\`*$<]|!(?=\[)|(?<=\])\(|(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)", re.IGNORECASE)
+"""Where Markdown (GitHub's, as Streamlit draws it) would read a visitor's text as more than text: a
+backslash, code, emphasis or maths (`` ` * $``), HTML and autolinks (``<``), a picture (``![``), a
+link's address (``](``), a bare address (``http:``, ``www.``). A backslash there shows the text as is."""
 
 
 def plain(text: object, limit: int | None = None) -> str:
@@ -52,7 +53,7 @@ def plain(text: object, limit: int | None = None) -> str:
     text = " ".join(str(text).split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _PUNCTUATION.sub(lambda match: "\\" + match.group(), text)
+    return _MARKUP.sub(lambda match: "\\" + match.group(), text)
 
 
 def show_invalid_settings(error: Exception) -> None:
