@@ -257,6 +257,7 @@ def cached_target(image: str, long_side: int, colour: str) -> np.ndarray:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_seconds_per_step(config: ImageFitConfig, pixels: int, device: str) -> float:
+    # an estimate from the network's work and this device's measured speed: a page view never trains
     return seconds_per_step(config, pixels, device_choice())
 
 
@@ -276,7 +277,7 @@ def page_settings() -> tuple[ImageFitConfig | None, np.ndarray | None]:
             return None, None
         validate(config)
         target = cached_target(config.image, config.long_side, config.colour)
-        check_memory(estimate_memory(config, target.shape), device_choice())  # before the probe trains at that size
+        check_memory(estimate_memory(config, target.shape), device_choice())
     except (SettingError, ConfigError, ImageError) as error:
         show_invalid_settings(error)
         return None, None

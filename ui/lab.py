@@ -43,7 +43,7 @@ from fpengine.sweep.builder import (
 )
 from fpengine.sweep.command import DEFAULT_SEEDS
 from fpengine.sweep.definition import MAX_CELLS, MAX_SEEDS, Cell, SweepDefinition, SweepError
-from fpengine.sweep.estimate import PROBE_SECONDS, estimated_seconds, measured_rate
+from fpengine.sweep.estimate import PROBE_SECONDS, estimated_seconds, known_rate, measured_rate
 from fpengine.sweep.executors import default_workers, scheduler_address
 from fpengine.sweep.figures import cell_heatmaps, convergence_chart, summary_line
 from fpengine.sweep.library import (
@@ -177,13 +177,25 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
         st.caption(tr("lab.estimate_cluster"))
     else:
         st.caption(tr("lab.where.local", workers=manager.workers, limit=job_manager().max_running))
-        if not active:  # a timing beside a training sweep would measure the competition
-            st.session_state["lab.estimate"] = _estimate(definition, manager)
+        st.session_state["lab.estimate"] = _estimate(definition, manager, active)
     return definition
 
 
-def _estimate(definition: SweepDefinition, manager: SweepManager) -> float | None:
-    seconds = estimated_seconds(definition, measured_rate(definition, device_choice()), manager.workers)
+def _estimate(definition: SweepDefinition, manager: SweepManager, active: bool) -> float | None:
+    """The sweep's time here: from a timing of its first cell measured earlier on this server, or
+    measured now on a click (a page view never trains); the timing holds one of the run slots."""
+    device = device_choice()
+    rate = known_rate(definition, device)
+    # a timing beside a training sweep would measure the competition
+    if rate is None and st.button(tr("lab.estimate_button"), disabled=active, key="lab.estimate_button", help=tr("lab.estimate_help")):
+        with st.spinner(tr("lab.estimating")):
+            rate = measured_rate(definition, device, job_manager())
+        if rate is None:
+            st.caption(tr("lab.estimate_busy", limit=job_manager().max_running))
+            return None
+    if rate is None:
+        return None
+    seconds = estimated_seconds(definition, rate, manager.workers)
     if seconds is None:
         st.caption(tr("lab.estimate_unknown"))
     else:

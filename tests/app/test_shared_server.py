@@ -12,9 +12,12 @@ import torch
 from fpengine.beyond_gd.experiment import BEYOND_GD
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Status
+from fpengine.image import timing
 from fpengine.registry import EXPERIMENTS
+from fpengine.sweep import estimate
 from tests.app.test_links import notices, open_link
-from ui.common import save_finished_run
+from ui.common import job_manager, save_finished_run
+from ui.lab import sweep_manager
 from ui.links import RUN_PARAMS
 from ui.run_panel import MAX_GROUP_RUNS, group_ids_of
 
@@ -105,3 +108,65 @@ def test_an_uploaded_files_name_is_shown_as_text(app_test):
     uploader.set_value((f"{HOSTILE}.png", b"not a picture", "image/png")).run()
     assert any("evil" in e.value for e in at.error)  # the refusal names the file
     assert_shown_as_text(at, "upload")
+
+
+# --- finding 3: a page view never trains ------------------------------------------------------------
+
+HUGE_PICTURE_FIT = {"encoding": "fourier", "fourier_features": "4096", "widths": "2048,2048"}
+HUGE_SWEEP = {
+    "source": "sine-fit",
+    "setting1": "network.widths",
+    "values1": "[2048,2048]",
+    "setting2": "grid.samples",
+    "values2": "10000",
+    "seeds": "1",
+}
+
+
+@pytest.fixture
+def built_networks(monkeypatch):
+    """The weights of every linear layer built outside the meta device (which allocates nothing)."""
+    built: list[int] = []
+    original = torch.nn.Linear.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self.weight.device.type != "meta":
+            built.append(self.weight.numel())
+
+    monkeypatch.setattr(torch.nn.Linear, "__init__", spy)
+    return built
+
+
+def test_opening_fig_1_7_with_a_huge_network_trains_nothing(app_test, built_networks):
+    timing._speed.cache_clear()
+    at = open_link(app_test, "app_pages/image_fit.py", HUGE_PICTURE_FIT)
+    assert any("ms per step" in c.value for c in at.caption)  # the estimate is there
+    assert sum(built_networks) <= sum(inputs * width + width * width for inputs, width, _ in timing.PROBE_LAYERS)
+    built_networks.clear()
+    at = open_link(app_test, "app_pages/image_fit.py", {**HUGE_PICTURE_FIT, "seed": "7", "widths": "2048,2048,2048"})
+    assert any("ms per step" in c.value for c in at.caption)
+    assert built_networks == []  # the device's speed is measured once per process, whatever the settings
+
+
+def test_opening_the_lab_with_a_huge_sweep_trains_nothing_until_asked(app_test, monkeypatch):
+    timed: list[str] = []
+    monkeypatch.setattr(estimate, "_rate", lambda name, config, device: timed.append(name) or 50.0)
+    estimate._rates.clear()
+    sweep_manager.clear()
+    at = open_link(app_test, "app_pages/lab.py", HUGE_SWEEP)
+    assert not notices(at) and timed == [] and not job_manager().jobs()
+    assert not any("Estimated time here" in m.value for m in at.markdown)
+    # on a click, the timing waits for a free run slot and holds it
+    manager = job_manager()
+    held = manager.take_slots(manager.max_running)
+    at.button(key="lab.estimate_button").click().run()
+    assert timed == [] and any("run slot(s) of this server are busy" in c.value for c in at.caption)
+    manager.give_slots(held)
+    at.button(key="lab.estimate_button").click().run()
+    assert timed == ["sine-fit"] and any("Estimated time here" in m.value for m in at.markdown)
+    assert manager.take_slots(manager.max_running) == manager.max_running  # given back
+    manager.give_slots(manager.max_running)
+    at.run()  # later views show the timing without training again
+    assert timed == ["sine-fit"] and any("Estimated time here" in m.value for m in at.markdown)
+    sweep_manager.clear()
