@@ -284,6 +284,7 @@ def _gradient_descent_view(experiment: Experiment, job_id: str, x_title: str | N
     job = job_manager().get(job_id)
     if job is None:
         return
+    job.touch()  # watched: its lease goes on, as the page's own run's does
     st.markdown(f"**{tr('theory.gd_title')}**")
     snapshot = job.snapshot
     status = tr(f"run.status.{job.status.value}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from fpengine.image import timing
 from fpengine.registry import EXPERIMENTS
 from fpengine.sweep import estimate
 from tests.app.test_links import notices, open_link
+from tests.conftest import wait_until
 from ui.common import job_manager, save_finished_run
 from ui.lab import sweep_manager
 from ui.links import RUN_PARAMS
@@ -170,3 +172,20 @@ def test_opening_the_lab_with_a_huge_sweep_trains_nothing_until_asked(app_test, 
     at.run()  # later views show the timing without training again
     assert timed == ["sine-fit"] and any("Estimated time here" in m.value for m in at.markdown)
     sweep_manager.clear()
+
+
+# --- finding 7: the Theory's gradient-descent rerun keeps its lease while watched -------------------
+
+
+def test_the_gradient_descent_rerun_is_not_stopped_while_its_view_is_drawn(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_LEASE_SECONDS", "1")
+    at = open_link(app_test, "app_pages/equal_amplitude.py", {"theory": "1", "steps": "5000"})
+    at.button(key="equal-amplitude.gd_run.start").click().run()
+    [rerun] = job_manager().jobs()
+    rerun.pause()  # however slowly it trains, it stays in training while watched
+    watched_until = time.monotonic() + 4 * job_manager().lease_seconds
+    while time.monotonic() < watched_until:
+        at.run()
+        assert rerun.status.active, (rerun.status, rerun.message)
+    assert not at.exception
+    wait_until(lambda: rerun.message == "abandoned", timeout=30)  # unwatched, the short lease ends it
