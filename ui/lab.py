@@ -64,7 +64,7 @@ from fpengine.sweep.results import zip_sweep
 from .common import device_choice, job_manager, lang, live_chart, plain, tr
 from .controls import linked
 from .links import text_of
-from .run_panel import linked_id
+from .run_panel import linked_id, visitor
 from .target_designer import components_of, sines_text
 
 SWEEP_KEY = "lab.sweep"
@@ -367,27 +367,33 @@ def _status_text(status: SweepStatus | str, message: str, error: Exception | Non
 def controls(manager: SweepManager, sweep: BackgroundSweep | None, definition: SweepDefinition | None) -> None:
     progress = sweep.progress() if sweep is not None else None
     active = progress is not None and progress.status.active
+    # only the browser that started the sweep controls it; others who opened it by its id watch
+    mine = sweep is None or sweep.owned_by(visitor())
     columns = st.columns(5)
     if columns[0].button(tr("run.start"), type="primary", disabled=active or definition is None, key="lab.start"):
-        started = manager.start(definition, device=device_choice().type, lang=lang(), estimate_s=st.session_state.get("lab.estimate"))
+        started = manager.start(
+            definition, device=device_choice().type, lang=lang(), estimate_s=st.session_state.get("lab.estimate"), owner=visitor()
+        )
         _remember(started.id)
         st.rerun()
     if active and sweep.control.paused:
-        if columns[1].button(tr("run.resume"), key="lab.resume"):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key="lab.resume") and mine:
             sweep.resume()
             st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active, key="lab.pause"):
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key="lab.pause") and mine:
         sweep.pause()
         st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active or sweep.control.stopped, key="lab.stop"):
+    if columns[2].button(tr("run.stop"), disabled=not active or sweep.control.stopped or not mine, key="lab.stop") and mine:
         sweep.stop()
         sweep.wait(5.0)
         st.rerun()
     if columns[3].button(tr("lab.new"), disabled=not _page_sweep_id(), key="lab.new"):
-        if active:
+        if active and mine:
             sweep.stop()
-        _forget()
+        _forget()  # a watcher leaves the sweep training for whoever started it
         st.rerun()
+    if not mine:
+        st.info(tr("lab.watching", sweep=plain(sweep.id)), icon=":material/visibility:")
 
 
 def _show_progress(progress: SweepProgress, sweep_id: str) -> None:

@@ -10,6 +10,7 @@ is active; it only reads the latest immutable snapshot.
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,20 +70,58 @@ def _job_id(experiment: Experiment) -> str | None:
     return st.session_state.get(_job_key(experiment)) or linked_id("run")
 
 
+BROWSER_COOKIE = "_streamlit_xsrf"
+"""Streamlit's XSRF cookie: a secret of this browser that no link carries, kept across reloads."""
+
+
+def xsrf_secret(cookie: str) -> bytes | None:
+    """The token inside a Streamlit XSRF cookie (``2|mask|masked token|time``: the mask changes with
+    every page load, the token does not); None for anything else."""
+    try:
+        version, mask, masked, _ = cookie.strip("\"'").split("|")
+        mask_bytes, masked_bytes = bytes.fromhex(mask), bytes.fromhex(masked)
+    except ValueError:
+        return None
+    if version != "2" or not mask_bytes or not masked_bytes:
+        return None
+    return bytes(byte ^ mask_bytes[i % len(mask_bytes)] for i, byte in enumerate(masked_bytes))
+
+
+def _browser_secret() -> bytes | None:
+    """This browser's XSRF secret; None without one (XSRF protection off, or no browser: AppTest)."""
+    try:
+        cookie = st.context.cookies.get(BROWSER_COOKIE)
+    except (AttributeError, RuntimeError, KeyError):
+        return None
+    return xsrf_secret(cookie) if isinstance(cookie, str) else None
+
+
 def visitor() -> str:
-    """This browser session's own id."""
-    return st.session_state.setdefault(VISITOR_KEY, uuid.uuid4().hex)
+    """This browser's own opaque token, the owner of the runs and sweeps it starts: derived from the
+    browser's XSRF secret, so a reload (a new Streamlit session) keeps control of them while a link
+    (the address bar holds only ids) gives none; without that cookie, this Streamlit session's own."""
+    token = st.session_state.get(VISITOR_KEY)
+    if token is None:
+        secret = _browser_secret()
+        token = hashlib.sha256(b"fpengine-visitor:" + secret).hexdigest()[:32] if secret else uuid.uuid4().hex
+        st.session_state[VISITOR_KEY] = token
+    return token
 
 
-def _owner(config: Any) -> str | None:
-    """A run on a visitor's own photo belongs to the browser session that uploaded it: on a shared
-    server nobody else may watch or stop it, even with its id. Other runs are anyone's."""
+def _private(config: Any) -> bool:
+    """A run on a visitor's own photo: on a shared server nobody else may watch it, even with its id."""
     image = getattr(config, "image", None)
-    return visitor() if isinstance(image, str) and is_upload(image) else None
+    return isinstance(image, str) and is_upload(image)
 
 
 def _visible(job: Job) -> bool:
-    return job.owner is None or job.owner == visitor()
+    return not job.private or job.owned_by(visitor())
+
+
+def controls_mine(jobs: Sequence[Job]) -> bool:
+    """Whether this browser may pause, resume, stop or restart ``jobs`` (all of them its own)."""
+    token = visitor()
+    return all(job.owned_by(token) for job in jobs)
 
 
 def current_job(experiment: Experiment) -> Job | None:
@@ -128,7 +167,9 @@ def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
 
 
 def _start(experiment: Experiment, config: Any) -> None:
-    job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=_owner(config))
+    job = job_manager().submit(
+        experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=_private(config)
+    )
     st.session_state[_job_key(experiment)] = job.id
     st.query_params["run"] = job.id
 
@@ -216,30 +257,34 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
     settings are invalid (the page shows why); Start is then disabled."""
     job = current_job(experiment)
     active = job is not None and job.status.active
+    # only the browser that started the run controls it; others who opened it by its id watch
+    mine = job is None or controls_mine([job])
     columns = st.columns(5)
     if columns[0].button(tr("run.start"), type="primary", disabled=active or config is None, key=f"{experiment.name}.start"):
         _start(experiment, config)
         st.rerun()
     if active and job.pause_requested:
-        if columns[1].button(tr("run.resume"), key=f"{experiment.name}.resume"):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{experiment.name}.resume") and mine:
             job.resume()
             st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active, key=f"{experiment.name}.pause"):
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{experiment.name}.pause") and mine:
         job.pause()
         st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active, key=f"{experiment.name}.stop"):
+    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{experiment.name}.stop") and mine:
         job.stop()
         job.wait(2.0)
         st.rerun()
     if columns[3].button(tr("run.reset"), disabled=job is None and not _job_id(experiment), key=f"{experiment.name}.reset"):
-        if job is not None:
+        if job is not None and mine:
             job.stop()
-        _forget(experiment)
+        _forget(experiment)  # a watcher leaves the run training for whoever started it
         st.rerun()
 
     if config is None:
         st.warning(tr("run.fix_settings"))
-    if job is not None and config is not None and to_dict(config) != to_dict(job.config) and active:
+    if not mine:
+        st.info(tr("run.watching", run=plain(job.id)), icon=":material/visibility:")
+    if mine and job is not None and config is not None and to_dict(config) != to_dict(job.config) and active:
         st.info(tr("run.settings_changed"))
         if st.button(tr("run.restart"), key=f"{experiment.name}.restart"):
             job.stop()
@@ -319,7 +364,8 @@ def group_replayable(experiment: Experiment) -> bool:
 
 
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
-    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment))]
+    started = job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment), owner=visitor())
+    ids = [job.id for job in started]
     st.session_state[_group_key(experiment)] = ids
     st.query_params["runs"] = ",".join(ids)
 
@@ -357,6 +403,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     ids = _group_ids(experiment)
     jobs = [job for job in map(manager.get, ids) if job is not None and job.experiment == experiment.name]
     active = [job for job in jobs if job.status.active]
+    mine = controls_mine(jobs)
     columns = st.columns(5)
     name = f"{experiment.name}.group"
     if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
@@ -365,26 +412,29 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     # like the single panel: the request, not the worker's acknowledgement, decides the button, so
     # the rerun that follows the click already offers Resume
     if any(job.pause_requested for job in active):
-        if columns[1].button(tr("run.resume"), key=f"{name}.resume"):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{name}.resume") and mine:
             for job in active:
                 job.resume()
             st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active, key=f"{name}.pause"):
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{name}.pause") and mine:
         for job in active:
             job.pause()
         st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active, key=f"{name}.stop"):
+    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{name}.stop") and mine:
         _stop_group(active)
         st.rerun()
     if columns[3].button(tr("run.reset"), disabled=not ids, key=f"{name}.reset"):
-        for job in active:
-            job.stop()
+        if mine:
+            for job in active:
+                job.stop()
         st.session_state.pop(_group_key(experiment), None)
         if "runs" in st.query_params:
             del st.query_params["runs"]
         st.rerun()
 
-    if active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
+    if not mine:
+        st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
+    if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
         st.info(tr("run.settings_changed"))
         if st.button(tr("run.restart"), key=f"{name}.restart"):
             _stop_group(active)

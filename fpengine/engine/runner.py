@@ -188,8 +188,10 @@ class Job:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     created: float = field(default_factory=time.time)
     owner: str | None = None
-    """Who alone may watch and control the run (a browser session, for a run on a visitor's own
-    photo); None: anyone who has its id."""
+    """Who may control the run (pause, resume, stop): an opaque token of the browser that started it;
+    None: anyone who has its id. Others who have its id may watch it, unless it is ``private``."""
+    private: bool = False
+    """Only the owner may even watch it (a run on a visitor's own photo)."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -221,6 +223,10 @@ class Job:
     def snapshot(self) -> Snapshot | None:
         with self._lock:
             return self._snapshot
+
+    def owned_by(self, token: str | None) -> bool:
+        """Whether ``token`` (a browser's) may control the run."""
+        return self.owner is None or self.owner == token
 
     def touch(self) -> None:
         """A viewer is still watching (keeps the job from being reaped as abandoned)."""
@@ -345,9 +351,16 @@ class JobManager:
         self._closed = threading.Event()
 
     def submit(
-        self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None, owner: str | None = None
+        self,
+        experiment: str,
+        config: Any,
+        train: Train,
+        device: torch.device,
+        group: str | None = None,
+        owner: str | None = None,
+        private: bool = False,
     ) -> Job:
-        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner)
+        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner, private=private)
         with self._lock:
             self._groups[job.id] = group
             self._evict()  # jobs stopped while queued never reach _finished
@@ -359,11 +372,13 @@ class JobManager:
                 self._reaper.start()
         return job
 
-    def submit_group(self, experiment: str, configs: Iterable[Any], train: Train, device: torch.device) -> list[Job]:
+    def submit_group(
+        self, experiment: str, configs: Iterable[Any], train: Train, device: torch.device, owner: str | None = None
+    ) -> list[Job]:
         """The runs of one comparison, kept in memory together while any of them is unfinished."""
         group = uuid.uuid4().hex
         with self._lock:  # a quick member's finish must not evict it before the others are in
-            return [self.submit(experiment, config, train, device, group=group) for config in configs]
+            return [self.submit(experiment, config, train, device, group=group, owner=owner) for config in configs]
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:

@@ -123,8 +123,12 @@ class BackgroundSweep:
         figures: bool = True,
         estimate_s: float | None = None,
         on_end: Callable[[BackgroundSweep], None] | None = None,
+        owner: str | None = None,
     ):
         self.id = sweep_id
+        self.owner = owner
+        """Who may control the sweep (an opaque token of the browser that started it); None: anyone.
+        Others who have its id may watch it."""
         self.definition = definition
         self.out = out
         self.runs_dir = runs_dir
@@ -198,6 +202,10 @@ class BackgroundSweep:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
+
+    def owned_by(self, token: str | None) -> bool:
+        """Whether ``token`` (a browser's) may pause, resume or stop the sweep."""
+        return self.owner is None or self.owner == token
 
     def touch(self) -> None:
         """Someone is watching: keeps the lease."""
@@ -348,7 +356,13 @@ class SweepManager:
             raise SweepError("lab.error.too_many_cells", size=cells, most=self.max_cells)
 
     def start(
-        self, definition: SweepDefinition, *, device: str = "auto", lang: str = "en", estimate_s: float | None = None
+        self,
+        definition: SweepDefinition,
+        *,
+        device: str = "auto",
+        lang: str = "en",
+        estimate_s: float | None = None,
+        owner: str | None = None,
     ) -> BackgroundSweep:
         self.check_size(definition.size)
         sweep_id = uuid.uuid4().hex[:10]
@@ -365,6 +379,7 @@ class SweepManager:
             figures=self._figures,
             estimate_s=estimate_s,
             on_end=self._ended,
+            owner=owner,
         )
         with self._lock:
             self._sweeps[sweep_id] = sweep

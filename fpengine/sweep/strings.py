@@ -159,6 +159,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "在此服务器上的预计用时：**约 {time}**（{workers} 个工作进程）。这只是估计：由本服务器上对第一个单元设置的 "
         "{probe:g} 秒计时，按每个单元的步数推算；更大的网络和服务器上的其他运行会使其更久。",
     ),
+    "lab.watching": (
+        "You are watching sweep {sweep}, started in another browser: only that browser can pause, resume or stop "
+        "it. New sweep leaves it training and lets you start your own.",
+        "你正在观看扫描 {sweep}，它由另一个浏览器启动：只有那个浏览器可以暂停、继续或停止它。"
+        "点击“新的扫描”不会停止它，之后你可以开始自己的扫描。",
+    ),
     "lab.estimate_button": ("Estimate the time", "估计用时"),
     "lab.estimate_help": (
         "Times the first cell for about a second on this server (in one of its run slots) and scales it to "

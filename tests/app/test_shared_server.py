@@ -21,7 +21,7 @@ from tests.conftest import wait_until
 from ui.common import job_manager, save_finished_run
 from ui.lab import sweep_manager
 from ui.links import RUN_PARAMS
-from ui.run_panel import MAX_GROUP_RUNS, group_ids_of
+from ui.run_panel import MAX_GROUP_RUNS, group_ids_of, xsrf_secret
 
 BEYOND_PAGE = "app_pages/beyond_gd.py"
 
@@ -189,3 +189,62 @@ def test_the_gradient_descent_rerun_is_not_stopped_while_its_view_is_drawn(app_t
         assert rerun.status.active, (rerun.status, rerun.message)
     assert not at.exception
     wait_until(lambda: rerun.message == "abandoned", timeout=30)  # unwatched, the short lease ends it
+
+
+# --- finding 8: a run's and a sweep's controls belong to the browser that started it --------------
+
+
+def test_a_browsers_token_survives_its_reloads_and_nothing_else_gives_it():
+    token = bytes(range(32))
+
+    def cookie(mask: bytes) -> str:  # as Streamlit writes it: a new mask on every page load
+        masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(token))
+        return f"2|{mask.hex()}|{masked.hex()}|1800000000"
+
+    assert xsrf_secret(cookie(b"\x01\x02\x03\x04")) == xsrf_secret(cookie(b"\xaa\xbb\xcc\xdd")) == token
+    for bad in ("", "x", "2|zz|00|1", "1|00|00|1", HOSTILE):
+        assert xsrf_secret(bad) is None
+
+
+def test_only_the_browser_that_started_a_run_controls_it_others_watch(app_test):
+    owner = open_link(app_test, "app_pages/sine_fit.py", {"steps": "20000"})
+    owner.button(key="sine-fit.start").click().run()
+    owner.button(key="sine-fit.pause").click().run()
+    [job] = job_manager().jobs()
+    assert job.owner is not None and job.status.active
+
+    watcher = open_link(app_test, "app_pages/sine_fit.py", {"run": job.id, "lang": "zh"})
+    assert any("你正在观看运行" in i.value and job.id in i.value for i in watcher.info)
+    assert watcher.button(key="sine-fit.resume").disabled and watcher.button(key="sine-fit.stop").disabled
+    assert job.status.active and job.pause_requested
+    watcher.button(key="sine-fit.reset").click().run()  # the watcher leaves; the run trains on
+    assert job.status.active and "run" not in watcher.query_params
+
+    owner.run()
+    assert not any("watching" in i.value for i in owner.info)
+    assert not owner.button(key="sine-fit.stop").disabled
+    owner.button(key="sine-fit.stop").click().run()
+    assert job.wait(30) and job.status is Status.STOPPED
+
+
+def test_only_the_browser_that_started_a_sweep_controls_it_others_watch(app_test):
+    sweep_manager.clear()
+    form = {"source": "sine-fit", "setting1": "training.lr", "values1": "0.001", "seeds": "1", "steps": "20000"}
+    owner = open_link(app_test, "app_pages/lab.py", form)
+    owner.button(key="lab.start").click().run()
+    owner.button(key="lab.pause").click().run()
+    [sweep] = sweep_manager().sweeps()
+    try:
+        watcher = open_link(app_test, "app_pages/lab.py", {"sweep": sweep.id})
+        assert any("You are watching sweep" in i.value for i in watcher.info)
+        assert watcher.button(key="lab.stop").disabled and watcher.button(key="lab.resume").disabled
+        watcher.button(key="lab.new").click().run()
+        assert not sweep.control.stopped and sweep.control.paused
+
+        owner.run()
+        assert not any("watching" in i.value for i in owner.info)
+        owner.button(key="lab.stop").click().run()
+        assert sweep.control.stopped
+    finally:
+        sweep_manager().shutdown()
+        sweep_manager.clear()
