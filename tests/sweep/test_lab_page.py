@@ -111,7 +111,9 @@ def test_the_page_in_chinese(lab):
     at = lab("zh")
     assert not at.exception
     page = texts(at)
-    assert "实验室" in at.title[0].value and "**27 个单元**" in page and "预计用时" in page
+    assert "实验室" in at.title[0].value and "**27 个单元**" in page
+    at.button(key="lab.estimate_button").click().run()
+    assert "预计用时" in texts(at)
 
 
 def test_start_fills_the_results_as_cells_finish_and_stop_keeps_them(lab, app_test):
@@ -141,7 +143,8 @@ def test_start_fills_the_results_as_cells_finish_and_stop_keeps_them(lab, app_te
     other.switch_page(PAGE).run()
     assert not other.exception
     assert other.get("progress") and "/ 6 cells" in other.get("progress")[0].proto.text
-    assert not other.button(key="lab.stop").disabled
+    assert other.button(key="lab.stop").disabled  # it watches: the sweep is the other browser's to stop
+    assert any("You are watching sweep" in i.value for i in other.info)
 
     at.button(key="lab.stop").click().run()
     assert sweep.done
