@@ -22,7 +22,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
 from fpengine.i18n import explain
-from fpengine.image.uploads import is_upload
+from fpengine.image.uploads import is_upload, upload_of
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
@@ -124,10 +124,18 @@ def controls_mine(jobs: Sequence[Job]) -> bool:
     return all(job.owned_by(token) for job in jobs)
 
 
+def _held_key(experiment: Experiment) -> str:
+    return f"{_job_key(experiment)}.held"
+
+
 def current_job(experiment: Experiment) -> Job | None:
-    """The page's job while the manager holds it (active or recently finished) and this visitor may see it."""
+    """The page's job while the manager holds it (active or recently finished) and this visitor may
+    see it; the session's own run on its photo (never saved to disk) as long as the session keeps it."""
     job_id = _job_id(experiment)
     job = job_manager().get(job_id) if job_id else None
+    held = st.session_state.get(_held_key(experiment))
+    if job is None and held is not None and held.id == job_id:
+        job = held
     if job is not None and job.experiment == experiment.name and _visible(job):
         st.session_state[_job_key(experiment)] = job.id
         st.query_params["run"] = job.id  # back in the URL after a visit to another page
@@ -167,17 +175,36 @@ def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
 
 
 def _start(experiment: Experiment, config: Any) -> None:
+    private = _private(config)
+    # a run on a photo keeps the picture while it trains, and the session keeps the run: it is not saved
+    holds = upload_of(config.image) if private else None
     job = job_manager().submit(
-        experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=_private(config)
+        experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=private, holds=holds
     )
+    if private:
+        st.session_state[_held_key(experiment)] = job
     st.session_state[_job_key(experiment)] = job.id
     st.query_params["run"] = job.id
 
 
 def _forget(experiment: Experiment) -> None:
     st.session_state.pop(_job_key(experiment), None)
+    st.session_state.pop(_held_key(experiment), None)
     if "run" in st.query_params:
         del st.query_params["run"]
+
+
+def forget_photo_runs(experiment: Experiment, image: str) -> None:
+    """This visitor's runs on its photo ``image``, stopped and dropped from memory with their
+    snapshots (its Forget leaves no copy of the pixels)."""
+    manager = job_manager()
+    for job in manager.jobs():
+        if job.private and job.owned_by(visitor()) and getattr(job.config, "image", None) == image:
+            manager.discard(job.id)
+    held = st.session_state.get(_held_key(experiment))
+    if held is not None and getattr(held.config, "image", None) == image:
+        held.stop()
+        _forget(experiment)
 
 
 def _status_text(job: Job) -> str:

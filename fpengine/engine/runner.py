@@ -192,6 +192,9 @@ class Job:
     None: anyone who has its id. Others who have its id may watch it, unless it is ``private``."""
     private: bool = False
     """Only the owner may even watch it (a run on a visitor's own photo)."""
+    holds: Any = None
+    """What the run keeps alive while it is held (a visitor's photo, which the upload store only
+    references weakly)."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -302,6 +305,7 @@ class Job:
             log.error("run %s failed:\n%s", self.id, traceback.format_exc())
             final = Status.FAILED
             self.message = f"{type(error).__name__}: {error}"
+        self.holds = None  # a finished run needs its picture no more
         release_memory(self.device)
         self.finished = time.time()
         self._set_status(final)
@@ -359,8 +363,9 @@ class JobManager:
         group: str | None = None,
         owner: str | None = None,
         private: bool = False,
+        holds: Any = None,
     ) -> Job:
-        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner, private=private)
+        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner, private=private, holds=holds)
         with self._lock:
             self._groups[job.id] = group
             self._evict()  # jobs stopped while queued never reach _finished
@@ -383,6 +388,15 @@ class JobManager:
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def discard(self, job_id: str) -> None:
+        """Stop the job and drop it from memory now, finished or not (a visitor's Forget: nothing of
+        its run, its snapshot included, may stay)."""
+        with self._lock:
+            job = self._jobs.pop(job_id, None)
+            self._groups.pop(job_id, None)
+        if job is not None:
+            job.stop()
 
     def jobs(self) -> list[Job]:
         with self._lock:
@@ -462,9 +476,14 @@ class JobManager:
         assert self.lease_seconds is not None
         period = min(1.0, self.lease_seconds / 4)
         while not self._closed.wait(period):
-            now = time.monotonic()
-            for job in self.jobs():
-                if job.status.active and now - job.last_touch > self.lease_seconds:
-                    job.stop(message="abandoned")
+            self._stop_abandoned(time.monotonic())
             with self._lock:
                 self._schedule()
+
+    def _stop_abandoned(self, now: float) -> None:
+        # a function of its own: the reaper's waiting frame must not keep the last job it saw (a
+        # visitor's forgotten photo run, its snapshot) alive
+        assert self.lease_seconds is not None
+        for job in self.jobs():
+            if job.status.active and now - job.last_touch > self.lease_seconds:
+                job.stop(message="abandoned")

@@ -4,16 +4,23 @@ and whose runs and sweeps only the browser session that started them controls (A
 from __future__ import annotations
 
 import dataclasses
+import gc
+import io
 import re
 import time
+import weakref
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from fpengine.beyond_gd.experiment import BEYOND_GD
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Status
 from fpengine.image import timing
+from fpengine.image.pictures import Picture
+from fpengine.image.uploads import remember_upload, upload_of
 from fpengine.registry import EXPERIMENTS
 from fpengine.sweep import estimate
 from tests.app.test_links import notices, open_link
@@ -24,6 +31,12 @@ from ui.links import RUN_PARAMS
 from ui.run_panel import MAX_GROUP_RUNS, group_ids_of, xsrf_secret
 
 BEYOND_PAGE = "app_pages/beyond_gd.py"
+
+
+def photo_bytes(seed: int = 0) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray((np.random.default_rng(seed).random((40, 60, 3)) * 255).astype(np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -248,3 +261,68 @@ def test_only_the_browser_that_started_a_sweep_controls_it_others_watch(app_test
     finally:
         sweep_manager().shutdown()
         sweep_manager.clear()
+
+
+# --- finding 6: a visitor's photo and its runs live as long as the visitor needs them ---------------
+
+IMAGE_PAGE = "app_pages/image_fit.py"
+UPLOADER = "image-fit.upload.0"
+
+
+def with_photo(app_test, data: bytes, params: dict[str, str] | None = None):
+    """A visitor of Fig 1.7 who uploaded ``data`` (a short, small fit); returns the AppTest and the photo's name."""
+    at = open_link(app_test, IMAGE_PAGE, {"source": "upload", "long_side": "32", "steps": "30", **(params or {})})
+    at.file_uploader(key=UPLOADER).set_value(("me.png", data, "image/png")).run()
+    assert not at.exception, at.exception
+    return at, at.session_state["image-fit.upload.name"]
+
+
+def test_two_visitors_with_one_picture_have_their_own_and_forget_only_theirs(app_test):
+    data = photo_bytes()
+    first, first_name = with_photo(app_test, data)
+    second, second_name = with_photo(app_test, data)
+    assert first_name != second_name
+    first.button(key="image-fit.forget").click().run()
+    assert upload_of(first_name) is None and upload_of(second_name) is not None
+    second.button(key="image-fit.start").click().run()
+    [job] = job_manager().jobs()
+    assert job.wait(120) and job.status is Status.DONE, job.message
+
+
+def test_a_photo_run_keeps_its_picture_and_its_result_whatever_others_do(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_KEEP_FINISHED", "0")  # every finished run leaves the manager at once
+    at, name = with_photo(app_test, photo_bytes())
+    manager = job_manager()
+    busy = manager.take_slots(manager.max_running)  # the server is busy: the run waits in the queue
+    at.button(key="image-fit.start").click().run()
+    [job] = manager.jobs()
+    assert job.status is Status.QUEUED
+    others = [Picture(np.full((8, 8, 3), i / 40, dtype=np.float32), f"{i}.png") for i in range(40)]
+    for index, picture in enumerate(others):  # a class uploads meanwhile
+        remember_upload(picture, f"visitor-{index}")
+    at.file_uploader(key=UPLOADER).set_value(("other.png", photo_bytes(seed=1), "image/png")).run()  # and so does its visitor
+    at.run()  # Streamlit keeps the previous run's session state until the next
+    gc.collect()
+    manager.give_slots(busy)
+    wait_until(lambda: job.done, timeout=120)
+    assert job.status is Status.DONE, job.message  # it trained on its own picture
+    assert manager.get(job.id) is None  # and left the manager
+    at.run()
+    assert not any("no longer available" in i.value for i in at.info)
+    assert at.get("progress") and "Finished" in at.get("progress")[0].proto.text  # the session keeps its run
+
+
+def test_forget_my_photo_leaves_no_copy(app_test):
+    at, name = with_photo(app_test, photo_bytes())
+    picture = weakref.ref(upload_of(name))
+    at.button(key="image-fit.start").click().run()
+    run = weakref.ref(job_manager().jobs()[0])
+    wait_until(lambda: run().done, timeout=120)
+    at.run()
+    assert at.session_state["image-fit.upload.targets"]
+    at.button(key="image-fit.forget").click().run()
+    assert not at.exception, at.exception
+    assert upload_of(name) is None and not job_manager().jobs()
+    assert "image-fit.upload.targets" not in at.session_state and "image-fit.upload.picture" not in at.session_state
+    # the pixels, and the run with its snapshot, are gone (its worker thread may take a moment to let go)
+    wait_until(lambda: gc.collect() is not None and picture() is None and run() is None, timeout=30)
