@@ -30,25 +30,30 @@ PROBE_MAX_WEIGHTS = max(inputs * width + width * width for inputs, width, _ in P
 _PROBING = threading.Lock()
 
 
+PROBE_DEPTH = 2
+"""Linear layers in each probe."""
+
+
 @dataclass(frozen=True)
 class Speed:
-    """This device's cost of a step: ``overhead`` seconds plus its work at ``flops`` per second."""
+    """This device's cost of a step: ``overhead`` seconds per linear layer (kernel launches, Python;
+    what a small step on a GPU costs) plus its work at ``flops`` per second."""
 
     overhead: float
     flops: float
 
-    def seconds(self, work: float) -> float:
-        return self.overhead + work / self.flops
+    def seconds(self, work: float, layers: int = PROBE_DEPTH) -> float:
+        return self.overhead * layers + work / self.flops
 
 
-def step_work(config: ImageFitConfig, pixels: int) -> float:
-    """Floating-point operations of one full-batch training step of ``config``'s network on
-    ``pixels`` pixels: a multiply-add per weight and pixel forward, twice that backward."""
+def step_work(config: ImageFitConfig, pixels: int) -> tuple[float, int]:
+    """(floating-point operations, linear layers) of one full-batch training step of ``config``'s
+    network on ``pixels`` pixels: a multiply-add per weight and pixel forward, twice that backward."""
     channels = 3 if config.colour == "rgb" else 1
     with torch.device("meta"):
         model = _network(config, input_features(config), channels)
-    weights = sum(module.weight.numel() for module in model.modules() if isinstance(module, torch.nn.Linear))
-    return 6.0 * weights * pixels
+    layers = [module for module in model.modules() if isinstance(module, torch.nn.Linear)]
+    return 6.0 * sum(layer.weight.numel() for layer in layers) * pixels, len(layers)
 
 
 def _probe_seconds(inputs: int, width: int, rows: int, device: torch.device) -> tuple[float, float]:
@@ -85,7 +90,7 @@ def _speed(device: str) -> Speed:
     flops = (large_work - small_work) / (large_s - small_s) if large_s > small_s else 0.0
     if flops <= 0:  # a noisy timing: the large probe's speed alone
         return Speed(0.0, large_work / max(large_s, 1e-9))
-    return Speed(max(small_s - small_work / flops, 0.0), flops)
+    return Speed(max(small_s - small_work / flops, 0.0) / PROBE_DEPTH, flops)
 
 
 def device_speed(device: torch.device) -> Speed:
@@ -96,4 +101,5 @@ def device_speed(device: torch.device) -> Speed:
 
 def seconds_per_step(config: ImageFitConfig, pixels: int, device: torch.device) -> float:
     """Estimated time of one full-batch training step of ``config``'s network on ``pixels`` pixels."""
-    return device_speed(device).seconds(step_work(config, pixels))
+    work, layers = step_work(config, pixels)
+    return device_speed(device).seconds(work, layers)
