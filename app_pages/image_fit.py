@@ -17,7 +17,7 @@ from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 from fpengine.settings.schema import ConfigError, validate
-from ui.common import device_choice, lang, live_chart, settings_area, show_invalid_settings, tr, translated
+from ui.common import device_choice, lang, live_chart, plain, settings_area, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,
     bounds,
@@ -31,12 +31,17 @@ from ui.controls import (
     training_settings,
     widget,
 )
-from ui.run_panel import run_panel
+from ui.run_panel import forget_photo_runs, run_panel, visitor
 from ui.views import convergence_table, heatmap_options, replay_view
 
 KEY = IMAGE_FIT.name
 UPLOAD = "upload"
 UPLOAD_NAME = f"{KEY}.upload.name"
+UPLOAD_PICTURE = f"{KEY}.upload.picture"
+"""The session's hold on its photo: the upload store keeps only a weak reference (fpengine.image.uploads)."""
+UPLOAD_TARGETS = f"{KEY}.upload.targets"
+"""The session's own cache of its photo's training targets (the server-wide cache holds built-ins only)."""
+MAX_UPLOAD_TARGETS = 4
 UPLOAD_NOTES = f"{KEY}.upload.notes"
 UPLOAD_ERROR = f"{KEY}.upload.error"
 UPLOAD_SEEN = f"{KEY}.upload.seen"
@@ -45,10 +50,13 @@ SLOW_SECONDS_PER_STEP = 0.05
 
 
 def forget_photo() -> None:
-    """Drop the visitor's photo from memory and empty the uploader and the camera (new widget keys)."""
-    forget_upload(st.session_state.pop(UPLOAD_NAME, ""))
-    for name in (UPLOAD_NOTES, UPLOAD_ERROR, UPLOAD_SEEN):
-        st.session_state.pop(name, None)
+    """Drop every copy of the visitor's photo: the upload, the page's targets of it, this visitor's
+    runs on it and their snapshots; and empty the uploader and the camera (new widget keys)."""
+    name = st.session_state.pop(UPLOAD_NAME, "")
+    forget_upload(name)
+    forget_photo_runs(IMAGE_FIT, name)
+    for key in (UPLOAD_PICTURE, UPLOAD_TARGETS, UPLOAD_NOTES, UPLOAD_ERROR, UPLOAD_SEEN):
+        st.session_state.pop(key, None)
     st.session_state[UPLOAD_GENERATION] = st.session_state.get(UPLOAD_GENERATION, 0) + 1
     st.session_state[f"{KEY}.forgotten"] = True
 
@@ -65,9 +73,10 @@ def receive_photo(widget: str, data: bytes, name: str) -> None:
     try:
         picture = decode_image(data, name)
     except ImageError as error:
-        st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=name, reason=error.message(lang()))
+        st.session_state[UPLOAD_ERROR] = tr("image.upload_failed", name=plain(name, limit=120), reason=plain(error.message(lang())))
     else:
-        st.session_state[UPLOAD_NAME] = remember_upload(picture)
+        st.session_state[UPLOAD_NAME] = remember_upload(picture, visitor())
+        st.session_state[UPLOAD_PICTURE] = picture  # the previous photo is the store's no more, unless a run holds it
         st.session_state[UPLOAD_NOTES] = list(picture.notes)
         st.session_state.pop(UPLOAD_ERROR, None)
 
@@ -255,8 +264,23 @@ def cached_target(image: str, long_side: int, colour: str) -> np.ndarray:
     return target_picture(ImageFitConfig(image=image, long_side=long_side, colour=colour))
 
 
+def page_target(config: ImageFitConfig) -> np.ndarray:
+    """The training target of the page's picture: a built-in's from the server-wide cache, the
+    visitor's photo's from the session's own (which Forget empties)."""
+    if not is_upload(config.image):
+        return cached_target(config.image, config.long_side, config.colour)
+    targets = st.session_state.setdefault(UPLOAD_TARGETS, {})
+    key = (config.image, config.long_side, config.colour)
+    if key not in targets:
+        while len(targets) >= MAX_UPLOAD_TARGETS:
+            targets.pop(next(iter(targets)))
+        targets[key] = target_picture(config)
+    return targets[key]
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_seconds_per_step(config: ImageFitConfig, pixels: int, device: str) -> float:
+    # an estimate from the network's work and this device's measured speed: a page view never trains
     return seconds_per_step(config, pixels, device_choice())
 
 
@@ -275,8 +299,8 @@ def page_settings() -> tuple[ImageFitConfig | None, np.ndarray | None]:
         if picture is None:
             return None, None
         validate(config)
-        target = cached_target(config.image, config.long_side, config.colour)
-        check_memory(estimate_memory(config, target.shape), device_choice())  # before the probe trains at that size
+        target = page_target(config)
+        check_memory(estimate_memory(config, target.shape), device_choice())
     except (SettingError, ConfigError, ImageError) as error:
         show_invalid_settings(error)
         return None, None

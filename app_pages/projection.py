@@ -13,7 +13,7 @@ from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.i18n import explain, t
 from fpengine.settings.schema import ConfigError, rule_of, validate
 from ui import links
-from ui.common import lang, live_chart, set_widget_value, show_chart, show_invalid_settings, tr, widget
+from ui.common import lang, live_chart, plain, set_widget_value, show_chart, show_invalid_settings, tr, widget
 from ui.controls import SettingError, bounds, linked, number_list, parse_number_list, preset_base
 from ui.controls import widget as setting
 from ui.highdim import classification_settings, dataset_notices, download_in_progress, offline_hint
@@ -121,7 +121,7 @@ def label_preview(config: ProjectionConfig) -> None:
     try:
         spectrum = cached_label_spectrum(config)
     except (DatasetUnavailable, ValueError) as error:
-        st.error(tr("projection.preview_failed", detail=explain(error, lang())))
+        st.error(tr("projection.preview_failed", detail=plain(explain(error, lang()))))
         return
     with st.expander(tr("projection.preview"), expanded=False):
         show_chart(charts.spectrum_chart(spectrum.frequencies, spectrum.magnitude, None, spectrum.selected, spectrum.unreliable, lang()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -39,10 +40,26 @@ def tr(key: str, **values: object) -> str:
     return t(key, lang(), **values)
 
 
+_MARKUP = re.compile(r"[\\`*$<]|!(?=\[)|(?<=\])\(|(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)", re.IGNORECASE)
+"""Where Markdown (GitHub's, as Streamlit draws it) would read a visitor's text as more than text: a
+backslash, code, emphasis or maths (`` ` * $``), HTML and autolinks (``<``), a picture (``![``), a
+link's address (``](``), a bare address (``http:``, ``www.``). A backslash there shows the text as is."""
+
+
+def plain(text: object, limit: int | None = None) -> str:
+    """Text from a visitor (a link's value, a file name, a formula, a run or sweep id, an error that
+    quotes them) as Markdown that shows exactly that text, on one line: never a link drawn, a
+    picture fetched from elsewhere or HTML. ``limit``: at most that many characters of it, then "…"."""
+    text = " ".join(str(text).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _MARKUP.sub(lambda match: "\\" + match.group(), text)
+
+
 def show_invalid_settings(error: Exception) -> None:
     """Why the page's settings cannot start a run, in the visitor's language."""
-    # a SettingError is the widget's own message, already translated
-    st.error(tr("run.invalid", detail=explain(error, lang())))
+    # a SettingError is the widget's own message, already translated; it may quote what was typed
+    st.error(tr("run.invalid", detail=plain(explain(error, lang()))))
 
 
 def translated(prefix: str) -> Callable[[Any], str]:
@@ -217,7 +234,7 @@ def device_selector(experiment: Experiment | None = None) -> None:
         job_manager()  # sets the torch thread count that the caption reports
     except ConfigError as error:  # a bad FPENGINE_* value of the server: one line, no page
         log.error("%s", error)
-        st.error(tr("app.bad_server_setting", detail=explain(error, lang())))
+        st.error(tr("app.bad_server_setting", detail=plain(explain(error, lang()))))
         st.stop()
     widget(
         "device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"], format_func=translated("settings.device")
@@ -228,7 +245,7 @@ def device_selector(experiment: Experiment | None = None) -> None:
     shown = tr("app.cpu_threads", threads=torch.get_num_threads()) if device.type == "cpu" else describe_device(device)
     st.sidebar.caption(f"{tr('app.device', device=shown)} — {tr(f'app.device.why.{chosen.reason}')}")
     if chosen.reason == "failed":
-        st.sidebar.warning(tr("app.device.failed", detail=chosen.detail))
+        st.sidebar.warning(tr("app.device.failed", detail=plain(chosen.detail)))
     if experiment is not None and experiment.runs_on == "cpu":
         st.sidebar.info(tr("app.device.pinned"))
 

@@ -43,7 +43,7 @@ from fpengine.sweep.builder import (
 )
 from fpengine.sweep.command import DEFAULT_SEEDS
 from fpengine.sweep.definition import MAX_CELLS, MAX_SEEDS, Cell, SweepDefinition, SweepError
-from fpengine.sweep.estimate import PROBE_SECONDS, estimated_seconds, measured_rate
+from fpengine.sweep.estimate import PROBE_SECONDS, estimated_seconds, known_rate, measured_rate
 from fpengine.sweep.executors import default_workers, scheduler_address
 from fpengine.sweep.figures import cell_heatmaps, convergence_chart, summary_line
 from fpengine.sweep.library import (
@@ -61,10 +61,10 @@ from fpengine.sweep.library import (
 from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
-from .common import device_choice, job_manager, lang, live_chart, tr
+from .common import device_choice, job_manager, lang, live_chart, plain, tr
 from .controls import linked
 from .links import text_of
-from .run_panel import visitor
+from .run_panel import linked_id, visitor
 from .target_designer import components_of, sines_text
 
 SWEEP_KEY = "lab.sweep"
@@ -169,7 +169,7 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
         manager.check_size(form.cell_count())
         definition = form.definition()
     except SweepError as error:
-        st.error(explain(error, lang()))
+        st.error(plain(explain(error, lang())))
         return None
     grid = "".join(f"{len(values)} × " for _, values in definition.grid)
     st.markdown(tr("lab.cells", cells=definition.size, grid=grid, seeds=len(definition.seeds)))
@@ -178,13 +178,25 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
         st.caption(tr("lab.estimate_cluster"))
     else:
         st.caption(tr("lab.where.local", workers=manager.workers, limit=job_manager().max_running))
-        if not active:  # a timing beside a training sweep would measure the competition
-            st.session_state["lab.estimate"] = _estimate(definition, manager)
+        st.session_state["lab.estimate"] = _estimate(definition, manager, active)
     return definition
 
 
-def _estimate(definition: SweepDefinition, manager: SweepManager) -> float | None:
-    seconds = estimated_seconds(definition, measured_rate(definition, device_choice()), manager.workers)
+def _estimate(definition: SweepDefinition, manager: SweepManager, active: bool) -> float | None:
+    """The sweep's time here: from a timing of its first cell measured earlier on this server, or
+    measured now on a click (a page view never trains); the timing holds one of the run slots."""
+    device = device_choice()
+    rate = known_rate(definition, device)
+    # a timing beside a training sweep would measure the competition
+    if rate is None and st.button(tr("lab.estimate_button"), disabled=active, key="lab.estimate_button", help=tr("lab.estimate_help")):
+        with st.spinner(tr("lab.estimating")):
+            rate = measured_rate(definition, device, job_manager())
+        if rate is None:
+            st.caption(tr("lab.estimate_busy", limit=job_manager().max_running))
+            return None
+    if rate is None:
+        return None
+    seconds = estimated_seconds(definition, rate, manager.workers)
     if seconds is None:
         st.caption(tr("lab.estimate_unknown"))
     else:
@@ -312,7 +324,7 @@ def _comparison_links(definition: SweepDefinition, sweep_id: str, kept: Collecti
     if comparisons:
         shown = comparisons[:MAX_COMPARISONS]
         st.markdown(
-            tr("lab.compare") + "\n" + "\n".join(f"- [{label}]({address})" for label, address in shown),
+            tr("lab.compare") + "\n" + "\n".join(f"- [{plain(label)}]({address})" for label, address in shown),
         )
         if len(comparisons) > len(shown):
             st.caption(tr("lab.compare.more", shown=len(shown), count=len(comparisons)))
@@ -322,7 +334,7 @@ def _comparison_links(definition: SweepDefinition, sweep_id: str, kept: Collecti
 
 
 def _page_sweep_id() -> str | None:
-    return st.session_state.get(SWEEP_KEY) or st.query_params.get("sweep")
+    return st.session_state.get(SWEEP_KEY) or linked_id("sweep")
 
 
 def _remember(sweep_id: str) -> None:
@@ -349,13 +361,15 @@ def _status_text(status: SweepStatus | str, message: str, error: Exception | Non
     if value == "stopped" and message == "abandoned":
         return tr("lab.status.abandoned")
     if value == "failed":
-        return tr("lab.status.failed", detail=explain(error, lang()) if error else message)
+        return tr("lab.status.failed", detail=plain(explain(error, lang()) if error else message))
     return tr(f"lab.status.{value}")
 
 
 def controls(manager: SweepManager, sweep: BackgroundSweep | None, definition: SweepDefinition | None) -> None:
     progress = sweep.progress() if sweep is not None else None
     active = progress is not None and progress.status.active
+    # only the browser that started the sweep controls it; others who opened it by its id watch
+    mine = sweep is None or sweep.owned_by(visitor())
     columns = st.columns(5)
     if columns[0].button(tr("run.start"), type="primary", disabled=active or definition is None, key="lab.start"):
         try:
@@ -368,28 +382,30 @@ def controls(manager: SweepManager, sweep: BackgroundSweep | None, definition: S
         _remember(started.id)
         st.rerun()
     if active and sweep.control.paused:
-        if columns[1].button(tr("run.resume"), key="lab.resume"):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key="lab.resume") and mine:
             sweep.resume()
             st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active, key="lab.pause"):
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key="lab.pause") and mine:
         sweep.pause()
         st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active or sweep.control.stopped, key="lab.stop"):
+    if columns[2].button(tr("run.stop"), disabled=not active or sweep.control.stopped or not mine, key="lab.stop") and mine:
         sweep.stop()
         sweep.wait(5.0)
         st.rerun()
     if columns[3].button(tr("lab.new"), disabled=not _page_sweep_id(), key="lab.new"):
-        if active:
+        if active and mine:
             sweep.stop()
-        _forget()
+        _forget()  # a watcher leaves the sweep training for whoever started it
         st.rerun()
+    if not mine:
+        st.info(tr("lab.watching", sweep=plain(sweep.id)), icon=":material/visibility:")
 
 
 def _show_progress(progress: SweepProgress, sweep_id: str) -> None:
     fraction = progress.finished / max(progress.total, 1)
     text = _status_text(progress.status, progress.message, progress.error)
     st.progress(fraction, text=f"{text} · {tr('lab.progress', finished=progress.finished, total=progress.total)}")
-    parts = [tr("lab.timing", elapsed=format_duration(progress.elapsed), eta=format_duration(progress.eta_seconds), sweep=sweep_id)]
+    parts = [tr("lab.timing", elapsed=format_duration(progress.elapsed), eta=format_duration(progress.eta_seconds), sweep=plain(sweep_id))]
     if progress.where:
         where = tr("lab.where.pool") if progress.where == LOCAL_POOL else progress.where
         parts.append(tr("lab.where_now", where=where, workers=progress.workers))
@@ -399,7 +415,7 @@ def _show_progress(progress: SweepProgress, sweep_id: str) -> None:
     if progress.status is SweepStatus.QUEUED and progress.queue_position is not None:
         st.info(tr("lab.queued", position=progress.queue_position, limit=sweep_manager().turns.limit))
     if progress.lost:
-        st.warning(tr("lab.lost", count=len(progress.lost), first=next(iter(progress.lost.values()))))
+        st.warning(tr("lab.lost", count=len(progress.lost), first=plain(next(iter(progress.lost.values())))))
     if progress.status is SweepStatus.FAILED:
         st.error(text)
     elif progress.message == "abandoned":
@@ -439,7 +455,7 @@ def show_results(
     finished = len(frame)
     context = (sweep_id, lang())
     if finished:
-        lines = [summary_line(group, lang()) for group in fit["groups"]]
+        lines = [plain(summary_line(group, lang())) for group in fit["groups"]]
         st.markdown(tr("lab.fits") + "\n" + "\n".join(f"- {line}" for line in lines))
         live_chart(
             "lab.convergence",
@@ -482,7 +498,7 @@ def _download(sweep_id: str, out: Path) -> None:
 
 
 def _show_saved(manager: SweepManager, saved: SavedSweep) -> None:
-    st.caption(tr("lab.loaded", sweep=saved.id))
+    st.caption(tr("lab.loaded", sweep=plain(saved.id)))
     text = _status_text(saved.status, saved.message, None)
     total = saved.definition.size
     st.progress(saved.finished / max(total, 1), text=f"{text} · {tr('lab.progress', finished=saved.finished, total=total)}")
@@ -525,7 +541,7 @@ def lab_page() -> None:
     try:
         manager = sweep_manager()
     except ConfigError as error:  # a bad FPENGINE_MAX_SWEEP_CELLS: one line, no page
-        st.error(tr("app.bad_server_setting", detail=explain(error, lang())))
+        st.error(tr("app.bad_server_setting", detail=plain(explain(error, lang()))))
         st.stop()
     sweep = current_sweep(manager)
     active = sweep is not None and not sweep.done
@@ -542,7 +558,7 @@ def lab_page() -> None:
         elif (sweep_id := _page_sweep_id()) is not None:
             saved = open_saved(manager.root, sweep_id)
             if saved is None:
-                st.info(tr("lab.not_found", sweep=sweep_id))
+                st.info(tr("lab.not_found", sweep=plain(sweep_id)))
             else:
                 _remember(saved.id)
                 _show_saved(manager, saved)

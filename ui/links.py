@@ -103,6 +103,13 @@ def restore(param: str, parse: Callable[[str], Any]) -> Any:
         return None
 
 
+def ignore(param: str, text: str) -> None:
+    """On the page's first run, name ``param=text`` in the notice of what the link had that the page
+    could not use (a run id too many)."""
+    if _reading():
+        st.session_state.setdefault(_IGNORED, []).append(f"{param}={text}")
+
+
 def keep(param: str, text: str, preset: str) -> None:
     """Record a setting for the address bar: its value's link text and the preset's."""
     st.session_state.setdefault(_FIELDS, {})[param] = (text, preset)

@@ -10,6 +10,7 @@ is active; it only reads the latest immutable snapshot.
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,11 +22,12 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
 from fpengine.i18n import explain
-from fpengine.image.uploads import is_upload
+from fpengine.image.uploads import is_upload, upload_of
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
-from .common import device_choice, job_manager, lang, tr
+from . import links
+from .common import device_choice, job_manager, lang, plain, tr
 
 REFRESH_SECONDS = 0.4
 VISITOR_KEY = "_visitor"
@@ -47,31 +49,93 @@ def _job_key(experiment: Experiment) -> str:
     return f"run.{experiment.name}"
 
 
+def is_run_id(text: str) -> bool:
+    """Whether ``text`` can be a run id (letters and digits, not too long)."""
+    return text.isalnum() and len(text) <= MAX_RUN_ID
+
+
+def linked_id(param: str) -> str | None:
+    """The run (or sweep) id a link gives in ``?<param>=``; one that cannot be an id is named in the
+    link notice and leaves the address bar."""
+    text = st.query_params.get(param)
+    if text is None or is_run_id(text):
+        return text
+    links.ignore(param, text)
+    del st.query_params[param]
+    return None
+
+
 def _job_id(experiment: Experiment) -> str | None:
     """The page's run id: from the session, or from ``?run=`` after a refresh."""
-    return st.session_state.get(_job_key(experiment)) or st.query_params.get("run")
+    return st.session_state.get(_job_key(experiment)) or linked_id("run")
+
+
+BROWSER_COOKIE = "_streamlit_xsrf"
+"""Streamlit's XSRF cookie: a secret of this browser that no link carries, kept across reloads."""
+
+
+def xsrf_secret(cookie: str) -> bytes | None:
+    """The token inside a Streamlit XSRF cookie (``2|mask|masked token|time``: the mask changes with
+    every page load, the token does not); None for anything else."""
+    try:
+        version, mask, masked, _ = cookie.strip("\"'").split("|")
+        mask_bytes, masked_bytes = bytes.fromhex(mask), bytes.fromhex(masked)
+    except ValueError:
+        return None
+    if version != "2" or not mask_bytes or not masked_bytes:
+        return None
+    return bytes(byte ^ mask_bytes[i % len(mask_bytes)] for i, byte in enumerate(masked_bytes))
+
+
+def _browser_secret() -> bytes | None:
+    """This browser's XSRF secret; None without one (XSRF protection off, or no browser: AppTest)."""
+    try:
+        cookie = st.context.cookies.get(BROWSER_COOKIE)
+    except (AttributeError, RuntimeError, KeyError):
+        return None
+    return xsrf_secret(cookie) if isinstance(cookie, str) else None
 
 
 def visitor() -> str:
-    """This browser session's own id."""
-    return st.session_state.setdefault(VISITOR_KEY, uuid.uuid4().hex)
+    """This browser's own opaque token, the owner of the runs and sweeps it starts: derived from the
+    browser's XSRF secret, so a reload (a new Streamlit session) keeps control of them while a link
+    (the address bar holds only ids) gives none; without that cookie, this Streamlit session's own."""
+    token = st.session_state.get(VISITOR_KEY)
+    if token is None:
+        secret = _browser_secret()
+        token = hashlib.sha256(b"fpengine-visitor:" + secret).hexdigest()[:32] if secret else uuid.uuid4().hex
+        st.session_state[VISITOR_KEY] = token
+    return token
 
 
-def _owner(config: Any) -> str | None:
-    """A run on a visitor's own photo belongs to the browser session that uploaded it: on a shared
-    server nobody else may watch or stop it, even with its id. Other runs are anyone's."""
+def _private(config: Any) -> bool:
+    """A run on a visitor's own photo: on a shared server nobody else may watch it, even with its id."""
     image = getattr(config, "image", None)
-    return visitor() if isinstance(image, str) and is_upload(image) else None
+    return isinstance(image, str) and is_upload(image)
 
 
 def _visible(job: Job) -> bool:
-    return job.owner is None or job.owner == visitor()
+    return not job.private or job.owned_by(visitor())
+
+
+def controls_mine(jobs: Sequence[Job]) -> bool:
+    """Whether this browser may pause, resume, stop or restart ``jobs`` (all of them its own)."""
+    token = visitor()
+    return all(job.owned_by(token) for job in jobs)
+
+
+def _held_key(experiment: Experiment) -> str:
+    return f"{_job_key(experiment)}.held"
 
 
 def current_job(experiment: Experiment) -> Job | None:
-    """The page's job while the manager holds it (active or recently finished) and this visitor may see it."""
+    """The page's job while the manager holds it (active or recently finished) and this visitor may
+    see it; the session's own run on its photo (never saved to disk) as long as the session keeps it."""
     job_id = _job_id(experiment)
     job = job_manager().get(job_id) if job_id else None
+    held = st.session_state.get(_held_key(experiment))
+    if job is None and held is not None and held.id == job_id:
+        job = held
     if job is not None and job.experiment == experiment.name and _visible(job):
         st.session_state[_job_key(experiment)] = job.id
         st.query_params["run"] = job.id  # back in the URL after a visit to another page
@@ -79,7 +143,15 @@ def current_job(experiment: Experiment) -> Job | None:
     return None
 
 
-@functools.lru_cache(maxsize=8)
+MAX_GROUP_RUNS = 9
+"""The most runs a comparison holds: Sec 1.6's nine methods side by side (Fig 1.12 compares three
+models). A link's ``runs`` beyond that are dropped and named in the page's notice: one link must not
+make a page view draw a saved run thousands of times over."""
+MAX_RUN_ID = 64
+"""The longest run id there is (a sweep cell's: the sweep's id and the cell's) is far shorter."""
+
+
+@functools.lru_cache(maxsize=MAX_GROUP_RUNS + 3)
 def _load_saved(directory: Path, modified_ns: int) -> SavedRun | None:
     """A saved run, read once per change of its summary: a comparison's live view asks for the
     members the manager no longer holds several times a second. Bounded, since each holds a snapshot."""
@@ -91,7 +163,7 @@ def _load_saved(directory: Path, modified_ns: int) -> SavedRun | None:
 
 def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
     """The run ``job_id`` of ``experiment`` as saved in the runs folder; None when there is none."""
-    if not job_id or not job_id.isalnum():
+    if not job_id or not is_run_id(job_id):
         return None
     directory = runs_root() / job_id
     try:
@@ -103,15 +175,36 @@ def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
 
 
 def _start(experiment: Experiment, config: Any) -> None:
-    job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=_owner(config))
+    private = _private(config)
+    # a run on a photo keeps the picture while it trains, and the session keeps the run: it is not saved
+    holds = upload_of(config.image) if private else None
+    job = job_manager().submit(
+        experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=private, holds=holds
+    )
+    if private:
+        st.session_state[_held_key(experiment)] = job
     st.session_state[_job_key(experiment)] = job.id
     st.query_params["run"] = job.id
 
 
 def _forget(experiment: Experiment) -> None:
     st.session_state.pop(_job_key(experiment), None)
+    st.session_state.pop(_held_key(experiment), None)
     if "run" in st.query_params:
         del st.query_params["run"]
+
+
+def forget_photo_runs(experiment: Experiment, image: str) -> None:
+    """This visitor's runs on its photo ``image``, stopped and dropped from memory with their
+    snapshots (its Forget leaves no copy of the pixels)."""
+    manager = job_manager()
+    for job in manager.jobs():
+        if job.private and job.owned_by(visitor()) and getattr(job.config, "image", None) == image:
+            manager.discard(job.id)
+    held = st.session_state.get(_held_key(experiment))
+    if held is not None and getattr(held.config, "image", None) == image:
+        held.stop()
+        _forget(experiment)
 
 
 def _status_text(job: Job) -> str:
@@ -124,7 +217,7 @@ def _status_text(job: Job) -> str:
     if status is Status.DIVERGED:
         return tr("run.status.diverged", step=job.diverged_at or 0)
     if status is Status.FAILED:
-        return tr("run.status.failed", detail=explain(job.error, lang()) if job.error else job.message)  # a δ the data refuse
+        return tr("run.status.failed", detail=plain(explain(job.error, lang()) if job.error else job.message))  # a δ the data refuse
     return tr(f"run.status.{status.value}")
 
 
@@ -139,7 +232,7 @@ def _progress(snapshot: Snapshot | None, job: Job) -> None:
             [
                 tr("run.speed", rate=snapshot.steps_per_second, eta=_format_eta(snapshot.eta_seconds if job.status.active else 0)),
                 tr("run.device", device=str(job.device)),
-                tr("run.id", run=job.id),
+                tr("run.id", run=plain(job.id)),
             ]
         )
     )
@@ -191,30 +284,34 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
     settings are invalid (the page shows why); Start is then disabled."""
     job = current_job(experiment)
     active = job is not None and job.status.active
+    # only the browser that started the run controls it; others who opened it by its id watch
+    mine = job is None or controls_mine([job])
     columns = st.columns(5)
     if columns[0].button(tr("run.start"), type="primary", disabled=active or config is None, key=f"{experiment.name}.start"):
         _start(experiment, config)
         st.rerun()
     if active and job.pause_requested:
-        if columns[1].button(tr("run.resume"), key=f"{experiment.name}.resume"):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{experiment.name}.resume") and mine:
             job.resume()
             st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active, key=f"{experiment.name}.pause"):
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{experiment.name}.pause") and mine:
         job.pause()
         st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active, key=f"{experiment.name}.stop"):
+    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{experiment.name}.stop") and mine:
         job.stop()
         job.wait(2.0)
         st.rerun()
     if columns[3].button(tr("run.reset"), disabled=job is None and not _job_id(experiment), key=f"{experiment.name}.reset"):
-        if job is not None:
+        if job is not None and mine:
             job.stop()
-        _forget(experiment)
+        _forget(experiment)  # a watcher leaves the run training for whoever started it
         st.rerun()
 
     if config is None:
         st.warning(tr("run.fix_settings"))
-    if job is not None and config is not None and to_dict(config) != to_dict(job.config) and active:
+    if not mine:
+        st.info(tr("run.watching", run=plain(job.id)), icon=":material/visibility:")
+    if mine and job is not None and config is not None and to_dict(config) != to_dict(job.config) and active:
         st.info(tr("run.settings_changed"))
         if st.button(tr("run.restart"), key=f"{experiment.name}.restart"):
             job.stop()
@@ -227,13 +324,13 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         saved = saved_run(experiment, job_id)
         if saved is not None:
             st.query_params["run"] = job_id  # back in the URL after a visit to another page
-            st.caption(tr("run.loaded", run=job_id))
+            st.caption(tr("run.loaded", run=plain(job_id)))
             render(saved.snapshot, saved.config)
             _export_button(job_id)
         elif job_id and (held := job_manager().get(job_id)) is not None and not _visible(held):
-            st.warning(tr("run.private", run=job_id))
+            st.warning(tr("run.private", run=plain(job_id)))
         elif job_id:
-            st.info(tr("run.not_found", run=job_id))
+            st.info(tr("run.not_found", run=plain(job_id, limit=MAX_RUN_ID)))
         else:
             st.caption(tr("run.status.idle"))
         return
@@ -252,10 +349,39 @@ def _group_key(experiment: Experiment) -> str:
     return f"runs.{experiment.name}"
 
 
+def group_ids_of(text: str) -> tuple[list[str], list[str]]:
+    """A link's ``runs`` text → (the run ids a comparison shows: each once, at most
+    ``MAX_GROUP_RUNS``; what the link had besides, each once, in the link's order)."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for item in text.split(","):
+        if item in kept or item in dropped or not item:
+            if item and item in kept and item not in dropped:
+                dropped.append(item)  # a repeat of a shown run: named once
+            continue
+        usable = is_run_id(item)
+        (kept if usable and len(kept) < MAX_GROUP_RUNS else dropped).append(item)
+        if len(dropped) > MAX_GROUP_RUNS:  # the notice names a few; the rest of a huge link is not read
+            break
+    return kept, dropped
+
+
 def _group_ids(experiment: Experiment) -> list[str]:
-    """The ids of the page's run group: from the session, or from ``?runs=ID,ID`` after a refresh."""
-    ids = st.session_state.get(_group_key(experiment)) or st.query_params.get("runs", "").split(",")
-    return [job_id for job_id in ids if job_id.isalnum()]
+    """The ids of the page's run group: from the session, or from ``?runs=ID,ID`` after a refresh
+    or in a shared link (de-duplicated and capped; what was dropped is named in the link notice and
+    leaves the address bar)."""
+    ids = st.session_state.get(_group_key(experiment))
+    if ids:
+        return list(ids)
+    text = st.query_params.get("runs", "")
+    ids, dropped = group_ids_of(text)
+    if dropped:
+        links.ignore("runs", ",".join(dropped))
+        if ids:
+            st.query_params["runs"] = ",".join(ids)
+        else:
+            del st.query_params["runs"]
+    return ids
 
 
 def group_replayable(experiment: Experiment) -> bool:
@@ -265,7 +391,8 @@ def group_replayable(experiment: Experiment) -> bool:
 
 
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
-    ids = [job.id for job in job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment))]
+    started = job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment), owner=visitor())
+    ids = [job.id for job in started]
     st.session_state[_group_key(experiment)] = ids
     st.query_params["runs"] = ",".join(ids)
 
@@ -284,7 +411,7 @@ def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[
         st.rerun()
     for job in jobs:
         job.touch()
-        st.markdown(f"**{describe(job.config)}**")
+        st.markdown(f"**{plain(describe(job.config))}**")
         _progress(job.snapshot, job)
         _show_message(job)
     render([(job.config, job.snapshot) for job in jobs if job.snapshot is not None])
@@ -303,6 +430,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     ids = _group_ids(experiment)
     jobs = [job for job in map(manager.get, ids) if job is not None and job.experiment == experiment.name]
     active = [job for job in jobs if job.status.active]
+    mine = controls_mine(jobs)
     columns = st.columns(5)
     name = f"{experiment.name}.group"
     if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
@@ -311,26 +439,29 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     # like the single panel: the request, not the worker's acknowledgement, decides the button, so
     # the rerun that follows the click already offers Resume
     if any(job.pause_requested for job in active):
-        if columns[1].button(tr("run.resume"), key=f"{name}.resume"):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{name}.resume") and mine:
             for job in active:
                 job.resume()
             st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active, key=f"{name}.pause"):
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{name}.pause") and mine:
         for job in active:
             job.pause()
         st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active, key=f"{name}.stop"):
+    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{name}.stop") and mine:
         _stop_group(active)
         st.rerun()
     if columns[3].button(tr("run.reset"), disabled=not ids, key=f"{name}.reset"):
-        for job in active:
-            job.stop()
+        if mine:
+            for job in active:
+                job.stop()
         st.session_state.pop(_group_key(experiment), None)
         if "runs" in st.query_params:
             del st.query_params["runs"]
         st.rerun()
 
-    if active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
+    if not mine:
+        st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
+    if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
         st.info(tr("run.settings_changed"))
         if st.button(tr("run.restart"), key=f"{name}.restart"):
             _stop_group(active)
@@ -340,10 +471,10 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
         saved = [run for run in (saved_run(experiment, job_id) for job_id in ids) if run is not None]
         if saved:
-            st.caption(tr("run.loaded", run=", ".join(ids)))
+            st.caption(tr("run.loaded", run=plain(", ".join(ids))))
             render([(run.config, run.snapshot) for run in saved])
         elif ids:
-            st.info(tr("run.not_found", run=", ".join(ids)))
+            st.info(tr("run.not_found", run=plain(", ".join(ids))))
         else:
             st.caption(tr("run.status.idle"))
         return

@@ -18,7 +18,7 @@ from fpengine.oned import charts as oned_charts
 from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run
+from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -271,7 +271,7 @@ def gradient_descent_rerun(experiment: Experiment, config: Any | None, x_title: 
     if config is not None and st.button(
         tr("theory.compare_gd"), help=tr("theory.compare_gd_help"), disabled=job is not None and job.status.active, key=f"{key}.start"
     ):
-        job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment))
+        job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=visitor())
         st.session_state[key] = job.id
     if job is not None:
         st.fragment(run_every=VIEW_REFRESH_SECONDS if job.status.active else None)(_gradient_descent_view)(experiment, job.id, x_title)
@@ -284,6 +284,7 @@ def _gradient_descent_view(experiment: Experiment, job_id: str, x_title: str | N
     job = job_manager().get(job_id)
     if job is None:
         return
+    job.touch()  # watched: its lease goes on, as the page's own run's does
     st.markdown(f"**{tr('theory.gd_title')}**")
     snapshot = job.snapshot
     status = tr(f"run.status.{job.status.value}")

@@ -208,8 +208,13 @@ class Job:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     created: float = field(default_factory=time.time)
     owner: str | None = None
-    """Who alone may watch and control the run (a browser session, for a run on a visitor's own
-    photo); None: anyone who has its id."""
+    """Who may control the run (pause, resume, stop): an opaque token of the browser that started it;
+    None: anyone who has its id. Others who have its id may watch it, unless it is ``private``."""
+    private: bool = False
+    """Only the owner may even watch it (a run on a visitor's own photo)."""
+    holds: Any = None
+    """What the run keeps alive while it is held (a visitor's photo, which the upload store only
+    references weakly)."""
     max_seconds: float | None = None
     """The longest the run may hold its slot, paused time included (None or 0: no limit)."""
 
@@ -243,6 +248,10 @@ class Job:
     def snapshot(self) -> Snapshot | None:
         with self._lock:
             return self._snapshot
+
+    def owned_by(self, token: str | None) -> bool:
+        """Whether ``token`` (a browser's) may control the run."""
+        return self.owner is None or self.owner == token
 
     def touch(self) -> None:
         """A viewer is still watching (keeps the job from being reaped as abandoned)."""
@@ -318,6 +327,7 @@ class Job:
             log.error("run %s failed:\n%s", self.id, traceback.format_exc())
             final = Status.FAILED
             self.message = f"{type(error).__name__}: {error}"
+        self.holds = None  # a finished run needs its picture no more
         release_memory(self.device)
         self.finished = time.time()
         self._set_status(final)
@@ -370,9 +380,27 @@ class JobManager:
         self._closed = threading.Event()
 
     def submit(
-        self, experiment: str, config: Any, train: Train, device: torch.device, group: str | None = None, owner: str | None = None
+        self,
+        experiment: str,
+        config: Any,
+        train: Train,
+        device: torch.device,
+        group: str | None = None,
+        owner: str | None = None,
+        private: bool = False,
+        holds: Any = None,
     ) -> Job:
-        job = Job(experiment, config, train, device, publish_interval=self.publish_interval, owner=owner, max_seconds=self.max_run_seconds)
+        job = Job(
+            experiment,
+            config,
+            train,
+            device,
+            publish_interval=self.publish_interval,
+            owner=owner,
+            private=private,
+            holds=holds,
+            max_seconds=self.max_run_seconds,
+        )
         with self._lock:
             self._groups[job.id] = group
             self._evict()  # jobs stopped while queued never reach _finished
@@ -384,15 +412,26 @@ class JobManager:
                 self._reaper.start()
         return job
 
-    def submit_group(self, experiment: str, configs: Iterable[Any], train: Train, device: torch.device) -> list[Job]:
+    def submit_group(
+        self, experiment: str, configs: Iterable[Any], train: Train, device: torch.device, owner: str | None = None
+    ) -> list[Job]:
         """The runs of one comparison, kept in memory together while any of them is unfinished."""
         group = uuid.uuid4().hex
         with self._lock:  # a quick member's finish must not evict it before the others are in
-            return [self.submit(experiment, config, train, device, group=group) for config in configs]
+            return [self.submit(experiment, config, train, device, group=group, owner=owner) for config in configs]
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def discard(self, job_id: str) -> None:
+        """Stop the job and drop it from memory now, finished or not (a visitor's Forget: nothing of
+        its run, its snapshot included, may stay)."""
+        with self._lock:
+            job = self._jobs.pop(job_id, None)
+            self._groups.pop(job_id, None)
+        if job is not None:
+            job.stop()
 
     def jobs(self) -> list[Job]:
         with self._lock:
@@ -472,9 +511,14 @@ class JobManager:
         assert self.lease_seconds is not None
         period = min(1.0, self.lease_seconds / 4)
         while not self._closed.wait(period):
-            now = time.monotonic()
-            for job in self.jobs():
-                if job.status.active and now - job.last_touch > self.lease_seconds:
-                    job.stop(message="abandoned")
+            self._stop_abandoned(time.monotonic())
             with self._lock:
                 self._schedule()
+
+    def _stop_abandoned(self, now: float) -> None:
+        # a function of its own: the reaper's waiting frame must not keep the last job it saw (a
+        # visitor's forgotten photo run, its snapshot) alive
+        assert self.lease_seconds is not None
+        for job in self.jobs():
+            if job.status.active and now - job.last_touch > self.lease_seconds:
+                job.stop(message="abandoned")

@@ -230,6 +230,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "This link had settings this page cannot use; they were ignored: {params}",
         "此链接中有本页无法使用的设置，已忽略：{params}",
     ),
+    "run.watching": (
+        "You are watching run {run}, started in another browser: only that browser can pause, resume, stop or "
+        "restart it. Reset leaves it training and lets you start your own.",
+        "你正在观看运行 {run}，它由另一个浏览器启动：只有那个浏览器可以暂停、继续、停止或重新开始它。"
+        "点击“重置”不会停止它，之后你可以开始自己的运行。",
+    ),
     "run.private": (
         "Run {run} trains on someone's own photo: only the browser that uploaded the photo can watch or control it.",
         "运行 {run} 使用的是某人自己的照片：只有上传照片的浏览器才能查看或控制它。",

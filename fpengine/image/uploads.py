@@ -1,13 +1,20 @@
 """The picture a config's ``image`` names: a built-in, a file, or a visitor's upload.
 
-Uploaded pictures (files or camera photos) stay in this process's memory (:func:`remember_upload`), named in the config as
+Uploaded pictures (files or camera photos) stay in this process's memory, named in the config as
 ``upload:<digest>``; runs on them are not saved to the server's run folder (``Experiment.keeps_run``).
+
+The store holds an upload only as long as something needs it: it keeps weak references, and the
+visitor's session (its current photo) and each run on the photo (``Job.holds``) keep the picture
+itself. So a photo lives exactly as long as its visitor's session or a run needs it, the store has no
+server-wide count to overflow, and a picture is named per visitor (the digest covers the visitor's
+token): two visitors with the same picture have two entries, and one's Forget leaves the other's.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+import threading
+import weakref
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,24 +22,30 @@ from fpengine.image.pictures import BUILTIN_IMAGES, Picture, read_image_file
 from fpengine.settings.schema import ConfigError, OneOf
 
 UPLOAD_PREFIX = "upload:"
-MAX_UPLOADS = 16
 
-_uploads: OrderedDict[str, Picture] = OrderedDict()
+_uploads: weakref.WeakValueDictionary[str, Picture] = weakref.WeakValueDictionary()
+_lock = threading.Lock()
 
 
-def remember_upload(picture: Picture) -> str:
-    """Keep a decoded upload in memory (at most ``MAX_UPLOADS``, oldest dropped); returns the name
-    a config uses for it."""
-    name = UPLOAD_PREFIX + hashlib.sha256(picture.pixels.tobytes()).hexdigest()[:16]
-    _uploads[name] = picture
-    _uploads.move_to_end(name)
-    while len(_uploads) > MAX_UPLOADS:
-        _uploads.popitem(last=False)
+def remember_upload(picture: Picture, owner: str = "") -> str:
+    """Make a decoded upload of ``owner`` (a visitor's token) reachable by the name a config uses
+    for it, while the caller (or a run) keeps ``picture``; returns that name."""
+    digest = hashlib.sha256(owner.encode() + b"\0" + picture.pixels.tobytes()).hexdigest()[:16]
+    name = UPLOAD_PREFIX + digest
+    with _lock:
+        _uploads[name] = picture
     return name
 
 
+def upload_of(name: str) -> Picture | None:
+    """The upload ``name`` while it is remembered; None once it is forgotten or nothing holds it."""
+    with _lock:
+        return _uploads.get(name)
+
+
 def forget_upload(name: str) -> None:
-    _uploads.pop(name, None)
+    with _lock:
+        _uploads.pop(name, None)
 
 
 def is_upload(image: str) -> bool:
@@ -73,9 +86,10 @@ def load_source(image: str) -> Picture | str:
     if image in BUILTIN_IMAGES:
         return image
     if is_upload(image):
-        if image not in _uploads:
+        picture = upload_of(image)
+        if picture is None:
             raise ConfigError("image", "image.setting.upload_gone")
-        return _uploads[image]
+        return picture
     check_source(image)
     try:
         return read_image_file(Path(image))

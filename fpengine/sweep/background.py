@@ -181,7 +181,8 @@ class BackgroundSweep:
     ):
         self.id = sweep_id
         self.owner = owner
-        """The visitor (an opaque token, e.g. a browser session's) who started it; None: nobody's."""
+        """Who may control the sweep (an opaque token of the browser that started it); None: anyone.
+        Others who have its id may watch it."""
         self._turns = turns
         self.definition = definition
         self.out = out
@@ -260,6 +261,10 @@ class BackgroundSweep:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
+
+    def owned_by(self, token: str | None) -> bool:
+        """Whether ``token`` (a browser's) may pause, resume or stop the sweep."""
+        return self.owner is None or self.owner == token
 
     def touch(self) -> None:
         """Someone is watching: keeps the lease."""

@@ -1,12 +1,17 @@
 """How long a sweep will take here: a short timing of its first cell on this machine, scaled by every
-cell's steps and the workers (the Lab page's estimate before Start)."""
+cell's steps and the workers (the Lab page's estimate before Start).
+
+The timing trains, so it runs only when asked for (the Lab's Estimate button), never on a page view,
+and while it trains it holds one of the server's run slots (``slots``), as a run or a sweep's cell
+does. A timing once measured is kept (per config and device) and shown to every later visitor for free.
+"""
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -15,24 +20,50 @@ from fpengine.engine.runner import JobManager
 from fpengine.registry import get_experiment
 from fpengine.settings.config import from_dict, to_dict
 from fpengine.sweep.definition import SweepDefinition
+from fpengine.sweep.run import Slots
 
 PROBE_SECONDS = 0.8
 """How long the timing trains, after its first published step (set-up and first-call costs excluded)."""
 PROBE_TIMEOUT_S = 30.0
 POOL_STARTUP_S = 5.0
 """A local pool's start: spawning its workers and importing torch in each (measured 4–5 s)."""
-_ONE_AT_A_TIME = threading.Lock()
-"""A class opening the page together times the default sweep once; the others wait and read the cache."""
+KEEP_RATES = 32
+_rates: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+_rates_lock = threading.Lock()
 
 
-def measured_rate(definition: SweepDefinition, device: torch.device) -> float:
-    """Steps per second of the sweep's first cell here, measured once per config and device."""
+def _key(definition: SweepDefinition, device: torch.device) -> tuple[str, str, str]:
     config = definition.cell_config(next(definition.cells()))
-    with _ONE_AT_A_TIME:
-        return _rate(definition.experiment, json.dumps(to_dict(config), sort_keys=True), str(device))
+    return definition.experiment, json.dumps(to_dict(config), sort_keys=True), str(device)
 
 
-@functools.lru_cache(maxsize=32)
+def known_rate(definition: SweepDefinition, device: torch.device) -> float | None:
+    """Steps per second of the sweep's first cell here, if it has been timed; never trains."""
+    with _rates_lock:
+        return _rates.get(_key(definition, device))
+
+
+def measured_rate(definition: SweepDefinition, device: torch.device, slots: Slots | None = None) -> float | None:
+    """Steps per second of the sweep's first cell here, timed once per config and device while holding
+    one of ``slots`` (a server's run slots); None when none is free (nothing trains then)."""
+    key = _key(definition, device)
+    with _rates_lock:
+        if key in _rates:
+            return _rates[key]
+    if slots is not None and slots.take_slots(1) < 1:
+        return None
+    try:
+        rate = _rate(*key)
+    finally:
+        if slots is not None:
+            slots.give_slots(1)
+    with _rates_lock:
+        _rates[key] = rate
+        while len(_rates) > KEEP_RATES:
+            _rates.popitem(last=False)
+    return rate
+
+
 def _rate(experiment_name: str, config_json: str, device: str) -> float:
     """Trains the config in a thread for ``PROBE_SECONDS`` and stops it: the rate between its first
     and its last published step. A run shorter than that gives its whole rate."""

@@ -205,6 +205,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "在此服务器上的预计用时：**约 {time}**（{workers} 个工作进程）。这只是估计：由本服务器上对第一个单元设置的 "
         "{probe:g} 秒计时，按每个单元的步数推算；更大的网络和服务器上的其他运行会使其更久。",
     ),
+    "lab.watching": (
+        "You are watching sweep {sweep}, started in another browser: only that browser can pause, resume or stop "
+        "it. New sweep leaves it training and lets you start your own.",
+        "你正在观看扫描 {sweep}，它由另一个浏览器启动：只有那个浏览器可以暂停、继续或停止它。"
+        "点击“新的扫描”不会停止它，之后你可以开始自己的扫描。",
+    ),
+    "lab.estimate_button": ("Estimate the time", "估计用时"),
+    "lab.estimate_help": (
+        "Times the first cell for about a second on this server (in one of its run slots) and scales it to "
+        "every cell. Opening the page never trains.",
+        "在本服务器上（占用一个运行槽位）对第一个单元计时约一秒，并推算到所有单元。打开页面本身从不训练。",
+    ),
+    "lab.estimating": ("Timing the first cell…", "正在为第一个单元计时……"),
+    "lab.estimate_busy": (
+        "No time estimate now: all {limit} run slot(s) of this server are busy. Try again when one is free.",
+        "暂时无法估计用时：本服务器的 {limit} 个运行槽位都在使用中。请在有空闲槽位时再试。",
+    ),
     "lab.estimate_unknown": (
         "No time estimate: the timing of the first cell gave no speed.",
         "无法估计用时：第一个单元的计时没有得到速度。",

@@ -253,7 +253,8 @@ def test_a_run_on_a_built_in_picture_can_be_watched_from_anywhere(app_test):
     job = job_manager().jobs()[0]
     viewer = open_link(app_test, IMAGE_FIT, {"run": job.id})
     assert not any("someone's own photo" in w.value for w in viewer.warning)
-    assert viewer.progress and not viewer.button(key="image-fit.stop").disabled
+    assert viewer.progress and viewer.button(key="image-fit.stop").disabled  # it watches; the run is its starter's
+    assert any("You are watching run" in i.value for i in viewer.info)
     job.stop()
 
 

@@ -34,6 +34,7 @@ from fpengine.export import build_summary
 from fpengine.highdim import classification
 from fpengine.highdim.classifiers import build_classifier
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, FilteringConfig, ProjectionConfig
+from fpengine.image import timing
 from fpengine.image.settings import EncodingConfig, ImageFitConfig
 from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import build_network
@@ -237,6 +238,7 @@ def test_the_time_probe_leaves_the_global_generator_alone(monkeypatch):
 
     monkeypatch.setattr(torch, "manual_seed", refuse)
     monkeypatch.setattr(torch.random, "manual_seed", refuse)
+    timing._speed.cache_clear()
     assert seconds_per_step(IMAGE, 64, HOST) > 0
 
 

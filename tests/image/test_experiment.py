@@ -303,7 +303,8 @@ def test_uploads_live_in_memory_and_are_not_saved_by_the_app():
 def test_flat_upload_is_refused_with_its_message():
     buffer = io.BytesIO()
     Image.new("L", (20, 20), 128).save(buffer, "PNG")
-    name = remember_upload(decode_image(buffer.getvalue()))
+    picture = decode_image(buffer.getvalue())  # the store keeps an upload only while someone holds it
+    name = remember_upload(picture)
     with pytest.raises(ImageError) as caught:
         target_picture(small(image=name))
     assert caught.value.reason == "flat"

@@ -15,6 +15,7 @@ from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError
 from fpengine.settings.schema import rule_of
+from fpengine.sweep import estimate
 from fpengine.sweep.definition import sweepable_experiments
 from tests.app.test_links import HOST, link_params, notices, open_link, shared_link
 from tests.conftest import open_app_page, wait_until
@@ -30,6 +31,7 @@ VALUES = "lab.frequency.target.frequencies.values0@en"
 def lab(app_test):
     """Opens the Lab page; stops every sweep it started."""
     sweep_manager.clear()
+    estimate._rates.clear()  # timings are kept per process: each test starts without one
     yield lambda lang="en": open_app_page(app_test, PAGE, lang)
     with contextlib.suppress(ConfigError):
         sweep_manager().shutdown()
@@ -58,8 +60,10 @@ def test_a_preset_fills_the_grid_and_shows_its_cells_and_an_estimate(lab):
     assert at.selectbox(key="lab.source@en").value == "frequency"
     assert at.text_input(key=VALUES).value == "[1,2],[1,3],[1,4],[1,5],[1,6],[1,7],[1,8],[1,9],[1,10]"
     page = texts(at)
-    assert "**27 cells**: 9 × 3 seed(s)." in page
-    assert "Estimated time here: **about" in page and "An estimate" in page and "local pool of 1 worker" in page
+    assert "**27 cells**: 9 × 3 seed(s)." in page and "local pool of 1 worker" in page
+    assert "Estimated time here" not in page  # a page view never trains: the timing is on a click
+    at.button(key="lab.estimate_button").click().run()
+    assert "Estimated time here: **about" in texts(at) and "An estimate" in texts(at)
     assert not at.button(key="lab.start").disabled
 
     at.selectbox(key="lab.source@en").set_value("frequency-law").run()
@@ -107,7 +111,9 @@ def test_the_page_in_chinese(lab):
     at = lab("zh")
     assert not at.exception
     page = texts(at)
-    assert "实验室" in at.title[0].value and "**27 个单元**" in page and "预计用时" in page
+    assert "实验室" in at.title[0].value and "**27 个单元**" in page
+    at.button(key="lab.estimate_button").click().run()
+    assert "预计用时" in texts(at)
 
 
 def test_start_fills_the_results_as_cells_finish_and_stop_keeps_them(lab, app_test):
@@ -137,7 +143,8 @@ def test_start_fills_the_results_as_cells_finish_and_stop_keeps_them(lab, app_te
     other.switch_page(PAGE).run()
     assert not other.exception
     assert other.get("progress") and "/ 6 cells" in other.get("progress")[0].proto.text
-    assert not other.button(key="lab.stop").disabled
+    assert other.button(key="lab.stop").disabled  # it watches: the sweep is the other browser's to stop
+    assert any("You are watching sweep" in i.value for i in other.info)
 
     at.button(key="lab.stop").click().run()
     assert sweep.done
