@@ -484,7 +484,12 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     while not (out / "cells").is_dir() or not list((out / "cells").glob("*.json")):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
         time.sleep(0.1)
-    workers = [child for child in psutil.Process(process.pid).children(recursive=True) if "spawn_main" in " ".join(child.cmdline())]
+    # the pool's workers: forks of its fork server (or spawned children where there is none)
+    workers = [
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if "spawn_main" in " ".join(child.cmdline()) or ("forkserver" in " ".join(child.cmdline()) and child.parent().pid != process.pid)
+    ]
     assert workers
     workers[0].kill()  # as the kernel's OOM killer would
     stdout, stderr = process.communicate(timeout=300)
