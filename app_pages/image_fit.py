@@ -37,10 +37,10 @@ from ui.views import convergence_table, heatmap_options, replay_view
 KEY = IMAGE_FIT.name
 UPLOAD = "upload"
 UPLOAD_NAME = f"{KEY}.upload.name"
+# the session's hold on its photo: the upload store keeps only a weak reference (fpengine.image.uploads)
 UPLOAD_PICTURE = f"{KEY}.upload.picture"
-"""The session's hold on its photo: the upload store keeps only a weak reference (fpengine.image.uploads)."""
+# the session's own cache of its photo's training targets (the server-wide cache holds built-ins only)
 UPLOAD_TARGETS = f"{KEY}.upload.targets"
-"""The session's own cache of its photo's training targets (the server-wide cache holds built-ins only)."""
 MAX_UPLOAD_TARGETS = 4
 UPLOAD_NOTES = f"{KEY}.upload.notes"
 UPLOAD_ERROR = f"{KEY}.upload.error"

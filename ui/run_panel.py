@@ -1,10 +1,12 @@
 """Start / Pause / Resume / Stop / Reset, progress and the live view of a page's run.
 
 The page's job id lives in the session and in the URL (``?run=ID``): a browser refresh, or a
-visit to another page and back, reattaches to the same background run; a run on a visitor's own
-photo only in the browser session that started it. Finished runs are reopened
-from disk. The live part is an ``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run
-is active; it only reads the latest immutable snapshot.
+visit to another page and back, reattaches to the same background run. Its controls belong to the
+browser that started it (``visitor()``); anyone else who opens it by its id watches, read-only, and
+a run on a visitor's own photo is not shown to anyone else at all. Finished runs are reopened
+from disk (a photo run, never saved, from the session that keeps it). The live part is an
+``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run is active; it only reads the
+latest immutable snapshot.
 """
 
 from __future__ import annotations
@@ -183,6 +185,8 @@ def _start(experiment: Experiment, config: Any) -> None:
     )
     if private:
         st.session_state[_held_key(experiment)] = job
+    else:
+        st.session_state.pop(_held_key(experiment), None)
     st.session_state[_job_key(experiment)] = job.id
     st.query_params["run"] = job.id
 

@@ -240,6 +240,23 @@ def test_only_the_browser_that_started_a_run_controls_it_others_watch(app_test):
     assert job.wait(30) and job.status is Status.STOPPED
 
 
+def test_only_the_browser_that_started_a_comparison_controls_it_others_watch(app_test):
+    link = {"mode": "compare", "optimizers": "adam,sgd", "iterations.adam": "100000", "iterations.sgd": "100000"}
+    owner = open_link(app_test, BEYOND_PAGE, link)
+    owner.button(key="beyond-gd.group.start").click().run()
+    owner.button(key="beyond-gd.group.pause").click().run()
+    jobs = job_manager().jobs()
+    assert len(jobs) == 2 and all(job.status.active for job in jobs)
+    watcher = open_link(app_test, BEYOND_PAGE, {"mode": "compare", "runs": ",".join(job.id for job in jobs)})
+    assert any("You are watching run" in i.value for i in watcher.info)
+    assert watcher.button(key="beyond-gd.group.resume").disabled and watcher.button(key="beyond-gd.group.stop").disabled
+    watcher.button(key="beyond-gd.group.reset").click().run()
+    assert all(job.status.active for job in jobs)
+    owner.run()
+    owner.button(key="beyond-gd.group.stop").click().run()
+    assert all(job.wait(30) and job.status is Status.STOPPED for job in jobs)
+
+
 def test_only_the_browser_that_started_a_sweep_controls_it_others_watch(app_test):
     sweep_manager.clear()
     form = {"source": "sine-fit", "setting1": "training.lr", "values1": "0.001", "seeds": "1", "steps": "20000"}

@@ -63,6 +63,16 @@ def test_lab_runs_a_reduced_frequency_sweep_reattaches_after_a_reload_and_stops(
     assert f"sweep={sweep}" in page.url
     expect(page.get_by_test_id("stProgress").first).to_contain_text("Training", timeout=30_000)
     assert 1 <= cells_done(page) < 5
+    # the reload kept control (the same browser); another browser with the address only watches
+    other = page.context.browser.new_context()
+    try:
+        watcher = other.new_page()
+        watcher.goto(f"{streamlit_server}/lab?sweep={sweep}&lang=en")
+        expect(watcher.get_by_text("You are watching sweep")).to_be_visible(timeout=FIRST_LOAD_MS)
+        expect(button(watcher, "Stop")).to_be_disabled()
+    finally:
+        other.close()
+    expect(button(page, "Stop")).to_be_enabled()
 
     stop_run(page)
     expect(page.get_by_test_id("stProgress").first).to_contain_text("Stopped", timeout=30_000)
