@@ -22,9 +22,18 @@ BROWSER_FIXTURES = frozenset({"page", "streamlit_server", "fresh_streamlit_serve
 so ``pytest -m "not browser"`` is the quick loop."""
 
 
+SLOW_FIXTURES = BROWSER_FIXTURES | {"app_test"}
+"""A test that uses one of these runs the app's scripts (AppTest: seconds a check) or a real server: it
+is marked ``slow`` too, beside the tests marked by hand that start processes or train for seconds, so
+``pytest -m "not slow"`` is the quickest loop."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.slow)
+        if BROWSER_FIXTURES & fixtures:
             item.add_marker(pytest.mark.browser)
             # under pytest-xdist (`--dist loadgroup`, as run_tests.sh runs it) the browser tests share one
             # worker, so one app server and one chromium serve them all and no two of them load the box at once

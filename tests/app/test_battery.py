@@ -86,6 +86,7 @@ def test_epsilon_sets_the_threshold_in_every_experiment(name: str):
     assert from_dict(experiment.config_type, {**to_dict(config), "epsilon": 0.25}) == named
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_command_line_steps_and_seed(name: str, tmp_path):
     # the CLI's main in this process: tests/app/test_cli.py runs real processes

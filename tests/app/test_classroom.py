@@ -120,6 +120,7 @@ def test_switches(monkeypatch):
         env_flag("FPENGINE_TEST", True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "value"), [("FPENGINE_THREADS", "two"), ("FPENGINE_FORCE_CPU", "maybe")])
 def test_a_bad_setting_stops_the_cli_with_one_line(tmp_path, name, value):
     result = subprocess.run(

@@ -28,6 +28,7 @@ def test_list_names_every_experiment(capsys):
         assert name in out
 
 
+@pytest.mark.slow
 def test_run_writes_config_metrics_summary_and_figures(tmp_path):
     out = tmp_path / "d"
     result = cli("run", "equal-amplitude", "--steps", "3000", "--seed", "0", "--out", str(out), "--quiet")
@@ -139,6 +140,7 @@ def test_bad_input_exits_non_zero_with_one_line(tmp_path, capsys, args, message)
     assert err.startswith("error: ") and message in err and "\n" not in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, named",
     [
@@ -350,6 +352,7 @@ def test_diverging_run_exits_non_zero_but_keeps_its_files(tmp_path):
     assert json.loads((out / "summary.json").read_text())["status"] == "diverged"
 
 
+@pytest.mark.slow
 def test_bench_prints_ratios_and_one_json_line():
     result = cli_here("bench", "--quick", "--only", "oned")
     assert result.returncode == 0, result.stderr

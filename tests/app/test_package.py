@@ -27,6 +27,7 @@ def clean_env() -> dict[str, str]:
     return {**env, "FPENGINE_THREADS": "1"}
 
 
+@pytest.mark.slow
 def test_the_fpengine_command_is_installed_and_lists_every_experiment(tmp_path):
     result = subprocess.run([str(BIN / "fpengine"), "list"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=clean_env())
     assert result.returncode == 0, result.stderr
@@ -34,6 +35,7 @@ def test_the_fpengine_command_is_installed_and_lists_every_experiment(tmp_path):
     assert listed == list(EXPERIMENTS)
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_the_command_without_a_traceback(tmp_path):
     reader_gone = subprocess.run(
         f"'{BIN / 'fpengine'}' list | head -c 1 >/dev/null", shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120
@@ -106,6 +108,7 @@ def _quietly(check) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_dask_worker_started_elsewhere_without_pythonpath_runs_the_cells(dask_cluster_elsewhere, tmp_path):
     address, elsewhere = dask_cluster_elsewhere
     settings = (*SMALL_FAST_NET, "training.steps=100", "target.frequencies=1", "target.amplitudes=1")

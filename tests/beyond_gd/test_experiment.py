@@ -213,6 +213,7 @@ def test_slowness_warnings():
 # --- the F-Principle beyond gradient descent ----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["cg", "bfgs", "lbfgs", "powell", "pso"])
 def test_lowest_frequency_converges_no_later_than_the_highest(method):
     """Every method fits sin x before sin 3x (default settings, seed 0)."""

@@ -194,6 +194,7 @@ IMAGE = ImageFitConfig(network=NetworkConfig(widths=(16, 16), activation="relu",
 IMAGE_MULTISCALE = dataclasses.replace(IMAGE, encoding=EncodingConfig(kind="multiscale", scales=2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "build",
     [

@@ -156,6 +156,7 @@ def test_old_flat_keys_set_the_same_knobs_as_the_new_ones(config_type) -> None:
     validate(new)
 
 
+@pytest.mark.slow
 def test_old_flat_key_on_the_command_line(tmp_path: Path) -> None:
     """The CLI as a user runs it, with the old names of the learning rate and the epochs."""
     out = tmp_path / "run"

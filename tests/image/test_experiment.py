@@ -120,6 +120,7 @@ def test_panels_between_records_do_not_overflow_the_record_table():
     assert snapshot.metrics["step"][-1] == 70
 
 
+@pytest.mark.slow
 def test_f_principle_on_the_built_in_portrait_blur_before_detail():
     """The chapter's Fig 1.7 is a face: on the built-in NASA portrait (32 px, grey, fixed seed) the
     lowest band converges first and the highest band has not converged when the lowest has."""
@@ -133,6 +134,7 @@ def test_f_principle_on_the_built_in_portrait_blur_before_detail():
     assert summary["spearman"] > 0.5
 
 
+@pytest.mark.slow
 def test_f_principle_on_the_zone_plate_low_bands_converge_first():
     """Default settings (ReLU 128×4, inputs in [−2, 2]², Adam 2e-3 with cosine decay, the plate's
     four ring bands, ε = 0.1, robust rule) on a 32-pixel zone plate for 800 steps: every band gets
@@ -150,6 +152,7 @@ def test_f_principle_on_the_zone_plate_low_bands_converge_first():
     assert summary["final_psnr"] > 25
 
 
+@pytest.mark.slow
 def test_fourier_features_bring_the_high_band_much_sooner():
     torch.set_num_threads(1)
     plain = with_steps(small(), 300)

@@ -26,6 +26,7 @@ def run(config):
 
 # the book's printed losses at steps 0 and 1000 (six decimals), reproduced on CPU to within one
 # unit of the last printed decimal (measured: every difference ≤ 4.8e-7, so each rounds to the printed value)
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, loss0, loss1000",
     [
@@ -41,6 +42,7 @@ def test_book_presets_reproduce_the_authors_losses(name, loss0, loss1000):
     assert loss[1000] == pytest.approx(loss1000, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_the_f_principle_on_the_quick_fig_1_6_preset():
     config = EXPERIMENTS["equal-amplitude"].default_config("quick")
     snapshot = run(config)
@@ -54,6 +56,7 @@ def test_the_f_principle_on_the_quick_fig_1_6_preset():
     assert snapshot.final_loss < 1e-3
 
 
+@pytest.mark.slow
 def test_sine_fit_learns_the_outline_before_the_wiggles():
     config = EXPERIMENTS["sine-fit"].default_config("quick")
     snapshot = run(config)

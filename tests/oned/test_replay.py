@@ -48,6 +48,7 @@ def test_history_steps_are_evenly_spread_and_bounded():
     assert len(replay.history_steps(10**9)) == replay.HISTORY_FRAMES
 
 
+@pytest.mark.slow
 def test_a_long_run_keeps_at_most_the_bounded_number_of_frames(long_run):
     _, snapshot = long_run
     views = snapshot.views

@@ -170,6 +170,7 @@ def test_theory_does_not_change_the_run():
     assert experiment.summarize(with_theory, second)["ntk_time_scale"] == "matched"  # Adam
 
 
+@pytest.mark.slow
 def test_cli_theory_ntk_writes_the_prediction(tmp_path):
     out = tmp_path / "run"
     result = cli_here("run", "equal-amplitude", "--steps", "200", "--set", "theory=ntk", "--out", str(out), "--quiet")

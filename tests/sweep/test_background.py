@@ -78,6 +78,7 @@ def cells_on_disk(out: Path) -> int:
 # ---- control ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_background_sweep_pauses_resumes_and_stops_keeping_its_finished_cells(made):
     manager = made()
     sweep = manager.start(small(seeds=4, steps=600), device="cpu")  # 8 cells, one at a time
@@ -182,6 +183,7 @@ def test_a_sweep_waits_while_single_runs_hold_every_slot_and_never_exceeds_the_c
     assert sweep.wait(120) and sweep.progress().status is SweepStatus.DONE
 
 
+@pytest.mark.slow
 def test_with_slots_run_sweep_trains_no_more_cells_at_once_than_it_holds(tmp_path):
     class Counting:
         def __init__(self, limit: int):
@@ -219,6 +221,7 @@ def test_a_sweep_nobody_watches_is_stopped_as_abandoned(made):
     assert progress.finished < 40
 
 
+@pytest.mark.slow
 def test_a_watched_sweep_keeps_its_lease(made):
     manager = made(lease_seconds=1.0)
     sweep = manager.start(small(seeds=3, steps=300), device="cpu")
@@ -252,6 +255,7 @@ def test_each_cell_keeps_a_bounded_trace_and_a_run_that_reopens_as_a_single_run(
     assert links == {cell.id: f"sine-fit?run={cell_run_id(sweep.id, cell.id)}&lang=zh"}
 
 
+@pytest.mark.slow
 def test_the_cells_table_lists_every_cell_with_its_status(made):
     manager = made()
     sweep = manager.start(small(seeds=2), device="cpu")

@@ -134,6 +134,7 @@ def test_a_refusal_reads_in_chinese_with_the_setting_it_wraps():
 # ---- running ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_without_repeating_a_finished_cell(tmp_path):
     definition = small_sweep(seeds=2, frequencies="1,2")  # 4 cells
     out = prepare_sweep_dir(tmp_path / "sweep", definition)
@@ -162,6 +163,7 @@ def test_an_interrupted_sweep_resumes_without_repeating_a_finished_cell(tmp_path
     assert (third.resumed, third.ran) == (4, 2)
 
 
+@pytest.mark.slow
 def test_a_cell_gives_exactly_the_result_of_fpengine_run_with_its_seed(tmp_path):
     definition = define_sweep(
         "sine-fit",
@@ -207,6 +209,7 @@ def test_a_cell_gives_exactly_the_result_of_fpengine_run_with_its_seed(tmp_path)
     assert row["spearman"] == summary["spearman"]
 
 
+@pytest.mark.slow
 def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path):
     out = tmp_path / "sweep"
     args = (
@@ -255,6 +258,7 @@ def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path)
     assert_refused(sweep_cli(str(out / "sweep.json"), "--out", str(tmp_path / "x"), "--seeds", "5"), "--seeds", "sweep.json")
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
     out = tmp_path / "sweep"
     args = [
@@ -342,6 +346,7 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
 # ---- a Dask cluster ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
     args = (
@@ -369,6 +374,7 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
 # ---- the science ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_on_the_frequency_preset_the_convergence_step_rises_with_k(tmp_path):
     """The F-Principle across cells (the preset reduced to k = 2, 3, 4): sin x + 0.2·sin kx converges at ω = k later for larger k, and
     ω = 1 before ω = k in every cell. A net that does not learn never converges and fails here."""
@@ -410,6 +416,7 @@ def test_the_sec_1_6_experiment_sweeps_over_its_optimizers(tmp_path):
     assert table["convergence_step[1]"].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
 
 
+@pytest.mark.slow
 def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
     definition = small_sweep(seeds=3, frequencies="1,2")  # 6 cells
     out = prepare_sweep_dir(tmp_path / "s", definition)
@@ -455,6 +462,7 @@ def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
     assert report.interrupted and report.finished < 6 and report.finished == len(list((out / "cells").iterdir()))
 
 
+@pytest.mark.slow
 def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "sweep"
