@@ -158,11 +158,11 @@ def test_a_bad_setting_shows_one_line_on_every_page_in_the_visitors_language(app
         assert not at.exception, at.exception
         assert [e.value for e in at.error] == [
             "The server is set up wrongly, so no page can run: FPENGINE_KEEP_FINISHED must be a whole number in "
-            "[0, ∞); got '-1'. Whoever runs the server must fix this environment variable and restart it."
+            "[0, 200]; got '-1'. Whoever runs the server must fix this environment variable and restart it."
         ]
         assert not at.button  # no page ran
         at.sidebar.radio(key="lang").set_value("zh").run()
-        assert "FPENGINE_KEEP_FINISHED 须为区间 [0, ∞) 内的整数；收到 '-1'" in at.error[0].value
+        assert "FPENGINE_KEEP_FINISHED 须为区间 [0, 200] 内的整数；收到 '-1'" in at.error[0].value
     finally:
         monkeypatch.delenv("FPENGINE_KEEP_FINISHED")  # the fixture's teardown starts a manager
 
