@@ -38,6 +38,9 @@ header. Everything after decoding happens on a reduced copy, strip by strip, so 
 MAX_JPEG_SCANS = 64
 """A progressive JPEG's decoder works over the whole picture once per scan: thousands of empty scans
 cost minutes on a small file. Real encoders write about 10 (libjpeg), rarely 20."""
+MAX_SCAN_PIXELS = 16 * MAX_PIXELS
+"""Scans × pixels of a progressive JPEG: the decoder's work. A 50 MP picture may have 16 scans, a
+12 MP one the full 64 (a 49 MP picture with 64 scans took 5–8 s to decode on a busy 2-core box)."""
 _DECODING = threading.Lock()
 """One picture is decoded at a time in the server, so the memory bound above holds for the server."""
 MIN_SIDE = 4
@@ -165,10 +168,11 @@ def _check_work(image: Image.Image, data: bytes) -> None:
     more than ``MAX_DECODE_BYTES`` at full size or more than ``MAX_JPEG_SCANS`` scans."""
     width, height = image.size
     if image.format in ("JPEG", "MPO"):
-        scans = _jpeg_scans(data, MAX_JPEG_SCANS)
-        if scans > MAX_JPEG_SCANS:
-            raise ImageError("too-many-scans", limit=MAX_JPEG_SCANS)
-        if not image.info.get("progressive") and not image.info.get("progression"):
+        progressive = bool(image.info.get("progressive") or image.info.get("progression"))
+        most = min(MAX_JPEG_SCANS, max(1, MAX_SCAN_PIXELS // (width * height))) if progressive else MAX_JPEG_SCANS
+        if _jpeg_scans(data, most) > most:
+            raise ImageError("too-many-scans", limit=most)
+        if not progressive:
             return  # a baseline JPEG is decoded straight to the reduced size (draft)
         layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
         h_max = max(layer[1] for layer in layers)

@@ -58,6 +58,18 @@ def test_ordinary_progressive_jpegs_and_scans_up_to_the_limit_are_read():
     assert over.value.reason == "too-many-scans"
 
 
+def test_a_large_progressive_jpeg_may_have_fewer_scans(monkeypatch):
+    """The decoder's work is scans × pixels: the bound on scans shrinks as the picture grows."""
+    data = progressive_jpeg(64, 20)  # 30 scans of 64×64 pixels
+    decode_image(data)
+    monkeypatch.setattr(images, "MAX_SCAN_PIXELS", 30 * 64 * 64)
+    decode_image(data)
+    monkeypatch.setattr(images, "MAX_SCAN_PIXELS", 29 * 64 * 64)
+    with pytest.raises(ImageError) as refused:
+        decode_image(data)
+    assert refused.value.reason == "too-many-scans" and refused.value.details == {"limit": 29}
+
+
 def test_a_picture_over_the_decoding_memory_budget_is_refused_from_its_header(monkeypatch):
     buffer = io.BytesIO()
     Image.new("RGBA", (100, 50)).save(buffer, "PNG")
