@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fpengine.sweep.figures import sweep_figures
+from fpengine.sweep.figures import summary_line, sweep_figures
 from fpengine.sweep.fit import fit_sweep
 
 OMEGAS = np.arange(1, 9, dtype=float)
@@ -203,7 +203,26 @@ def test_the_fitted_laws_are_drawn(two_groups):
     fit = fit_sweep(two_groups, ["network.activation"])
     spec = sweep_figures(two_groups, fit, ["network.activation"])["convergence"].to_dict()
     curves = {row["curve"] for dataset in spec["datasets"].values() for row in dataset if "curve" in row}
-    assert curves == {"median over seeds", "power law t = A·ω^p", "exponential t = A·e^(cω)"}
+    assert curves == {"median over seeds", "fitted law (measured)"}
+
+
+def test_the_prediction_is_drawn_beside_the_measured_steps(rng):
+    """With predicted_convergence_step[ω] columns, the chart has the predicted median and its law, and the
+    summary line states the predicted law, measured/predicted and the drift."""
+    results = law_rows(lambda w: 40 * w**2, rng, TEN, 3, 0.05)
+    for w in TEN:
+        results[f"predicted_convergence_step[{w:g}]"] = 36 * w**2
+    results["parameter_drift"] = 0.02
+    fit = fit_sweep(results, [])
+    (group,) = fit["groups"]
+    assert group["predicted"]["law"]["law"] == "power" and group["predicted"]["law"]["models"]["power"]["exponent"] == pytest.approx(2)
+    assert group["measured_over_predicted"]["median"] == pytest.approx(40 / 36, rel=0.05)
+    spec = sweep_figures(results, fit, [])["convergence"].to_dict()
+    curves = {row["curve"] for dataset in spec["datasets"].values() for row in dataset if "curve" in row}
+    assert curves == {"median over seeds", "fitted law (measured)", "NTK prediction (median)", "fitted law (predicted)"}
+    line = summary_line(group, "en")
+    assert "NTK prediction: power law" in line and "measured/predicted 1.1" in line and "drift ≤ 2%" in line
+    assert "NTK 预测" in summary_line(group, "zh")
 
 
 def test_the_figures_build_without_any_law_or_spearman():

@@ -492,3 +492,25 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     report = json.loads(stdout)
     assert report["complete"] and report["lost"] == 0 and report["finished"] == 8
     assert len(pd.read_csv(out / "results.csv")) == 8
+
+
+def test_a_1d_cell_records_the_linearised_prediction_beside_the_measured_steps(tmp_path):
+    """Every 1-D cell computes the NTK prediction (it does not change the training): the table gets
+    predicted_convergence_step[ω], the run's length and its drift, and fit.json fits the predicted steps too."""
+    definition = define_sweep(
+        "sine-fit",
+        overrides=(*SMALL_FAST_NET, "training.steps=400", "target.amplitudes=1,0.2"),
+        grid=("target.frequencies=[1,2]",),
+        seeds=2,
+    )
+    out = prepare_sweep_dir(tmp_path / "sweep", definition)
+    run_sweep(definition, out, in_process_pool(), device="cpu", figures=False)
+    table = pd.read_csv(out / "results.csv")
+    for name in ("run_steps", "predicted_convergence_step[1]", "predicted_convergence_step[2]", "parameter_drift", "kernel_drift"):
+        assert name in table.columns and table[name].notna().all(), name
+    assert list(table["run_steps"]) == [400, 400]
+    assert (table["predicted_convergence_step[2]"] > table["predicted_convergence_step[1]"]).all()
+    assert (table["ntk_seconds"] < 5).all()
+    group = json.loads((out / "fit.json").read_text())["groups"][0]
+    assert group["predicted"]["converged_points"] == 4 and group["predicted"]["law"]["models"]["power"] is not None
+    assert group["drift"]["parameter_drift"]["max"] == pytest.approx(table["parameter_drift"].max())
