@@ -79,6 +79,26 @@ def test_cells_are_every_combination_times_every_seed_in_grid_order():
     assert SweepDefinition.from_json(json.loads(json.dumps(definition.to_json()))) == definition
 
 
+def test_linked_grid_settings_change_together_on_one_axis():
+    definition = define_sweep("sine-fit", overrides=SMALL, seeds=1, grid=("network.activation+network.init_power=[relu,0],[hat,-0.3333]",))
+    configs = [definition.cell_config(cell) for cell in definition.cells()]
+    assert [(c.network.activation, c.network.init_power) for c in configs] == [("relu", 0.0), ("hat", -0.3333)]
+    assert definition.group_keys == ["network.activation+network.init_power"]
+    with pytest.raises(SweepError) as refused:
+        define_sweep("sine-fit", overrides=SMALL, seeds=1, grid=("network.activation+network.init_power=[relu,0],[hat]",))
+    assert "needs 2 comma-separated values" in str(refused.value) and "需要 2 个" in refused.value.message("zh")
+    with pytest.raises(SweepError, match=r"network.init_power must be a number in \[-1, 3\]; got -5"):
+        define_sweep("sine-fit", overrides=SMALL, seeds=1, grid=("network.activation+network.init_power=[relu,-5]",))
+
+
+def test_the_linear_regime_preset_is_plain_gradient_descent_with_five_seeds_and_hat_as_a_control():
+    definition = SWEEP_PRESETS["linear-regime"].define()
+    configs = {c.network.activation: c for c in (definition.cell_config(cell) for cell in definition.cells())}
+    assert set(configs) == {"relu", "tanh", "hat"} and len(definition.seeds) >= 5
+    assert all(c.training.optimizer == "sgd" and c.theory == "ntk" and c.network.widths == (2048,) for c in configs.values())
+    assert configs["hat"].network.init_power < 0 < configs["relu"].training.steps
+
+
 def test_a_preset_grid_option_replaces_the_presets_own_grid_of_that_key():
     definition = SWEEP_PRESETS["frequency"].define(grid=("target.frequencies=[1,3]",), seeds=1)
     assert [cell.settings for cell in definition.cells()] == [{"target.frequencies": "1,3"}]
@@ -87,7 +107,8 @@ def test_a_preset_grid_option_replaces_the_presets_own_grid_of_that_key():
 
 @pytest.mark.parametrize("name", sorted(SWEEP_PRESETS))
 def test_every_preset_defines_valid_cells(name):
-    definition = SWEEP_PRESETS[name].define(seeds=3)
+    definition = SWEEP_PRESETS[name].define()
+    assert len(definition.seeds) == SWEEP_PRESETS[name].seeds
     assert 10 <= definition.size <= 60  # "a few minutes on a 2-core CPU": ≈4.5 s per cell on one worker
     for cell in definition.cells():
         definition.cell_config(cell)
