@@ -431,6 +431,8 @@ def show_results(
     if finished:
         lines = [summary_line(group, lang()) for group in fit["groups"]]
         st.markdown(tr("lab.fits") + "\n" + "\n".join(f"- {line}" for line in lines))
+        if any("predicted" in group for group in fit["groups"]):
+            st.caption(tr("lab.law.note"))
         live_chart(
             "lab.convergence",
             context,

@@ -231,6 +231,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{count} 个单元没有结果（第一个：{first}）。",
     ),
     "lab.no_cells_yet": ("No cell has finished yet.", "还没有完成的单元。"),
+    "lab.law.note": (
+        "The NTK prediction is gradient descent on the network linearised at its start: exact only while training stays "
+        "near that start (parameter drift ≲ 10%, the linear-regime preset). There theory says t grows like a power of ω "
+        "for ReLU (≈ ω²) and exponentially for tanh. Adam and large steps leave that regime: expect a different law "
+        "(see docs/law.md).",
+        "NTK 预测是网络在初始点处线性化后的梯度下降：只有训练始终停留在初始点附近时才准确（参数漂移 ≲ 10%，见 linear-regime 预设）。"
+        "在该区域，理论认为 ReLU 的 t 随 ω 按幂律增长（约 ω²），tanh 则按指数增长。Adam 和大步长会离开该区域：规律会不同"
+        "（见 docs/law.md）。",
+    ),
     "lab.fits": ("Fitted laws (t against ω, 95% intervals):", "拟合的规律（t 对 ω，95% 置信区间）："),
     "lab.heatmaps.title": ("ΔF per cell", "各单元的 ΔF"),
     "lab.heatmaps.subtitle": (
