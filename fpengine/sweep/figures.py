@@ -21,6 +21,7 @@ WIDTH = 480
 HEIGHT = 300
 ROW_HEIGHT = 26
 FINE_POINTS = 80
+LABEL_LIMIT = 420  # px: a linked grid axis makes long group labels
 MAX_SUMMARY_LINES = 6
 TOP_MARGIN = 1.6  # never-converged marks sit this factor above the highest drawn step (log axis)
 DASHES = ([1, 0], [6, 3], [2, 2], [9, 3, 2, 3])
@@ -74,29 +75,39 @@ def law_text(law: Mapping[str, Any] | None, lang: str) -> str:
     return f"{verdict}{delta}: {text}{censored}"
 
 
-def summary_line(group: Mapping[str, Any], lang: str) -> str:
-    """One group's law: the censored fit's verdict and slope; with the NTK prediction, the predicted law,
-    measured/predicted and the drift. (Without a ``law``, an older report: p, c and the closer fit.)"""
+def summary_parts(group: Mapping[str, Any], lang: str) -> list[str]:
+    """One group's law in parts: the measured law, then (with the NTK prediction) the predicted law and
+    measured/predicted with the drift. (Without a ``law``, an older report: p, c and the closer fit.)"""
     if "law" not in group:
         better = t(f"sweep.law.{group['better']}", lang) if group["better"] else t("sweep.law.undecided", lang)
-        return t(
-            "sweep.summary",
-            lang,
-            group=group_label(group["settings"], lang),
-            power=_estimate(group["power"], "exponent", lang),
-            rate=_estimate(group["exponential"], "rate", lang),
-            better=better,
-        )
-    line = f"{group_label(group['settings'], lang)}: {law_text(group['law'], lang)}"
+        return [
+            t(
+                "sweep.summary",
+                lang,
+                group=group_label(group["settings"], lang),
+                power=_estimate(group["power"], "exponent", lang),
+                rate=_estimate(group["exponential"], "rate", lang),
+                better=better,
+            )
+        ]
+    parts = [f"{group_label(group['settings'], lang)}: {law_text(group['law'], lang)}"]
     if "predicted" in group:
-        line += t("sweep.summary.predicted", lang, law=law_text(group["predicted"]["law"], lang))
+        parts.append(t("sweep.summary.predicted", lang, law=law_text(group["predicted"]["law"], lang)))
+        extra = ""
         ratio = group.get("measured_over_predicted")
         if ratio:
-            line += t("sweep.summary.ratio", lang, median=_number(ratio["median"]), low=_number(ratio["min"]), high=_number(ratio["max"]))
+            extra += t("sweep.summary.ratio", lang, median=_number(ratio["median"]), low=_number(ratio["min"]), high=_number(ratio["max"]))
         drift = (group.get("drift") or {}).get("parameter_drift")
         if drift:
-            line += t("sweep.summary.drift", lang, drift=f"{100 * drift['max']:.3g}%")
-    return line
+            extra += t("sweep.summary.drift", lang, drift=f"{100 * drift['max']:.3g}%")
+        if extra:
+            parts.append(extra)
+    return parts
+
+
+def summary_line(group: Mapping[str, Any], lang: str) -> str:
+    """One group's law on one line (the Lab's list): :func:`summary_parts` joined."""
+    return "".join(summary_parts(group, lang))
 
 
 def _law_values(law: Mapping[str, Any] | None, grid: np.ndarray) -> np.ndarray | None:
@@ -187,7 +198,10 @@ def _convergence_subtitle(data: Mapping[str, Any], fit: Mapping[str, Any], lang:
         lines.append(t("sweep.zero_frequency", lang, count=data["hidden"]))
     if data["excluded"]:
         lines.append(t("sweep.excluded", lang, count=data["excluded"]))
-    return lines + [summary_line(group, lang) for group in fit.get("groups", [])[:MAX_SUMMARY_LINES]]
+    for group in fit.get("groups", [])[:MAX_SUMMARY_LINES]:
+        first, *rest = summary_parts(group, lang)
+        lines += [first, *(f"    {part.lstrip('; ；')}" for part in rest)]
+    return lines
 
 
 def convergence_chart(results: pd.DataFrame, fit: Mapping[str, Any], group_keys: Sequence[str], lang: str = "en") -> alt.LayerChart:
@@ -199,7 +213,12 @@ def convergence_chart(results: pd.DataFrame, fit: Mapping[str, Any], group_keys:
     labels = [group_label(points.settings, lang) for points in groups]
     x = alt.X("frequency:Q", title=t("sweep.frequency", lang), scale=alt.Scale(type="log"))
     y = alt.Y("step:Q", title=t("sweep.step", lang), scale=alt.Scale(type="log"))
-    color = alt.Color("group:N", title=t("sweep.settings", lang), scale=alt.Scale(domain=labels) if labels else alt.Undefined)
+    color = alt.Color(
+        "group:N",
+        title=t("sweep.settings", lang),
+        scale=alt.Scale(domain=labels) if labels else alt.Undefined,
+        legend=alt.Legend(labelLimit=LABEL_LIMIT),
+    )
     tooltip = [
         alt.Tooltip("group:N", title=t("sweep.settings", lang)),
         alt.Tooltip("seed:Q", title=t("sweep.seed", lang)),
