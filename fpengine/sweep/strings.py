@@ -60,11 +60,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "sweep.preset.linear-regime": (
         "the law where the theory holds: plain gradient descent, one hidden layer of 2,048 units with N(0, 1) init "
-        "(the parameters move only ≈ 2–4%, so the network stays near its linearisation) and a step a third of the "
+        "(the parameters move only ≈ 1–3%, so the network stays near its linearisation) and a step ≈ 1/5 of the "
         "largest stable one; sin kx for k = 1 … 10 in one target; ReLU (theory: t ∝ k²), tanh (exponential) and hat "
         "with narrow units (std 2048^⅓; no spectral bias) as a negative control; measured beside the NTK prediction",
-        "理论成立之处的规律：普通梯度下降，单隐藏层 2048 个单元，N(0, 1) 初始化（参数只移动约 2–4%，网络保持在其线性化附近），"
-        "步长为最大稳定步长的三分之一；一个目标中含 sin kx，k = 1 … 10；ReLU（理论：t ∝ k²）、tanh（指数）以及单元很窄的 hat"
+        "理论成立之处的规律：普通梯度下降，单隐藏层 2048 个单元，N(0, 1) 初始化（参数只移动约 1–3%，网络保持在其线性化附近），"
+        "步长约为最大稳定步长的 1/5；一个目标中含 sin kx，k = 1 … 10；ReLU（理论：t ∝ k²）、tanh（指数）以及单元很窄的 hat"
         "（标准差 2048^⅓；无频谱偏好）作为阴性对照；实测与 NTK 预测并列",
     ),
     "sweep.preset.architecture": (
