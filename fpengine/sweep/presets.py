@@ -47,8 +47,9 @@ LINEAR_REGIME = (
 layer of 2,048 units, every weight and bias ~ N(0, 1) (init_power 0), so the parameters move only
 ≈ 1–3% of their norm to fit (measured; the drift falls as 1/√width at this scale, against ≈ 100% at the
 chapter's std 1/√width); the step 5·10⁻⁵ is ≈ 1/5 of the largest stable one for ReLU (2ηλ_max/n ≈ 0.42
-of 2; tanh 0.19, hat 0.24–0.58), so no step leaves the linearisation by itself. ω = 1 … 10 on 64 periodic points of [−π, π), all in one target (equal
-amplitudes; on a periodic grid the DFT index is ω, so every peak is exact and tracked)."""
+of 2; tanh 0.19, hat 0.24–0.58), so no step leaves the linearisation by itself. ω = 1 … 10 on 64
+periodic points of [−π, π), all in one target (equal amplitudes; on a periodic grid the DFT index is ω,
+so every peak is exact and tracked)."""
 
 
 @dataclass(frozen=True)
