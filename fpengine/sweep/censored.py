@@ -112,7 +112,13 @@ def _mean_and_gradient(law: Law, params: np.ndarray, omega: np.ndarray, scale: f
 
 
 def negative_log_likelihood(law: Law, data: LawData, theta: np.ndarray, resolution: float) -> tuple[float, np.ndarray]:
-    """−log L of ``theta`` (the mean's parameters, then s of σ) and its gradient."""
+    """−log L of ``theta`` (the mean's parameters, then s of σ) and its gradient; a huge value where
+    the optimiser's trial step overflows (so it steps back)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _negative_log_likelihood(law, data, theta, resolution)
+
+
+def _negative_log_likelihood(law: Law, data: LawData, theta: np.ndarray, resolution: float) -> tuple[float, np.ndarray]:
     sigma = _sigma(theta[-1], resolution)
     dsigma = math.exp(min(2 * theta[-1], 700)) / sigma
     gradient = np.zeros(len(theta))
