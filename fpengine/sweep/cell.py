@@ -41,13 +41,18 @@ def predicted_column(omega: float) -> str:
 
 def with_prediction(config: Any) -> Any:
     """A 1-D config with the linearised prediction switched on (``theory=ntk``), where its grid allows
-    it. The prediction is computed beside the training from a copy of the initial network and draws
-    no random number, so the trained run is the same; it costs about a tenth of a second a cell."""
+    it; a Sec 1.6 config too when it trains by gradient descent (for the other methods the prediction
+    is gradient descent's, not theirs). The prediction is computed beside the training from a copy of
+    the initial network and draws no random number, so the trained run is the same; it costs about a
+    tenth of a second a cell."""
+    from fpengine.beyond_gd.settings import GRADIENT_DESCENT, BeyondConfig
     from fpengine.oned.settings import MAX_THEORY_SAMPLES, OneDConfig
 
-    if isinstance(config, OneDConfig) and config.theory == "none" and config.grid.samples <= MAX_THEORY_SAMPLES:
-        return dataclasses.replace(config, theory="ntk")
-    return config
+    if not isinstance(config, (OneDConfig, BeyondConfig)) or config.theory != "none" or config.grid.samples > MAX_THEORY_SAMPLES:
+        return config
+    if isinstance(config, BeyondConfig) and config.method != GRADIENT_DESCENT:
+        return config
+    return dataclasses.replace(config, theory="ntk")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -422,13 +422,15 @@ def test_written_results_are_plain_files_of_the_sweep_folder(tmp_path):
 
 
 def test_the_sec_1_6_experiment_sweeps_over_its_optimizers(tmp_path):
-    definition = define_sweep("beyond-gd", overrides=("max_iterations=60",), grid=("optimizer=bfgs,cg",), seeds=1)
+    definition = define_sweep("beyond-gd", overrides=("max_iterations=60",), grid=("optimizer=bfgs,cg,sgd",), seeds=1)
     out = prepare_sweep_dir(tmp_path / "s", definition)
     report = run_sweep(definition, out, in_process_pool(), device="cpu", figures=False)
     assert report.complete
     table = pd.read_csv(out / "results.csv")
-    assert list(table["optimizer"]) == ["bfgs", "cg"] and set(table["status"]) == {"done"}
-    assert table["convergence_step[1]"].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
+    assert list(table["optimizer"]) == ["bfgs", "cg", "sgd"] and set(table["status"]) == {"done"}
+    assert table["convergence_step[1]"][:2].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
+    # gradient descent's cell has its linearised prediction; the other methods' do not (it would be GD's, not theirs)
+    assert table["predicted_convergence_step[1]"].notna().tolist() == [False, False, True]
 
 
 def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
