@@ -34,9 +34,9 @@ from fpengine.sweep.builder import (
     MAX_AXES,
     LabForm,
     check_values,
-    setting_keys,
     source_axes,
-    source_experiment,
+    source_keys,
+    source_seeds,
     source_steps,
     sources,
     value_text,
@@ -122,7 +122,7 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
     choices = sources()
     source = linked("lab.source", "source", st.selectbox, tr("lab.source"), "frequency", options=choices, format_func=_source_label(lang()))
     st.caption(tr(SWEEP_PRESETS[source].description_key) if source in SWEEP_PRESETS else tr("lab.source.own"))
-    keys = ["", *setting_keys(source_experiment(source))]
+    keys = ["", *source_keys(source)]
     none = tr("lab.no_setting")
     preset_axes = source_axes(source)
     axes = []
@@ -157,7 +157,14 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
     left, right = st.columns(2)
     with left:
         seeds = linked(
-            f"lab.{source}.seeds", "seeds", st.number_input, tr("lab.seeds"), DEFAULT_SEEDS, min_value=1, max_value=MAX_SEEDS, step=1
+            f"lab.{source}.seeds",
+            "seeds",
+            st.number_input,
+            tr("lab.seeds"),
+            source_seeds(source, DEFAULT_SEEDS),
+            min_value=1,
+            max_value=MAX_SEEDS,
+            step=1,
         )
     default_steps = source_steps(source)
     with right:
