@@ -34,9 +34,9 @@ from fpengine.sweep.builder import (
     MAX_AXES,
     LabForm,
     check_values,
-    setting_keys,
     source_axes,
-    source_experiment,
+    source_keys,
+    source_seeds,
     source_steps,
     sources,
     value_text,
@@ -124,7 +124,7 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
     choices = sources()
     source = linked("lab.source", "source", st.selectbox, tr("lab.source"), "frequency", options=choices, format_func=_source_label(lang()))
     st.caption(tr(SWEEP_PRESETS[source].description_key) if source in SWEEP_PRESETS else tr("lab.source.own"))
-    keys = ["", *setting_keys(source_experiment(source))]
+    keys = ["", *source_keys(source)]
     none = tr("lab.no_setting")
     preset_axes = source_axes(source)
     axes = []
@@ -159,7 +159,14 @@ def sweep_form(manager: SweepManager, active: bool) -> SweepDefinition | None:
     left, right = st.columns(2)
     with left:
         seeds = linked(
-            f"lab.{source}.seeds", "seeds", st.number_input, tr("lab.seeds"), DEFAULT_SEEDS, min_value=1, max_value=MAX_SEEDS, step=1
+            f"lab.{source}.seeds",
+            "seeds",
+            st.number_input,
+            tr("lab.seeds"),
+            source_seeds(source, DEFAULT_SEEDS),
+            min_value=1,
+            max_value=MAX_SEEDS,
+            step=1,
         )
     default_steps = source_steps(source)
     with right:
@@ -457,6 +464,8 @@ def show_results(
     if finished:
         lines = [plain(summary_line(group, lang())) for group in fit["groups"]]
         st.markdown(tr("lab.fits") + "\n" + "\n".join(f"- {line}" for line in lines))
+        if any("predicted" in group for group in fit["groups"]):
+            st.caption(tr("lab.law.note"))
         live_chart(
             "lab.convergence",
             context,

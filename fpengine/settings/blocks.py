@@ -34,7 +34,8 @@ class NetworkConfig:
     activation: str = setting("tanh", ACTIVATION)
     init: str = setting("chapter", OneOf(("chapter", "default")))
     """``chapter``: every weight and bias ~ N(0, std²), std = 1/w1**init_power; ``default``: PyTorch's."""
-    init_power: float = setting(0.5, Interval(0, 3))
+    init_power: float = setting(0.5, Interval(-1, 3))
+    """t < 0 makes the std grow with the width (std = w₁^|t|): wide units, e.g. hat units narrower than the target's waves."""
 
 
 @dataclass(frozen=True)

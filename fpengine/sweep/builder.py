@@ -13,7 +13,7 @@ from typing import Any
 from fpengine.registry import get_experiment
 from fpengine.settings.config import ConfigError, apply_override, to_dict
 from fpengine.settings.schema import rule_of
-from fpengine.sweep.definition import SweepDefinition, SweepError, define_sweep, parse_grid_option, sweepable_experiments
+from fpengine.sweep.definition import LINK, SweepDefinition, SweepError, define_sweep, grid_pairs, parse_grid_option, sweepable_experiments
 from fpengine.sweep.presets import SWEEP_PRESETS
 
 MAX_AXES = 2
@@ -55,6 +55,18 @@ def source_steps(source: str) -> int:
     return get_experiment(source_experiment(source)).total_steps(base_config(source))
 
 
+def source_keys(source: str) -> list[str]:
+    """The settings the form offers for ``source``: every setting of its experiment, then the linked
+    axes of its preset (``network.activation+network.init_power+…``)."""
+    keys = setting_keys(source_experiment(source))
+    return keys + [key for key, _ in source_axes(source) if LINK in key and key not in keys]
+
+
+def source_seeds(source: str, default: int) -> int:
+    """The preset's own number of seeds (``default`` for an experiment of one's own)."""
+    return SWEEP_PRESETS[source].seeds if source in SWEEP_PRESETS else default
+
+
 def setting_keys(experiment_name: str) -> list[str]:
     """Every setting of the experiment a sweep can vary, as dotted keys (the seed is the seeds' axis)."""
     keys: list[str] = []
@@ -86,14 +98,15 @@ def check_values(source: str, key: str, text: str) -> None:
     shows them (the sweep's definition also checks them together, cell by cell)."""
     _, values = parse_grid_option(f"{key}={text}")
     config = base_config(source)
-    rule = rule_of(type(config), key)
     for value in values:
-        try:
-            changed = functools.reduce(getattr, key.split("."), apply_override(config, key, value))
-            if not rule.accepts(changed):
-                raise ConfigError(key, "settings.must_be", changed, rule=rule)
-        except ConfigError as error:
-            raise SweepError("sweep.error.grid_value", setting=key, value=value, error=error) from None
+        for setting_key, setting_value in grid_pairs(key, value):  # a linked axis: each of its settings
+            rule = rule_of(type(config), setting_key)
+            try:
+                changed = functools.reduce(getattr, setting_key.split("."), apply_override(config, setting_key, setting_value))
+                if not rule.accepts(changed):
+                    raise ConfigError(setting_key, "settings.must_be", changed, rule=rule)
+            except ConfigError as error:
+                raise SweepError("sweep.error.grid_value", setting=key, value=value, error=error) from None
 
 
 def _scalar_text(value: Any) -> str:

@@ -22,11 +22,37 @@ from fpengine.settings.config import from_dict
 
 ROW_FIELDS = ("seed", "status", "spearman", "final_loss", "steps_per_second", "wall_seconds")
 """The per-cell columns of results.csv after the grid keys; then ``convergence_step[ω]`` columns."""
+THEORY_FIELDS = ("parameter_drift", "kernel_drift", "predicted_spearman", "ntk_seconds")
+"""A 1-D cell's prediction figures (summary.json's): how far the run left its linearisation, the
+predicted order and what the prediction cost; with ``predicted_convergence_step[ω]`` columns."""
+RUN_STEPS = "run_steps"
+"""The steps the cell ran: where a frequency that never converged is censored in the law's fit."""
 
 
 def convergence_column(omega: float) -> str:
     """Named like metrics.csv's ``<trace>[<key>]`` columns, with the angular frequency as key."""
     return f"convergence_step[{omega:g}]"
+
+
+def predicted_column(omega: float) -> str:
+    """The step gradient descent on the linearised network needs (searched beyond the run, up to 10¹⁵)."""
+    return f"predicted_convergence_step[{omega:g}]"
+
+
+def with_prediction(config: Any) -> Any:
+    """A 1-D config with the linearised prediction switched on (``theory=ntk``), where its grid allows
+    it; a Sec 1.6 config too when it trains by gradient descent (for the other methods the prediction
+    is gradient descent's, not theirs). The prediction is computed beside the training from a copy of
+    the initial network and draws no random number, so the trained run is the same; it costs about a
+    tenth of a second a cell."""
+    from fpengine.beyond_gd.settings import GRADIENT_DESCENT, BeyondConfig
+    from fpengine.oned.settings import MAX_THEORY_SAMPLES, OneDConfig
+
+    if not isinstance(config, (OneDConfig, BeyondConfig)) or config.theory != "none" or config.grid.samples > MAX_THEORY_SAMPLES:
+        return config
+    if isinstance(config, BeyondConfig) and config.method != GRADIENT_DESCENT:
+        return config
+    return dataclasses.replace(config, theory="ntk")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +85,7 @@ def run_cell_keeping_run(experiment_name: str, config_data: dict[str, Any], sett
 def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str) -> tuple[dict[str, Any], Job, str]:
     torch.set_num_threads(1)  # one worker per core: more threads per worker only compete
     experiment = get_experiment(experiment_name)
-    config = from_dict(experiment.config_type, config_data)
+    config = with_prediction(from_dict(experiment.config_type, config_data))
     job = run_to_end(experiment, config, resolve_device(device))
     described = describe_device(job.device)  # the run's own device: Sec 1.6 trains on the CPU on any machine
     row: dict[str, Any] = {**settings, "seed": config.seed, "status": job.status.value}
@@ -71,6 +97,11 @@ def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str
     row["frequencies"] = ",".join(f"{omega:g}" for omega in frequencies)
     for omega, step in zip(frequencies, summary.get("convergence_step") or [], strict=True):
         row[convergence_column(omega)] = step
+    row[RUN_STEPS] = job.snapshot.step
+    if "predicted_steps_needed" in summary:
+        for omega, step in zip(frequencies, summary["predicted_steps_needed"], strict=True):
+            row[predicted_column(omega)] = step
+        row.update({name: summary.get(name) for name in THEORY_FIELDS})
     if job.message:
         row["message"] = job.message
     return row, job, described

@@ -73,7 +73,7 @@ def build_definition(args: argparse.Namespace) -> SweepDefinition:
     preset = SWEEP_PRESETS.get(args.preset)
     experiment = preset.experiment if preset else args.preset
     overrides = tuple(args.overrides)
-    seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
+    seeds = (preset.seeds if preset else DEFAULT_SEEDS) if args.seeds is None else args.seeds
     if args.steps is not None:  # an unknown experiment is refused by define_sweep, by name
         steps_field = EXPERIMENTS[experiment].steps_field if experiment in EXPERIMENTS else "training.steps"
         overrides += (f"{steps_field}={args.steps}",)

@@ -67,8 +67,25 @@ def split_values(text: str) -> list[str]:
     return values
 
 
+LINK = "+"
+"""``KEY1+KEY2=[a1,a2],[b1,b2]``: linked settings that change together, one grid axis (an activation
+with the initialisation and step size that suit it). Linked values are scalars: a value's commas
+separate its settings."""
+
+
+def grid_pairs(key: str, value: str) -> list[tuple[str, str]]:
+    """The (setting, value) pairs one grid value sets: itself, or each of a linked key's settings."""
+    keys = [part.strip() for part in key.split(LINK)]
+    if len(keys) == 1:
+        return [(key, value)]
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) != len(keys) or not all(keys) or not all(parts):
+        raise SweepError("sweep.error.linked_values", setting=key, value=value, count=len(keys))
+    return list(zip(keys, parts, strict=True))
+
+
 def parse_grid_option(item: str) -> tuple[str, tuple[str, ...]]:
-    """``KEY=V1,V2,…`` (a ``--grid`` option) → (key, values)."""
+    """``KEY=V1,V2,…`` (a ``--grid`` option) → (key, values); ``KEY1+KEY2=[a1,a2],[b1,b2]`` links settings."""
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -78,6 +95,8 @@ def parse_grid_option(item: str) -> tuple[str, tuple[str, ...]]:
         raise SweepError("sweep.error.empty_value", setting=key, text=text)
     if len(set(values)) != len(values):
         raise SweepError("sweep.error.value_twice", setting=key, text=text)
+    for value in values:
+        grid_pairs(key, value)
     return key, tuple(values)
 
 
@@ -143,7 +162,8 @@ class SweepDefinition:
         experiment = get_experiment(self.experiment)
         config = from_dict(experiment.config_type, self.base_config)
         for key, value in cell.values:
-            config = apply_override(config, key, value)
+            for setting_key, setting_value in grid_pairs(key, value):
+                config = apply_override(config, setting_key, setting_value)
         config = apply_override(config, "seed", str(cell.seed))
         validate(config)
         return config
@@ -201,7 +221,7 @@ def define_sweep(
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
         raise SweepError("sweep.error.grid_twice", setting=repeated[0])
-    if "seed" in keys:
+    if any("seed" in (part.strip() for part in key.split(LINK)) for key in keys):
         raise SweepError("sweep.error.grid_seed")
     definition = SweepDefinition(experiment.name, to_dict(config), tuple(parsed), tuple(range(first_seed, first_seed + seeds)), preset)
     check_cells(definition)
@@ -304,7 +324,9 @@ def check_cells(definition: SweepDefinition) -> None:
     for key, values in definition.grid:  # a bad key or value, named by the --grid option that gave it
         for value in values:
             try:
-                apply_override(from_dict(experiment.config_type, definition.base_config), key, value)
+                config = from_dict(experiment.config_type, definition.base_config)
+                for setting_key, setting_value in grid_pairs(key, value):
+                    config = apply_override(config, setting_key, setting_value)
             except ConfigError as error:
                 raise SweepError("sweep.error.grid_value", setting=key, value=value, error=error) from None
     seen: set[tuple[tuple[str, str], ...]] = set()

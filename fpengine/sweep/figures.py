@@ -21,9 +21,12 @@ WIDTH = 480
 HEIGHT = 300
 ROW_HEIGHT = 26
 FINE_POINTS = 80
+LABEL_LIMIT = 420  # px: a linked grid axis makes long group labels
 MAX_SUMMARY_LINES = 6
 TOP_MARGIN = 1.6  # never-converged marks sit this factor above the highest drawn step (log axis)
-DASHES = ([1, 0], [6, 3], [2, 2])
+DASHES = ([1, 0], [6, 3], [2, 2], [9, 3, 2, 3])
+CURVES = ("median", "fit", "predicted", "predicted_fit")
+"""The convergence chart's lines: the measured median and its fitted law, the NTK prediction's median and its fitted law."""
 HEATMAP_WIDTH = 150
 HEATMAP_ROW = 16
 HEATMAP_COLUMNS = 40
@@ -50,46 +53,98 @@ def _estimate(law: Mapping[str, Any] | None, slope: str, lang: str) -> str:
     return f"{_number(law[slope])}{bounds}"
 
 
+def _interval(law: Mapping[str, Any], slope: str) -> str:
+    interval = law.get("interval")
+    bounds = f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else ""
+    return f"{_number(law[slope])}{bounds}"
+
+
+def law_text(law: Mapping[str, Any] | None, lang: str) -> str:
+    """``power law (ΔAIC 25): p = 2.1 [1.9, 2.3], c = 0.4 [0.3, 0.5]``: the censored fit's verdict, then
+    the exponent (of the law with the offset where that was chosen, with t₀) and the rate with their intervals."""
+    if not law:
+        return t("sweep.law.missing", lang)
+    models = law.get("models") or {}
+    verdict = t(f"sweep.law.{law['law']}", lang) if law.get("law") else t("sweep.law.undecided", lang)
+    delta = "" if law.get("delta_aic") is None else f" (ΔAIC {law['delta_aic']:.3g})"
+    power = models.get("power_offset") if law.get("model") == "power_offset" else models.get("power")
+    text = t("sweep.law.slopes", lang, power=_estimate(power, "exponent", lang), rate=_estimate(models.get("exponential"), "rate", lang))
+    if power is not None and "offset" in power:
+        text += f", t₀ = {_number(power['offset'])}"
+    censored = t("sweep.law.censored", lang, count=law["censored_points"]) if law.get("censored_points") else ""
+    return f"{verdict}{delta}: {text}{censored}"
+
+
+def summary_parts(group: Mapping[str, Any], lang: str) -> list[str]:
+    """One group's law in parts: the measured law, then (with the NTK prediction) the predicted law and
+    measured/predicted with the drift. (Without a ``law``, an older report: p, c and the closer fit.)"""
+    if "law" not in group:
+        better = t(f"sweep.law.{group['better']}", lang) if group["better"] else t("sweep.law.undecided", lang)
+        return [
+            t(
+                "sweep.summary",
+                lang,
+                group=group_label(group["settings"], lang),
+                power=_estimate(group["power"], "exponent", lang),
+                rate=_estimate(group["exponential"], "rate", lang),
+                better=better,
+            )
+        ]
+    parts = [f"{group_label(group['settings'], lang)}: {law_text(group['law'], lang)}"]
+    if "predicted" in group:
+        parts.append(t("sweep.summary.predicted", lang, law=law_text(group["predicted"]["law"], lang)))
+        extra = ""
+        ratio = group.get("measured_over_predicted")
+        if ratio:
+            extra += t("sweep.summary.ratio", lang, median=_number(ratio["median"]), low=_number(ratio["min"]), high=_number(ratio["max"]))
+        drift = (group.get("drift") or {}).get("parameter_drift")
+        if drift:
+            extra += t("sweep.summary.drift", lang, drift=f"{100 * drift['max']:.3g}%")
+        if extra:
+            parts.append(extra)
+    return parts
+
+
 def summary_line(group: Mapping[str, Any], lang: str) -> str:
-    """One group's fitted exponent p and rate c with their intervals, and the closer law."""
-    better = t(f"sweep.law.{group['better']}", lang) if group["better"] else t("sweep.law.undecided", lang)
-    return t(
-        "sweep.summary",
-        lang,
-        group=group_label(group["settings"], lang),
-        power=_estimate(group["power"], "exponent", lang),
-        rate=_estimate(group["exponential"], "rate", lang),
-        better=better,
-    )
+    """One group's law on one line (the Lab's list): :func:`summary_parts` joined."""
+    return "".join(summary_parts(group, lang))
+
+
+def _law_values(law: Mapping[str, Any] | None, grid: np.ndarray) -> np.ndarray | None:
+    """The chosen model of a censored fit evaluated on ``grid`` (None when nothing was fitted)."""
+    if not law or law.get("model") is None:
+        return None
+    model = law["models"][law["model"]]
+    if model is None or model.get("prefactor") is None:
+        return None
+    with np.errstate(over="ignore"):  # a steep law leaves the axis; its infinite tail is dropped
+        if law["model"] == "exponential":
+            return model["prefactor"] * np.exp(model["rate"] * grid)
+        return model.get("offset", 0.0) + model["prefactor"] * grid ** model["exponent"]
 
 
 def _law_curves(group: Mapping[str, Any], label: str, omegas: np.ndarray, lang: str) -> list[pd.DataFrame]:
-    """Both fitted laws evaluated on a fine ω grid spanning the group's drawn frequencies."""
+    """The fitted laws (of the measured steps and of the predicted ones) on a fine ω grid spanning the group's frequencies."""
     if len(omegas) < 2 or omegas.min() == omegas.max():
         return []
     grid = np.geomspace(omegas.min(), omegas.max(), FINE_POINTS)
     curves = []
-    for name, slope, law_of in (
-        ("power", "exponent", lambda w, a, s: a * w**s),
-        ("exponential", "rate", lambda w, a, s: a * np.exp(s * w)),
-    ):
-        law = group[name]
-        if law is None or law["prefactor"] is None:
+    for name, law in (("fit", group.get("law")), ("predicted_fit", (group.get("predicted") or {}).get("law"))):
+        steps = _law_values(law, grid)
+        if steps is None:
             continue
-        with np.errstate(over="ignore"):  # a steep law leaves the axis; its infinite tail is dropped below
-            steps = law_of(grid, law["prefactor"], law[slope])
         keep = np.isfinite(steps) & (steps > 0)
         curves.append(pd.DataFrame({"group": label, "curve": t(f"sweep.curve.{name}", lang), "frequency": grid[keep], "step": steps[keep]}))
     return curves
 
 
-def _median_curve(group: Mapping[str, Any], label: str, lang: str) -> pd.DataFrame:
-    rows = [(float(omega), step) for omega, step in group["median_steps"].items() if step is not None and step > 0]
+def _median_curve(medians: Mapping[str, float | None], label: str, name: str, lang: str) -> pd.DataFrame:
+    rows = [(float(omega), step) for omega, step in medians.items() if step is not None and step > 0]
     rows = [(omega, step) for omega, step in rows if omega > 0]
     return pd.DataFrame(
         {
             "group": label,
-            "curve": t("sweep.curve.median", lang),
+            "curve": t(f"sweep.curve.{name}", lang),
             "frequency": [omega for omega, _ in rows],
             "step": [step for _, step in rows],
         }
@@ -116,8 +171,11 @@ def _convergence_data(groups: list[GroupPoints], fit: Mapping[str, Any], lang: s
             else:
                 hidden += 1
         if label in fits:
-            omegas = np.array([omega for _, omega, _ in drawn])
-            lines += [_median_curve(fits[label], label, lang), *_law_curves(fits[label], label, omegas, lang)]
+            group = fits[label]
+            omegas = np.array(sorted({omega for omega in points.frequencies if omega > 0}))
+            lines += [_median_curve(group["median_steps"], label, "median", lang), *_law_curves(group, label, omegas, lang)]
+            if "predicted" in group:
+                lines.append(_median_curve(group["predicted"]["median_steps"], label, "predicted", lang))
     columns = ["group", "curve", "frequency", "step"]
     line_frame = pd.concat([frame for frame in lines if len(frame)] or [_frame([], columns)], ignore_index=True)
     seed_frame = _frame(seeds, ["group", "seed", "frequency", "step"])
@@ -140,17 +198,27 @@ def _convergence_subtitle(data: Mapping[str, Any], fit: Mapping[str, Any], lang:
         lines.append(t("sweep.zero_frequency", lang, count=data["hidden"]))
     if data["excluded"]:
         lines.append(t("sweep.excluded", lang, count=data["excluded"]))
-    return lines + [summary_line(group, lang) for group in fit.get("groups", [])[:MAX_SUMMARY_LINES]]
+    for group in fit.get("groups", [])[:MAX_SUMMARY_LINES]:
+        first, *rest = summary_parts(group, lang)
+        lines += [first, *(f"    {part.lstrip('; ；')}" for part in rest)]
+    return lines
 
 
 def convergence_chart(results: pd.DataFrame, fit: Mapping[str, Any], group_keys: Sequence[str], lang: str = "en") -> alt.LayerChart:
-    """Convergence step against frequency on log–log axes: seeds as points, the median and both fitted laws as lines."""
+    """Convergence step against frequency on log–log axes: seeds as points, never-converged ones as
+    triangles at the top; lines: the median over seeds and its fitted law (the censored fit's chosen
+    model), and where the cells made the NTK prediction, the predicted median and its fitted law."""
     groups = collect_points(results, group_keys)
     data = _convergence_data(groups, fit, lang)
     labels = [group_label(points.settings, lang) for points in groups]
     x = alt.X("frequency:Q", title=t("sweep.frequency", lang), scale=alt.Scale(type="log"))
     y = alt.Y("step:Q", title=t("sweep.step", lang), scale=alt.Scale(type="log"))
-    color = alt.Color("group:N", title=t("sweep.settings", lang), scale=alt.Scale(domain=labels) if labels else alt.Undefined)
+    color = alt.Color(
+        "group:N",
+        title=t("sweep.settings", lang),
+        scale=alt.Scale(domain=labels) if labels else alt.Undefined,
+        legend=alt.Legend(labelLimit=LABEL_LIMIT),
+    )
     tooltip = [
         alt.Tooltip("group:N", title=t("sweep.settings", lang)),
         alt.Tooltip("seed:Q", title=t("sweep.seed", lang)),
@@ -158,7 +226,7 @@ def convergence_chart(results: pd.DataFrame, fit: Mapping[str, Any], group_keys:
         alt.Tooltip("step:Q", title=t("sweep.step", lang)),
     ]
     seeds = alt.Chart(data["seeds"]).mark_circle(size=32, opacity=0.55).encode(x=x, y=y, color=color, tooltip=tooltip)
-    curve_names = [t(f"sweep.curve.{name}", lang) for name in ("median", "power", "exponential")]
+    curve_names = [t(f"sweep.curve.{name}", lang) for name in CURVES]
     lines = (
         alt.Chart(data["lines"])
         .mark_line(strokeWidth=1.8)

@@ -1,18 +1,28 @@
 """The F-Principle's convergence law fitted to a sweep: convergence step t against frequency ω.
 
-Two laws, both straight lines in log t, fitted by least squares over every seed's converged points:
+Each group's ``law`` (the fit to read) is a maximum-likelihood fit with normal errors in log t of
+three laws: power t = A·ω^p, exponential t = A·e^{cω} and power with a start-up delay
+t = t₀ + A·ω^p; a (seed, ω) that never converged enters as right-censored at its run's length
+(``run_steps``): it would have converged later, which is information a fit that drops it loses.
+The laws are compared by AIC, and called indistinguishable when their AIC differ by less than 2
+(:mod:`fpengine.sweep.censored`). Where the table has the linearised prediction
+(``predicted_convergence_step[ω]``), the same fit is made of the predicted steps (``predicted``),
+and the measured steps are compared with the predicted ones, with the runs' drift from linearity.
+
+The older fields stay as they were (fit.json's readers rely on them): ``power`` and ``exponential``
+are least-squares lines in log t over the converged points only,
 
 * power law    t = A·ω^p     ⇔  log t = log A + p·log ω   (only ω > 0 can enter)
 * exponential  t = A·e^{cω}  ⇔  log t = log A + c·ω
 
-A (seed, ω) that never converged stays in the report (``never_converged``); it has no step, so it
-cannot enter a least-squares fit, and dropping it silently would flatter the law.
+and ``better`` names the one with the smaller residual sum of squares.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +30,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fpengine.sweep import censored
+
 MODEL = "log t = log A + p·log ω (power) and log t = log A + c·ω (exponential), least squares"
+LAW_MODEL = (
+    "maximum likelihood, log t ~ N(μ(ω), σ²) with never-converged points right-censored at the run's length: "
+    "power μ = log A + p·log ω, exponential μ = log A + c·ω, power_offset μ = log(t₀ + A·ω^p); compared by AIC"
+)
 FITTED_STATUS = "done"
 TIE = 1e-12
+MEASURED = "convergence_step"
+PREDICTED = "predicted_convergence_step"
+"""The results columns ``<prefix>[ω]`` of the measured and of the predicted convergence steps."""
+RUN_STEPS = "run_steps"
+"""The results column of a cell's length in steps: where its never-converged points are censored."""
+PREDICTION_HORIZON = 1e15
+"""A predicted step beyond this is not searched for (``fpengine.oned.theory.HORIZON``): the
+prediction's never-converged points are censored there."""
+RATIO_BAND = (2 / 3, 1.5)
+"""Measured/predicted steps within this band count as agreeing (the linear-regime preset's test)."""
 
 
 @dataclass
@@ -34,11 +60,13 @@ class GroupPoints:
     converged: list[tuple[int, float, float]] = field(default_factory=list)  # (seed, ω, step)
     never: list[tuple[int, float]] = field(default_factory=list)  # (seed, ω)
     excluded: int = 0
+    bounds: list[float | None] = field(default_factory=list)
+    """Each never-converged point's censoring bound (its run's length; None where unknown)."""
 
 
-def step_column(omega: float) -> str:
+def step_column(omega: float, prefix: str = MEASURED) -> str:
     """The results column holding the convergence step of frequency ``omega``."""
-    return f"convergence_step[{omega:g}]"
+    return f"{prefix}[{omega:g}]"
 
 
 def plain_value(value: Any) -> Any:
@@ -64,18 +92,25 @@ def parse_frequencies(text: Any) -> list[float]:
     return list(dict.fromkeys(values))
 
 
-def _tracked(row: pd.Series, columns: Sequence[str]) -> list[float]:
+def _tracked(row: pd.Series, columns: Sequence[str], prefix: str) -> list[float]:
     if "frequencies" in row.index:
         return parse_frequencies(row["frequencies"])
     # without the list, a NaN cannot say "never converged" apart from "not tracked": keep what has a step
-    return [float(c[len("convergence_step[") : -1]) for c in columns if pd.notna(row[c])]
+    return [float(c[len(prefix) + 1 : -1]) for c in columns if pd.notna(row[c])]
 
 
-def _step(row: pd.Series, omega: float) -> float | None:
-    value = row.get(step_column(omega))
+def _step(row: pd.Series, omega: float, prefix: str = MEASURED) -> float | None:
+    value = row.get(step_column(omega, prefix))
     if value is None or pd.isna(value):
         return None
     return float(value)
+
+
+def _bound(row: pd.Series, prefix: str) -> float | None:
+    if prefix == PREDICTED:
+        return PREDICTION_HORIZON
+    value = row.get(RUN_STEPS)
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _check_columns(results: pd.DataFrame, group_keys: Sequence[str]) -> None:
@@ -84,13 +119,18 @@ def _check_columns(results: pd.DataFrame, group_keys: Sequence[str]) -> None:
         raise ValueError(f"results has no column {', '.join(missing)}")
 
 
-def collect_points(results: pd.DataFrame, group_keys: Sequence[str]) -> list[GroupPoints]:
-    """Every group's converged and never-converged (seed, ω), in order of first appearance in ``results``.
+def has_prediction(results: pd.DataFrame) -> bool:
+    return any(str(c).startswith(f"{PREDICTED}[") for c in results.columns)
+
+
+def collect_points(results: pd.DataFrame, group_keys: Sequence[str], prefix: str = MEASURED) -> list[GroupPoints]:
+    """Every group's converged and never-converged (seed, ω), in order of first appearance in ``results``,
+    read from the ``<prefix>[ω]`` columns (the measured steps, or the predicted ones).
 
     Only cells whose status is "done" give points; the others are only counted (``excluded``).
     """
     _check_columns(results, group_keys)
-    step_columns = [c for c in results.columns if str(c).startswith("convergence_step[")]
+    step_columns = [c for c in results.columns if str(c).startswith(f"{prefix}[")]
     groups: dict[tuple[Any, ...], GroupPoints] = {}
     for _, row in results.iterrows():
         settings = {key: plain_value(row[key]) for key in group_keys}
@@ -99,11 +139,12 @@ def collect_points(results: pd.DataFrame, group_keys: Sequence[str]) -> list[Gro
         if row["status"] != FITTED_STATUS:
             group.excluded += 1
             continue
-        for omega in _tracked(row, step_columns):
+        for omega in _tracked(row, step_columns, prefix):
             group.frequencies.add(omega)
-            step = _step(row, omega)
+            step = _step(row, omega, prefix)
             if step is None:
                 group.never.append((seed, omega))
+                group.bounds.append(_bound(row, prefix))
             else:
                 group.converged.append((seed, omega, step))
     return list(groups.values())
@@ -221,21 +262,160 @@ def _median_steps(group: GroupPoints) -> dict[str, float | None]:
     return medians
 
 
-def fit_sweep(results: pd.DataFrame, group_keys: Sequence[str], confidence: float = 0.95) -> dict[str, Any]:
-    """Fit the power and exponential convergence laws to each group of ``results``' finished cells.
+def censored_law(group: GroupPoints, confidence: float, resolution: float = censored.RESOLUTION) -> dict[str, Any]:
+    """The three laws fitted by maximum likelihood to a group's points with ω > 0 and step > 0, its
+    never-converged points censored at their run's length (where unknown, at the group's largest
+    converged step: a run is at least that long, so the bound is weaker but still true)."""
+    seen = [(omega, step) for _, omega, step in group.converged if omega > 0 and step > 0]
+    fallback = max((step for _, step in seen), default=None)
+    bounds = [
+        (omega, bound if bound is not None else fallback) for (_, omega), bound in zip(group.never, group.bounds, strict=True) if omega > 0
+    ]
+    bounds = [(omega, bound) for omega, bound in bounds if bound is not None and bound > 0]
+    data = censored.LawData.of(seen, bounds)
+    report: dict[str, Any] = {
+        "model": LAW_MODEL,
+        "resolution": resolution,
+        "converged_points": len(seen),
+        "censored_points": len(bounds),
+        "models": {},
+    }
+    reasons = {}
+    for law in (censored.POWER, censored.EXPONENTIAL, censored.POWER_OFFSET):
+        needed = 3 if law.name == "power_offset" else 2
+        if data.distinct < needed:
+            reasons[law.name] = f"fewer than {needed} distinct positive frequencies converged (got {data.distinct})"
+            report["models"][law.name] = None
+            continue
+        report["models"][law.name] = _plain(censored.fit_law(law, data, confidence, resolution))
+    report.update(censored.compare(report["models"]))
+    if reasons:
+        report["reasons"] = reasons
+    return report
 
-    ``better`` names the law with the smaller residual sum of squares in log t. Both laws have two
-    parameters and the same response (log t) on the same points, so the comparison is fair without a
-    penalty for complexity; where ω ≤ 0 points exist, the sums are compared on the ω > 0 points both
-    laws share. The result is JSON-safe (no NaN or inf).
+
+def _plain(report: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe: non-finite numbers as None, also inside intervals."""
+    return {
+        key: [_finite_or_none(v) for v in value] if isinstance(value, list) else _finite_or_none(value) for key, value in report.items()
+    }
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def _ratios(results: pd.DataFrame, group_keys: Sequence[str]) -> dict[tuple[Any, ...], list[tuple[float, float, float | None]]]:
+    """Per group: (ω, measured/predicted, parameter drift) for each done cell's ω where both converged."""
+    ratios: dict[tuple[Any, ...], list[tuple[float, float, float | None]]] = {}
+    columns = [c for c in results.columns if str(c).startswith(f"{MEASURED}[")]
+    for _, row in results.iterrows():
+        key = tuple(plain_value(row[k]) for k in group_keys)
+        entries = ratios.setdefault(key, [])
+        if row["status"] != FITTED_STATUS:
+            continue
+        drift = row.get("parameter_drift")
+        drift = None if drift is None or pd.isna(drift) else float(drift)
+        for omega in _tracked(row, columns, MEASURED):
+            measured, predicted = _step(row, omega), _step(row, omega, PREDICTED)
+            if measured is not None and predicted is not None and measured > 0 and predicted > 0:
+                entries.append((omega, measured / predicted, drift))
+    return ratios
+
+
+def _ratio_report(entries: list[tuple[float, float, float | None]]) -> dict[str, Any] | None:
+    if not entries:
+        return None
+    values = np.array([ratio for _, ratio, _ in entries])
+    low, high = RATIO_BAND
+    by_frequency = {
+        f"{omega:g}": float(np.median([r for w, r, _ in entries if w == omega])) for omega in sorted({w for w, _, _ in entries})
+    }
+    linear = [ratio for _, ratio, drift in entries if drift is not None and drift <= 0.1]
+    return {
+        "median": float(np.median(values)),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "points": len(values),
+        "within_band": int(np.count_nonzero((values >= low) & (values <= high))),
+        "band": [low, high],
+        "by_frequency": by_frequency,
+        "points_with_drift_at_most_10pc": len(linear),
+        "within_band_with_drift_at_most_10pc": int(sum(low <= r <= high for r in linear)),
+    }
+
+
+def _drift_report(results: pd.DataFrame, group_keys: Sequence[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    reports: dict[tuple[Any, ...], dict[str, Any]] = {}
+    done = results[results["status"] == FITTED_STATUS] if len(results) else results
+    for name in ("parameter_drift", "kernel_drift"):
+        if name not in done.columns:
+            continue
+        for _, row in done.iterrows():
+            value = row[name]
+            if value is None or pd.isna(value):
+                continue
+            key = tuple(plain_value(row[k]) for k in group_keys)
+            reports.setdefault(key, {}).setdefault(name, []).append(float(value))
+    return {
+        key: {name: {"median": float(np.median(values)), "max": float(np.max(values))} for name, values in found.items()}
+        for key, found in reports.items()
+    }
+
+
+def fit_sweep(
+    results: pd.DataFrame, group_keys: Sequence[str], confidence: float = 0.95, resolution: float = censored.RESOLUTION
+) -> dict[str, Any]:
+    """Fit the convergence laws to each group of ``results``' finished cells.
+
+    Each group's ``law`` is the censored maximum-likelihood comparison of the power, exponential and
+    power-with-offset laws (σ in log t floored at ``resolution``); ``predicted`` the same fit of the
+    predicted steps, ``measured_over_predicted`` and ``drift`` where the table has them. The older
+    ``power``, ``exponential`` and ``better`` are least-squares lines over the converged points:
+    ``better`` names the law with the smaller residual sum of squares in log t (both have two
+    parameters and the same response, on the ω > 0 points both share). The result is JSON-safe
+    (no NaN or inf).
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1 (got {confidence})")
+    if not resolution > 0:
+        raise ValueError(f"resolution must be positive (got {resolution})")
     groups = collect_points(results, group_keys)
+    with _one_blas_thread():
+        reports = [_fit_group(group, confidence) | {"law": censored_law(group, confidence, resolution)} for group in groups]
+        if has_prediction(results):
+            ratios = _ratios(results, group_keys)
+            drifts = _drift_report(results, group_keys)
+            for report, predicted in zip(reports, collect_points(results, group_keys, PREDICTED), strict=True):
+                key = tuple(report["settings"].values())
+                report["predicted"] = {
+                    "converged_points": len(predicted.converged),
+                    "never_converged": len(predicted.never),
+                    "median_steps": _median_steps(predicted),
+                    "law": censored_law(predicted, confidence, resolution),
+                }
+                report["measured_over_predicted"] = _ratio_report(ratios.get(key, []))
+                report["drift"] = drifts.get(key)
     return {
         "model": MODEL,
+        "law_model": LAW_MODEL,
         "confidence": float(confidence),
         "group_keys": list(group_keys),
-        "groups": [_fit_group(group, confidence) for group in groups],
+        "groups": reports,
         "excluded_cells": excluded_cells(results, group_keys),
     }
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """SciPy's optimiser calls BLAS on tiny vectors: threads only add contention (measured 5× slower
+    on a loaded 2-core box)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings it
+        yield
+        return
+    with threadpool_limits(1):
+        yield

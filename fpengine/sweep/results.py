@@ -15,7 +15,7 @@ import pandas as pd
 
 from fpengine.engine.runner import ErrorTrace
 from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json, zip_folder
-from fpengine.sweep.cell import ROW_FIELDS
+from fpengine.sweep.cell import ROW_FIELDS, RUN_STEPS, THEORY_FIELDS
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 
 DEFINITION_FILE = "sweep.json"
@@ -72,24 +72,33 @@ def finished_rows(directory: Path, cells: Sequence[Cell]) -> dict[str, dict[str,
 
 def results_frame(definition: SweepDefinition, rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per finished cell in the grid's order: the grid keys as typed, ``seed``, ``status``,
-    the summary figures, ``convergence_step[ω]`` by increasing ω, then ``frequencies``, ``message``, ``cell``."""
+    the summary figures, ``convergence_step[ω]`` by increasing ω, then ``frequencies``, ``message``,
+    ``cell``; then (added later, so after the older columns) ``run_steps`` and, for cells that made the
+    linearised prediction, ``predicted_convergence_step[ω]`` and the drifts."""
     ordered = [rows[cell.id] for cell in definition.cells() if cell.id in rows]
     frame = pd.DataFrame(ordered)
-    convergence = sorted(
-        {name for row in ordered for name in row if name.startswith("convergence_step[")},
-        key=lambda name: float(name[len("convergence_step[") : -1]),
-    )
-    columns = [*definition.grid_keys, *ROW_FIELDS, *convergence, "frequencies", "message", "cell"]
+    convergence = _step_columns(ordered, "convergence_step")
+    predicted = _step_columns(ordered, "predicted_convergence_step")
+    theory = [name for name in THEORY_FIELDS if any(name in row for row in ordered)] if predicted else []
+    added = ([RUN_STEPS] if any(RUN_STEPS in row for row in ordered) else []) + predicted + theory
+    columns = [*definition.grid_keys, *ROW_FIELDS, *convergence, "frequencies", "message", "cell", *added]
     frame = frame.reindex(columns=columns)
     for key in definition.grid_keys:  # as typed, even where every value looks like a number
         frame[key] = frame[key].astype("string")
     frame["seed"] = frame["seed"].astype("Int64")
     frame["status"] = frame["status"].astype("string")
-    for name in (*ROW_FIELDS[2:], *convergence):
+    for name in (*ROW_FIELDS[2:], *convergence, *added):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     for name in ("frequencies", "message", "cell"):
         frame[name] = frame[name].astype("string")
     return frame
+
+
+def _step_columns(rows: list[dict[str, Any]], prefix: str) -> list[str]:
+    """The ``<prefix>[ω]`` columns of ``rows``, by increasing ω."""
+    return sorted(
+        {name for row in rows for name in row if name.startswith(f"{prefix}[")}, key=lambda name: float(name[len(prefix) + 1 : -1])
+    )
 
 
 def write_tables(directory: Path, frame: pd.DataFrame) -> None:

@@ -22,6 +22,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "未画出的点（ω ≤ 0 或 t ≤ 0 无法画在对数轴上）：{count} 个",
     ),
     "sweep.excluded": ("Unfinished cells left out: {count}", "未计入的未完成单元：{count} 个"),
+    "sweep.curve.fit": ("fitted law (measured)", "拟合规律（实测）"),
+    "sweep.curve.predicted": ("NTK prediction (median)", "NTK 预测（中位数）"),
+    "sweep.curve.predicted_fit": ("fitted law (predicted)", "拟合规律（预测）"),
+    "sweep.law.indistinguishable": ("indistinguishable", "无法区分"),
+    "sweep.law.censored": ("; {count} never converged (censored)", "；{count} 个未收敛（删失）"),
+    "sweep.law.slopes": ("p = {power}, c = {rate}", "p = {power}，c = {rate}"),
+    "sweep.summary.predicted": ("; NTK prediction: {law}", "；NTK 预测：{law}"),
+    "sweep.summary.ratio": ("; measured/predicted {median} ({low}–{high})", "；实测/预测 {median}（{low}–{high}）"),
+    "sweep.summary.drift": ("; parameter drift ≤ {drift}", "；参数漂移 ≤ {drift}"),
     "sweep.summary": ("{group}: p = {power}, c = {rate}; closer fit: {better}", "{group}：p = {power}，c = {rate}；更贴合：{better}"),
     "sweep.law.power": ("power law", "幂律"),
     "sweep.law.exponential": ("exponential", "指数律"),
@@ -48,6 +57,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sweep.preset.frequency-law": (
         "single sines sin kx, k = 1 … 8, ReLU and tanh: is the slowing a power law or exponential per activation?",
         "单个正弦 sin kx，k = 1 … 8，ReLU 与 tanh：每种激活函数的变慢是幂律还是指数？",
+    ),
+    "sweep.preset.linear-regime": (
+        "the law where the theory holds: plain gradient descent, one hidden layer of 2,048 units with N(0, 1) init "
+        "(the parameters move only ≈ 1–3%, so the network stays near its linearisation) and a step ≈ 1/5 of the "
+        "largest stable one; sin kx for k = 1 … 10 in one target; ReLU (theory: t ∝ k²), tanh (exponential) and hat "
+        "with narrow units (std 2048^⅓; no spectral bias) as a negative control; measured beside the NTK prediction",
+        "理论成立之处的规律：普通梯度下降，单隐藏层 2048 个单元，N(0, 1) 初始化（参数只移动约 1–3%，网络保持在其线性化附近），"
+        "步长约为最大稳定步长的 1/5；一个目标中含 sin kx，k = 1 … 10；ReLU（理论：t ∝ k²）、tanh（指数）以及单元很窄的 hat"
+        "（标准差 2048^⅓；无频谱偏好）作为阴性对照；实测与 NTK 预测并列",
     ),
     "sweep.preset.architecture": (
         "activation × depth on the Fig 1.6 target: ρ and convergence steps per network",
@@ -120,6 +138,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sweep.error.too_many_cells": (
         "the sweep has {size:,} cells ({grid}{seeds} seeds); at most {most:,} run in one sweep",
         "该扫描有 {size:,} 个单元（{grid}{seeds} 个种子）；一次扫描最多运行 {most:,} 个",
+    ),
+    "sweep.error.linked_values": (
+        "--grid {setting}={value}: a linked grid value needs {count} comma-separated values, one per setting",
+        "--grid {setting}={value}：联动的网格取值需要 {count} 个以逗号分隔的值，每个设置一个",
     ),
     "sweep.error.grid_value": ("--grid {setting}={value}: {error}", "--grid {setting}={value}：{error}"),
     "sweep.error.cell": ("cell {where}: {error}", "单元 {where}：{error}"),
@@ -283,6 +305,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{count} 个单元没有结果（第一个：{first}）。",
     ),
     "lab.no_cells_yet": ("No cell has finished yet.", "还没有完成的单元。"),
+    "lab.law.note": (
+        "The NTK prediction is gradient descent on the network linearised at its start: exact only while training stays "
+        "near that start (parameter drift ≲ 10%, the linear-regime preset). There theory says t grows like a power of ω "
+        "for ReLU (≈ ω²) and exponentially for tanh. Adam and large steps leave that regime: expect a different law "
+        "(see docs/law.md).",
+        "NTK 预测是网络在初始点处线性化后的梯度下降：只有训练始终停留在初始点附近时才准确（参数漂移 ≲ 10%，见 linear-regime 预设）。"
+        "在该区域，理论认为 ReLU 的 t 随 ω 按幂律增长（约 ω²），tanh 则按指数增长。Adam 和大步长会离开该区域：规律会不同"
+        "（见 docs/law.md）。",
+    ),
     "lab.fits": ("Fitted laws (t against ω, 95% intervals):", "拟合的规律（t 对 ω，95% 置信区间）："),
     "lab.heatmaps.title": ("ΔF per cell", "各单元的 ΔF"),
     "lab.heatmaps.subtitle": (

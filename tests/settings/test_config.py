@@ -128,8 +128,8 @@ def test_bad_overrides_name_the_setting(key, value, english, chinese):
         (
             "network.init_power",
             "4",
-            "network.init_power must be a number in [0, 3]; got 4",
-            "network.init_power 须为区间 [0, 3] 内的数；收到 4",
+            "network.init_power must be a number in [-1, 3]; got 4",
+            "network.init_power 须为区间 [-1, 3] 内的数；收到 4",
         ),
         (
             "grid.samples",

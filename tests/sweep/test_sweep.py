@@ -79,6 +79,26 @@ def test_cells_are_every_combination_times_every_seed_in_grid_order():
     assert SweepDefinition.from_json(json.loads(json.dumps(definition.to_json()))) == definition
 
 
+def test_linked_grid_settings_change_together_on_one_axis():
+    definition = define_sweep("sine-fit", overrides=SMALL, seeds=1, grid=("network.activation+network.init_power=[relu,0],[hat,-0.3333]",))
+    configs = [definition.cell_config(cell) for cell in definition.cells()]
+    assert [(c.network.activation, c.network.init_power) for c in configs] == [("relu", 0.0), ("hat", -0.3333)]
+    assert definition.group_keys == ["network.activation+network.init_power"]
+    with pytest.raises(SweepError) as refused:
+        define_sweep("sine-fit", overrides=SMALL, seeds=1, grid=("network.activation+network.init_power=[relu,0],[hat]",))
+    assert "needs 2 comma-separated values" in str(refused.value) and "需要 2 个" in refused.value.message("zh")
+    with pytest.raises(SweepError, match=r"network.init_power must be a number in \[-1, 3\]; got -5"):
+        define_sweep("sine-fit", overrides=SMALL, seeds=1, grid=("network.activation+network.init_power=[relu,-5]",))
+
+
+def test_the_linear_regime_preset_is_plain_gradient_descent_with_five_seeds_and_hat_as_a_control():
+    definition = SWEEP_PRESETS["linear-regime"].define()
+    configs = {c.network.activation: c for c in (definition.cell_config(cell) for cell in definition.cells())}
+    assert set(configs) == {"relu", "tanh", "hat"} and len(definition.seeds) >= 5
+    assert all(c.training.optimizer == "sgd" and c.theory == "ntk" and c.network.widths == (2048,) for c in configs.values())
+    assert configs["hat"].network.init_power < 0 < configs["relu"].training.steps
+
+
 def test_a_preset_grid_option_replaces_the_presets_own_grid_of_that_key():
     definition = SWEEP_PRESETS["frequency"].define(grid=("target.frequencies=[1,3]",), seeds=1)
     assert [cell.settings for cell in definition.cells()] == [{"target.frequencies": "1,3"}]
@@ -87,7 +107,8 @@ def test_a_preset_grid_option_replaces_the_presets_own_grid_of_that_key():
 
 @pytest.mark.parametrize("name", sorted(SWEEP_PRESETS))
 def test_every_preset_defines_valid_cells(name):
-    definition = SWEEP_PRESETS[name].define(seeds=3)
+    definition = SWEEP_PRESETS[name].define()
+    assert len(definition.seeds) == SWEEP_PRESETS[name].seeds
     assert 10 <= definition.size <= 60  # "a few minutes on a 2-core CPU": ≈4.5 s per cell on one worker
     for cell in definition.cells():
         definition.cell_config(cell)
@@ -407,13 +428,15 @@ def test_written_results_are_plain_files_of_the_sweep_folder(tmp_path):
 
 
 def test_the_sec_1_6_experiment_sweeps_over_its_optimizers(tmp_path):
-    definition = define_sweep("beyond-gd", overrides=("max_iterations=60",), grid=("optimizer=bfgs,cg",), seeds=1)
+    definition = define_sweep("beyond-gd", overrides=("max_iterations=60",), grid=("optimizer=bfgs,cg,sgd",), seeds=1)
     out = prepare_sweep_dir(tmp_path / "s", definition)
     report = run_sweep(definition, out, in_process_pool(), device="cpu", figures=False)
     assert report.complete
     table = pd.read_csv(out / "results.csv")
-    assert list(table["optimizer"]) == ["bfgs", "cg"] and set(table["status"]) == {"done"}
-    assert table["convergence_step[1]"].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
+    assert list(table["optimizer"]) == ["bfgs", "cg", "sgd"] and set(table["status"]) == {"done"}
+    assert table["convergence_step[1]"][:2].notna().all()  # sin x + sin 3x: the low frequency converges within 60 iterations
+    # gradient descent's cell has its linearised prediction; the other methods' do not (it would be GD's, not theirs)
+    assert table["predicted_convergence_step[1]"].notna().tolist() == [False, False, True]
 
 
 @pytest.mark.slow
@@ -505,3 +528,25 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     report = json.loads(stdout)
     assert report["complete"] and report["lost"] == 0 and report["finished"] == 8
     assert len(pd.read_csv(out / "results.csv")) == 8
+
+
+def test_a_1d_cell_records_the_linearised_prediction_beside_the_measured_steps(tmp_path):
+    """Every 1-D cell computes the NTK prediction (it does not change the training): the table gets
+    predicted_convergence_step[ω], the run's length and its drift, and fit.json fits the predicted steps too."""
+    definition = define_sweep(
+        "sine-fit",
+        overrides=(*SMALL_FAST_NET, "training.steps=400", "target.amplitudes=1,0.2"),
+        grid=("target.frequencies=[1,2]",),
+        seeds=2,
+    )
+    out = prepare_sweep_dir(tmp_path / "sweep", definition)
+    run_sweep(definition, out, in_process_pool(), device="cpu", figures=False)
+    table = pd.read_csv(out / "results.csv")
+    for name in ("run_steps", "predicted_convergence_step[1]", "predicted_convergence_step[2]", "parameter_drift", "kernel_drift"):
+        assert name in table.columns and table[name].notna().all(), name
+    assert list(table["run_steps"]) == [400, 400]
+    assert (table["predicted_convergence_step[2]"] > table["predicted_convergence_step[1]"]).all()
+    assert (table["ntk_seconds"] < 5).all()
+    group = json.loads((out / "fit.json").read_text())["groups"][0]
+    assert group["predicted"]["converged_points"] == 4 and group["predicted"]["law"]["models"]["power"] is not None
+    assert group["drift"]["parameter_drift"]["max"] == pytest.approx(table["parameter_drift"].max())
