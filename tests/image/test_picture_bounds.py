@@ -111,6 +111,7 @@ def _hostile(kind: str, path: Path) -> int:
 
 
 @pytest.mark.parametrize("kind", ["png16", "rgba", "float-tiff"])
+@pytest.mark.slow
 def test_decoding_a_small_file_of_many_pixels_takes_one_copy_of_the_pixels_at_most(kind, tmp_path):
     """Peak resident memory of a fresh interpreter decoding the file: about the decoded pixels once
     (the full-size conversions took 4–6 times that)."""

@@ -3,9 +3,6 @@ for where it is read (issue 20, finding 12)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,20 +11,13 @@ from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import MAX_THREADS_PER_CORE, cores, env_number
 from fpengine.sweep.background import SweepManager
 from fpengine.sweep.definition import SweepError
-from tests.app.test_cli import assert_refused
-from tests.conftest import ROOT
+from tests.cli_helpers import assert_refused, cli_here
 from tests.sweep.test_background import small, thread_pool
-
-
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fpengine", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **env}
-    )
 
 
 @pytest.mark.parametrize("value", ["10000000000", "1000000", str(MAX_THREADS_PER_CORE * cores() + 1)])
 def test_too_many_threads_are_refused_in_one_line(tmp_path, value):
-    result = cli("run", "sine-fit", "--out", str(tmp_path / "run"), "--set", "training.steps=5", FPENGINE_THREADS=value)
+    result = cli_here("run", "sine-fit", "--out", str(tmp_path / "run"), "--set", "training.steps=5", env={"FPENGINE_THREADS": value})
     err = assert_refused(result, "FPENGINE_THREADS", repr(value), f"[1, {MAX_THREADS_PER_CORE * cores()}]")
     assert not (tmp_path / "run" / "summary.json").exists(), err
 

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from fpengine.sweep.executors import CONNECT_TIMEOUT_S
-from tests.app.test_cli import assert_refused
+from tests.cli_helpers import assert_refused
 from tests.sweep.test_sweep import sweep_cli
+
+pytestmark = pytest.mark.slow  # real processes, each waiting out a scheduler's silence
 
 BOUND_S = 6 * CONNECT_TIMEOUT_S
 """A generous bound for the whole command (interpreter start included) on a busy machine; before the

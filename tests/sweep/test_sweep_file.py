@@ -8,7 +8,7 @@ import json
 import pytest
 
 from fpengine.sweep.definition import define_sweep, load_definition
-from tests.app.test_cli import assert_refused
+from tests.cli_helpers import assert_refused
 from tests.sweep.test_sweep import SMALL, sweep_cli
 
 
@@ -60,6 +60,7 @@ def test_a_hostile_definition_file_in_process(tmp_path, name):
     assert "\n" not in refused.value.message("zh") and str(path) in refused.value.message("zh")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name", ["grid value a list", "grid value null", "base_config a list", "a seed axis in the grid", "a float seed", "an empty axis"]
 )
