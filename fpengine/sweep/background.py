@@ -88,6 +88,8 @@ class SweepProgress:
     """``abandoned`` for a sweep its lease ended, else the error of a failed sweep (English)."""
     error: Exception | None
     queue_position: int | None = None
+    held: bool = False
+    """Paused, and the cell that was training when it was paused has finished: nothing trains."""
     """1-based place in the line of sweeps waiting for their turn (``QUEUED``), else None."""
 
 
@@ -242,6 +244,7 @@ class BackgroundSweep:
             message=self.message,
             error=self.error,
             queue_position=position,
+            held=report.held if report is not None else False,
         )
 
     def _elapsed(self) -> float:

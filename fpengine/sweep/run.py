@@ -41,6 +41,10 @@ class SweepReport:
     """Ids of the cells submitted and not finished yet; kept up to date while the sweep runs."""
     waiting: bool = False
     """Cells remain, none is in flight and no run slot was free for one (``slots``)."""
+    held: bool = False
+    """The sweep has seen its pause and holds no cell: none is in flight and none starts until it
+    resumes. (An empty ``in_flight`` alone does not say so: a pause can come while the loop is about
+    to submit the next cells.)"""
 
     @property
     def finished(self) -> int:
@@ -137,6 +141,8 @@ def run_sweep(
                     pending[pool.executor.submit(task, definition.experiment, config, cell.settings, device)] = cell
             report.waiting = submitting and slots is not None and not pending
             report.in_flight = frozenset(cell.id for cell in pending.values())
+            # read the pause again: cells submitted on an earlier reading are pending, so held stays False
+            report.held = not pending and control is not None and control.paused
             if not pending:  # paused, or waiting for a run slot
                 time.sleep(POLL_S)
                 continue
@@ -157,7 +163,7 @@ def run_sweep(
         report.interrupted = True
         for future in pending:
             future.cancel()
-    report.in_flight, report.waiting = frozenset(), False
+    report.in_flight, report.waiting, report.held = frozenset(), False, False
     write_results(definition, out, rows, report, figures=figures, lang=lang)
     return report
 

@@ -85,7 +85,8 @@ def test_a_background_sweep_pauses_resumes_and_stops_keeping_its_finished_cells(
     wait_until(lambda: sweep.progress().finished >= 1, timeout=120)
     sweep.pause()
     assert sweep.progress().status is SweepStatus.PAUSED
-    wait_until(lambda: not sweep.progress().in_flight, timeout=60)  # the running cell finishes, none starts
+    wait_until(lambda: sweep.progress().held, timeout=60)  # the running cell finishes, none starts
+    assert not sweep.progress().in_flight
     held = cells_on_disk(sweep.out)
     time.sleep(1.5)
     assert cells_on_disk(sweep.out) == held == sweep.progress().finished and not sweep.done
