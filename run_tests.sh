@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh --dev
-exec .venv/bin/python -m pytest -n "$(( $(nproc) + 1 ))" --dist loadgroup --durations=25 "$@"
+exec .venv/bin/python -m pytest -n "$(( $(nproc) + 1 ))" --durations=25 "$@"

@@ -35,9 +35,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if BROWSER_FIXTURES & fixtures:
             item.add_marker(pytest.mark.browser)
-            # under pytest-xdist (`--dist loadgroup`, as run_tests.sh runs it) the browser tests share one
-            # worker, so one app server and one chromium serve them all and no two of them load the box at once
-            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (run_tests.sh) the real-browser tests go to one worker, as one unit: one app
+    server and one chromium serve them all, and no two of them load the box at once. (xdist's own
+    ``--dist loadgroup`` marks groups by rewriting a node id that pytest 9 no longer lets it change.)
+    A browser test is parametrized by pytest-playwright with its browser: ``[chromium]``."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if "[chromium" in nodeid else nodeid
+
+    return BrowserTestsTogether(config, log)
 
 
 @pytest.fixture(autouse=True)
