@@ -35,9 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if BROWSER_FIXTURES & fixtures:
             item.add_marker(pytest.mark.browser)
-    # the longest work first (the browser tests, one serial unit under xdist; then the slow tests), so
-    # that parallel workers finish together rather than waiting on a long test started last
-    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2)
 
 
 def pytest_xdist_make_scheduler(config, log):
