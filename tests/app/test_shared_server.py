@@ -191,12 +191,14 @@ def test_opening_the_lab_with_a_huge_sweep_trains_nothing_until_asked(app_test, 
 
 
 def test_the_gradient_descent_rerun_is_not_stopped_while_its_view_is_drawn(app_test, monkeypatch):
-    monkeypatch.setenv("FPENGINE_LEASE_SECONDS", "1")
+    # a lease a few page runs long: a loaded box takes seconds for one run of this page (theory on),
+    # and the view renews the lease once per run (a 1 s lease failed a fresh-clone run that way)
+    monkeypatch.setenv("FPENGINE_LEASE_SECONDS", "5")
     at = open_link(app_test, "app_pages/equal_amplitude.py", {"theory": "1", "steps": "5000"})
     at.button(key="equal-amplitude.gd_run.start").click().run()
     [rerun] = job_manager().jobs()
     rerun.pause()  # however slowly it trains, it stays in training while watched
-    watched_until = time.monotonic() + 4 * job_manager().lease_seconds
+    watched_until = time.monotonic() + 3 * job_manager().lease_seconds
     while time.monotonic() < watched_until:
         at.run()
         assert rerun.status.active, (rerun.status, rerun.message)
