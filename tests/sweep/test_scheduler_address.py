@@ -24,33 +24,9 @@ fix a silent server held it for over 400 s. Not a timing assertion: the command 
 
 
 @contextlib.contextmanager
-def silent_server() -> Iterator[int]:
-    """Accepts connections and never says a word."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                held.append(listener.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for connection in held:
-            connection.close()
-        listener.close()
-
-
-@contextlib.contextmanager
-def talking_server(banner: bytes) -> Iterator[int]:
-    """Greets every connection with ``banner`` (as SSH or SMTP servers do) and keeps it open."""
+def talking_server(banner: bytes = b"") -> Iterator[int]:
+    """Greets every connection with ``banner`` (as SSH or SMTP servers do) and keeps it open; with no
+    banner, a port that accepts connections and never answers."""
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
     stop = threading.Event()
@@ -60,7 +36,8 @@ def talking_server(banner: bytes) -> Iterator[int]:
         while not stop.is_set():
             with contextlib.suppress(OSError):
                 connection = listener.accept()[0]
-                connection.sendall(banner)
+                if banner:
+                    connection.sendall(banner)
                 held.append(connection)
 
     thread = threading.Thread(target=accept, daemon=True)
@@ -98,7 +75,7 @@ def refused_within_bound(address: str, tmp_path) -> str:
 
 
 def test_an_address_that_accepts_but_never_answers(tmp_path):
-    with silent_server() as port:
+    with talking_server() as port:
         err = refused_within_bound(f"tcp://127.0.0.1:{port}", tmp_path)
     assert f"no answer within {CONNECT_TIMEOUT_S} s" in err
 
