@@ -381,10 +381,11 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
         "--quiet",
         *(arg for item in SMALL for arg in ("--set", item)),
     )
-    local = sweep_cli(*args, "--out", str(tmp_path / "local"), "--workers", "2")
+    # the command, in this process (its subject is where the cells run, not the process that sends them)
+    local = cli_here("sweep", *args, "--out", str(tmp_path / "local"), "--workers", "1")
     assert local.returncode == 0, local.stderr
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
-        remote = sweep_cli(*args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
+        remote = cli_here("sweep", *args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout)["complete"]
     columns = ["target.frequencies", "seed", "status", "final_loss", "convergence_step[1]", "convergence_step[2]"]
