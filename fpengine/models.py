@@ -93,5 +93,62 @@ def initialise_(model: nn.Module, seed: int, std: float | None = None) -> None:
         init_normal_(model, std, generator)
 
 
+def _stacked_linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """h[S, n, in] → [S, n, out]: each member's ``Linear``. A one-input layer is a fused multiply-add
+    and a one-output layer a row times a matrix, written so that each member's output is bit for bit
+    what its own ``Linear`` gives (measured on the CPU; the plain batched product rounds differently
+    there); wider layers are one batched product."""
+    if weight.shape[2] == 1:
+        return torch.addcmul(bias, h, weight.transpose(1, 2))
+    if weight.shape[1] == 1:
+        return torch.baddbmm(bias, weight, h.transpose(1, 2)).transpose(1, 2)
+    return torch.baddbmm(bias, h, weight.transpose(1, 2))
+
+
+class StackedMLP(nn.Module):
+    """S networks of one shape (``mlp``'s) as one: each Linear layer's weights stacked as [S, out, in]
+    and biases as [S, 1, out], so a forward pass of inputs [S, n, in] is one batched matrix product
+    per layer (``torch.baddbmm``) and one backward pass serves every member. Member i computes what
+    network i computes (to float rounding: a batched product may sum in another order), and its
+    gradient from a loss that is the *sum* of the members' own losses is exactly its own, so an
+    elementwise optimizer (Adam, SGD, RMSprop) over the stacked parameters trains each member as it
+    would train alone."""
+
+    def __init__(self, networks: Sequence[nn.Sequential]):
+        super().__init__()
+        if not networks:
+            raise ValueError("StackedMLP needs at least one network")
+        self.layers: list[nn.Module | tuple[nn.Parameter, nn.Parameter]] = []
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for modules in zip(*networks, strict=True):
+            if isinstance(modules[0], nn.Linear):
+                with torch.no_grad():
+                    weight = nn.Parameter(torch.stack([m.weight for m in modules]))
+                    bias = nn.Parameter(torch.stack([m.bias for m in modules]).unsqueeze(1))
+                self.weights.append(weight)
+                self.biases.append(bias)
+                self.layers.append((weight, bias))
+            elif next(modules[0].parameters(), None) is None:
+                self.layers.append(modules[0])  # a parameter-free activation acts elementwise on every member
+            else:
+                raise TypeError(f"StackedMLP stacks Linear layers and parameter-free activations, not {type(modules[0]).__name__}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for layer in self.layers:
+            h = _stacked_linear(h, *layer) if isinstance(layer, tuple) else layer(h)
+        return h
+
+    def copy_to(self, networks: Sequence[nn.Sequential]) -> None:
+        """Write each member's current parameters into its own network (for read-outs that take one)."""
+        with torch.no_grad():
+            for member, network in enumerate(networks):
+                linears = [m for m in network if isinstance(m, nn.Linear)]
+                for linear, weight, bias in zip(linears, self.weights, self.biases, strict=True):
+                    linear.weight.copy_(weight[member])
+                    linear.bias.copy_(bias[member, 0])
+
+
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -3,7 +3,7 @@ section provides to the registry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,7 @@ import altair as alt
 import torch
 
 from fpengine.engine.memory import MemoryEstimate, admitted, check_memory
-from fpengine.engine.runner import RunContext, Snapshot, Train
+from fpengine.engine.runner import Batch, RunContext, Snapshot, Train, TrainTogether
 from fpengine.settings.schema import validate
 
 
@@ -49,6 +49,13 @@ class Experiment:
     more than a machine has; a config that cannot fit is refused before training."""
     runs_on: str | None = None
     """``cpu``: the experiment always trains on the CPU, whatever device was chosen."""
+    train_together: TrainTogether | None = None
+    """Trains several configs as one stacked model, each member exactly as ``train`` would train it
+    alone (same initialisation, same steps, its own record); a sweep's cells that ``batch_key`` puts
+    together run so."""
+    batch_key: Callable[[Any], Hashable] | None = None
+    """Configs with equal keys may train together (they differ only in what each member keeps for
+    itself: its seed, its target, …)."""
 
     def device_for(self, requested: torch.device) -> torch.device:
         """The device a run asked for on ``requested`` trains on."""
@@ -77,6 +84,22 @@ class Experiment:
         with admitted(estimate, ctx.device):  # room is left for the runs already training
             ctx.total_steps = self.total_steps(config)
             self.train(config, ctx)
+
+    def run_together(self, configs: Sequence[Any], batch: Batch) -> None:
+        """``run`` for configs of one ``batch_key``, trained together: each validated (a refused
+        member ends alone), their memory estimates held together, then ``train_together``."""
+        for member, (config, ctx) in enumerate(zip(configs, batch.contexts, strict=True)):
+            batch.guard(member, lambda config=config: validate(config))
+            ctx.total_steps = self.total_steps(config)
+        if self.train_together is None or (self.batch_key is not None and len({self.batch_key(config) for config in configs}) > 1):
+            raise ValueError(f"{self.name}: these configs cannot train together")
+        device = batch.contexts[0].device
+        estimates = [self.memory(config, device) for config in configs] if self.memory is not None else []
+        estimate = (
+            MemoryEstimate(sum(e.device for e in estimates), sum(e.host for e in estimates), estimates[0].settings) if estimates else None
+        )
+        with admitted(estimate, device):
+            self.train_together(configs, batch)
 
     @property
     def title_key(self) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
+from fpengine.engine.device import configure_backends
 from fpengine.engine.experiment import Experiment
-from fpengine.engine.runner import Job, JobManager, Snapshot
+from fpengine.engine.runner import Job, JobManager, Snapshot, run_batch
 
 
 def run_to_end(experiment: Experiment, config: Any, device: torch.device, on_progress: Callable[[Snapshot], None] | None = None) -> Job:
@@ -25,3 +27,21 @@ def run_to_end(experiment: Experiment, config: Any, device: torch.device, on_pro
         job.stop()
         job.wait()
     return job
+
+
+def run_together_to_end(experiment: Experiment, configs: Sequence[Any], device: torch.device, publish_interval: float = 0.25) -> list[Job]:
+    """``run_to_end`` for configs that train together as one stacked model (``Experiment.train_together``):
+    one finished job per config, each as its single run would have ended. Ctrl-C stops them all."""
+    configure_backends()
+    device = experiment.device_for(device)
+    jobs = [Job(experiment.name, config, experiment.run, device, publish_interval=publish_interval) for config in configs]
+    thread = threading.Thread(target=run_batch, args=(jobs, experiment.run_together), name=f"fpengine-{experiment.name}-batch", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.25)
+    except KeyboardInterrupt:
+        for job in jobs:
+            job.stop()
+        thread.join()
+    return jobs

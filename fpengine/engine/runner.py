@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -307,10 +307,24 @@ class Job:
 
     def _run(self) -> None:
         ctx = RunContext(self, self.device, self.publish_interval)
-        self.started = time.time()
-        self._set_status(Status.RUNNING)
+        self._begin()
         try:
             self.train(self.config, ctx)
+            error: Exception | None = None
+        except Exception as caught:  # what ended the run: _conclude says how
+            error = caught
+        self._conclude(error)
+
+    def _begin(self) -> None:
+        self.started = time.time()
+        self._set_status(Status.RUNNING)
+
+    def _conclude(self, ended_by: Exception | None) -> None:
+        """End the run: its status from what ended it (None: it trained to the end), its memory
+        handed back, ``on_finish`` called, ``done`` set."""
+        try:
+            if ended_by is not None:
+                raise ended_by
             final = Status.DONE
         except RunStopped:
             final = Status.STOPPED
@@ -337,6 +351,64 @@ class Job:
             except Exception:
                 log.error("saving run %s failed:\n%s", self.id, traceback.format_exc())
         self._done.set()
+
+
+class Batch:
+    """Runs that train together in one thread as one stacked model (a sweep's cells of one shape),
+    each with its own ``RunContext``. A member whose run ends early (diverged, stopped, failed)
+    leaves the batch; the others train on. ``train_together(configs, batch)`` calls each member's
+    ``publish`` and ``checkpoint`` through :meth:`guard` and trains while :attr:`live` is not empty."""
+
+    def __init__(self, contexts: Sequence[RunContext]):
+        self.contexts = list(contexts)
+        self.ended: list[Exception | None] = [None] * len(self.contexts)
+        self._left: set[int] = set()
+
+    @property
+    def live(self) -> list[int]:
+        """The members still training, in order."""
+        return [i for i in range(len(self.contexts)) if i not in self._left]
+
+    def guard(self, member: int, action: Callable[[], Any]) -> bool:
+        """Run ``action`` for ``member``; what it raises ends that member alone (it leaves the batch).
+        True when the member is still training afterwards."""
+        if member in self._left:
+            return False
+        try:
+            action()
+        except Exception as error:  # the member's own end: diverged, stopped, its input refused
+            self.leave(member, error)
+            return False
+        return True
+
+    def leave(self, member: int, error: Exception) -> None:
+        self.ended[member] = error
+        self._left.add(member)
+
+    def checkpoint(self) -> list[int]:
+        """Every live member's ``checkpoint``; returns the members still training."""
+        for member in self.live:
+            self.guard(member, self.contexts[member].checkpoint)
+        return self.live
+
+
+TrainTogether = Callable[[Sequence[Any], Batch], None]
+
+
+def run_batch(jobs: Sequence[Job], train_together: TrainTogether) -> None:
+    """Train ``jobs`` (made, never submitted to a manager) together in this thread and conclude each
+    as its own run: a member ends as its single run would (done, diverged at its step, failed with
+    its message); what ends ``train_together`` itself ends every member still in the batch."""
+    batch = Batch([RunContext(job, job.device, job.publish_interval) for job in jobs])
+    for job in jobs:
+        job._begin()
+    try:
+        train_together([job.config for job in jobs], batch)
+    except Exception as error:  # a bug, or a stop seen outside a member's guard: every live member ends so
+        for member in batch.live:
+            batch.leave(member, error)
+    for job, ended_by in zip(jobs, batch.ended, strict=True):
+        job._conclude(ended_by)
 
 
 class JobManager:

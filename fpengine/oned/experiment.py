@@ -9,7 +9,10 @@ becomes float64.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,8 +22,8 @@ from fpengine import spectral
 from fpengine.engine.device import host_array
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.memory import FLOAT32, FLOAT64, MemoryEstimate, inference_bytes, training_bytes
-from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
-from fpengine.models import chapter_init_std, initialise_, mlp
+from fpengine.engine.runner import Batch, ErrorTrace, RunContext, Snapshot
+from fpengine.models import StackedMLP, chapter_init_std, initialise_, mlp
 from fpengine.oned import charts
 from fpengine.oned.analysis import analyse_target, angular_frequencies, spectral_summary
 from fpengine.oned.settings import PLOT_POINTS, GridConfig, OneDConfig
@@ -29,6 +32,7 @@ from fpengine.oned.theory import RunTheory, theory_summary
 from fpengine.optimizers import make_optimizer
 from fpengine.replay import HISTORY_FRAMES, history_steps
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
+from fpengine.settings.config import to_dict
 
 RECORD_BLOCK = 256
 
@@ -70,117 +74,212 @@ def _dft_basis(n: int, indices: np.ndarray, device: torch.device) -> tuple[torch
     return cos, sin
 
 
-def train(config: OneDConfig, ctx: RunContext) -> None:
-    device = ctx.device
-    analysis = analyse_target(config)
-    steps = config.training.steps
-    model = build_model(config, device)
-    optimizer = make_optimizer(config.training.optimizer, model.parameters(), config.training.lr, config.training.momentum)
-    # the loss below is mean((f − y)²): c = 1 in the prediction's c·mean(r²)
-    theory = RunTheory(model, analysis, config.training, config.spectrum, loss_scale=1.0) if config.theory == "ntk" else None
+class Record:
+    """What one run keeps while it trains: the per-step loss and ΔF at the tracked peaks, the
+    panels, the replay's frames and its snapshots. ``train`` keeps one; ``train_together`` one per
+    member, each reading its own column of the shared step buffers."""
 
-    x = torch.tensor(analysis.x, dtype=torch.float32, device=device).unsqueeze(1)
-    y = torch.tensor(analysis.y, dtype=torch.float32, device=device).unsqueeze(1)
-    x_plot_np = config.grid.plot_points()
-    x_plot = torch.tensor(x_plot_np, dtype=torch.float32, device=device).unsqueeze(1)
-    basis_cos, basis_sin = _dft_basis(len(analysis.x), analysis.selected, device)
-    target_at_peaks = analysis.coefficients[analysis.selected]
+    def __init__(self, config: OneDConfig, ctx: RunContext, model: torch.nn.Sequential, outputs: torch.Tensor, losses: torch.Tensor):
+        device = ctx.device
+        self.config, self.ctx = config, ctx
+        self.analysis = analysis = analyse_target(config)
+        # the loss below is mean((f − y)²): c = 1 in the prediction's c·mean(r²)
+        self.theory = RunTheory(model, analysis, config.training, config.spectrum, loss_scale=1.0) if config.theory == "ntk" else None
+        self.x = torch.tensor(analysis.x, dtype=torch.float32, device=device).unsqueeze(1)
+        self.y = torch.tensor(analysis.y, dtype=torch.float32, device=device).unsqueeze(1)
+        self.x_plot_np = config.grid.plot_points()
+        self.x_plot = torch.tensor(self.x_plot_np, dtype=torch.float32, device=device).unsqueeze(1)
+        self.basis_cos, self.basis_sin = _dft_basis(len(analysis.x), analysis.selected, device)
+        self.target_at_peaks = analysis.coefficients[analysis.selected]
+        steps = config.training.steps
+        self.loss_history = np.empty(steps)
+        self.error_history = np.empty((steps, len(analysis.selected)))
+        self.outputs, self.losses = outputs, losses
+        """[RECORD_BLOCK, n] and [RECORD_BLOCK]: this run's view of the step buffers (the training-grid
+        output and loss before each step), filled by the loop."""
+        self.recorded = 0
+        self.panel_steps: list[int] = []
+        self.panel_outputs: list[np.ndarray] = []
+        self.panel_spectra: list[np.ndarray] = []
+        self.wanted_panels = set(config.snapshot_steps)
+        # the replay's frames: float32 is plenty for a chart and halves the saved run
+        self.wanted_frames = set(history_steps(steps).tolist())
+        self.frame_steps: list[int] = []
+        self.frame_outputs: list[np.ndarray] = []
+        self.frame_spectra: list[np.ndarray] = []
+        self.frequencies = angular_frequencies(config, analysis.selected)
 
-    loss_history = np.empty(steps)
-    error_history = np.empty((steps, len(analysis.selected)))
-    output_buffer = torch.empty((RECORD_BLOCK, len(analysis.x)), device=device)
-    loss_buffer = torch.empty(RECORD_BLOCK, device=device)
-    recorded = 0
-    buffered = 0
-    panel_steps: list[int] = []
-    panel_outputs: list[np.ndarray] = []
-    panel_spectra: list[np.ndarray] = []
-    wanted_panels = set(config.snapshot_steps)
-    # the replay's frames: float32 is plenty for a chart and halves the saved run
-    wanted_frames = set(history_steps(steps).tolist())
-    frame_steps: list[int] = []
-    frame_outputs: list[np.ndarray] = []
-    frame_spectra: list[np.ndarray] = []
-    frequencies = angular_frequencies(config, analysis.selected)
+    def wants_frame(self, completed: int) -> bool:
+        return completed in self.wanted_panels or completed in self.wanted_frames
 
-    def flush() -> None:
-        nonlocal recorded, buffered
+    def flush(self, buffered: int) -> None:
+        """Move the first ``buffered`` records of the step buffers to the host histories."""
         if buffered == 0:
             return
-        block = output_buffer[:buffered]
-        real = host_array(block @ basis_cos)
-        imag = host_array(block @ basis_sin)
-        error_history[recorded : recorded + buffered] = spectral.relative_spectral_error(
-            real + 1j * imag, target_at_peaks, config.spectrum.error_form
+        block = self.outputs[:buffered]
+        real = host_array(block @ self.basis_cos)
+        imag = host_array(block @ self.basis_sin)
+        recorded = self.recorded
+        self.error_history[recorded : recorded + buffered] = spectral.relative_spectral_error(
+            real + 1j * imag, self.target_at_peaks, self.config.spectrum.error_form
         )
-        loss_history[recorded : recorded + buffered] = host_array(loss_buffer[:buffered])
-        recorded += buffered
-        buffered = 0
+        self.loss_history[recorded : recorded + buffered] = host_array(self.losses[:buffered])
+        self.recorded += buffered
 
-    def keep_frame(completed: int) -> None:
+    def keep_frame(self, completed: int, model: torch.nn.Module) -> None:
         """The output on the plot grid and its spectrum after ``completed`` steps, as a panel, a replay frame or both."""
         with torch.inference_mode():
-            plot_output = model(x_plot).squeeze(1).cpu().numpy()
-            train_output = model(x).squeeze(1).cpu().numpy()
-        spectrum = spectral.amplitude_spectrum(train_output, config.spectrum.n_freq)
-        if completed in wanted_panels:
-            panel_steps.append(completed)
-            panel_outputs.append(plot_output)
-            panel_spectra.append(spectrum)
-        if completed in wanted_frames:
-            frame_steps.append(completed)
-            frame_outputs.append(plot_output.astype(np.float32))
-            frame_spectra.append(spectrum.astype(np.float32))
+            plot_output = model(self.x_plot).squeeze(1).cpu().numpy()
+            train_output = model(self.x).squeeze(1).cpu().numpy()
+        spectrum = spectral.amplitude_spectrum(train_output, self.config.spectrum.n_freq)
+        if completed in self.wanted_panels:
+            self.panel_steps.append(completed)
+            self.panel_outputs.append(plot_output)
+            self.panel_spectra.append(spectrum)
+        if completed in self.wanted_frames:
+            self.frame_steps.append(completed)
+            self.frame_outputs.append(plot_output.astype(np.float32))
+            self.frame_spectra.append(spectrum.astype(np.float32))
 
-    def publish(completed: int, final: bool = False) -> None:
-        flush()
+    def publish(self, completed: int, buffered: int, model: torch.nn.Module, final: bool = False) -> None:
+        """Flush the step buffers and publish a snapshot of the run after ``completed`` steps."""
+        config, analysis = self.config, self.analysis
+        self.flush(buffered)
         with torch.inference_mode():
-            plot_output = model(x_plot).squeeze(1).cpu().numpy()
-            train_output = model(x).squeeze(1).cpu().numpy()
+            plot_output = model(self.x_plot).squeeze(1).cpu().numpy()
+            train_output = model(self.x).squeeze(1).cpu().numpy()
+        recorded = self.recorded
         record_steps = np.arange(recorded)
-        metrics = {"step": record_steps, "loss": loss_history[:recorded]}
+        metrics = {"step": record_steps, "loss": self.loss_history[:recorded]}
         traces = {
-            "delta_f": ErrorTrace(record_steps, error_history[:recorded], tuple(str(k) for k in analysis.selected), tuple(frequencies))
+            "delta_f": ErrorTrace(
+                record_steps, self.error_history[:recorded], tuple(str(k) for k in analysis.selected), tuple(self.frequencies)
+            )
         }
+        panels, frames = len(self.panel_steps), len(self.frame_steps)
         views = {
-            "x_plot": x_plot_np,
-            "target_plot": config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
+            "x_plot": self.x_plot_np,
+            "target_plot": config.target.evaluate(self.x_plot_np, strict=False),  # beyond the domain it may be undefined
             "output_plot": plot_output,
             "target_spectrum": np.abs(analysis.coefficients),
             "output_spectrum": spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
             "peaks": analysis.peaks,
             "genuine": analysis.genuine,
             "selected": analysis.selected,
-            "panel_steps": np.array(panel_steps, dtype=int),
-            "panel_outputs": np.array(panel_outputs).reshape(len(panel_steps), PLOT_POINTS),
-            "panel_spectra": np.array(panel_spectra).reshape(len(panel_steps), config.spectrum.n_freq),
-            "history_steps": np.array(frame_steps, dtype=int),
-            "history_outputs": np.array(frame_outputs, dtype=np.float32).reshape(len(frame_steps), PLOT_POINTS),
-            "history_spectra": np.array(frame_spectra, dtype=np.float32).reshape(len(frame_steps), config.spectrum.n_freq),
+            "panel_steps": np.array(self.panel_steps, dtype=int),
+            "panel_outputs": np.array(self.panel_outputs).reshape(panels, PLOT_POINTS),
+            "panel_spectra": np.array(self.panel_spectra).reshape(panels, config.spectrum.n_freq),
+            "history_steps": np.array(self.frame_steps, dtype=int),
+            "history_outputs": np.array(self.frame_outputs, dtype=np.float32).reshape(frames, PLOT_POINTS),
+            "history_spectra": np.array(self.frame_spectra, dtype=np.float32).reshape(frames, config.spectrum.n_freq),
         }
-        if theory is not None:
-            theory.add_to(metrics, traces, views, model, final)
-        ctx.publish(step=completed, metrics=metrics, traces=traces, views=views)
+        if self.theory is not None:
+            self.theory.add_to(metrics, traces, views, model, final)
+        self.ctx.publish(step=completed, metrics=metrics, traces=traces, views=views)
 
+
+def _step_buffers(samples: int, members: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training-grid outputs [RECORD_BLOCK, members, n] and losses [RECORD_BLOCK, members] of
+    the steps not yet flushed to the host."""
+    return torch.empty((RECORD_BLOCK, members, samples), device=device), torch.empty((RECORD_BLOCK, members), device=device)
+
+
+def train(config: OneDConfig, ctx: RunContext) -> None:
+    device = ctx.device
+    steps = config.training.steps
+    model = build_model(config, device)
+    optimizer = make_optimizer(config.training.optimizer, model.parameters(), config.training.lr, config.training.momentum)
+    output_buffer, loss_buffer = _step_buffers(config.grid.samples, 1, device)
+    record = Record(config, ctx, model, output_buffer[:, 0], loss_buffer[:, 0])
+    x, y = record.x, record.y
+    buffered = 0
     for step in range(steps):
         ctx.checkpoint()
-        if step in wanted_panels or step in wanted_frames:
-            keep_frame(step)
+        if record.wants_frame(step):
+            record.keep_frame(step, model)
         prediction = model(x)
         loss = torch.mean((prediction - y) ** 2)
-        output_buffer[buffered].copy_(prediction.detach().squeeze(1))
-        loss_buffer[buffered] = loss.detach()
+        output_buffer[buffered, 0].copy_(prediction.detach().squeeze(1))
+        loss_buffer[buffered, 0] = loss.detach()
         buffered += 1
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if buffered == RECORD_BLOCK:
-            flush()
+            record.flush(buffered)
+            buffered = 0
         if ctx.publish_due():
-            publish(step + 1)
-    if steps in wanted_panels or steps in wanted_frames:
-        keep_frame(steps)
-    publish(steps, final=True)
+            record.publish(step + 1, buffered, model)
+            buffered = 0
+    if record.wants_frame(steps):
+        record.keep_frame(steps, model)
+    record.publish(steps, buffered, model, final=True)
+
+
+def batch_key(config: OneDConfig) -> str:
+    """Configs that can train as one stacked model: everything but the seed, the target and the
+    spectral read-out (each member keeps those for itself) equal."""
+    shared = {name: value for name, value in to_dict(config).items() if name not in ("seed", "target", "spectrum")}
+    return json.dumps(shared, sort_keys=True)
+
+
+def train_together(configs: Sequence[OneDConfig], batch: Batch) -> None:
+    """``train`` for several configs of one ``batch_key`` as one stacked network: each member drawn
+    exactly as its single run draws it (its own seed, then stacked), one batched forward and backward
+    pass for all on the sum of the members' own mean losses (so each member's gradient is its own),
+    one optimizer over the stacked parameters (elementwise, so each member's update is its own). Each
+    member keeps its own record and publishes its own snapshots; a member that diverges leaves the
+    batch (its NaNs stay in its own slice) and the others train on."""
+    members = batch.live
+    configs = [configs[i] for i in members]
+    contexts = [batch.contexts[i] for i in members]
+    config = configs[0]
+    device = contexts[0].device
+    steps = config.training.steps
+    models = [build_model(member, device) for member in configs]
+    stacked = StackedMLP(models)
+    optimizer = make_optimizer(config.training.optimizer, stacked.parameters(), config.training.lr, config.training.momentum)
+    output_buffer, loss_buffer = _step_buffers(config.grid.samples, len(members), device)
+    records = [
+        Record(member, ctx, model, output_buffer[:, i], loss_buffer[:, i])
+        for i, (member, ctx, model) in enumerate(zip(configs, contexts, models, strict=True))
+    ]
+    x = records[0].x.expand(len(members), -1, -1)
+    y = torch.stack([record.y for record in records])
+
+    def each(method: str, *args: Any, model: bool = False) -> None:
+        """``record.method(*args[, its model])`` for every live member, each guarded on its own."""
+        if model:
+            stacked.copy_to(models)
+        for i, member in enumerate(members):
+            call = getattr(records[i], method)
+            batch.guard(member, functools.partial(call, *args, models[i]) if model else functools.partial(call, *args))
+
+    buffered = 0
+    for step in range(steps):
+        if not batch.checkpoint():
+            return
+        if records[0].wants_frame(step):
+            each("keep_frame", step, model=True)
+        prediction = stacked(x)
+        losses = torch.mean((prediction - y) ** 2, dim=(1, 2))
+        output_buffer[buffered].copy_(prediction.detach().squeeze(2))
+        loss_buffer[buffered] = losses.detach()
+        buffered += 1
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        optimizer.step()
+        if buffered == RECORD_BLOCK:
+            each("flush", buffered)
+            buffered = 0
+        if contexts[0].publish_due():
+            each("publish", step + 1, buffered, model=True)
+            buffered = 0
+    if records[0].wants_frame(steps):
+        each("keep_frame", steps, model=True)
+    stacked.copy_to(models)
+    for i, member in enumerate(members):
+        batch.guard(member, functools.partial(records[i].publish, steps, buffered, models[i], final=True))
 
 
 def summarize(config: OneDConfig, snapshot: Snapshot) -> dict[str, Any]:
@@ -222,6 +321,8 @@ def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
         figures=figures,
         sweepable=True,
         memory=memory,
+        train_together=train_together,
+        batch_key=batch_key,
     )
 
 

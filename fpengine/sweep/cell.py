@@ -9,12 +9,14 @@ import, so it holds only importable, picklable functions.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from fpengine.engine.device import describe_device, resolve_device
-from fpengine.engine.headless import run_to_end
+from fpengine.engine.experiment import Experiment
+from fpengine.engine.headless import run_to_end, run_together_to_end
 from fpengine.engine.runner import Job, Snapshot
 from fpengine.export import build_summary
 from fpengine.registry import get_experiment
@@ -25,6 +27,8 @@ ROW_FIELDS = ("seed", "status", "spearman", "final_loss", "steps_per_second", "w
 THEORY_FIELDS = ("parameter_drift", "kernel_drift", "predicted_spearman", "ntk_seconds")
 """A 1-D cell's prediction figures (summary.json's): how far the run left its linearisation, the
 predicted order and what the prediction cost; with ``predicted_convergence_step[ω]`` columns."""
+BATCH = "batch"
+"""How many cells trained together as one stacked model (absent: the cell trained alone)."""
 RUN_STEPS = "run_steps"
 """The steps the cell ran: where a frequency that never converged is censored in the law's fit."""
 
@@ -76,6 +80,32 @@ def run_cell(experiment_name: str, config_data: dict[str, Any], settings: dict[s
 def run_cell_keeping_run(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str = "auto") -> CellRun:
     """``run_cell``, returning the finished run as well."""
     row, job, described = _train(experiment_name, config_data, settings, device)
+    return _keeping_run(row, job, described)
+
+
+def run_cells(
+    experiment_name: str,
+    configs_data: Sequence[dict[str, Any]],
+    settings: Sequence[dict[str, str]],
+    device: str = "auto",
+    keep_runs: bool = False,
+) -> list[dict[str, Any]] | list[CellRun]:
+    """Train cells of one ``batch_key`` together as one stacked model and return their rows (or, with
+    ``keep_runs``, their ``CellRun``s) in order: each row is what ``run_cell`` gives for that cell
+    alone, but for the timings (the batch's, shared) and ``batch``, the number of cells trained together."""
+    torch.set_num_threads(1)
+    experiment = get_experiment(experiment_name)
+    configs = [with_prediction(from_dict(experiment.config_type, data)) for data in configs_data]
+    jobs = run_together_to_end(experiment, configs, resolve_device(device))
+    results = []
+    for config, job, cell_settings in zip(configs, jobs, settings, strict=True):
+        described = describe_device(job.device)
+        row = {**_row(experiment, config, job, cell_settings, described), BATCH: len(configs)}
+        results.append(_keeping_run(row, job, described) if keep_runs else row)
+    return results
+
+
+def _keeping_run(row: dict[str, Any], job: Job, described: str) -> CellRun:
     snapshot = job.snapshot
     if snapshot is not None:
         snapshot = dataclasses.replace(snapshot, metrics=dict(snapshot.metrics), traces=dict(snapshot.traces), views=dict(snapshot.views))
@@ -88,9 +118,14 @@ def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str
     config = with_prediction(from_dict(experiment.config_type, config_data))
     job = run_to_end(experiment, config, resolve_device(device))
     described = describe_device(job.device)  # the run's own device: Sec 1.6 trains on the CPU on any machine
+    return _row(experiment, config, job, settings, described), job, described
+
+
+def _row(experiment: Experiment, config: Any, job: Job, settings: dict[str, str], described: str) -> dict[str, Any]:
+    """A finished run's results row."""
     row: dict[str, Any] = {**settings, "seed": config.seed, "status": job.status.value}
     if job.snapshot is None:  # failed before its first step (a δ the data refuse, …)
-        return {**row, "message": job.message, "frequencies": ""}, job, described
+        return {**row, "message": job.message, "frequencies": ""}
     summary = build_summary(experiment, config, job.snapshot, status=job.status.value, device=described, message=job.message)
     row.update({name: summary.get(name) for name in ROW_FIELDS[2:]})
     frequencies = summary.get("frequencies") or []
@@ -104,4 +139,4 @@ def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str
         row.update({name: summary.get(name) for name in THEORY_FIELDS})
     if job.message:
         row["message"] = job.message
-    return row, job, described
+    return row

@@ -52,6 +52,11 @@ def add_arguments(sweep: argparse.ArgumentParser) -> None:
     sweep.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures")
     sweep.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="train every cell alone (by default cells that differ only in seed or target train together as one stacked model)",
+    )
 
 
 def presets_epilog() -> str:
@@ -111,7 +116,16 @@ def run_command(args: argparse.Namespace) -> int:
                 bar.update(report.finished - bar.n)
 
         try:
-            report = run_sweep(definition, out, pool, device=args.device, figures=not args.no_figures, lang=args.lang, on_cell=advance)
+            report = run_sweep(
+                definition,
+                out,
+                pool,
+                device=args.device,
+                figures=not args.no_figures,
+                lang=args.lang,
+                on_cell=advance,
+                batch=not args.no_batch,
+            )
         except OSError as error:  # the folder was checked before the first cell; a full disk can still refuse
             raise SweepError("sweep.error.cannot_write", path=str(out), reason=error.strerror or str(error)) from None
         finally:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from fpengine.engine.runner import ErrorTrace
 from fpengine.export import atomic_file, prepare_output_dir, read_json_object, write_json, zip_folder
-from fpengine.sweep.cell import ROW_FIELDS, RUN_STEPS, THEORY_FIELDS
+from fpengine.sweep.cell import BATCH, ROW_FIELDS, RUN_STEPS, THEORY_FIELDS
 from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 
 DEFINITION_FILE = "sweep.json"
@@ -74,13 +74,15 @@ def results_frame(definition: SweepDefinition, rows: dict[str, dict[str, Any]]) 
     """One row per finished cell in the grid's order: the grid keys as typed, ``seed``, ``status``,
     the summary figures, ``convergence_step[ω]`` by increasing ω, then ``frequencies``, ``message``,
     ``cell``; then (added later, so after the older columns) ``run_steps`` and, for cells that made the
-    linearised prediction, ``predicted_convergence_step[ω]`` and the drifts."""
+    linearised prediction, ``predicted_convergence_step[ω]`` and the drifts; ``batch`` (how many cells
+    trained together; empty: alone) when any cell trained in a batch."""
     ordered = [rows[cell.id] for cell in definition.cells() if cell.id in rows]
     frame = pd.DataFrame(ordered)
     convergence = _step_columns(ordered, "convergence_step")
     predicted = _step_columns(ordered, "predicted_convergence_step")
     theory = [name for name in THEORY_FIELDS if any(name in row for row in ordered)] if predicted else []
-    added = ([RUN_STEPS] if any(RUN_STEPS in row for row in ordered) else []) + predicted + theory
+    batched = [BATCH] if any(BATCH in row for row in ordered) else []
+    added = ([RUN_STEPS] if any(RUN_STEPS in row for row in ordered) else []) + predicted + theory + batched
     columns = [*definition.grid_keys, *ROW_FIELDS, *convergence, "frequencies", "message", "cell", *added]
     frame = frame.reindex(columns=columns)
     for key in definition.grid_keys:  # as typed, even where every value looks like a number
