@@ -131,6 +131,10 @@ class Record:
         with torch.inference_mode():
             plot_output = model(self.x_plot).squeeze(1).cpu().numpy()
             train_output = model(self.x).squeeze(1).cpu().numpy()
+        self.keep_outputs(completed, plot_output, train_output)
+
+    def keep_outputs(self, completed: int, plot_output: np.ndarray, train_output: np.ndarray) -> None:
+        """``keep_frame`` of outputs computed already (a batch computes its members' at once)."""
         spectrum = spectral.amplitude_spectrum(train_output, self.config.spectrum.n_freq)
         if completed in self.wanted_panels:
             self.panel_steps.append(completed)
@@ -247,20 +251,31 @@ def train_together(configs: Sequence[OneDConfig], batch: Batch) -> None:
     x = records[0].x.expand(len(members), -1, -1)
     y = torch.stack([record.y for record in records])
 
-    def each(method: str, *args: Any, model: bool = False) -> None:
-        """``record.method(*args[, its model])`` for every live member, each guarded on its own."""
+    x_plot = records[0].x_plot.expand(len(members), -1, -1)
+
+    def keep_frames(completed: int) -> None:
+        """Every live member's frame, from one stacked pass (the replay's views: to float rounding
+        what its own network gives)."""
+        with torch.inference_mode():
+            plot_outputs = stacked(x_plot).squeeze(2).cpu().numpy()
+            train_outputs = stacked(x).squeeze(2).cpu().numpy()
+        each("keep_outputs", completed, per_member=(plot_outputs, train_outputs))
+
+    def each(method: str, *args: Any, model: bool = False, per_member: tuple[np.ndarray, ...] = ()) -> None:
+        """``record.method(*args, *its rows of per_member[, its model])`` for every live member, each
+        guarded on its own."""
         if model:
             stacked.copy_to(models)
         for i, member in enumerate(members):
-            call = getattr(records[i], method)
-            batch.guard(member, functools.partial(call, *args, models[i]) if model else functools.partial(call, *args))
+            own = [rows[i] for rows in per_member] + ([models[i]] if model else [])
+            batch.guard(member, functools.partial(getattr(records[i], method), *args, *own))
 
     buffered = 0
     for step in range(steps):
         if not batch.checkpoint():
             return
         if records[0].wants_frame(step):
-            each("keep_frame", step, model=True)
+            keep_frames(step)
         prediction = stacked(x)
         losses = torch.mean((prediction - y) ** 2, dim=(1, 2))
         output_buffer[buffered].copy_(prediction.detach().squeeze(2))
@@ -276,7 +291,7 @@ def train_together(configs: Sequence[OneDConfig], batch: Batch) -> None:
             each("publish", step + 1, buffered, model=True)
             buffered = 0
     if records[0].wants_frame(steps):
-        each("keep_frame", steps, model=True)
+        keep_frames(steps)
     stacked.copy_to(models)
     for i, member in enumerate(members):
         batch.guard(member, functools.partial(records[i].publish, steps, buffered, models[i], final=True))

@@ -349,6 +349,9 @@ class BackgroundSweep:
                     control=self.control,
                     slots=lender,
                     on_run=self._keep,
+                    # the Lab pauses, stops and lends run slots cell by cell, so its cells train alone
+                    # (the command line trains cells of one shape together)
+                    batch=False,
                 )
             final = SweepStatus.STOPPED if report.interrupted else SweepStatus.DONE
         except _StoppedInLine:

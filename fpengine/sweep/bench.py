@@ -10,12 +10,20 @@ Every pool is warmed up before it is timed: each worker first runs a tiny cell, 
 start-up, the imports of torch and the engine, and torch's first-call allocations are not counted
 (the sequential loop is warmed up the same way). That start-up is reported on its own
 (``startup_s``): a real sweep pays it once.
+
+First, cells trained together (``sweep/batched-S``): S copies of the sweep's 64-64-64 net (seeds
+0 … S−1) trained by the engine as S single runs in a loop and as one stacked batch
+(``run_together_to_end``, what a sweep's batch runs), on one thread, alternately, several times;
+the figure is the ratio of their net-steps/s within each pair (the median, and the range), with the
+machine's load average, since other processes share the CPU.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,6 +34,8 @@ from typing import Any
 
 import torch
 
+from fpengine.engine.headless import run_to_end, run_together_to_end
+from fpengine.registry import get_experiment
 from fpengine.settings.config import to_dict
 from fpengine.sweep.cell import run_cell
 from fpengine.sweep.definition import SweepDefinition, define_sweep
@@ -39,6 +49,8 @@ DEVICE = "cpu"
 HOST = "127.0.0.1"
 WARMUP_STEPS = 20
 WARMUP_ROUNDS = 5
+BATCH_COPIES = (3, 8)
+BATCH_REPEATS = 5
 
 
 def bench_definition(workers: int, quick: bool, steps: int | None = None) -> SweepDefinition:
@@ -122,7 +134,8 @@ def pooled(definition: SweepDefinition, warm: dict[str, Any], workers: int, sche
             pids = warm_up(pool, warm)
             startup = time.perf_counter() - begin
             worker_cpu, cpu, start = cpu_seconds(pids), time.process_time(), time.perf_counter()
-            report = run_sweep(definition, out, pool, device=DEVICE, figures=False, on_cell=on_cell)
+            # every cell alone, as the sequential loop runs it: this measures the pool, not the batching
+            report = run_sweep(definition, out, pool, device=DEVICE, figures=False, on_cell=on_cell, batch=False)
             seconds = time.perf_counter() - start
             parent_cpu, worker_cpu = time.process_time() - cpu, cpu_seconds(pids) - worker_cpu
         if not report.complete:
@@ -167,7 +180,67 @@ def mean_cell_seconds(rows: dict[str, dict[str, Any]]) -> float:
     return sum(row["wall_seconds"] for row in rows.values()) / max(1, len(rows))
 
 
+def _timed(train) -> tuple[float, float]:
+    """Wall and CPU seconds (this process's: the run's thread does the work, the caller waits) of ``train()``."""
+    cpu, start = time.process_time(), time.perf_counter()
+    jobs = train()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if any(job.status.value != "done" for job in jobs):
+        raise RuntimeError(f"a benchmark run ended as {[job.status.value for job in jobs]}")
+    return seconds, cpu
+
+
+def batched_rows(quick: bool) -> list[dict]:
+    """Net-steps/s of S copies of the sweep's net trained together against S single runs in a loop,
+    on one torch thread, alternating the two ``BATCH_REPEATS`` times. ``ratio`` is by CPU time (the
+    net-steps a busy core gives: on a shared machine the wall time also counts the waits for a core),
+    ``ratio_wall`` by wall time."""
+    experiment = get_experiment(EXPERIMENT)
+    steps = 500 if quick else 2000
+    definition = bench_definition(1, quick=True, steps=steps)
+    base = definition.cell_config(next(definition.cells()))
+    device = torch.device(DEVICE)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows = []
+    try:
+        warm = [dataclasses.replace(base, seed=seed, training=dataclasses.replace(base.training, steps=WARMUP_STEPS)) for seed in range(2)]
+        _timed(lambda: [run_to_end(experiment, config, device) for config in warm])
+        _timed(lambda: run_together_to_end(experiment, warm, device))
+        for copies in BATCH_COPIES:
+            configs = [dataclasses.replace(base, seed=seed) for seed in range(copies)]
+            loops, batches, ratios, walls = [], [], [], []
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+            for _ in range(2 if quick else BATCH_REPEATS):
+                looped = _timed(lambda configs=configs: [run_to_end(experiment, config, device) for config in configs])
+                batched = _timed(lambda configs=configs: run_together_to_end(experiment, configs, device))
+                loops.append(copies * steps / looped[1])
+                batches.append(copies * steps / batched[1])
+                ratios.append(looped[1] / batched[1])
+                walls.append(looped[0] / batched[0])
+            rows.append(
+                {
+                    "name": f"sweep/batched-{copies}",
+                    "copies": copies,
+                    "steps": steps,
+                    "threads": 1,
+                    "looped_net_steps_per_cpu_s": statistics.median(loops),
+                    "batched_net_steps_per_cpu_s": statistics.median(batches),
+                    "ratio_min": min(ratios),
+                    "ratio_max": max(ratios),
+                    "ratio_wall": statistics.median(walls),
+                    "repeats": len(ratios),
+                    "load_average": load,
+                    "ratio": statistics.median(ratios),
+                }
+            )
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
 def run(quick: bool) -> list[dict]:
+    batched = batched_rows(quick)
     workers = max(2, default_workers())
     definition = bench_definition(workers, quick)
     warm = _warm_config(workers)
@@ -230,7 +303,7 @@ def run(quick: bool) -> list[dict]:
                 "ratio": efficiency,
             }
         )
-    rows += skipped
+    rows += skipped + batched
     found = {name: timing.rows for name, timing in timings.items()} | {"sweep/sequential (after)": after.rows}
     bad = {name: ids for name, rows_found in found.items() if (ids := differing_cells(before.rows, rows_found))}
     compared = cells * len(found)
