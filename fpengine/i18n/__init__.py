@@ -17,12 +17,14 @@ LANGUAGES = {"en": "English", "zh": "简体中文"}
 def catalog() -> dict[str, tuple[str, str]]:
     """Every string of the app, built on first use (the registry's sections import this module)."""
     from fpengine.i18n import common, formula
+    from fpengine.readout import strings as readout_strings
     from fpengine.registry import SECTIONS
     from fpengine.settings import strings as settings_strings
     from fpengine.sweep import strings as sweep_strings
 
     merged: dict[str, tuple[str, str]] = {}
-    for strings in (common.STRINGS, formula.STRINGS, settings_strings.STRINGS, sweep_strings.STRINGS, *(s.strings for s in SECTIONS)):
+    shared = (common.STRINGS, formula.STRINGS, settings_strings.STRINGS, sweep_strings.STRINGS, readout_strings.STRINGS)
+    for strings in (*shared, *(s.strings for s in SECTIONS)):
         duplicates = merged.keys() & strings.keys()
         if duplicates:
             raise RuntimeError(f"i18n keys defined twice: {sorted(duplicates)}")
