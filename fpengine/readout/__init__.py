@@ -4,3 +4,8 @@ grid, the spectral read-out and Theory settings and the gradient-descent referen
 the target's spectrum, its peaks and the ΔF convergence summary (``analysis``), the linearised
 (NTK) prediction (``theory``), the charts of both (``charts``) and their strings (``strings``).
 Not a chapter section: it has no experiment of its own and imports none."""
+
+from fpengine.i18n import register
+from fpengine.readout.strings import STRINGS
+
+register("readout", STRINGS)
