@@ -8,6 +8,7 @@ import streamlit as st
 
 from fpengine.engine.experiment import Experiment
 from fpengine.oned.settings import OneDConfig
+from fpengine.readout.settings import gradient_descent_reference
 from fpengine.settings.schema import ConfigError, validate
 
 from .common import settings_area, show_invalid_settings, tr
@@ -75,11 +76,4 @@ def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
         job = current_job(experiment)
         shown = job.config if job is not None else config  # the network on show, else the one Start would train
         if shown is not None and shown.theory == "ntk":
-            gradient_descent_rerun(experiment, gradient_descent(shown))
-
-
-def gradient_descent(config: OneDConfig) -> OneDConfig | None:
-    """The same network trained by full-batch gradient descent, with the prediction; None when it already is."""
-    if config.training.optimizer == "sgd":
-        return None
-    return dataclasses.replace(config, training=dataclasses.replace(config.training, optimizer="sgd"))
+            gradient_descent_rerun(experiment, gradient_descent_reference(shown))

@@ -11,9 +11,9 @@ import streamlit as st
 from fpengine import charts
 from fpengine.formula import FormulaError, compile_formula, signatures
 from fpengine.i18n import explain
-from fpengine.oned.analysis import analyse_target
-from fpengine.oned.settings import OneDConfig
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.analysis import analyse_target
+from fpengine.readout.settings import ReadoutConfig
+from fpengine.readout.targets import TargetConfig
 from fpengine.settings.schema import ConfigError, rule_of, validate
 
 from . import links
@@ -163,7 +163,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     )
 
 
-def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
+def peak_selector(config: ReadoutConfig, key: str) -> ReadoutConfig:
     """Preview the target and its spectrum; let the visitor choose which peaks ΔF tracks.
     Raises ConfigError when the target cannot be analysed on this grid."""
     validate(config.target, "target.")

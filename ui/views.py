@@ -14,6 +14,7 @@ from fpengine import charts, replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
+from fpengine.readout.charts import theory_builders
 
 from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import linked
@@ -85,7 +86,7 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
     def draw(shown: Snapshot, cursor: int | None) -> None:
         builders = {
             **oned_charts.chart_builders(shown, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme, cursor=cursor),
-            **oned_charts.theory_builders(shown, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
+            **theory_builders(shown, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
         }
         context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
 
@@ -315,7 +316,7 @@ def _gradient_descent_view(experiment: Experiment, job_id: str, x_title: str | N
 def _gradient_descent_result(experiment: Experiment, run_id: str, config: Any, snapshot: Snapshot, x_title: str | None) -> None:
     """The rerun's measured and predicted ΔF and its convergence table."""
     summary = experiment.summarize(config, snapshot)
-    builders = oned_charts.theory_builders(snapshot, config.spectrum, lang(), x_title=x_title)
+    builders = theory_builders(snapshot, config.spectrum, lang(), x_title=x_title)
     if "theory" in builders:  # from its first snapshot on
         live_chart(f"{experiment.name}.gd.theory", (run_id, lang()), snapshot.version, builders["theory"])
     convergence_table(snapshot.traces["delta_f"], summary)

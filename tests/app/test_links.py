@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.schema import rule_of
 from tests.browser_helpers import FIRST_LOAD_MS

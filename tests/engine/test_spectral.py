@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fpengine import spectral
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.targets import TargetConfig
 
 
 def test_amplitude_spectrum_of_known_sines_is_exact_on_a_periodic_grid():
