@@ -45,7 +45,7 @@ def summarize(config: ImageFitConfig, snapshot: Snapshot) -> dict[str, Any]:
 
 
 def _book() -> ImageFitConfig:
-    """The nearest published setup (the authors' cat-fitting notebook, made for interpolation): a
+    """The nearest published setup (the authors' cat-fitting notebook (docs/experiments.md#sources), made for interpolation): a
     75-pixel picture, every second column held out, coordinates in a small range, a deep tanh net,
     Adam 5e-5 at a constant rate, the chapter's 36000 steps. Slow: meant for a GPU."""
     return ImageFitConfig(
