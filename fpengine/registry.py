@@ -20,3 +20,8 @@ def get_experiment(name: str) -> Experiment:
     if name not in EXPERIMENTS:
         raise KeyError(f"unknown experiment {name!r} (choose from {', '.join(EXPERIMENTS)})")
     return EXPERIMENTS[name]
+
+
+def section_of(experiment: Experiment) -> Section:
+    """The section an experiment belongs to."""
+    return next(section for section in SECTIONS if any(member is experiment for member in section.experiments))

@@ -4,6 +4,7 @@ instant preview, and the choice of tracked peaks. Shared by every 1-D page and t
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -42,6 +43,21 @@ def sines_text(components: list[dict[str, float]]) -> str:
         return ":".join(links.text_of(float(component[part])) for part in parts)
 
     return ",".join(map(item, components))
+
+
+def readout_values(config: ReadoutConfig, data: dict[str, Any]) -> dict[str, str]:
+    """The page values of a read-out config (``data``: its ``to_dict``, less what its page has no
+    widget for) by link parameter: its settings by name, the designer's ``target_mode`` and ``sines``
+    (or ``formula``), ``quantize`` and the Theory switch."""
+    target = data.pop("target")
+    values = links.setting_values(data)
+    values["theory"] = links.text_of(config.theory == "ntk")
+    values["quantize"] = links.text_of(float(target["quantize"]))
+    if target["formula"]:
+        values.update(target_mode="formula", formula=target["formula"])
+    else:
+        values.update(target_mode="sines", sines=sines_text(components_of(config.target)))
+    return values
 
 
 def parse_sines(text: str) -> list[dict[str, float]]:

@@ -13,7 +13,6 @@ import streamlit as st
 from fpengine import charts, replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
-from fpengine.oned import charts as oned_charts
 from fpengine.readout.charts import theory_builders
 
 from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
@@ -73,36 +72,6 @@ def _steps_needed(steps: int | None) -> str:
     if steps is None:
         return tr("theory.needed_never")
     return f"{steps:,}" if steps < 1_000_000 else f"{steps:.2e}"
-
-
-def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
-    """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
-    run that made the prediction, the Theory view. A finished or paused run replays (:func:`replay_view`)."""
-    key = experiment.name
-    log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
-    scheme = st.session_state.get(f"{key}.scheme", "redblue")
-    summary = experiment.summarize(config, snapshot)
-
-    def draw(shown: Snapshot, cursor: int | None) -> None:
-        builders = {
-            **oned_charts.chart_builders(shown, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme, cursor=cursor),
-            **theory_builders(shown, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
-        }
-        context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
-
-        def show(chart: str) -> None:
-            # the panels change only when a new one is taken; the replayed ones with the step shown
-            version = len(shown.views["panel_steps"]) if chart == "panels" else shown.version
-            replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
-            live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
-
-        spectral_layout(show, shown.traces["delta_f"], summary)
-        if "panels" in builders:
-            show("panels")
-        if "theory" in builders:
-            theory_layout(show, summary, config.training.lr)
-
-    replay_view(experiment, snapshot, config, replay.output_frame, "history_steps", draw)
 
 
 def replayable(experiment: Experiment) -> bool:

@@ -35,7 +35,7 @@ RECORD_BLOCK = 256
 
 
 def build_model(config: OneDConfig, device: torch.device) -> torch.nn.Module:
-    """The seeded network, drawn as the authors' is (seed, build, then init in layer order) but from
+    """The seeded network, drawn as the authors' is (seed, build, then init in layer order) (docs/experiments.md#sources) but from
     the run's own generator."""
     network = config.network
     model = mlp(1, network.widths, 1, network.activation)

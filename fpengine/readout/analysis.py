@@ -26,7 +26,7 @@ class TargetAnalysis:
     coefficients: np.ndarray
     """Complex DFT/N of the target, first ``n_freq`` indices."""
     peaks: np.ndarray
-    """All strict local maxima of |DFT| (the authors' SelectPeakIndex, endpoint=False)."""
+    """All strict local maxima of |DFT| (the authors' SelectPeakIndex (docs/experiments.md#sources), endpoint=False)."""
     genuine: np.ndarray
     """Per peak: True for a real component, False for a leakage side-lobe."""
     selected: np.ndarray

@@ -34,7 +34,7 @@ class GridConfig:
     hi: float = setting(math.pi, Interval(-MAX_BOUND, MAX_BOUND))
     samples: int = setting(256, Interval(8, 20_000, integer=True))
     periodic: bool = setting(False, Flag())
-    """False: ``linspace(lo, hi, samples)`` with both ends, as the authors do; True: no endpoint."""
+    """False: ``linspace(lo, hi, samples)`` with both ends, as the authors do (docs/experiments.md#sources); True: no endpoint."""
     margin: float = setting(0.5, Interval(0, 100))
     """The plot (test) grid extends this far beyond the training domain on each side."""
 

@@ -1,4 +1,4 @@
-"""The 1-D experiments reproduce the authors' numbers and show the F-Principle."""
+"""The 1-D experiments reproduce the authors' numbers (docs/experiments.md#sources) and show the F-Principle."""
 
 import dataclasses
 
