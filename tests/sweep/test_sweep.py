@@ -464,6 +464,7 @@ def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
                 figures=False,
                 on_cell=pause_after_the_first,
                 control=control,
+                batch=False,  # pausing between cells, as the Lab's sweeps do (a batch finishes as one)
             )
         )
     )
