@@ -43,6 +43,13 @@ def upload_of(name: str) -> Picture | None:
         return _uploads.get(name)
 
 
+def lend_upload(name: str, picture: Picture) -> None:
+    """Make ``picture`` reachable as ``name`` in this process (a worker training a run on a visitor's
+    photo, which arrived in memory with the run), while the caller keeps it."""
+    with _lock:
+        _uploads[name] = picture
+
+
 def forget_upload(name: str) -> None:
     with _lock:
         _uploads.pop(name, None)

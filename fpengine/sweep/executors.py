@@ -91,13 +91,13 @@ class RestartingProcessPool(Executor):
 def worker_context() -> multiprocessing.context.BaseContext:
     """How local workers start. Never a plain fork of this process: the child would inherit torch's
     thread pools and any open run threads. Where the platform has it, a fork server that imported the
-    cell code once: every worker (and a replacement for a dead one) then starts as a fork of that
-    clean, single-threaded process, without importing torch again (seconds of CPU each). Elsewhere
-    (Windows), spawn."""
+    cell code (and the app's run workers, ``fpengine.engine.workers``) once: every worker (and a
+    replacement for a dead one) then starts as a fork of that clean, single-threaded process, without
+    importing torch again (seconds of CPU each). Elsewhere (Windows), spawn."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["fpengine.sweep.cell"])
+    context.set_forkserver_preload(["fpengine.sweep.cell", "fpengine.engine.workers"])
     return context
 
 
