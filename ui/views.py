@@ -18,7 +18,7 @@ from fpengine.oned import charts as oned_charts
 from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
+from .run_panel import VIEW_REFRESH_SECONDS, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -271,8 +271,11 @@ def gradient_descent_rerun(experiment: Experiment, config: Any | None, x_title: 
     if config is not None and st.button(
         tr("theory.compare_gd"), help=tr("theory.compare_gd_help"), disabled=job is not None and job.status.active, key=f"{key}.start"
     ):
-        job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=visitor())
-        st.session_state[key] = job.id
+        job = admitted(lambda: job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=visitor()))
+        if job is None:
+            show_refusal()  # the page's own panel is drawn already: the refusal shows here
+        else:
+            st.session_state[key] = job.id
     if job is not None:
         st.fragment(run_every=VIEW_REFRESH_SECONDS if job.status.active else None)(_gradient_descent_view)(experiment, job.id, x_title)
     elif (saved := saved_run(experiment, job_id)) is not None:  # finished, and dropped from memory since

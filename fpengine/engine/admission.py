@@ -41,17 +41,17 @@ class Admission:
     _durations: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def check(self, jobs: Iterable[Job], groups: dict[str, str | None], owner: str | None, count: int, starts_now: bool) -> None:
-        """Raise :class:`Refused` unless ``count`` runs (one unit) of ``owner`` may join: ``jobs`` are the
-        manager's, ``groups`` their comparison groups, ``starts_now`` whether the unit would train at once."""
+    def check(self, jobs: Iterable[Job], groups: dict[str, str | None], owner: str | None, waits: int) -> None:
+        """Raise :class:`Refused` unless a unit of ``owner`` may join, ``waits`` of whose runs would wait
+        in the queue (the others start at once): ``jobs`` are the manager's, ``groups`` their comparisons."""
         active = [job for job in jobs if job.status.active and job.control != "stop"]  # a stopping run is on its way out
         if owner is not None:
             units = {groups.get(job.id) or job.id for job in active if job.owner == owner}
             if len(units) >= self.per_visitor:
                 raise Refused("run.error.visitor_busy", most=self.per_visitor)
-        if not starts_now:
+        if waits:
             queued = sum(1 for job in active if job.status.value == "queued")
-            if queued + count > self.max_queued:
+            if queued + waits > self.max_queued:
                 raise Refused("run.error.server_busy", queued=queued, most=self.max_queued)
 
     def record(self, job: Job) -> None:

@@ -512,10 +512,9 @@ class JobManager:
 
     def _admit(self, owner: str | None, count: int) -> None:
         if self.admission is not None:
-            starts_now = (
-                not any(j.status is Status.QUEUED for j in self._queue) and self.running_count() + self._lent + count <= self.max_running
-            )
-            self.admission.check(self._jobs.values(), self._groups, owner, count, starts_now)
+            waiting = any(j.status is Status.QUEUED for j in self._queue)
+            free = 0 if waiting else max(self.max_running - self.running_count() - self._lent, 0)
+            self.admission.check(self._jobs.values(), self._groups, owner, waits=max(count - free, 0))
 
     def _submit(
         self,
