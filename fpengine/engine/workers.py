@@ -79,6 +79,11 @@ def _restored(payload: tuple) -> Outcome:
     return Outcome(Status(status), message, RemoteError(texts) if texts else None, diverged_at)
 
 
+def _first_line(error: BaseException | None) -> str:
+    text = str(error).splitlines()[0] if error is not None and str(error) else type(error).__name__
+    return text[:200]
+
+
 def _failed(key: str, **details: object) -> Outcome:
     error = LocalizedError(key, **details)
     return Outcome(Status.FAILED, str(error), error)
@@ -422,7 +427,7 @@ class DaskWorkers:
                     client.close()
                     raise ConnectionError("the cluster has no workers")
             except Exception as error:  # unreachable, not a scheduler, no workers: local workers train
-                reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+                reason = _first_line(error)
                 self.notice = LocalizedError("run.notice.cluster_away", address=self.address, reason=reason)
                 log.warning("Dask cluster %s not usable (%s): runs train on local workers", self.address, reason)
                 return None
@@ -453,13 +458,11 @@ class DaskWorkers:
         future = client.submit(dask_train, task_of(job, self.threads), f"{name}-out", f"{name}-control", pure=False, key=name)
         try:
             while True:
-                try:
-                    message = pickle.loads(queue.get(timeout=DASK_RECEIVE_S))
-                except TimeoutError:
-                    message = None
+                try:  # everything waiting, at once (a blocking get that times out is logged by the scheduler)
+                    messages = [pickle.loads(raw) for raw in queue.get(batch=True)]
                 except Exception as error:  # the cluster went away
-                    return _failed("run.error.cluster_lost", address=self.address, reason=str(error).splitlines()[0][:200])
-                if message is not None:
+                    return _failed("run.error.cluster_lost", address=self.address, reason=_first_line(error))
+                for message in messages:
                     kind = message[0]
                     if kind == "snapshot":
                         job._set_snapshot(message[1])
@@ -467,31 +470,31 @@ class DaskWorkers:
                         job._set_status(Status(message[1]))
                     elif kind == "end":
                         return _restored(message[1])
+                if messages:
                     continue
                 if future.done():
                     if future.status == "finished":  # the end message may trail behind: the result is the outcome
-                        with contextlib.suppress(Exception):
-                            for raw in queue.get(batch=True):
-                                message = pickle.loads(raw)
-                                if message[0] == "snapshot":
-                                    job._set_snapshot(message[1])
                         return _restored(future.result())
-                    reason = str(future.exception()).splitlines()[0][:200] if future.status == "error" else future.status
+                    reason = _first_line(future.exception()) if future.status == "error" else future.status
                     return _failed("run.error.cluster_lost", address=self.address, reason=reason)
                 if client.status != "running":
                     return _failed("run.error.cluster_lost", address=self.address, reason=f"client {client.status}")
+                time.sleep(DASK_RECEIVE_S)
         finally:
             with contextlib.suppress(Exception):
                 future.cancel()
                 variable.delete()
                 queue.close()
 
-    def close(self) -> None:
+    def close_client(self) -> None:
         with self._lock:
             if self._client is not None:
                 with contextlib.suppress(Exception):
                     self._client.close(timeout=2)
                 self._client = None
+
+    def close(self) -> None:
+        self.close_client()
         self.fallback.close()
 
 

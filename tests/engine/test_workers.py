@@ -92,3 +92,25 @@ def test_a_killed_worker_fails_its_run_and_the_next_run_gets_a_fresh_one(workers
     again = train(workers, short_config(10))
     assert again.status is Status.DONE
     assert pid not in workers.processes
+
+
+def test_a_run_on_a_dask_cluster_equals_the_run_in_a_thread_and_a_lost_cluster_falls_back(workers):
+    distributed = pytest.importorskip("distributed")
+    from fpengine.engine.workers import DaskWorkers
+
+    torch.set_num_threads(1)
+    in_thread = train(None, short_config())
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
+        cluster_placement = DaskWorkers(cluster.scheduler_address, workers, threads=1)
+        try:
+            on_cluster = train(cluster_placement, short_config())
+            assert on_cluster.placement is cluster_placement and cluster_placement.notice is None
+            assert_same_run(in_thread, on_cluster)
+        finally:
+            cluster_placement.close_client()
+    # the cluster is gone: new runs go to the local workers, and the server says so
+    manager = JobManager(lease_seconds=None, placement=cluster_placement)
+    job = manager.submit(EXPERIMENT.name, short_config(10), EXPERIMENT.run, CPU)
+    assert job.wait(60) and job.status is Status.DONE
+    assert job.placement is workers  # trained by the local worker
+    assert cluster_placement.notice is not None and cluster_placement.address in cluster_placement.notice.message("zh")
