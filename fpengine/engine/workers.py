@@ -50,6 +50,8 @@ STOP_GRACE_S = 10.0
 DASK_CONTROL_POLL_S = 0.1
 """A Dask worker asks the cluster for its run's control at most this often (not every step)."""
 DASK_RECEIVE_S = 0.2
+DASK_RETRY_S = 30.0
+"""A cluster found away is tried again for a new run after this long (until then runs train locally)."""
 
 
 class RemoteError(LocalizedError):
@@ -397,6 +399,7 @@ class DaskWorkers:
         self.fallback = fallback
         self.threads = threads
         self._client: Any = None
+        self._failed_at = -DASK_RETRY_S
         self._lock = threading.Lock()
         self.notice: LocalizedError | None = None
         """Why runs train on the local workers although a cluster is set (None while it is used)."""
@@ -416,6 +419,8 @@ class DaskWorkers:
                 with contextlib.suppress(Exception):
                     self._client.close(timeout=2)
                 self._client = None
+            if time.monotonic() - self._failed_at < DASK_RETRY_S:
+                return None  # it was away a moment ago: no new run waits for it again so soon
             try:
                 from distributed import Client
 
@@ -429,21 +434,21 @@ class DaskWorkers:
             except Exception as error:  # unreachable, not a scheduler, no workers: local workers train
                 reason = _first_line(error)
                 self.notice = LocalizedError("run.notice.cluster_away", address=self.address, reason=reason)
+                self._failed_at = time.monotonic()
                 log.warning("Dask cluster %s not usable (%s): runs train on local workers", self.address, reason)
                 return None
             self._client, self.notice = client, None
             return client
 
     def placement_for(self, job: Job) -> Any:
-        if not runs_remotely(job):
-            return THREAD
-        return self if self.client() is not None else self.fallback
+        return self if runs_remotely(job) else THREAD  # reaching the cluster is the job's thread's work, not the scheduler's
 
     def execute(self, job: Job) -> Outcome:
         from distributed import Queue, Variable
 
         client = self.client()
         if client is None:
+            job.placement = self.fallback
             return self.fallback.execute(job)
         name = f"fpengine-{job.id}-{uuid.uuid4().hex[:6]}"
         queue = Queue(f"{name}-out", client=client)
