@@ -181,6 +181,19 @@ def train_task(task: Task, send: Callable[[tuple], None], control: Callable[[], 
         release_memory(device)
 
 
+def relay(job: Job, message: tuple) -> Outcome | None:
+    """A worker's message applied to the server's ``job``: a snapshot or a status; for its last
+    message, how the run ended."""
+    kind = message[0]
+    if kind == "snapshot":
+        job._set_snapshot(message[1])
+    elif kind == "status":
+        job._set_status(Status(message[1]))
+    elif kind == "end":
+        return _restored(message[1])
+    return None
+
+
 # --- local worker processes ----------------------------------------------------------------------
 
 
@@ -326,15 +339,11 @@ class LocalWorkers:
                     message = worker.connection.recv()
                 except (EOFError, OSError):
                     return self._died(worker)
-                kind = message[0]
-                if kind == "snapshot":
-                    job._set_snapshot(message[1])
-                elif kind == "status":
-                    job._set_status(Status(message[1]))
-                elif kind == "end":
+                outcome = relay(job, message)
+                if outcome is not None:
                     # a photo run's worker ends with it: no copy of the pixels stays in any process
                     self._give(worker, keep=not job.private)
-                    return _restored(message[1])
+                    return outcome
                 continue
             if ready or not worker.alive():
                 return self._died(worker)
@@ -468,13 +477,9 @@ class DaskWorkers:
                 except Exception as error:  # the cluster went away
                     return _failed("run.error.cluster_lost", address=self.address, reason=_first_line(error))
                 for message in messages:
-                    kind = message[0]
-                    if kind == "snapshot":
-                        job._set_snapshot(message[1])
-                    elif kind == "status":
-                        job._set_status(Status(message[1]))
-                    elif kind == "end":
-                        return _restored(message[1])
+                    outcome = relay(job, message)
+                    if outcome is not None:
+                        return outcome
                 if messages:
                     continue
                 if future.done():

@@ -40,6 +40,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "new runs train on this server's workers until it is back",
         "训练此运行时 {address} 的 Dask 集群失去响应（{reason}）；在它恢复之前，新的运行在本服务器的工作进程上训练",
     ),
+    "run.error.remote": ("{detail}", "{detail}"),  # a worker's error, rendered there in both languages
     "run.notice.cluster_away": (
         "The Dask cluster at {address} cannot be reached ({reason}): runs train on this server's own workers meanwhile.",
         "无法连接 {address} 的 Dask 集群（{reason}）：在此期间运行在本服务器自己的工作进程上训练。",

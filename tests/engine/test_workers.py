@@ -63,6 +63,25 @@ def test_a_run_in_a_worker_process_equals_the_run_in_a_thread(workers):
     assert_same_run(in_thread, in_worker)
 
 
+def test_a_run_on_a_visitors_photo_trains_from_memory_in_a_worker_that_ends_with_it(workers):
+    from fpengine.image.pictures import Picture
+    from fpengine.image.uploads import remember_upload
+
+    image = EXPERIMENTS["image-fit"]
+    picture = Picture(np.random.default_rng(0).random((24, 32, 3)).astype(np.float32), "me.png")
+    config = image.default_config("quick")
+    for key, value in (("image", remember_upload(picture, "visitor")), ("long_side", "16"), ("training.steps", "15")):
+        config = apply_override(config, key, value)
+    runs = []
+    for placement in (None, workers):
+        manager = JobManager(lease_seconds=None, publish_interval=0.05, placement=placement)
+        before = set(workers.processes)
+        runs.append(manager.submit(image.name, config, image.run, CPU, owner="visitor", private=True, holds=picture))
+        assert runs[-1].wait(120) and runs[-1].status is Status.DONE, runs[-1].message
+    np.testing.assert_array_equal(runs[0].snapshot.metrics["loss"], runs[1].snapshot.metrics["loss"])
+    assert runs[1].placement is workers and not before & set(workers.processes)  # no process keeps the pixels
+
+
 def test_pause_resume_and_stop_reach_the_worker(workers):
     manager = JobManager(lease_seconds=None, publish_interval=0.02, placement=workers)
     job = manager.submit(EXPERIMENT.name, long_config(), EXPERIMENT.run, CPU)
