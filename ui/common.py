@@ -26,6 +26,7 @@ from fpengine.registry import get_experiment
 from fpengine.retention import mark_app_folder, prune_runs, retention_limits
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
+from fpengine.sweep.executors import check_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ def job_manager() -> JobManager:
         keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12, maximum=200),
         max_run_seconds=env_number("FPENGINE_MAX_RUN_SECONDS", SERVER_MAX_RUN_SECONDS, whole=False, maximum=7 * 86_400),
         on_finish=finish,
-        placement=server_placement(workers, max_running),  # started and warmed now, not in the first run
+        placement=server_placement(workers, max_running, get_experiment, check_scheduler),  # started and warmed now, not in the first run
         admission=admission,
     )
     prune()

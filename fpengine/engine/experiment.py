@@ -3,6 +3,7 @@ section provides to the registry."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,9 @@ class Experiment:
     (the CLI writes wherever it is told)."""
     holds: Callable[[Any], object | None] = lambda config: None
     """What a private run keeps alive while it trains (the photo in the in-memory upload store)."""
+    lends: Callable[[Any, object], contextlib.AbstractContextManager] = lambda config, held: contextlib.nullcontext()
+    """In a worker process, makes ``held`` (what ``holds`` gave in the server, which travelled with
+    the run in memory) reachable by ``config`` while the run trains, and forgets it after."""
     check_inputs: Callable[[Any], object] = lambda config: None
     """Checks what a valid config points at (a picture file decodes and suits the run), so the CLI
     refuses it before training as the pages do; raises a LocalizedError naming the setting (ConfigError)."""

@@ -7,7 +7,7 @@ until the run ends, so for pages the :class:`~fpengine.engine.runner.Job` is the
 trains in a thread.
 
 - :class:`LocalWorkers`: long-lived processes forked from the fork server that imported the experiment
-  code once (``fpengine.sweep.executors.worker_context``), one run at a time each. Snapshots come back
+  code once (:func:`worker_context`, which the sweeps' local pool uses too), one run at a time each. Snapshots come back
   pickled through a pipe; pause/resume/stop is a shared byte the worker reads at every checkpoint. A
   worker that dies (killed, out of memory) ends its run as failed with a one-line reason; the next run
   gets a fresh worker.
@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import multiprocessing
 import os
 import pickle
 import signal
@@ -39,6 +40,7 @@ from typing import Any
 import torch
 
 from fpengine.engine.device import configure_backends, release_memory
+from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import THREAD, Job, Outcome, RunContext, Status, train_to_outcome
 from fpengine.i18n import LANGUAGES, LocalizedError
 
@@ -50,6 +52,8 @@ STOP_GRACE_S = 10.0
 DASK_CONTROL_POLL_S = 0.1
 """A Dask worker asks the cluster for its run's control at most this often (not every step)."""
 DASK_RECEIVE_S = 0.2
+DASK_CONNECT_S = 10.0
+"""Reaching the cluster (connecting, its handshake) takes at most this long."""
 DASK_RETRY_S = 30.0
 """A cluster found away is tried again for a new run after this long (until then runs train locally)."""
 
@@ -102,23 +106,27 @@ class Task:
     threads: int
     max_seconds: float | None
     publish_interval: float
-    upload: tuple[str, Any] | None = None
-    """(the config's ``upload:`` name, the decoded picture) of a run on a visitor's photo: in memory
-    only, here and in the worker, which never writes it anywhere."""
+    held: Any = None
+    """What a private run holds (a visitor's decoded photo): in memory only, here and in the worker,
+    which never writes it anywhere (``Experiment.lends`` makes it reachable there)."""
+
+
+Lookup = Callable[[str], Experiment]
+"""The registry's ``get_experiment`` (the engine does not import the registry: it is handed it; a
+module-level function, so it travels to a worker by name). Raises KeyError for an unknown name."""
 
 
 def task_of(job: Job, threads: int) -> Task:
-    image = getattr(job.config, "image", None)
-    upload = (image, job.holds) if job.private and job.holds is not None and isinstance(image, str) else None
-    return Task(job.id, job.experiment, job.config, str(job.device), threads, job.max_seconds, job.publish_interval, upload)
+    held = job.holds if job.private else None
+    return Task(job.id, job.experiment, job.config, str(job.device), threads, job.max_seconds, job.publish_interval, held)
 
 
-def runs_remotely(job: Job) -> bool:
+def runs_remotely(job: Job, lookup: Lookup) -> bool:
     """Whether a worker can train ``job``: its ``train`` is its registered experiment's ``run``."""
-    from fpengine.registry import EXPERIMENTS
-
-    experiment = EXPERIMENTS.get(job.experiment)
-    return experiment is not None and job.train == experiment.run
+    try:
+        return job.train == lookup(job.experiment).run
+    except KeyError:
+        return False
 
 
 class _WorkerRun:
@@ -155,29 +163,18 @@ class _WorkerRun:
         self._send(("snapshot", snapshot))
 
 
-def train_task(task: Task, send: Callable[[tuple], None], control: Callable[[], int]) -> tuple:
+def train_task(task: Task, send: Callable[[tuple], None], control: Callable[[], int], lookup: Lookup) -> tuple:
     """Train ``task`` in this process (a local worker or a Dask worker) through the same
     ``Experiment.run`` and ``train_to_outcome`` as a thread of the server; its portable outcome."""
-    from fpengine.registry import get_experiment
-
-    experiment = get_experiment(task.experiment)
+    experiment = lookup(task.experiment)
     torch.set_num_threads(task.threads)
     device = torch.device(task.device)
-    held = None
-    if task.upload is not None:
-        from fpengine.image.uploads import lend_upload
-
-        name, held = task.upload
-        lend_upload(name, held)
+    lent = experiment.lends(task.config, task.held) if task.held is not None else contextlib.nullcontext()
     try:
-        ctx = RunContext(_WorkerRun(task, send, control), device, task.publish_interval)  # type: ignore[arg-type]
-        return _portable(train_to_outcome(experiment.run, task.config, ctx, task.run_id))
+        with lent:
+            ctx = RunContext(_WorkerRun(task, send, control), device, task.publish_interval)  # type: ignore[arg-type]
+            return _portable(train_to_outcome(experiment.run, task.config, ctx, task.run_id))
     finally:
-        if task.upload is not None:
-            from fpengine.image.uploads import forget_upload
-
-            forget_upload(task.upload[0])
-        del held
         release_memory(device)
 
 
@@ -194,10 +191,24 @@ def relay(job: Job, message: tuple) -> Outcome | None:
     return None
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How local workers start (the app's run workers and the sweeps' cells). Never a plain fork of this
+    process: the child would inherit torch's thread pools and any open run threads. Where the platform
+    has it, a fork server that imported the experiment code (the sweep's cell, which imports the
+    registry, and this module) once: every worker (and a replacement for a dead one) then starts as a
+    fork of that clean, single-threaded process, without importing torch again (seconds of CPU each).
+    Elsewhere (Windows), spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["fpengine.sweep.cell", "fpengine.engine.workers"])
+    return context
+
+
 # --- local worker processes ----------------------------------------------------------------------
 
 
-def _worker_main(connection: Any, control: Any) -> None:
+def _worker_main(connection: Any, control: Any, lookup: Lookup) -> None:
     """A local worker: warm up, then train the tasks the server sends, one at a time, until it closes
     the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
@@ -216,7 +227,7 @@ def _worker_main(connection: Any, control: Any) -> None:
         if task is None:
             return
         try:
-            result = train_task(task, connection.send, lambda: control.value)
+            result = train_task(task, connection.send, lambda: control.value, lookup)
         except BaseException as error:  # noqa: BLE001 — the server must hear how it ended
             result = _portable(Outcome(Status.FAILED, f"{type(error).__name__}: {error}"))
         del task
@@ -228,10 +239,10 @@ def _worker_main(connection: Any, control: Any) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any):
+    def __init__(self, context: Any, lookup: Lookup):
         self.control = context.RawValue("b", 0)
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, self.control), name="fpengine-worker", daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, self.control, lookup), name="fpengine-worker", daemon=True)
         self.process.start()
         child.close()
 
@@ -255,10 +266,9 @@ class LocalWorkers:
 
     name = "local"
 
-    def __init__(self, size: int, threads: int = 1, context: Any = None):
-        from fpengine.sweep.executors import worker_context
-
+    def __init__(self, size: int, lookup: Lookup, threads: int = 1, context: Any = None):
         self.size = size
+        self.lookup = lookup
         self.threads = threads
         """Torch threads of a worker's run."""
         self._context = context or worker_context()
@@ -278,7 +288,7 @@ class LocalWorkers:
             with self._lock:
                 if self._closed or len(self._idle) + len(self._busy) >= self.size:
                     return
-            worker = _Worker(self._context)
+            worker = _Worker(self._context, self.lookup)
             with self._lock:
                 if self._closed:
                     worker.end()
@@ -292,7 +302,7 @@ class LocalWorkers:
             return [w.process.pid for w in (*self._idle, *self._busy) if w.process.pid is not None]
 
     def placement_for(self, job: Job) -> Any:
-        return self if runs_remotely(job) else THREAD
+        return self if runs_remotely(job, self.lookup) else THREAD
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -301,7 +311,7 @@ class LocalWorkers:
                 if worker.alive():
                     self._busy.add(worker)
                     return worker
-        worker = _Worker(self._context)  # none idle (one died, or still warming): a fresh one
+        worker = _Worker(self._context, self.lookup)  # none idle (one died, or still warming): a fresh one
         with self._lock:
             self._busy.add(worker)
         return worker
@@ -372,7 +382,7 @@ class LocalWorkers:
 # --- a Dask cluster ------------------------------------------------------------------------------
 
 
-def dask_train(task: Task, queue_name: str, control_name: str) -> tuple:
+def dask_train(task: Task, queue_name: str, control_name: str, lookup: Lookup) -> tuple:
     """A run on a Dask worker: snapshots out through the Queue ``queue_name`` (pickled), control in
     through the Variable ``control_name``, read at most every ``DASK_CONTROL_POLL_S``."""
     from distributed import Queue, Variable
@@ -392,7 +402,7 @@ def dask_train(task: Task, queue_name: str, control_name: str) -> tuple:
     def send(message: tuple) -> None:
         queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
-    result = train_task(task, send, control)
+    result = train_task(task, send, control, lookup)
     send(("end", result))
     return result
 
@@ -403,8 +413,11 @@ class DaskWorkers:
 
     name = "dask"
 
-    def __init__(self, address: str, fallback: LocalWorkers, threads: int = 1):
+    def __init__(self, address: str, fallback: LocalWorkers, threads: int = 1, check: Callable[[str], None] | None = None):
         self.address = address
+        self.check = check
+        """Raises unless a Dask scheduler answers at the address in bounded time (Dask's own connect
+        waits for a scheduler's handshake without a limit): the sweep's ``check_scheduler``."""
         self.fallback = fallback
         self.threads = threads
         self._client: Any = None
@@ -433,10 +446,9 @@ class DaskWorkers:
             try:
                 from distributed import Client
 
-                from fpengine.sweep.executors import CONNECT_TIMEOUT_S, _probe_scheduler
-
-                _probe_scheduler(self.address, time.monotonic() + CONNECT_TIMEOUT_S)
-                client = Client(self.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+                if self.check is not None:
+                    self.check(self.address)
+                client = Client(self.address, timeout=DASK_CONNECT_S, set_as_default=False)
                 if not client.scheduler_info().get("workers"):
                     client.close()
                     raise ConnectionError("the cluster has no workers")
@@ -450,7 +462,8 @@ class DaskWorkers:
             return client
 
     def placement_for(self, job: Job) -> Any:
-        return self if runs_remotely(job) else THREAD  # reaching the cluster is the job's thread's work, not the scheduler's
+        # reaching the cluster is the job's own thread's work, never the scheduler's (under its lock)
+        return self if runs_remotely(job, self.fallback.lookup) else THREAD
 
     def execute(self, job: Job) -> Outcome:
         from distributed import Queue, Variable
@@ -469,7 +482,9 @@ class DaskWorkers:
 
         signal_cluster()
         job._on_control = signal_cluster
-        future = client.submit(dask_train, task_of(job, self.threads), f"{name}-out", f"{name}-control", pure=False, key=name)
+        future = client.submit(
+            dask_train, task_of(job, self.threads), f"{name}-out", f"{name}-control", self.fallback.lookup, pure=False, key=name
+        )
         try:
             while True:
                 try:  # everything waiting, at once (a blocking get that times out is logged by the scheduler)
@@ -521,15 +536,16 @@ def worker_count(default: int) -> int:
     return int(env_number("FPENGINE_WORKERS", default, minimum=0, maximum=min(MAX_WORKERS, 4 * cores())))
 
 
-def server_placement(workers: int, runs_at_once: int) -> Any:
+def server_placement(workers: int, runs_at_once: int, lookup: Lookup, check: Callable[[str], None] | None = None) -> Any:
     """Where a server's runs train: ``workers`` local processes, warmed now in the background, behind
-    the Dask cluster at ``DASK_SCHEDULER_ADDRESS`` when that is set; ``THREAD`` for ``workers`` 0. Each
+    the Dask cluster at ``DASK_SCHEDULER_ADDRESS`` when that is set (``check``: how to tell a scheduler
+    answers there); ``THREAD`` for ``workers`` 0. Each
     run gets the server's torch threads shared among the ``runs_at_once``."""
     if workers == 0:
         return THREAD
     threads = max(1, torch.get_num_threads() // max(1, runs_at_once))
-    local = LocalWorkers(workers, threads)
+    local = LocalWorkers(workers, lookup, threads)
     address = os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
-    placement: Any = DaskWorkers(address, local, threads) if address else local
+    placement: Any = DaskWorkers(address, local, threads, check) if address else local
     placement.warm()
     return placement

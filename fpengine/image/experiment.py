@@ -6,6 +6,8 @@ The experiment's entry in the registry: its settings (:mod:`fpengine.image.setti
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from fpengine import spectral
@@ -15,7 +17,7 @@ from fpengine.image.charts import figures
 from fpengine.image.pictures import ImageError
 from fpengine.image.settings import CHAPTER_PANELS, EncodingConfig, ImageFitConfig
 from fpengine.image.training import memory, target_picture, train
-from fpengine.image.uploads import is_upload, upload_of
+from fpengine.image.uploads import forget_upload, is_upload, lend_upload, upload_of
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import ConfigError
 
@@ -78,6 +80,16 @@ def holds(config: ImageFitConfig) -> object | None:
     return upload_of(config.image) if private(config) else None
 
 
+@contextlib.contextmanager
+def lends(config: ImageFitConfig, picture: object) -> Iterator[None]:
+    """In a worker: the photo that came with the run, under the name its config uses, for the run."""
+    lend_upload(config.image, picture)
+    try:
+        yield
+    finally:
+        forget_upload(config.image)
+
+
 IMAGE_FIT = Experiment(
     name="image-fit",
     icon=":material/image:",
@@ -88,6 +100,7 @@ IMAGE_FIT = Experiment(
     figures=figures,
     private=private,
     holds=holds,
+    lends=lends,
     check_inputs=check_inputs,
     memory=memory,
 )
