@@ -12,6 +12,7 @@ import torch
 
 from fpengine.engine.memory import MemoryEstimate, admitted, check_memory
 from fpengine.engine.runner import RunContext, Snapshot, Train
+from fpengine.engine.views import Views
 from fpengine.settings.schema import validate
 
 
@@ -30,6 +31,8 @@ class Experiment:
     """Experiment-specific fields of summary.json (frequencies, convergence_step, …)."""
     figures: Callable[[Any, Snapshot, str], Mapping[str, alt.TopLevelMixin]]
     """Charts written as PNG by the CLI: name → chart, in the given language."""
+    views: type[Views] = Views
+    """The views its snapshots publish, declared once (names and types; ``engine.views``)."""
     steps_field: str = "training.steps"
     """Dotted config field that ``--steps`` sets."""
     sweepable: bool = False
