@@ -26,7 +26,7 @@ from fpengine import spectral
 from fpengine.beyond_gd.charts import figures
 from fpengine.beyond_gd.flatnet import FlatNet, FlatObjective
 from fpengine.beyond_gd.nongradient import SCIPY_METHODS, optimize
-from fpengine.beyond_gd.settings import THREE_SINES, BeyondConfig, IterationCaps, iteration_cap
+from fpengine.beyond_gd.settings import THREE_SINES, BeyondConfig, IterationCaps, iteration_cap, with_prediction
 from fpengine.beyond_gd.views import BeyondViews
 from fpengine.beyond_gd.views import BeyondViews as V
 from fpengine.engine.device import HOST
@@ -187,6 +187,7 @@ BEYOND_GD = Experiment(
     summarize=summarize,
     figures=figures,
     views=BeyondViews,
+    with_prediction=with_prediction,
     steps_field="max_iterations",
     count_steps=iteration_cap,
     sweepable=True,

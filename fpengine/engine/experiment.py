@@ -48,6 +48,9 @@ class Experiment:
     """Checks what a valid config points at (a picture file decodes and suits the run), so the CLI
     refuses it before training as the pages do; raises a LocalizedError naming the setting (ConfigError)."""
 
+    with_prediction: Callable[[Any], Any] | None = None
+    """The config with the linearised prediction switched on, where this experiment can make one for
+    it (a sweep's cells record it beside the measurement); the config unchanged where it cannot."""
     count_steps: Callable[[Any], int] | None = None
     """The run's length in steps where ``steps_field`` alone does not give it (epochs × batches)."""
     memory: Callable[[Any, torch.device], MemoryEstimate] | None = None

@@ -27,7 +27,7 @@ from fpengine.oned.views import OneDViews
 from fpengine.oned.views import OneDViews as V
 from fpengine.optimizers import make_optimizer
 from fpengine.readout.analysis import analyse_target, angular_frequencies, spectral_summary
-from fpengine.readout.settings import PLOT_POINTS, GridConfig
+from fpengine.readout.settings import PLOT_POINTS, GridConfig, with_prediction
 from fpengine.readout.targets import TargetConfig
 from fpengine.readout.theory import RunTheory, theory_summary
 from fpengine.replay import HISTORY_FRAMES, history_steps
@@ -224,6 +224,7 @@ def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
         summarize=summarize,
         figures=figures,
         views=OneDViews,
+        with_prediction=with_prediction,
         sweepable=True,
         memory=memory,
     )
