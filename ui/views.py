@@ -99,10 +99,14 @@ def advance_replay(state: MutableMapping[str, Any], key: str, steps: Sequence[in
         state[step_key] = following
 
 
-def _rewind_at_end(key: str, steps: Sequence[int]) -> None:
-    """Play pressed on the last frame starts from the first."""
+def _play_or_pause(key: str, steps: Sequence[int]) -> None:
+    """Play, or pause a playing replay; Play pressed on the last frame starts from the first.
+    A button, not a toggle: a fragment tick sent before the end reached the browser carries the
+    toggle's old "on", which read as a new press and restarted a replay that had just ended."""
     step_key, play_key, _, _ = replay_keys(key)
-    if st.session_state.get(play_key) and st.session_state.get(step_key) == steps[-1]:
+    playing = not st.session_state.get(play_key, False)
+    st.session_state[play_key] = playing
+    if playing and st.session_state.get(step_key) == steps[-1]:
         st.session_state[step_key] = steps[0]
 
 
@@ -121,7 +125,14 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         st.session_state[play_key] = False
     st.markdown(f"**{tr('replay.title')}**")
     left, right = st.columns([1, 3])
-    playing = left.toggle(tr("replay.play"), key=play_key, on_change=_rewind_at_end, args=(key, steps))
+    playing = bool(st.session_state.get(play_key))
+    left.button(
+        tr("replay.pause" if playing else "replay.play"),
+        key=f"{key}.replay.play_button",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=_play_or_pause,
+        args=(key, steps),
+    )
     right.select_slider(tr("replay.speed"), options=replay.SPEEDS, key=speed_key, format_func=lambda n: f"{n}×")
 
     def frames() -> None:
