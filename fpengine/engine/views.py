@@ -24,10 +24,14 @@ class View(str):
 
     kind: str
 
-    def __new__(cls, name: str, kind: Any) -> View:
+    def __new__(cls, name: str, kind: Any = "") -> View:
         view = super().__new__(cls, name)
         view.kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
         return view
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        # a plain string across a process boundary (a sweep worker's snapshot): only the name is data
+        return str, (str(self),)
 
 
 class Views:

@@ -4,6 +4,7 @@ name (Fig 1.7's ``frame_steps``) still reads, and is still written under it for 
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +26,8 @@ def test_a_declaration_names_each_view_once_with_its_type():
     assert set(ImageViews.declared()) >= {"history_steps", "frames", "target"}
     assert ImageViews.aliases() == {"frame_steps": "history_steps"}
     assert ImageViews.undeclared({"frames": 1, "nope": 2}) == ["nope"]
+    # a snapshot keyed by declared names crosses a process boundary (a sweep worker's) as plain strings
+    assert type(pickle.loads(pickle.dumps({ImageViews.frames: 1})).popitem()[0]) is str
 
 
 def test_every_experiment_declares_its_views_and_every_replay_uses_one_steps_name():
