@@ -147,9 +147,9 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
     st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
 
 
-def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, steps_view: str, draw: Draw) -> None:
+def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, draw: Draw) -> None:
     """``draw`` the latest snapshot of a running run; for one that no longer advances, a step
-    slider over its kept frames (``steps_view``) and a play control, and ``draw`` of the frame
+    slider over its kept frames (``history_steps``) and a play control, and ``draw`` of the frame
     chosen (``frame``) with a cursor at its step."""
     if not replayable(experiment):
         draw(snapshot, None)
@@ -160,7 +160,7 @@ def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: 
         st.caption(tr("replay.showing", step=shown_step, total=snapshot.step))
         draw(shown, shown_step)
 
-    steps = [int(s) for s in replay.replay_steps(snapshot, steps_view)]
+    steps = [int(s) for s in replay.replay_steps(snapshot)]
     _replay_controls(experiment.name, id(config), steps, draw_step)
 
 
@@ -168,9 +168,7 @@ GroupDraw = Callable[[list[tuple[Any, Snapshot, int | None]]], None]
 """Draws a comparison from (config, snapshot, step of the cursor or None) of each run."""
 
 
-def group_replay_view(
-    experiment: Experiment, runs: Sequence[tuple[Any, Snapshot]], frame: ReplayFrame, steps_view: str, draw: GroupDraw
-) -> None:
+def group_replay_view(experiment: Experiment, runs: Sequence[tuple[Any, Snapshot]], frame: ReplayFrame, draw: GroupDraw) -> None:
     """:func:`replay_view` for the runs of a comparison, once none of them advances: one slider
     over the steps any run kept, each run showing its frame nearest the step chosen (its last, past
     its end: methods stop after different numbers of iterations)."""
@@ -186,7 +184,7 @@ def group_replay_view(
             shown.append((config, frame_snapshot, step))
         draw(shown)
 
-    steps = sorted({int(s) for _, snapshot in runs for s in replay.replay_steps(snapshot, steps_view)})
+    steps = sorted({int(s) for _, snapshot in runs for s in replay.replay_steps(snapshot)})
     _replay_controls(f"{experiment.name}.group", tuple(id(config) for config, _ in runs), steps, draw_step)
 
 

@@ -220,7 +220,7 @@ class RunContext:
             steps_per_second=float(self._rate),
             metrics=MappingProxyType({k: _frozen(v) for k, v in metrics.items()}),
             traces=MappingProxyType({k: v.frozen() for k, v in (traces or {}).items()}),
-            views=MappingProxyType({k: _frozen(v) if isinstance(v, (np.ndarray, list)) else v for k, v in (views or {}).items()}),
+            views=MappingProxyType({str(k): _frozen(v) if isinstance(v, (np.ndarray, list)) else v for k, v in (views or {}).items()}),
             version=self.job._next_version(),
         )
         self.job._set_snapshot(snapshot)

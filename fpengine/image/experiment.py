@@ -18,6 +18,8 @@ from fpengine.image.pictures import ImageError
 from fpengine.image.settings import CHAPTER_PANELS, EncodingConfig, ImageFitConfig
 from fpengine.image.training import memory, target_picture, train
 from fpengine.image.uploads import forget_upload, is_upload, lend_upload, upload_of
+from fpengine.image.views import ImageViews
+from fpengine.image.views import ImageViews as V
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import ConfigError
 
@@ -25,7 +27,7 @@ from fpengine.settings.schema import ConfigError
 def summarize(config: ImageFitConfig, snapshot: Snapshot) -> dict[str, Any]:
     trace = snapshot.traces["band_error"]
     converged = config.bands.convergence(trace)
-    target = snapshot.views["target"]
+    target = snapshot.views[V.target]
     psnr = snapshot.metrics["psnr"]
     summary: dict[str, Any] = {
         "image": "upload" if is_upload(config.image) else config.image,
@@ -66,7 +68,7 @@ def check_inputs(config: ImageFitConfig) -> None:
     try:
         target_picture(config)
     except ImageError as error:
-        raise ConfigError("image", "image.error.unusable", image=config.image, detail=error) from None
+        raise ConfigError("image", "image.setting.unusable", image=config.image, detail=error) from None
 
 
 def private(config: ImageFitConfig) -> bool:
@@ -98,6 +100,7 @@ IMAGE_FIT = Experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    views=ImageViews,
     private=private,
     holds=holds,
     lends=lends,

@@ -1,7 +1,7 @@
 """The picture a config's ``image`` names: a built-in, a file, or a visitor's upload.
 
 Uploaded pictures (files or camera photos) stay in this process's memory, named in the config as
-``upload:<digest>``; runs on them are not saved to the server's run folder (``Experiment.keeps_run``).
+``upload:<digest>``; runs on them are private and not saved to the server's run folder (``Experiment.private``).
 
 The store holds an upload only as long as something needs it: it keeps weak references, and the
 visitor's session (its current photo) and each run on the photo (``Job.holds``) keep the picture
