@@ -142,7 +142,7 @@ def render(snapshot, config: FilteringConfig) -> None:
                 cursor,
             )
 
-    replay_view(FILTERING, snapshot, config, step_frame, "history_steps", draw)
+    replay_view(FILTERING, snapshot, config, step_frame, draw)
     st.caption(tr("filtering.heatmap_help"))
     left, right = st.columns(2)
     with left:
@@ -176,7 +176,7 @@ def render_comparison(runs) -> None:
                 st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]), test=float(metrics["test_accuracy"][-1])))
 
     if ready:
-        group_replay_view(FILTERING, ready, step_frame, "history_steps", draw)
+        group_replay_view(FILTERING, ready, step_frame, draw)
 
 
 def describe(config: FilteringConfig) -> str:

@@ -225,7 +225,7 @@ def render(snapshot, config: ProjectionConfig) -> None:
                 cursor,
             )
 
-    replay_view(PROJECTION, snapshot, config, spectrum_frame, "history_steps", draw)
+    replay_view(PROJECTION, snapshot, config, spectrum_frame, draw)
     views = snapshot.views
     if len(rows) == 0:
         st.info(tr("projection.no_rows"))

@@ -26,9 +26,11 @@ from fpengine.engine.runner import Batch, ErrorTrace, RunContext, Snapshot
 from fpengine.models import StackedMLP, chapter_init_std, initialise_, mlp
 from fpengine.oned import charts
 from fpengine.oned.settings import OneDConfig
+from fpengine.oned.views import OneDViews
+from fpengine.oned.views import OneDViews as V
 from fpengine.optimizers import make_optimizer
 from fpengine.readout.analysis import analyse_target, angular_frequencies, spectral_summary
-from fpengine.readout.settings import PLOT_POINTS, GridConfig
+from fpengine.readout.settings import PLOT_POINTS, GridConfig, with_prediction
 from fpengine.readout.targets import TargetConfig
 from fpengine.readout.theory import RunTheory, theory_summary
 from fpengine.replay import HISTORY_FRAMES, history_steps
@@ -163,20 +165,20 @@ class Record:
         }
         panels, frames = len(self.panel_steps), len(self.frame_steps)
         views = {
-            "x_plot": self.x_plot_np,
-            "target_plot": config.target.evaluate(self.x_plot_np, strict=False),  # beyond the domain it may be undefined
-            "output_plot": plot_output,
-            "target_spectrum": np.abs(analysis.coefficients),
-            "output_spectrum": spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
-            "peaks": analysis.peaks,
-            "genuine": analysis.genuine,
-            "selected": analysis.selected,
-            "panel_steps": np.array(self.panel_steps, dtype=int),
-            "panel_outputs": np.array(self.panel_outputs).reshape(panels, PLOT_POINTS),
-            "panel_spectra": np.array(self.panel_spectra).reshape(panels, config.spectrum.n_freq),
-            "history_steps": np.array(self.frame_steps, dtype=int),
-            "history_outputs": np.array(self.frame_outputs, dtype=np.float32).reshape(frames, PLOT_POINTS),
-            "history_spectra": np.array(self.frame_spectra, dtype=np.float32).reshape(frames, config.spectrum.n_freq),
+            V.x_plot: self.x_plot_np,
+            V.target_plot: config.target.evaluate(self.x_plot_np, strict=False),  # beyond the domain it may be undefined
+            V.output_plot: plot_output,
+            V.target_spectrum: np.abs(analysis.coefficients),
+            V.output_spectrum: spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
+            V.peaks: analysis.peaks,
+            V.genuine: analysis.genuine,
+            V.selected: analysis.selected,
+            V.panel_steps: np.array(self.panel_steps, dtype=int),
+            V.panel_outputs: np.array(self.panel_outputs).reshape(panels, PLOT_POINTS),
+            V.panel_spectra: np.array(self.panel_spectra).reshape(panels, config.spectrum.n_freq),
+            V.history_steps: np.array(self.frame_steps, dtype=int),
+            V.history_outputs: np.array(self.frame_outputs, dtype=np.float32).reshape(frames, PLOT_POINTS),
+            V.history_spectra: np.array(self.frame_spectra, dtype=np.float32).reshape(frames, config.spectrum.n_freq),
         }
         if self.theory is not None:
             self.theory.add_to(metrics, traces, views, model, final)
@@ -335,6 +337,8 @@ def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
         train=train,
         summarize=summarize,
         figures=figures,
+        views=OneDViews,
+        with_prediction=with_prediction,
         sweepable=True,
         memory=memory,
         train_together=train_together,

@@ -43,21 +43,13 @@ def predicted_column(omega: float) -> str:
     return f"predicted_convergence_step[{omega:g}]"
 
 
-def with_prediction(config: Any) -> Any:
-    """A 1-D config with the linearised prediction switched on (``theory=ntk``), where its grid allows
-    it; a Sec 1.6 config too when it trains by gradient descent (for the other methods the prediction
-    is gradient descent's, not theirs). The prediction is computed beside the training from a copy of
-    the initial network and draws no random number, so the trained run is the same; it costs about a
-    tenth of a second a cell."""
-    from fpengine.beyond_gd.settings import GRADIENT_DESCENT, BeyondConfig
-    from fpengine.oned.settings import OneDConfig
-    from fpengine.readout.settings import MAX_THEORY_SAMPLES
-
-    if not isinstance(config, (OneDConfig, BeyondConfig)) or config.theory != "none" or config.grid.samples > MAX_THEORY_SAMPLES:
-        return config
-    if isinstance(config, BeyondConfig) and config.method != GRADIENT_DESCENT:
-        return config
-    return dataclasses.replace(config, theory="ntk")
+def with_prediction(experiment: Experiment, config: Any) -> Any:
+    """The config with the linearised prediction switched on where the experiment makes one
+    (``Experiment.with_prediction``: a 1-D config whose grid allows it, a Sec 1.6 one that trains by
+    gradient descent). The prediction is computed beside the training from a copy of the initial
+    network and draws no random number, so the trained run is the same; it costs about a tenth of a
+    second a cell."""
+    return experiment.with_prediction(config) if experiment.with_prediction is not None else config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +88,7 @@ def run_cells(
     alone, but for the timings (the batch's, shared) and ``batch``, the number of cells trained together."""
     torch.set_num_threads(1)
     experiment = get_experiment(experiment_name)
-    configs = [with_prediction(from_dict(experiment.config_type, data)) for data in configs_data]
+    configs = [with_prediction(experiment, from_dict(experiment.config_type, data)) for data in configs_data]
     jobs = run_together_to_end(experiment, configs, resolve_device(device))
     results = []
     for config, job, cell_settings in zip(configs, jobs, settings, strict=True):
@@ -116,7 +108,7 @@ def _keeping_run(row: dict[str, Any], job: Job, described: str) -> CellRun:
 def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str) -> tuple[dict[str, Any], Job, str]:
     torch.set_num_threads(1)  # one worker per core: more threads per worker only compete
     experiment = get_experiment(experiment_name)
-    config = with_prediction(from_dict(experiment.config_type, config_data))
+    config = with_prediction(experiment, from_dict(experiment.config_type, config_data))
     job = run_to_end(experiment, config, resolve_device(device))
     described = describe_device(job.device)  # the run's own device: Sec 1.6 trains on the CPU on any machine
     return _row(experiment, config, job, settings, described), job, described

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from fpengine.models import StackedMLP, initialise_, mlp
+from fpengine.oned.views import OneDViews as V
 from fpengine.settings.config import to_dict
 from fpengine.sweep.cell import run_cell_keeping_run, run_cells
 from fpengine.sweep.definition import define_sweep
@@ -68,7 +69,7 @@ def test_a_batch_of_three_seeds_gives_each_seed_its_single_runs_row_and_record(o
         assert_same_row(single.row, member.row)
         np.testing.assert_allclose(member.snapshot.metrics["loss"], single.snapshot.metrics["loss"], rtol=RTOL)
         np.testing.assert_allclose(member.snapshot.traces["delta_f"].errors, single.snapshot.traces["delta_f"].errors, rtol=RTOL, atol=1e-6)
-        assert list(member.snapshot.views["history_steps"]) == list(single.snapshot.views["history_steps"])
+        assert list(member.snapshot.views[V.history_steps]) == list(single.snapshot.views[V.history_steps])
     losses = [run.snapshot.metrics["loss"][-1] for run in together]
     assert len(set(losses)) == 3  # three different seeds, not one network three times
 
