@@ -130,13 +130,13 @@ def settings_area() -> Any:
 
 
 def set_widget_value(name: str, value: Any) -> None:
-    """Give the widget ``name`` of :func:`widget` a value before it is drawn (a shared link's)."""
+    """Give the widget ``name`` of :func:`language_safe_widget` a value before it is drawn (a shared link's)."""
     st.session_state[name] = value
     for code in LANGUAGES:
         st.session_state.pop(f"{name}@{code}", None)
 
 
-def widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
+def language_safe_widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
     """A widget whose value survives a language switch.
 
     Streamlit remembers a selectbox's or radio's *displayed* option, and the display changes with
@@ -236,7 +236,7 @@ def device_selector(experiment: Experiment | None = None) -> None:
         log.error("%s", error)
         st.error(tr("app.bad_server_setting", detail=plain(explain(error, lang()))))
         st.stop()
-    widget(
+    language_safe_widget(
         "device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"], format_func=translated("settings.device")
     )
     chosen = choose_device(st.session_state["device"])

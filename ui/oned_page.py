@@ -8,11 +8,9 @@ import streamlit as st
 
 from fpengine.engine.experiment import Experiment
 from fpengine.oned.settings import OneDConfig
-from fpengine.settings.schema import ConfigError, validate
 
-from .common import settings_area, show_invalid_settings, tr
+from .common import settings_area, tr
 from .controls import (
-    SettingError,
     grid_settings,
     network_settings,
     preset_base,
@@ -21,6 +19,7 @@ from .controls import (
     spectrum_settings,
     training_settings,
 )
+from .fields import settings_or_none
 from .run_panel import current_job, run_panel
 from .target_designer import peak_selector, target_designer
 from .views import gradient_descent_rerun, heatmap_options, render_oned, theory_setting
@@ -29,33 +28,23 @@ from .views import gradient_descent_rerun, heatmap_options, render_oned, theory_
 def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
     """Build the page's config from its widgets; show what is wrong and return None if invalid."""
     base: OneDConfig = preset_base(experiment, key)
-    try:
+
+    def build() -> OneDConfig:
         st.sidebar.markdown(f"**{tr('settings.title')}**")
-        network = network_settings(base.network, key)
-        training = training_settings(base.training, key)
-        seed = seed_setting(base.seed, key)
-        grid = grid_settings(base.grid, key)
-        spectrum = spectrum_settings(base.spectrum, key)
-        snapshots = snapshot_steps_setting(base.snapshot_steps, key)
-        theory = theory_setting(base.theory, key)
-        target = target_designer(base.target, key)
         config = dataclasses.replace(
             base,
-            network=network,
-            training=training,
-            seed=seed,
-            grid=grid,
-            spectrum=spectrum,
-            snapshot_steps=snapshots,
-            theory=theory,
-            target=target,
+            network=network_settings(base.network, key),
+            training=training_settings(base.training, key),
+            seed=seed_setting(base, key),
+            grid=grid_settings(base.grid, key),
+            spectrum=spectrum_settings(base.spectrum, key),
+            snapshot_steps=snapshot_steps_setting(base, key),
+            theory=theory_setting(base.theory, key),
+            target=target_designer(base.target, key),
         )
-        config = peak_selector(config, key)
-        validate(config)
-    except (SettingError, ConfigError) as error:
-        show_invalid_settings(error)
-        return None
-    return config
+        return peak_selector(config, key)
+
+    return settings_or_none(build)
 
 
 def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:

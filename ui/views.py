@@ -16,8 +16,7 @@ from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
 
 from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
-from .controls import linked
-from .controls import widget as setting_widget
+from .fields import linked, setting_widget
 from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
 
 REPLAY_TICK_SECONDS = 0.5
