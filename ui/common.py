@@ -56,6 +56,16 @@ def plain(text: object, limit: int | None = None) -> str:
     return _MARKUP.sub(lambda match: "\\" + match.group(), text)
 
 
+def format_duration(seconds: float | None) -> str:
+    """A duration as a person reads it: ``42 s``, ``3 min 05 s``, ``2 h 07 min``; ``–`` when unknown."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
 def show_invalid_settings(error: Exception) -> None:
     """Why the page's settings cannot start a run, in the visitor's language."""
     # a SettingError is the widget's own message, already translated; it may quote what was typed

@@ -61,7 +61,7 @@ from fpengine.sweep.library import (
 from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
-from .common import device_choice, job_manager, lang, live_chart, plain, tr
+from .common import device_choice, format_duration, job_manager, lang, live_chart, plain, tr
 from .controls import linked
 from .links import text_of
 from .run_panel import linked_id, visitor
@@ -93,15 +93,6 @@ def sweep_manager() -> SweepManager:
         retention=retention_limits(),
         max_sweeps=int(env_number("FPENGINE_MAX_SWEEPS", MAX_SWEEPS, minimum=1, maximum=MAX_THREADS_PER_CORE * cores())),
     )
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 # --- the form --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
 from . import links
-from .common import device_choice, job_manager, lang, plain, tr
+from .common import device_choice, format_duration, job_manager, lang, plain, tr
 
 REFRESH_SECONDS = 0.4
 VISITOR_KEY = "_visitor"
@@ -38,13 +38,6 @@ VIEW_REFRESH_SECONDS = 1.0
 (measured: most of the UI's CPU in a live run), so the views refresh less often than the counter."""
 
 Render = Callable[[Snapshot, Any], None]
-
-
-def _format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
 
 
 def _job_key(experiment: Experiment) -> str:
@@ -234,7 +227,7 @@ def _progress(snapshot: Snapshot | None, job: Job) -> None:
     st.caption(
         " · ".join(
             [
-                tr("run.speed", rate=snapshot.steps_per_second, eta=_format_eta(snapshot.eta_seconds if job.status.active else 0)),
+                tr("run.speed", rate=snapshot.steps_per_second, eta=format_duration(snapshot.eta_seconds if job.status.active else 0)),
                 tr("run.device", device=str(job.device)),
                 tr("run.id", run=plain(job.id)),
             ]
