@@ -2,25 +2,23 @@
 gradient descent (Adam, SGD, …) for reference; one method, or several side by side from the same
 initial network."""
 
-import streamlit as st
-
 from fpengine.beyond_gd.experiment import BEYOND_GD
 from ui.beyond_gd import beyond_settings, compare_mode, describe, gradient_descent, render_comparison, render_run
 from ui.common import settings_area, tr
 from ui.controls import preset_base
+from ui.layout import page_layout
 from ui.run_panel import current_job, run_group_panel, run_panel
 from ui.views import gradient_descent_rerun, heatmap_options
 
-st.title(tr(BEYOND_GD.title_key))
-st.markdown(tr("beyond-gd.intro"))
-st.info(tr("beyond-gd.sources"))
+# run controls and live views on top, as on the 1-D pages; the target designer below
+layout = page_layout(BEYOND_GD.title_key, "beyond-gd.intro", notes=("beyond-gd.sources",), settings_first=False)
 preset = preset_base(BEYOND_GD, BEYOND_GD.name)
 compare = compare_mode()
-live = st.container()  # run controls and live views on top, as on the 1-D pages; the target designer below
-with settings_area():
+with layout.settings, settings_area():
     configs = beyond_settings(preset, compare)
-with live:
+with layout.options:
     log_steps, scheme = heatmap_options(BEYOND_GD.name)
+with layout.run:
     if compare:
         run_group_panel(BEYOND_GD, configs, lambda runs: render_comparison(runs, log_steps, scheme), describe)
     else:

@@ -7,14 +7,17 @@ from fpengine.highdim.filtering import FILTERING
 from ui.common import tr
 from ui.filtering import compare_delta, comparison_configs, comparison_intro, describe, filtering_settings, render, render_comparison
 from ui.highdim import offline_hint
+from ui.layout import page_layout
 from ui.run_panel import run_group_panel, run_panel
 from ui.views import heatmap_options
 
-st.title(tr(FILTERING.title_key))
-st.markdown(tr("filtering.intro"))
-config = filtering_settings()
-log_epochs, scheme = heatmap_options(FILTERING.name)
-single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")])
+layout = page_layout(FILTERING.title_key, "filtering.intro")
+with layout.settings:
+    config = filtering_settings()
+with layout.options:
+    log_epochs, scheme = heatmap_options(FILTERING.name)
+with layout.run:
+    single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")])
 with single:
     run_panel(FILTERING, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme))
     offline_hint(FILTERING)

@@ -1,21 +1,21 @@
 """Fig 1.10 · the projection method: widgets → ProjectionConfig → run engine → charts."""
 
-import streamlit as st
-
 from fpengine.highdim.projection import PROJECTION
-from ui.common import tr
 from ui.highdim import offline_hint
+from ui.layout import page_layout
 from ui.projection import label_preview, linked_rows, projection_settings, render, view_settings
 from ui.run_panel import run_panel
 from ui.views import heatmap_options
 
-st.title(tr(PROJECTION.title_key))
-st.markdown(tr("projection.intro"))
-config = projection_settings()
-if config is not None:
-    label_preview(config)
-log_epochs, scheme = heatmap_options(PROJECTION.name, log_steps=True)  # the chapter draws Fig 1.10 on a log epoch axis
-linked_rows()
-vmax = view_settings()
-run_panel(PROJECTION, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme, vmax))
-offline_hint(PROJECTION)
+layout = page_layout(PROJECTION.title_key, "projection.intro")
+with layout.settings:
+    config = projection_settings()
+    if config is not None:
+        label_preview(config)
+with layout.options:
+    log_epochs, scheme = heatmap_options(PROJECTION.name, log_steps=True)  # the chapter draws Fig 1.10 on a log epoch axis
+    linked_rows()
+    vmax = view_settings()
+with layout.run:
+    run_panel(PROJECTION, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme, vmax))
+    offline_hint(PROJECTION)

@@ -96,8 +96,10 @@ def classroom_mode() -> bool:
 CLASSROOM_CSS = """<style>
 /* Classroom mode only (classroom_switch): Streamlit sizes the page's text for a screen at arm's length,
    in rem of a 16 px root; on a 1280x720 projector read from the back of a room the page's own text grows
-   as the charts' does (charts.presentation). Scoped to the main area: the sidebar is folded away. */
-[data-testid="stMainBlockContainer"] h1 { font-size: 3.25rem; }
+   as the charts' does (charts.presentation). Scoped to the main area: the sidebar is folded away. The
+   title is one line and the page starts near the top: the run's key views fit the screen (ui.layout). */
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.25rem; padding: 0 0 0.25rem 0; }
 [data-testid="stMainBlockContainer"] :is(h2, h3) { font-size: 1.9rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] :is(p, li) { font-size: 1.4rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] :is(p, li) { font-size: 1.2rem; }

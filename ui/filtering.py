@@ -16,7 +16,7 @@ from fpengine.highdim.settings import FilteringConfig
 from fpengine.replay import step_frame
 from fpengine.settings.schema import rule_of
 
-from .common import job_manager, lang, live_chart, result_table, tr, translated
+from .common import classroom_mode, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import preset_base
 from .fields import Field, SettingError, choices, field, linked, setting_widget, settings_or_none, with_values
 from .highdim import classification_settings, dataset_notices, download_in_progress
@@ -121,26 +121,34 @@ def render(snapshot, config: FilteringConfig, log_epochs: bool, scheme: str) -> 
     def show(slot: str, build, replayed: int | None = None) -> None:
         live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=3 + deltas)
 
-    st.caption(tr("filtering.scale", scale=f"{float(snapshot.views['median_nn_distance']):.3g}"))
-    warn_about_deltas(snapshot)
-    left, right = st.columns(2)
-    with left:
-        show("bands", lambda: charts.band_curves(snapshot, lang()))
-    with right:
-        show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
+    def scale_and_curves() -> None:
+        st.caption(tr("filtering.scale", scale=f"{float(snapshot.views['median_nn_distance']):.3g}"))
+        warn_about_deltas(snapshot)
+        left, right = st.columns(2)
+        with left:
+            show("bands", lambda: charts.band_curves(snapshot, lang()))
+        with right:
+            show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
 
     def draw(shown, cursor: int | None) -> None:
+        """One heatmap per δ, one under the other; in classroom mode up to three side by side, first on the page."""
+        columns = st.columns(min(deltas, 3)) if classroom_mode() and deltas else [st.container()]
         for index in range(deltas):
-            show(
-                f"heatmap{index}",
-                lambda index=index: charts.band_heatmap(
-                    shown, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, cursor=cursor
-                ),
-                cursor,
-            )
+            with columns[index % len(columns)]:
+                show(
+                    f"heatmap{index}",
+                    lambda index=index: charts.band_heatmap(
+                        shown, index, config.batches_per_epoch, lang(), scheme=scheme, log_epochs=log_epochs, cursor=cursor
+                    ),
+                    cursor,
+                )
 
+    if not classroom_mode():
+        scale_and_curves()
     replay_view(FILTERING, snapshot, config, step_frame, "history_steps", draw)
     st.caption(tr("filtering.heatmap_help"))
+    if classroom_mode():
+        scale_and_curves()
     left, right = st.columns(2)
     with left:
         show("loss", lambda: charts.loss_chart(snapshot, lang()))

@@ -20,7 +20,7 @@ from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 
-from .common import device_choice, format_duration, lang, live_chart, plain, settings_area, tr
+from .common import classroom_mode, device_choice, format_duration, lang, live_chart, plain, settings_area, tr
 from .controls import network_settings, preset_base, seed_setting, snapshot_steps_setting, training_settings
 from .fields import Field, field, settings_or_none, with_values
 from .run_panel import forget_photo_runs, visitor
@@ -225,29 +225,40 @@ def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> No
     summary = IMAGE_FIT.summarize(config, snapshot)
 
     def draw(shown, cursor: int | None) -> None:
-        """The pictures and charts of ``shown`` (a replayed frame when ``cursor`` is its step)."""
-        pictures = st.columns(4)
-        pictures[0].image(views["target"], caption=tr("image.view.target"), clamp=True, width="stretch")
-        step = snapshot.step if cursor is None else cursor
-        pictures[1].image(np.clip(shown.views["output"], 0, 1), caption=tr("image.current", step=step), width="stretch")
-        target_spectrum = views["target_spectrum"]
-        lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
-        pictures[2].image(spectrum_picture(target_spectrum, lo, hi), caption=f"{tr('image.view.target')}: log|DFT|", width="stretch")
-        pictures[3].image(
-            spectrum_picture(shown.views["output_spectrum"], lo, hi), caption=f"{tr('image.view.output')}: log|DFT|", width="stretch"
-        )
-        st.caption(tr("image.view.spectra"))
-        if config.hold_out_columns:
-            st.caption(tr("image.held_out_note"))
-        if len(snapshot.metrics["psnr"]):
-            st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
+        """The pictures and charts of ``shown`` (a replayed frame when ``cursor`` is its step). In
+        classroom mode the target, the network's picture now and the band heatmap share the first row."""
         context = (id(config), lang(), log_steps, scheme)
 
         def show(slot: str, build, replayed: int | None = None) -> None:
             live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=4)
 
-        show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme, cursor=cursor), cursor)
-        st.caption(tr("image.view.heatmap_help"))
+        def band_heatmap() -> None:
+            show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme, cursor=cursor), cursor)
+            st.caption(tr("image.view.heatmap_help"))
+
+        step = snapshot.step if cursor is None else cursor
+        target_spectrum = views["target_spectrum"]
+        lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
+        pictures = [
+            (views["target"], tr("image.view.target")),
+            (np.clip(shown.views["output"], 0, 1), tr("image.current", step=step)),
+            (spectrum_picture(target_spectrum, lo, hi), f"{tr('image.view.target')}: log|DFT|"),
+            (spectrum_picture(shown.views["output_spectrum"], lo, hi), f"{tr('image.view.output')}: log|DFT|"),
+        ]
+        first_row = st.columns([1, 1, 2]) if classroom_mode() else st.columns(4)
+        if classroom_mode():
+            with first_row[2]:
+                band_heatmap()
+            first_row = [*first_row[:2], *st.columns(4)[:2]]
+        for column, (picture, caption) in zip(first_row, pictures, strict=True):
+            column.image(picture, caption=caption, clamp=True, width="stretch")
+        st.caption(tr("image.view.spectra"))
+        if config.hold_out_columns:
+            st.caption(tr("image.held_out_note"))
+        if len(snapshot.metrics["psnr"]):
+            st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
+        if not classroom_mode():
+            band_heatmap()
         left, right = st.columns(2)
         with left:
             show("bands", lambda: band_curves(trace, lang(), log_steps=log_steps))

@@ -20,6 +20,7 @@ from .controls import (
     training_settings,
 )
 from .fields import settings_or_none
+from .layout import page_layout
 from .run_panel import current_job, run_panel
 from .target_designer import peak_selector, target_designer
 from .views import gradient_descent_rerun, heatmap_options, render_oned, theory_setting
@@ -51,16 +52,13 @@ def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
     """Run controls and live views on top; the target designer and its preview below them (it
     runs first, since Start needs its config, but is drawn second)."""
     key = experiment.name
-    st.title(tr(experiment.title_key))
-    st.markdown(tr(f"{key}.intro"))
-    for note in notes:
-        st.info(tr(note))
-    live = st.container()
-    with settings_area():
+    layout = page_layout(experiment.title_key, f"{key}.intro", notes, settings_first=False)
+    with layout.settings, settings_area():
         config = oned_settings(experiment, key)
-    with live:
-        heatmap_options(key)
-        run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config))
+    with layout.options:
+        log_steps, scheme = heatmap_options(key)
+    with layout.run:
+        run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config, log_steps, scheme))
         job = current_job(experiment)
         shown = job.config if job is not None else config  # the network on show, else the one Start would train
         if shown is not None and shown.theory == "ntk":

@@ -17,7 +17,7 @@ from fpengine.i18n import explain, t
 from fpengine.settings.schema import rule_of
 
 from . import links
-from .common import lang, language_safe_widget, live_chart, plain, set_widget_value, show_chart, tr
+from .common import classroom_mode, lang, language_safe_widget, live_chart, plain, set_widget_value, show_chart, tr
 from .controls import preset_base
 from .fields import Field, field, linked, setting_widget, settings_or_none, with_values
 from .highdim import classification_settings, dataset_notices, download_in_progress
@@ -168,14 +168,30 @@ def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
 def render(snapshot, config: ProjectionConfig, log_epochs: bool, scheme: str, vmax: float) -> None:
     if download_in_progress(snapshot):
         return
-    rows = chosen_rows(snapshot, config)
+    # in classroom mode the heatmap comes first, the choice of its rows after the views
+    first, second = st.container(), st.container()
+    views_area, rows_area = (first, second) if classroom_mode() else (second, first)
+    with rows_area:
+        rows = chosen_rows(snapshot, config)
     context = (id(config), lang(), log_epochs, scheme, vmax, tuple(rows.tolist()))
 
     def show(slot: str, build, replayed: int | None = None) -> None:
         live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=4)
 
     def draw(shown, cursor: int | None) -> None:
+        """Spectrum | accuracy, then the heatmap; in classroom mode the heatmap first."""
         views = shown.views
+
+        def rows_heatmap() -> None:
+            if len(rows):
+                show(
+                    "heatmap",
+                    lambda: heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax, cursor=cursor),
+                    cursor,
+                )
+
+        if classroom_mode():
+            rows_heatmap()
         left, right = st.columns(2)
         with left:
             show(
@@ -187,14 +203,11 @@ def render(snapshot, config: ProjectionConfig, log_epochs: bool, scheme: str, vm
             )
         with right:
             show("accuracy", lambda: charts.accuracy_chart(snapshot, lang()))
-        if len(rows):
-            show(
-                "heatmap",
-                lambda: heatmap(config, snapshot, rows, lang(), log_epochs=log_epochs, scheme=scheme, vmax=vmax, cursor=cursor),
-                cursor,
-            )
+        if not classroom_mode():
+            rows_heatmap()
 
-    replay_view(PROJECTION, snapshot, config, spectrum_frame, "history_steps", draw)
+    with views_area:
+        replay_view(PROJECTION, snapshot, config, spectrum_frame, "history_steps", draw)
     views = snapshot.views
     if len(rows) == 0:
         st.info(tr("projection.no_rows"))

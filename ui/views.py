@@ -15,7 +15,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
 
-from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
+from .common import classroom_mode, device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .fields import linked, setting_widget
 from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
 
@@ -73,12 +73,11 @@ def _steps_needed(steps: int | None) -> str:
     return f"{steps:,}" if steps < 1_000_000 else f"{steps:.2e}"
 
 
-def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
+def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: bool, scheme: str) -> None:
     """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
-    run that made the prediction, the Theory view. A finished or paused run replays (:func:`replay_view`)."""
+    run that made the prediction, the Theory view (``log_steps``, ``scheme``: the view options of
+    :func:`heatmap_options`). A finished or paused run replays (:func:`replay_view`)."""
     key = experiment.name
-    log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
-    scheme = st.session_state.get(f"{key}.scheme", "redblue")
     summary = experiment.summarize(config, snapshot)
 
     def draw(shown: Snapshot, cursor: int | None) -> None:
@@ -211,7 +210,22 @@ def group_replay_view(
 def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any]) -> None:
     """The layout every page with a 1-D target shares: output | spectrum, the ΔF heatmap, loss |
     convergence table (of the run's ``summary``). ``show(name)`` draws the chart named output,
-    spectrum, heatmap or loss."""
+    spectrum, heatmap or loss. In classroom mode the learning comes first: output | heatmap, then
+    spectrum | loss and the table."""
+    if classroom_mode():
+        left, right = st.columns(2)
+        with left:
+            show("output")
+        with right:
+            show("heatmap")
+            st.caption(tr("view.heatmap_help"))
+        left, right = st.columns(2)
+        with left:
+            show("spectrum")
+        with right:
+            show("loss")
+        convergence_table(trace, summary)
+        return
     left, right = st.columns(2)
     with left:
         show("output")
