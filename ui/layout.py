@@ -48,3 +48,17 @@ def _explanation(intro_key: str, notes: Sequence[str]) -> None:
     st.markdown(tr(intro_key))
     for note in notes:
         st.info(tr(note))
+
+
+def projector_first() -> tuple[Any, Any]:
+    """Two containers ``(key, other)`` for two parts of a view, which a page fills in any order:
+    ``other`` shows above ``key`` on a screen at arm's length, ``key`` above ``other`` in
+    classroom mode (a chart above the choices or the text that go with it)."""
+    top, bottom = st.container(), st.container()
+    return (top, bottom) if classroom_mode() else (bottom, top)
+
+
+def screen_height(chart: Any, classroom_height: int) -> Any:
+    """``chart`` with its plot ``classroom_height`` px high in classroom mode, where it shares one
+    720 px screen with the run's controls; as built elsewhere."""
+    return chart.properties(height=classroom_height) if classroom_mode() else chart

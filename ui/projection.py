@@ -21,6 +21,7 @@ from .common import classroom_mode, lang, language_safe_widget, live_chart, plai
 from .controls import preset_base
 from .fields import Field, field, linked, setting_widget, settings_or_none, with_values
 from .highdim import classification_settings, dataset_notices, download_in_progress
+from .layout import projector_first
 from .views import convergence_table, replay_view
 
 KEY = PROJECTION.name
@@ -169,8 +170,7 @@ def render(snapshot, config: ProjectionConfig, log_epochs: bool, scheme: str, vm
     if download_in_progress(snapshot):
         return
     # in classroom mode the heatmap comes first, the choice of its rows after the views
-    first, second = st.container(), st.container()
-    views_area, rows_area = (first, second) if classroom_mode() else (second, first)
+    views_area, rows_area = projector_first()
     with rows_area:
         rows = chosen_rows(snapshot, config)
     context = (id(config), lang(), log_epochs, scheme, vmax, tuple(rows.tolist()))

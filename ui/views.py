@@ -4,6 +4,7 @@ the Theory view (the linearised prediction beside the measurement) with its grad
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -147,6 +148,9 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         st.session_state[play_key] = False
     if st.session_state.pop(ended_key, False):
         st.session_state[play_key] = False
+    # on a projector the replayed views keep the place of the live ones: the controls go below them
+    below = classroom_mode()
+    frames_area = st.container() if below else None
     st.markdown(f"**{tr('replay.title')}**")
     left, right = st.columns([1, 3])
     playing = left.toggle(tr("replay.play"), key=play_key, on_change=_rewind_at_end, args=(key, steps))
@@ -156,12 +160,15 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         advance_replay(st.session_state, key, steps)
         if st.session_state.get(ended_key):
             st.rerun()  # a full rerun stops the ticking
+        views = st.container() if below else None
         chosen = st.select_slider(
             tr("replay.step"), options=steps, key=step_key, format_func=lambda s: f"{s:,}", help=tr("replay.step_help")
         )
-        draw_step(chosen)
+        with views if views is not None else nullcontext():
+            draw_step(chosen)
 
-    st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
+    with frames_area if frames_area is not None else nullcontext():
+        st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
 
 
 def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, steps_view: str, draw: Draw) -> None:
