@@ -3,7 +3,9 @@ gradient descent (Adam, SGD, …) for reference; one method, or several side by 
 initial network."""
 
 from fpengine.beyond_gd.experiment import BEYOND_GD
-from ui.beyond_gd import beyond_settings, compare_mode, describe, gradient_descent, render_comparison, render_run
+from fpengine.beyond_gd.settings import GRADIENT_DESCENT
+from fpengine.readout.settings import gradient_descent_reference
+from ui.beyond_gd import beyond_settings, compare_mode, describe, render_comparison, render_run
 from ui.common import settings_area, tr
 from ui.controls import preset_base
 from ui.layout import page_layout
@@ -26,4 +28,4 @@ with layout.run:
         job = current_job(BEYOND_GD)
         shown = job.config if job is not None else configs[0] if configs else None
         if shown is not None and shown.theory == "ntk":
-            gradient_descent_rerun(BEYOND_GD, gradient_descent(shown), x_title=tr("beyond.iteration"))
+            gradient_descent_rerun(BEYOND_GD, gradient_descent_reference(shown, method=GRADIENT_DESCENT), x_title=tr("beyond.iteration"))

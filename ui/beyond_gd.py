@@ -1,9 +1,15 @@
 """Sec 1.6's page, section by section: the method (one, or several compared from the same initial
-network), its settings drawn from their declarations, one run's views and the comparison's."""
+network), its settings drawn from their declarations, one run's views and the comparison's; and
+what the Lab needs of the page (found through ``ui.pages``): a config as the page's link
+parameters, and the links to the page's comparison of a sweep's cells that differ only in their method."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+from collections.abc import Collection
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -13,13 +19,19 @@ from fpengine.beyond_gd.nongradient import SWARM_METHOD
 from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondConfig, slowness_warning
 from fpengine.charts import output_chart
 from fpengine.engine.runner import Snapshot
+from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.replay import output_frame
+from fpengine.settings.config import to_dict
 from fpengine.settings.schema import rule_of
+from fpengine.sweep.background import LAB_MAX_CELLS
+from fpengine.sweep.definition import Cell, SweepDefinition
+from fpengine.sweep.library import cell_label, cell_run_id
 
 from .common import lang, live_chart, result_table, tr, translated
 from .controls import grid_settings, seed_setting, spectrum_settings
 from .fields import Field, SettingError, field, setting_widget, settings_or_none, with_values
-from .target_designer import peak_selector, target_designer
+from .links import text_of
+from .target_designer import peak_selector, readout_values, target_designer
 from .views import group_replay_view, replay_view, spectral_layout, theory_layout, theory_setting
 
 KEY = BEYOND_GD.name
@@ -186,13 +198,6 @@ def render_run(snapshot: Snapshot, config: BeyondConfig, log_steps: bool, scheme
         st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
 
 
-def gradient_descent(config: BeyondConfig) -> BeyondConfig | None:
-    """The same network trained by full-batch gradient descent, with the prediction; None when it already is."""
-    if config.method == GRADIENT_DESCENT and config.training.optimizer == "sgd":
-        return None
-    return dataclasses.replace(config, method=GRADIENT_DESCENT, training=dataclasses.replace(config.training, optimizer="sgd"))
-
-
 def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]], log_steps: bool, scheme: str) -> None:
     """Each method's ΔF heatmap and output side by side; once no run advances, a replay moves them
     all to the iteration chosen."""
@@ -228,3 +233,66 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]], log_steps: bool
     group_replay_view(BEYOND_GD, runs, output_frame, "history_steps", draw)
     st.markdown(f"**{tr('view.convergence')}**")
     result_table(work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot) for config, snapshot in runs}, lang()))
+
+
+# --- what the Lab needs of the page ------------------------------------------------------------------
+
+METHOD_KEYS = ("method", "optimizer", "training.optimizer")
+"""The keys a Sec 1.6 sweep's grid may set the method by (``optimizer`` is its alias)."""
+
+
+def link_values(config: BeyondConfig) -> dict[str, str]:
+    """The page trains one method at a time (``optimizer``), with that method's width and iteration
+    cap, and the learning rate, momentum and swarm only where the method (or the Theory's reference)
+    uses them; the rest as on the 1-D pages."""
+    data = to_dict(config)
+    for name in ("method", "iterations", "max_iterations"):
+        del data[name]
+    del data["network"]["widths"], data["training"]["optimizer"]
+    method = config.algorithm
+    if method not in GRADIENT_OPTIMIZERS and config.theory != "ntk":
+        del data["training"]["lr"]
+    if method != "momentum":
+        del data["training"]["momentum"]
+    if method != SWARM_METHOD:
+        del data["swarm"]
+    return {
+        "optimizer": method,
+        f"width.{method}": text_of(config.network_width),
+        f"iterations.{method}": text_of(config.iteration_cap),
+        **readout_values(config, data),
+    }
+
+
+@functools.lru_cache(maxsize=2 * LAB_MAX_CELLS)
+def _method_and_rest(definition_json: str, cell: Cell) -> tuple[str, str]:
+    """A cell's settings but its method (as JSON), and its method; worked out once per cell."""
+    config = SweepDefinition.from_json(json.loads(definition_json)).cell_config(cell)
+    rest = to_dict(config)
+    del rest["method"], rest["training"]["optimizer"]
+    return json.dumps(rest, sort_keys=True), config.algorithm
+
+
+def comparisons(definition: SweepDefinition, sweep_id: str, kept: Collection[str], language: str) -> list[tuple[str, str]]:
+    """A sweep over the method: (label, address) of each set of ``kept`` cells (their runs are on
+    disk) that differ only in their method, opening the page's comparison of their saved runs side
+    by side (its ``mode``, ``optimizers`` and ``runs``), as a comparison started there shows them."""
+    groups: dict[str, list[tuple[Cell, str]]] = {}
+    definition_json = json.dumps(definition.to_json(), sort_keys=True)
+    for cell in definition.cells():
+        if cell.id in kept:
+            rest, algorithm = _method_and_rest(definition_json, cell)
+            groups.setdefault(rest, []).append((cell, algorithm))
+    found = []
+    for group in groups.values():
+        if len(group) > 1:
+            first, _ = group[0]
+            shared = {key: value for key, value in first.settings.items() if key not in METHOD_KEYS}
+            query = {
+                "mode": "compare",
+                "optimizers": ",".join(algorithm for _, algorithm in group),
+                "runs": ",".join(cell_run_id(sweep_id, cell.id) for cell, _ in group),
+                "lang": language,
+            }
+            found.append((cell_label(shared, first.seed, language), f"{definition.experiment}?{urlencode(query, safe=',')}"))
+    return found

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from fpengine.engine.experiment import Experiment
-from fpengine.oned.settings import GridConfig, SpectrumConfig
+from fpengine.readout.settings import GridConfig, SpectrumConfig
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
 from .common import tr, translated

@@ -11,7 +11,8 @@ from fpengine.beyond_gd.settings import BeyondConfig
 from fpengine.highdim.settings import FilteringConfig, ProjectionConfig, ProjectionSpectrumConfig
 from fpengine.i18n import catalog
 from fpengine.image.settings import ImageFitConfig
-from fpengine.oned.settings import GridConfig, OneDConfig, SpectrumConfig
+from fpengine.oned.settings import OneDConfig
+from fpengine.readout.settings import GridConfig, SpectrumConfig
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import rule_of
 from ui.fields import Field, value_at, with_values
