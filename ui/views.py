@@ -201,32 +201,31 @@ def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Map
     convergence table (of the run's ``summary``). ``show(name)`` draws the chart named output,
     spectrum, heatmap or loss. In classroom mode the learning comes first: output | heatmap, then
     spectrum | loss and the table."""
+
+    def heatmap() -> None:
+        show("heatmap")
+        st.caption(tr("view.heatmap_help"))
+
+    def table() -> None:
+        convergence_table(trace, summary)
+
     if classroom_mode():
-        left, right = st.columns(2)
-        with left:
-            show("output")
-        with right:
-            show("heatmap")
-            st.caption(tr("view.heatmap_help"))
-        left, right = st.columns(2)
-        with left:
-            show("spectrum")
-        with right:
-            show("loss")
-        convergence_table(trace, summary)
-        return
-    left, right = st.columns(2)
-    with left:
-        show("output")
-    with right:
-        show("spectrum")
-    show("heatmap")
-    st.caption(tr("view.heatmap_help"))
-    left, right = st.columns(2)
-    with left:
-        show("loss")
-    with right:
-        convergence_table(trace, summary)
+        side_by_side(lambda: show("output"), heatmap)
+        side_by_side(lambda: show("spectrum"), lambda: show("loss"))
+        table()
+    else:
+        side_by_side(lambda: show("output"), lambda: show("spectrum"))
+        heatmap()
+        side_by_side(lambda: show("loss"), table)
+
+
+def side_by_side(left: Callable[[], None], right: Callable[[], None]) -> None:
+    """Two parts of a view in two columns."""
+    columns = st.columns(2)
+    with columns[0]:
+        left()
+    with columns[1]:
+        right()
 
 
 def theory_setting(theory: str, key: str) -> str:

@@ -5,8 +5,9 @@ the viewport with the page scrolled to its top: on the 1-D pages and Sec 1.6 the
 target and the ΔF heatmap; on Fig 1.7 the target, the network's picture now and the band heatmap;
 on Figs 1.10 and 1.12 the heatmap(s); on the Lab the law chart. A run is checked while it trains and
 again once paused (its replay controls then stand above the views); a Lab sweep once its first cells
-are in. The screenshots are kept: under the test's tmp_path and in ``test-results/classroom/``
-(git-ignored); their paths are printed.
+are in. The screenshots are kept: under the test's tmp_path and in ``artifacts/classroom/``
+(git-ignored; not test-results/, which pytest-playwright empties when any pytest session starts);
+their paths are printed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from fpengine.i18n import t
+from fpengine.registry import EXPERIMENTS  # registers every section's strings
 from tests.browser_helpers import FIRST_LOAD_MS, button, start_run, stop_run
 from tests.conftest import ROOT
 
@@ -84,7 +86,7 @@ def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
     finally:
         shot = tmp_path / f"classroom-{name}-{lang}-{state}.png"
         page.screenshot(path=str(shot))
-        kept = ROOT / "test-results" / "classroom" / shot.name
+        kept = ROOT / "artifacts" / "classroom" / shot.name
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, kept)
         print(f"{name} ({lang}, {state}): {kept}")
@@ -94,6 +96,7 @@ def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_server, tmp_path, name, lang):
+    assert set(PAGES) == {*EXPERIMENTS, "lab"}  # every page of the app is checked
     query, _ = PAGES[name]
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
