@@ -12,11 +12,15 @@ their paths are printed.
 
 from __future__ import annotations
 
+import re
 import shutil
+import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+import fpengine.sweep  # noqa: F401  (registers the Lab's strings)
 from fpengine.i18n import t
 from fpengine.registry import EXPERIMENTS  # registers every section's strings
 from tests.browser_helpers import FIRST_LOAD_MS, button, start_run, stop_run
@@ -44,18 +48,26 @@ PAGES = {
 }
 
 
-def text_of(key: str, lang: str) -> str:
-    return t(key, lang).split("{")[0].strip()
+def shown(page, selector: str, key: str, lang: str):
+    """The views of one kind: charts by their title, pictures by their whole caption ("{…}" parts left out)."""
+    text = t(key, lang)
+    start = text.split("{")[0].strip()
+    if selector == IMAGES:  # "target" is also in "target: log|DFT|" and "Training target"
+        return page.locator(selector).filter(has_text=re.compile("^" + re.escape(start) + ("" if "{" in text else "$")))
+    return page.locator(selector).filter(has_text=start)
 
 
 def outside(page, selector: str, key: str, count: int, lang: str) -> list[str]:
     """The key views of one kind that are missing or not wholly inside the viewport (each named)."""
-    found = page.locator(selector).filter(has_text=text_of(key, lang))
+    found = shown(page, selector, key, lang)
     if found.count() < count:
         return [f"{key}: {found.count()} of {count} shown"]
     wrong = []
     for index in range(found.count()):
-        box = found.nth(index).bounding_box()
+        try:
+            box = found.nth(index).bounding_box(timeout=5_000)
+        except PlaywrightError:  # redrawn meanwhile (Streamlit swaps a chart's node): measured again
+            box = None
         if box is None or box["x"] < 0 or box["y"] < 0 or box["x"] + box["width"] > WIDTH or box["y"] + box["height"] > HEIGHT:
             wrong.append(f"{key}[{index}] at {box}")
     return wrong
@@ -69,8 +81,6 @@ def at_the_top(page) -> None:
 def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
     """Wait until the page's key views are drawn inside the viewport (they grow as data come), then keep the screenshot."""
     expected = PAGES[name][1]
-    for selector, key, count in expected:
-        expect(page.locator(selector).filter(has_text=text_of(key, lang)).nth(count - 1)).to_be_visible(timeout=120_000)
     problems: list[str] = []
 
     def fits() -> bool:
@@ -79,10 +89,11 @@ def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
         return not problems
 
     try:
-        for _ in range(40):  # polled: the sync API sees the page's updates only while it waits on it
-            if fits():
-                break
-            page.wait_for_timeout(250)
+        for selector, key, count in expected:
+            expect(shown(page, selector, key, lang).nth(count - 1)).to_be_visible(timeout=120_000)
+        deadline = time.monotonic() + 20
+        while not fits() and time.monotonic() < deadline:
+            page.wait_for_timeout(250)  # polled: the sync API sees the page's updates only while it waits on it
     finally:
         shot = tmp_path / f"classroom-{name}-{lang}-{state}.png"
         page.screenshot(path=str(shot))
@@ -111,7 +122,7 @@ def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_
             expect(button(page, t("run.resume", lang))).to_be_visible(timeout=15_000)
             expect(page.get_by_test_id("stSlider").first).to_be_visible(timeout=30_000)
             check_screen(page, name, lang, "paused", tmp_path)
-        if button(page, stop).is_enabled():  # a Lab sweep this small may have finished
+        if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
             stop_run(page, stop, start)
     finally:
         context.close()
