@@ -17,7 +17,7 @@ import stat
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +29,7 @@ import pandas as pd
 from fpengine.engine.device import backend_settings
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
+from fpengine.engine.views import renamed
 from fpengine.settings.config import ConfigError, from_dict, to_dict
 
 RUN_FILES = ("config.json", "metrics.csv", "summary.json", "snapshot.npz", "snapshot.json", "figure_*.png")
@@ -151,7 +152,9 @@ def build_summary(
     return _json_safe(summary)
 
 
-def save_snapshot(directory: Path, snapshot: Snapshot) -> list[Path]:
+def save_snapshot(directory: Path, snapshot: Snapshot, aliases: Mapping[str, str] | None = None) -> list[Path]:
+    """snapshot.npz and snapshot.json; a view is also written under each old name of it (``aliases``:
+    old → name), for readers of an earlier version's files."""
     arrays: dict[str, np.ndarray] = {f"metrics/{k}": np.asarray(v) for k, v in snapshot.metrics.items()}
     meta: dict[str, Any] = {
         "step": snapshot.step,
@@ -165,7 +168,9 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> list[Path]:
         arrays[f"traces/{name}/steps"] = np.asarray(trace.steps)
         arrays[f"traces/{name}/errors"] = np.asarray(trace.errors)
         meta["traces"][name] = {"keys": list(trace.keys), "values": list(trace.values)}
-    for name, value in snapshot.views.items():
+    old_names = {new: old for old, new in (aliases or {}).items()}
+    views = {**snapshot.views, **{old_names[name]: value for name, value in snapshot.views.items() if name in old_names}}
+    for name, value in views.items():
         if isinstance(value, np.ndarray):
             arrays[f"views/{name}"] = value
         else:
@@ -176,13 +181,15 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> list[Path]:
     return [directory / "snapshot.npz", directory / "snapshot.json"]
 
 
-def load_snapshot(directory: Path) -> Snapshot:
+def load_snapshot(directory: Path, aliases: Mapping[str, str] | None = None) -> Snapshot:
+    """A saved snapshot; a view saved under an old name (``aliases``: old → name) is read as the new one."""
     meta = json.loads((directory / "snapshot.json").read_text())
     with np.load(directory / "snapshot.npz", allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     metrics = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("metrics/")}
     views: dict[str, Any] = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("views/")}
     views.update(meta["views"])
+    views = renamed(views, aliases or {})
     traces = {
         name: ErrorTrace(
             arrays[f"traces/{name}/steps"], arrays[f"traces/{name}/errors"], tuple(info["keys"]), tuple(info["values"])
@@ -231,7 +238,7 @@ def write_run(
     summary = build_summary(experiment, config, snapshot, status=status, device=device, message=message)
     write_json(directory / "summary.json", summary, indent=2)
     written = {directory / name for name in ("config.json", "metrics.csv", "summary.json")}
-    written.update(save_snapshot(directory, snapshot))
+    written.update(save_snapshot(directory, snapshot, experiment.views.aliases()))
     if figures:
         written.update(write_figures(directory, experiment, config, snapshot, lang))
     _remove_stale(directory, written)
@@ -304,7 +311,8 @@ class SavedRun:
 def load_run(directory: Path, experiments: dict[str, Experiment]) -> SavedRun:
     summary = json.loads((directory / "summary.json").read_text())
     experiment = experiments[summary["experiment"]]
-    return SavedRun(experiment.name, read_config(directory / "config.json", experiment), load_snapshot(directory), summary)
+    snapshot = load_snapshot(directory, experiment.views.aliases())
+    return SavedRun(experiment.name, read_config(directory / "config.json", experiment), snapshot, summary)
 
 
 def zip_run(directory: Path) -> bytes:

@@ -16,11 +16,21 @@ from typing import Any
 import numpy as np
 
 from fpengine.engine.runner import Snapshot
+from fpengine.engine.views import Views
 
 HISTORY_FRAMES = 101
 """Frames a run keeps at most: every 1 % of a run, its first and last step included."""
 SPEEDS = (1, 2, 4, 8)
 """Replay speeds: frames advanced per tick."""
+
+
+class ReplayViews(Views):
+    """What a replayable run publishes: the steps it keeps a frame of (every experiment: one name)."""
+
+    history_steps: np.ndarray
+
+
+STEPS = ReplayViews.history_steps
 
 FrameViews = Callable[[Mapping[str, Any], int], dict[str, Any]]
 """(a snapshot's views, a frame's index) → the views that frame replaces."""
@@ -39,41 +49,30 @@ def nearest_index(steps: np.ndarray, step: float) -> int:
     return left if abs(step - steps[left]) <= abs(steps[right] - step) else right
 
 
-def replay_steps(snapshot: Snapshot, steps_view: str) -> np.ndarray:
-    """The steps a replay of ``snapshot`` can show: its kept frames' (view ``steps_view``) and,
+def replay_steps(snapshot: Snapshot) -> np.ndarray:
+    """The steps a replay of ``snapshot`` can show: its kept frames' (view ``history_steps``) and,
     when newer, the snapshot's own step (a paused run between two frames)."""
-    kept = np.asarray(snapshot.views.get(steps_view, ()), dtype=int)
+    kept = np.asarray(snapshot.views.get(STEPS, ()), dtype=int)
     kept = kept[kept <= snapshot.step]
     return kept if len(kept) and kept[-1] == snapshot.step else np.append(kept, snapshot.step)
 
 
-def frame_at(snapshot: Snapshot, step: float, steps_view: str, frame_views: FrameViews) -> tuple[int, Snapshot]:
+def frame_at(snapshot: Snapshot, step: float, frame_views: FrameViews) -> tuple[int, Snapshot]:
     """The frame nearest ``step``: its step, and ``snapshot`` with that frame's views
     (``frame_views``) in place of the latest. The snapshot's own step gives the snapshot unchanged."""
-    steps = replay_steps(snapshot, steps_view)
+    steps = replay_steps(snapshot)
     chosen = int(steps[nearest_index(steps, step)])
     if chosen == snapshot.step:
         return chosen, snapshot
-    index = int(np.flatnonzero(np.asarray(snapshot.views[steps_view]) == chosen)[0])
+    index = int(np.flatnonzero(np.asarray(snapshot.views[STEPS]) == chosen)[0])
     views = MappingProxyType({**snapshot.views, **frame_views(snapshot.views, index)})
     return chosen, dataclasses.replace(snapshot, views=views)
-
-
-def output_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
-    """The frame of a run on a 1-D target nearest ``step``: its step, and the snapshot showing that
-    frame's output (``history_outputs``) and spectrum (``history_spectra``)."""
-    return frame_at(
-        snapshot,
-        step,
-        "history_steps",
-        lambda views, i: {"output_plot": views["history_outputs"][i], "output_spectrum": views["history_spectra"][i]},
-    )
 
 
 def step_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
     """The kept step (``history_steps``) nearest ``step``, for views that replay only a cursor
     (the whole run stays drawn): the step, and the snapshot unchanged."""
-    return frame_at(snapshot, step, "history_steps", lambda views, i: {})[0], snapshot
+    return frame_at(snapshot, step, lambda views, i: {})[0], snapshot
 
 
 class ThinnedFrames:
@@ -99,11 +98,11 @@ class ThinnedFrames:
             self.stride *= 2
             self.frames = {i: frame for i, frame in self.frames.items() if i % self.stride == 0}
 
-    def views(self, steps_name: str, *names: str) -> dict[str, np.ndarray]:
-        """The kept frames as views: their steps under ``steps_name``, the i-th array of every
-        frame stacked under ``names[i]``."""
+    def views(self, *names: str) -> dict[str, np.ndarray]:
+        """The kept frames as views: their steps (``history_steps``), the i-th array of every frame
+        stacked under ``names[i]``."""
         kept = [self.frames[i] for i in sorted(self.frames)]
-        views = {steps_name: np.array([step for step, _ in kept], dtype=int)}
+        views = {STEPS: np.array([step for step, _ in kept], dtype=int)}
         for i, name in enumerate(names):
             views[name] = np.stack([arrays[i] for _, arrays in kept]) if kept else np.empty((0, 0), dtype=np.float32)
         return views

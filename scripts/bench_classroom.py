@@ -10,11 +10,16 @@ the acceptance is last / first ≤ 1.10), and that runs in tabs that were closed
 
     .venv/bin/python scripts/bench_classroom.py                      # 16 sessions, 5 rounds
     .venv/bin/python scripts/bench_classroom.py --sessions 4 --rounds 2
+    FPENGINE_MAX_RUNNING=2 .venv/bin/python scripts/bench_classroom.py --dask 2   # on a 2-worker Dask cluster
+
+Runs train in the server's worker processes (the app's default); ``FPENGINE_WORKERS=0`` in the
+environment measures the server training in its own threads, for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -26,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.live_server import CHROMIUM_ARGS, chromium_path, free_port, start_server, stop_server  # noqa: E402
@@ -104,7 +110,7 @@ def press_start(page: Page, previous: str | None) -> str:
             RELOADS.append(previous)
             page.reload()  # ?run= reattaches the page to its run
             button.wait_for(timeout=120_000)
-        elif button.is_enabled():
+        elif enabled(button):
             button.click()
             retry = time.monotonic() + 20
             while time.monotonic() < retry:
@@ -116,6 +122,14 @@ def press_start(page: Page, previous: str | None) -> str:
     shot = Path(tempfile.gettempdir()) / f"bench_classroom_{previous}.png"
     page.screenshot(path=str(shot))
     raise TimeoutError(f"no run started after pressing Start (the page after {previous}: {shot})")
+
+
+def enabled(button) -> bool:
+    """Whether the button is there and enabled; False while a loaded page has not drawn it (yet)."""
+    try:
+        return button.is_enabled(timeout=30_000)
+    except PlaywrightTimeout:
+        return False
 
 
 def summary(runs: Path, job_id: str) -> dict | None:
@@ -181,7 +195,20 @@ def main() -> int:
     parser.add_argument("--lease", type=float, default=30, help="FPENGINE_LEASE_SECONDS of the bench server")
     parser.add_argument("--closed-tabs", type=int, default=3, help="tabs closed while their runs train or queue")
     parser.add_argument("--figures", action="store_true", help="save PNG figures with every run (slower)")
+    parser.add_argument("--dask", type=int, default=0, help="train on a Dask cluster of this many workers started on 127.0.0.1")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        if args.dask:
+            import distributed
+
+            cluster = stack.enter_context(
+                distributed.LocalCluster(n_workers=args.dask, threads_per_worker=1, dashboard_address=None, host="127.0.0.1")
+            )
+            os.environ["DASK_SCHEDULER_ADDRESS"] = cluster.scheduler_address
+        return bench(args)
+
+
+def bench(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         runs = Path(folder) / "runs"
@@ -202,6 +229,8 @@ def main() -> int:
             "rounds": args.rounds,
             "steps": args.steps,
             "max_running": int(env["FPENGINE_MAX_RUNNING"]),
+            "workers": env.get("FPENGINE_WORKERS", "default"),
+            "dask_workers": args.dask,
             "round_seconds": [],
             "rss_mb": [],
             "runs_expected": args.sessions * args.rounds,

@@ -16,6 +16,9 @@ APP = ROOT / "app.py"
 
 os.environ.setdefault("FPENGINE_THREADS", "1")
 os.environ.setdefault("FPENGINE_SAVE_FIGURES", "0")
+os.environ.setdefault(
+    "FPENGINE_WORKERS", "0"
+)  # runs train in the test's process (many tests stand in for an experiment); tests of the worker placement set their own
 
 BROWSER_FIXTURES = frozenset({"page", "streamlit_server", "fresh_streamlit_server"})
 """A test that uses one of these drives a real Streamlit server or chromium: it is marked ``browser``,

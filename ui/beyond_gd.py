@@ -20,7 +20,7 @@ from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondCon
 from fpengine.charts import output_chart
 from fpengine.engine.runner import Snapshot
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
-from fpengine.replay import output_frame
+from fpengine.readout.views import output_frame
 from fpengine.settings.config import to_dict
 from fpengine.settings.schema import rule_of
 from fpengine.sweep.background import LAB_MAX_CELLS
@@ -190,7 +190,7 @@ def render_run(snapshot: Snapshot, config: BeyondConfig, log_steps: bool, scheme
             note = None if config.method == GRADIENT_DESCENT else tr("theory.nongradient", method=method_name(config.algorithm))
             theory_layout(show, summary, config.training.lr, note)
 
-    replay_view(BEYOND_GD, snapshot, config, output_frame, "history_steps", draw)
+    replay_view(BEYOND_GD, snapshot, config, output_frame, draw)
     st.markdown(f"**{tr('beyond.work')}**")
     result_table(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()))
     if summary["optimizer_message"]:
@@ -230,7 +230,7 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]], log_steps: bool
                 )
         st.caption(tr("view.heatmap_help"))
 
-    group_replay_view(BEYOND_GD, runs, output_frame, "history_steps", draw)
+    group_replay_view(BEYOND_GD, runs, output_frame, draw)
     st.markdown(f"**{tr('view.convergence')}**")
     result_table(work_table({method_name(config.algorithm): (summarize(config, snapshot), snapshot) for config, snapshot in runs}, lang()))
 

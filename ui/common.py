@@ -14,9 +14,11 @@ import streamlit as st
 import torch
 
 from fpengine import charts
+from fpengine.engine.admission import MAX_PER_VISITOR, MAX_QUEUED, Admission
 from fpengine.engine.device import choose_device, configure_threads, describe_device, resolve_device, run_slots
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import SERVER_MAX_RUN_SECONDS, Job, JobManager
+from fpengine.engine.workers import server_placement, worker_count
 from fpengine.export import runs_root, write_run
 from fpengine.i18n import LANGUAGES, explain, t
 from fpengine.optimizers import warm_up_optimizers
@@ -24,6 +26,7 @@ from fpengine.registry import get_experiment
 from fpengine.retention import mark_app_folder, prune_runs, retention_limits
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
+from fpengine.sweep.executors import check_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +206,9 @@ def job_manager() -> JobManager:
     """One manager per server process: it caps concurrent training (a shared classroom server
     must not melt), stops runs abandoned for ``FPENGINE_LEASE_SECONDS``, keeps the last
     ``FPENGINE_KEEP_FINISHED`` finished runs in memory and prunes the runs folder (at start and
-    after each save). A bad ``FPENGINE_*`` value raises ConfigError before anything starts."""
+    after each save). Runs train in worker processes (``FPENGINE_WORKERS``; 0: in this process's
+    threads) or on the Dask cluster at ``DASK_SCHEDULER_ADDRESS``; every run passes the admission gate
+    (``fpengine.engine.admission``). A bad ``FPENGINE_*`` value raises ConfigError before anything starts."""
     configure_threads()
     figures = env_flag("FPENGINE_SAVE_FIGURES", True)
     max_age_days, max_mb = retention_limits()
@@ -217,7 +222,14 @@ def job_manager() -> JobManager:
         prune()
 
     automatic = resolve_device()  # probes the GPU once, at start
-    max_running, device_limits = run_slots(automatic)
+    workers = worker_count(default=-1)
+    max_running, device_limits = run_slots(automatic, workers=workers != 0)
+    if workers < 0:
+        workers = max_running  # one worker per run slot
+    admission = Admission(
+        max_queued=int(env_number("FPENGINE_MAX_QUEUED", MAX_QUEUED, minimum=1, maximum=10_000)),
+        per_visitor=int(env_number("FPENGINE_MAX_PER_VISITOR", MAX_PER_VISITOR, minimum=1, maximum=100)),
+    )
     manager = JobManager(
         max_running=max_running,
         device_limits=device_limits,
@@ -225,6 +237,8 @@ def job_manager() -> JobManager:
         keep_finished=env_number("FPENGINE_KEEP_FINISHED", 12, maximum=200),
         max_run_seconds=env_number("FPENGINE_MAX_RUN_SECONDS", SERVER_MAX_RUN_SECONDS, whole=False, maximum=7 * 86_400),
         on_finish=finish,
+        placement=server_placement(workers, max_running, get_experiment, check_scheduler),  # started and warmed now, not in the first run
+        admission=admission,
     )
     prune()
     # fused Adam imports torch._dynamo on first use (seconds): do it now, not in the first run

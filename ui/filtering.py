@@ -145,7 +145,7 @@ def render(snapshot, config: FilteringConfig, log_epochs: bool, scheme: str) -> 
 
     if not classroom_mode():
         scale_and_curves()
-    replay_view(FILTERING, snapshot, config, step_frame, "history_steps", draw)
+    replay_view(FILTERING, snapshot, config, step_frame, draw)
     st.caption(tr("filtering.heatmap_help"))
     if classroom_mode():
         scale_and_curves()
@@ -180,7 +180,7 @@ def render_comparison(runs, log_epochs: bool, scheme: str, chosen_delta: int) ->
                 st.caption(tr("filtering.accuracies", train=float(metrics["train_accuracy"][-1]), test=float(metrics["test_accuracy"][-1])))
 
     if ready:
-        group_replay_view(FILTERING, ready, step_frame, "history_steps", draw)
+        group_replay_view(FILTERING, ready, step_frame, draw)
 
 
 def describe(config: FilteringConfig) -> str:

@@ -9,6 +9,7 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Snapshot, Status
 from fpengine.highdim.datasets import DATASET_SIZES, DOWNLOAD_MEGABYTES, is_cached
 from fpengine.highdim.settings import ClassificationConfig
+from fpengine.highdim.views import DownloadViews
 
 from .common import device_choice, tr
 from .controls import optimizer_settings, seed_setting
@@ -73,12 +74,12 @@ def offline_hint(experiment: Experiment) -> None:
 
 def download_in_progress(snapshot: Snapshot) -> bool:
     """Show the download's progress while the data is still arriving (no evaluation yet)."""
-    if len(snapshot.metrics.get("step", ())) > 0 or "download_file" not in snapshot.views:
+    if len(snapshot.metrics.get("step", ())) > 0 or DownloadViews.download_file not in snapshot.views:
         return False
-    done = float(snapshot.views["download_bytes"])
-    total = float(snapshot.views["download_total"])
+    done = float(snapshot.views[DownloadViews.download_bytes])
+    total = float(snapshot.views[DownloadViews.download_total])
     st.progress(
         min(done / total, 1.0) if total > 0 else 0.0,
-        text=tr("highdim.downloading", file=snapshot.views["download_file"], done=done / 1e6, total=total / 1e6),
+        text=tr("highdim.downloading", file=snapshot.views[DownloadViews.download_file], done=done / 1e6, total=total / 1e6),
     )
     return True

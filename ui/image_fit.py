@@ -267,7 +267,7 @@ def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> No
             show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
             convergence_table(trace, summary, key_title=tr("image.band_table"))
 
-    replay_view(IMAGE_FIT, snapshot, config, replay_frame, "frame_steps", draw)
+    replay_view(IMAGE_FIT, snapshot, config, replay_frame, draw)
     if len(views["panel_steps"]):
         st.markdown(f"**{tr('view.snapshots')}**")
         strip = st.columns(len(views["panel_steps"]) + 1)

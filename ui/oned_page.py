@@ -6,13 +6,14 @@ import dataclasses
 
 import streamlit as st
 
-from fpengine import replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Snapshot
 from fpengine.oned import charts
 from fpengine.oned.settings import OneDConfig
+from fpengine.oned.views import OneDViews
 from fpengine.readout.charts import theory_builders
 from fpengine.readout.settings import gradient_descent_reference
+from fpengine.readout.views import output_frame
 from fpengine.settings.config import to_dict
 
 from .common import lang, live_chart, settings_area, tr
@@ -48,7 +49,7 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: b
 
         def show(chart: str) -> None:
             # the panels change only when a new one is taken; the replayed ones with the step shown
-            version = len(shown.views["panel_steps"]) if chart == "panels" else shown.version
+            version = len(shown.views[OneDViews.panel_steps]) if chart == "panels" else shown.version
             replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
             live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
 
@@ -58,7 +59,7 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: b
         if "theory" in builders:
             theory_layout(show, summary, config.training.lr)
 
-    replay_view(experiment, snapshot, config, replay.output_frame, "history_steps", draw)
+    replay_view(experiment, snapshot, config, output_frame, draw)
 
 
 def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:

@@ -207,7 +207,7 @@ def render(snapshot, config: ProjectionConfig, log_epochs: bool, scheme: str, vm
             rows_heatmap()
 
     with views_area:
-        replay_view(PROJECTION, snapshot, config, spectrum_frame, "history_steps", draw)
+        replay_view(PROJECTION, snapshot, config, spectrum_frame, draw)
     views = snapshot.views
     if len(rows) == 0:
         st.info(tr("projection.no_rows"))

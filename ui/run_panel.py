@@ -20,6 +20,7 @@ from typing import Any
 
 import streamlit as st
 
+from fpengine.engine.admission import Refused
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
@@ -162,13 +163,40 @@ def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
     return saved if saved is not None and saved.experiment == experiment.name else None
 
 
+REFUSED_KEY = "_run_refused"
+
+
+def admitted(submit: Callable[[], Any]) -> Any:
+    """``submit()`` (a run, a comparison, the GD rerun) through the server's admission gate: what it
+    returns, or None when the gate refused it; the refusal is shown, once, on the page's next run."""
+    try:
+        return submit()
+    except Refused as refusal:
+        st.session_state[REFUSED_KEY] = refusal
+        return None
+
+
+def show_refusal() -> None:
+    """The gate's refusal of this visitor's last Start (server busy, or their own runs at the limit)."""
+    refusal = st.session_state.pop(REFUSED_KEY, None)
+    if refusal is not None:
+        st.error(plain(refusal.message(lang())), icon=":material/hourglass_top:")
+    notice = getattr(job_manager().placement, "notice", None)
+    if notice is not None:  # a Dask cluster is set but cannot be reached: runs train here meanwhile
+        st.warning(plain(notice.message(lang())), icon=":material/cloud_off:")
+
+
 def _start(experiment: Experiment, config: Any) -> None:
     private = experiment.private(config)
     # a private run (on a visitor's photo) keeps its data while it trains, and the session keeps the run: it is not saved
     holds = experiment.holds(config)
-    job = job_manager().submit(
-        experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=private, holds=holds
+    job = admitted(
+        lambda: job_manager().submit(
+            experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=private, holds=holds
+        )
     )
+    if job is None:
+        return
     if private:
         st.session_state[_held_key(experiment)] = job
     else:
@@ -201,7 +229,10 @@ def _status_text(job: Job) -> str:
     status = job.status
     if status is Status.QUEUED:
         manager = job_manager()
-        return tr("run.status.queued", position=manager.queue_position(job) or 0, limit=manager.max_running)
+        position, wait = manager.queue_position(job) or 0, manager.estimated_wait(job)
+        if wait is None:
+            return tr("run.status.queued", position=position, limit=manager.max_running)
+        return tr("run.status.queued_wait", position=position, wait=format_duration(wait), limit=manager.max_running)
     if status is Status.STOPPED and job.message == "abandoned":
         return tr("run.status.abandoned")
     if status is Status.DIVERGED:
@@ -304,6 +335,7 @@ def _controls(
                 job.stop()
         forget()
         st.rerun()
+    show_refusal()
     if not mine:
         st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
     if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
@@ -395,7 +427,11 @@ def group_replayable(experiment: Experiment) -> bool:
 
 
 def _start_group(experiment: Experiment, configs: Sequence[Any]) -> None:
-    started = job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment), owner=visitor())
+    started = admitted(
+        lambda: job_manager().submit_group(experiment.name, configs, experiment.run, device_choice(experiment), owner=visitor())
+    )
+    if started is None:
+        return
     ids = [job.id for job in started]
     st.session_state[_group_key(experiment)] = ids
     st.query_params["runs"] = ",".join(ids)

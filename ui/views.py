@@ -18,7 +18,7 @@ from fpengine.readout.charts import theory_builders
 
 from .common import classroom_mode, device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .fields import linked, setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
+from .run_panel import VIEW_REFRESH_SECONDS, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -153,9 +153,9 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
 
 
-def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, steps_view: str, draw: Draw) -> None:
+def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, draw: Draw) -> None:
     """``draw`` the latest snapshot of a running run; for one that no longer advances, a step
-    slider over its kept frames (``steps_view``) and a play control, and ``draw`` of the frame
+    slider over its kept frames (``history_steps``) and a play control, and ``draw`` of the frame
     chosen (``frame``) with a cursor at its step."""
     if not replayable(experiment):
         draw(snapshot, None)
@@ -166,7 +166,7 @@ def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: 
         st.caption(tr("replay.showing", step=shown_step, total=snapshot.step))
         draw(shown, shown_step)
 
-    steps = [int(s) for s in replay.replay_steps(snapshot, steps_view)]
+    steps = [int(s) for s in replay.replay_steps(snapshot)]
     _replay_controls(experiment.name, id(config), steps, draw_step)
 
 
@@ -174,9 +174,7 @@ GroupDraw = Callable[[list[tuple[Any, Snapshot, int | None]]], None]
 """Draws a comparison from (config, snapshot, step of the cursor or None) of each run."""
 
 
-def group_replay_view(
-    experiment: Experiment, runs: Sequence[tuple[Any, Snapshot]], frame: ReplayFrame, steps_view: str, draw: GroupDraw
-) -> None:
+def group_replay_view(experiment: Experiment, runs: Sequence[tuple[Any, Snapshot]], frame: ReplayFrame, draw: GroupDraw) -> None:
     """:func:`replay_view` for the runs of a comparison, once none of them advances: one slider
     over the steps any run kept, each run showing its frame nearest the step chosen (its last, past
     its end: methods stop after different numbers of iterations)."""
@@ -192,7 +190,7 @@ def group_replay_view(
             shown.append((config, frame_snapshot, step))
         draw(shown)
 
-    steps = sorted({int(s) for _, snapshot in runs for s in replay.replay_steps(snapshot, steps_view)})
+    steps = sorted({int(s) for _, snapshot in runs for s in replay.replay_steps(snapshot)})
     _replay_controls(f"{experiment.name}.group", tuple(id(config) for config, _ in runs), steps, draw_step)
 
 
@@ -272,8 +270,11 @@ def gradient_descent_rerun(experiment: Experiment, config: Any | None, x_title: 
     if config is not None and st.button(
         tr("theory.compare_gd"), help=tr("theory.compare_gd_help"), disabled=job is not None and job.status.active, key=f"{key}.start"
     ):
-        job = job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=visitor())
-        st.session_state[key] = job.id
+        job = admitted(lambda: job_manager().submit(experiment.name, config, experiment.run, device_choice(experiment), owner=visitor()))
+        if job is None:
+            show_refusal()  # the page's own panel is drawn already: the refusal shows here
+        else:
+            st.session_state[key] = job.id
     if job is not None:
         st.fragment(run_every=VIEW_REFRESH_SECONDS if job.status.active else None)(_gradient_descent_view)(experiment, job.id, x_title)
     elif (saved := saved_run(experiment, job_id)) is not None:  # finished, and dropped from memory since

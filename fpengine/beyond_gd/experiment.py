@@ -26,7 +26,9 @@ from fpengine import spectral
 from fpengine.beyond_gd.charts import figures
 from fpengine.beyond_gd.flatnet import FlatNet, FlatObjective
 from fpengine.beyond_gd.nongradient import SCIPY_METHODS, optimize
-from fpengine.beyond_gd.settings import THREE_SINES, BeyondConfig, IterationCaps, iteration_cap
+from fpengine.beyond_gd.settings import THREE_SINES, BeyondConfig, IterationCaps, iteration_cap, with_prediction
+from fpengine.beyond_gd.views import BeyondViews
+from fpengine.beyond_gd.views import BeyondViews as V
 from fpengine.engine.device import HOST
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
@@ -102,20 +104,20 @@ class _Recorder:
             )
         }
         views = {
-            "x_plot": self.x_plot,
-            "target_plot": self.target_plot,
-            "output_plot": self.objective.outputs(self.theta, self.x_plot),
-            "target_spectrum": np.abs(self.analysis.coefficients),
-            "output_spectrum": spectral.amplitude_spectrum(output, n_freq),
-            "peaks": self.analysis.peaks,
-            "genuine": self.analysis.genuine,
-            "selected": self.selected,
-            "optimizer": self.config.algorithm,
-            "width": self.config.network_width,
-            "parameter_count": self.config.parameter_count,
-            "evaluations": int(self.evaluations),
-            "message": message,
-            **self.frames.views("history_steps", "history_outputs", "history_spectra"),
+            V.x_plot: self.x_plot,
+            V.target_plot: self.target_plot,
+            V.output_plot: self.objective.outputs(self.theta, self.x_plot),
+            V.target_spectrum: np.abs(self.analysis.coefficients),
+            V.output_spectrum: spectral.amplitude_spectrum(output, n_freq),
+            V.peaks: self.analysis.peaks,
+            V.genuine: self.analysis.genuine,
+            V.selected: self.selected,
+            V.optimizer: self.config.algorithm,
+            V.width: self.config.network_width,
+            V.parameter_count: self.config.parameter_count,
+            V.evaluations: int(self.evaluations),
+            V.message: message,
+            **self.frames.views(V.history_outputs, V.history_spectra),
         }
         if self.theory is not None:
             self.theory.add_to(metrics, traces, views, self.objective.net.module(self.theta), final)
@@ -152,7 +154,7 @@ def train(config: BeyondConfig, ctx: RunContext) -> None:
 
 
 def summarize(config: BeyondConfig, snapshot: Snapshot) -> dict[str, Any]:
-    evaluations = int(snapshot.views.get("evaluations", 0))
+    evaluations = int(snapshot.views.get(V.evaluations, 0))
     return {
         **spectral_summary(config, snapshot.traces["delta_f"], never=snapshot.step + 1),
         **theory_summary(config.spectrum, snapshot, never=snapshot.step + 1),
@@ -162,7 +164,7 @@ def summarize(config: BeyondConfig, snapshot: Snapshot) -> dict[str, Any]:
         "max_iterations": config.iteration_cap,
         "function_evaluations": evaluations,
         "evaluations_per_second": round(evaluations / snapshot.elapsed, 3) if snapshot.elapsed > 0 else None,
-        "optimizer_message": str(snapshot.views.get("message", "")),
+        "optimizer_message": str(snapshot.views.get(V.message, "")),
     }
 
 
@@ -184,6 +186,8 @@ BEYOND_GD = Experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    views=BeyondViews,
+    with_prediction=with_prediction,
     steps_field="max_iterations",
     count_steps=iteration_cap,
     sweepable=True,

@@ -20,6 +20,7 @@ from fpengine.beyond_gd.nongradient import NONGRADIENT_METHODS, SWARM_METHOD, Sw
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.readout.analysis import check_trackable_peaks
 from fpengine.readout.settings import READOUT_ALIASES, THEORIES, GridConfig, SpectrumConfig, check_theory_size
+from fpengine.readout.settings import with_prediction as readout_prediction
 from fpengine.readout.targets import TargetConfig
 from fpengine.settings.blocks import ACTIVATION, GRADIENT_OPTIMIZER, LEARNING_RATE, MOMENTUM, STEPS, widths
 from fpengine.settings.schema import SEED, Interval, OneOf, Optional, Rule, setting
@@ -140,6 +141,11 @@ class BeyondConfig:
     def checks(self) -> None:
         check_theory_size(self)
         check_trackable_peaks(self)
+
+
+def with_prediction(config: BeyondConfig) -> BeyondConfig:
+    """The prediction is gradient descent's: switched on only for a run that trains by gradient descent."""
+    return readout_prediction(config) if config.method == GRADIENT_DESCENT else config
 
 
 def iteration_cap(config: BeyondConfig) -> int:

@@ -113,15 +113,28 @@ def configure_threads() -> int:
     return threads
 
 
-def run_slots(automatic: torch.device) -> tuple[int, dict[str, int]]:
+def cpu_runs() -> int:
+    """How many runs a server's worker processes train on the CPU at once by default: one per two
+    cores beyond the server's own (a 2-core box 1, an 8-core laptop 3), and at most one per GiB of the
+    machine's memory."""
+    try:
+        memory_gib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    except (ValueError, OSError, AttributeError):
+        memory_gib = 1.0
+    return max(1, min((cores() - 1) // 2, int(memory_gib)))
+
+
+def run_slots(automatic: torch.device, workers: bool = False) -> tuple[int, dict[str, int]]:
     """How many runs a server trains at once, and the cap per device type. ``FPENGINE_MAX_RUNNING``
     sets both; by default two with a CUDA GPU (a GPU trains two of these small networks side by
-    side), else one, and never more than one on the CPU: a visitor who chose "CPU only" on a GPU
-    server must not get two CPU runs fighting over the cores."""
+    side), and on the CPU one when runs train in the server's threads, or ``cpu_runs()`` when each
+    trains in a worker process of its own (``workers``): a visitor who chose "CPU only" on a GPU
+    server must not get more CPU runs than the cores carry."""
     if os.environ.get("FPENGINE_MAX_RUNNING", "").strip():
         limit = int(env_number("FPENGINE_MAX_RUNNING", 1, minimum=1, maximum=MAX_THREADS_PER_CORE * cores()))
         return limit, {}
-    return (2 if automatic.type == "cuda" else 1), {"cpu": 1}
+    on_cpu = cpu_runs() if workers else 1
+    return (2 if automatic.type == "cuda" else on_cpu), {"cpu": on_cpu}
 
 
 def configure_backends() -> None:

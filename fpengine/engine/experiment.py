@@ -3,6 +3,7 @@ section provides to the registry."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ import torch
 
 from fpengine.engine.memory import MemoryEstimate, admitted, check_memory
 from fpengine.engine.runner import RunContext, Snapshot, Train
+from fpengine.engine.views import Views
 from fpengine.i18n import register
 from fpengine.settings.schema import validate
 
@@ -31,6 +33,8 @@ class Experiment:
     """Experiment-specific fields of summary.json (frequencies, convergence_step, …)."""
     figures: Callable[[Any, Snapshot, str], Mapping[str, alt.TopLevelMixin]]
     """Charts written as PNG by the CLI: name → chart, in the given language."""
+    views: type[Views] = Views
+    """The views its snapshots publish, declared once (names and types; ``engine.views``)."""
     steps_field: str = "training.steps"
     """Dotted config field that ``--steps`` sets."""
     sweepable: bool = False
@@ -42,10 +46,16 @@ class Experiment:
     (the CLI writes wherever it is told)."""
     holds: Callable[[Any], object | None] = lambda config: None
     """What a private run keeps alive while it trains (the photo in the in-memory upload store)."""
+    lends: Callable[[Any, object], contextlib.AbstractContextManager] = lambda config, held: contextlib.nullcontext()
+    """In a worker process, makes ``held`` (what ``holds`` gave in the server, which travelled with
+    the run in memory) reachable by ``config`` while the run trains, and forgets it after."""
     check_inputs: Callable[[Any], object] = lambda config: None
     """Checks what a valid config points at (a picture file decodes and suits the run), so the CLI
     refuses it before training as the pages do; raises a LocalizedError naming the setting (ConfigError)."""
 
+    with_prediction: Callable[[Any], Any] | None = None
+    """The config with the linearised prediction switched on, where this experiment can make one for
+    it (a sweep's cells record it beside the measurement); the config unchanged where it cannot."""
     count_steps: Callable[[Any], int] | None = None
     """The run's length in steps where ``steps_field`` alone does not give it (epochs × batches)."""
     memory: Callable[[Any, torch.device], MemoryEstimate] | None = None

@@ -1,8 +1,13 @@
 """The one background run engine every experiment trains in.
 
-A worker thread runs an experiment's ``train(config, ctx)``; it never touches the UI. It publishes
-immutable :class:`Snapshot` objects under a lock; readers (pages, the CLI) only ever see whole
-snapshots. Pause/resume/stop are events checked by ``ctx.checkpoint()`` at every step.
+An experiment's ``train(config, ctx)`` never touches the UI. It publishes immutable :class:`Snapshot`
+objects under a lock; readers (pages, the CLI) only ever see whole snapshots. Pause/resume/stop are
+checked by ``ctx.checkpoint()`` at every step.
+
+Where ``train`` runs is the job's *placement* (:mod:`fpengine.engine.workers`): a thread of this
+process (:class:`ThreadPlacement`, the CLI's and the default), or a worker process or Dask worker, whose
+context sends its snapshots here and obeys the control asked for here. Either way the :class:`Job` is
+the same object for its readers, and every run ends through :func:`train_to_outcome`.
 """
 
 from __future__ import annotations
@@ -110,9 +115,38 @@ class Snapshot:
         loss = self.metrics.get("loss")
         return None if loss is None or len(loss) == 0 else float(loss[-1])
 
+    def __reduce__(self):
+        # a worker's snapshot crosses to the server pickled; read-only mappings and arrays stay so
+        return _rebuild_snapshot, (
+            self.step,
+            self.total_steps,
+            self.elapsed,
+            self.steps_per_second,
+            dict(self.metrics),
+            dict(self.traces),
+            dict(self.views),
+            self.version,
+        )
+
+
+def _rebuild_snapshot(step, total_steps, elapsed, steps_per_second, metrics, traces, views, version) -> Snapshot:
+    return Snapshot(
+        step=step,
+        total_steps=total_steps,
+        elapsed=elapsed,
+        steps_per_second=steps_per_second,
+        metrics=MappingProxyType({k: _frozen(v) for k, v in metrics.items()}),
+        traces=MappingProxyType({k: v.frozen() for k, v in traces.items()}),
+        views=MappingProxyType({k: _frozen(v) if isinstance(v, np.ndarray) else v for k, v in views.items()}),
+        version=version,
+    )
+
 
 class RunContext:
-    """What an experiment's ``train`` sees of the engine."""
+    """What an experiment's ``train`` sees of the engine. ``job`` is the run's :class:`Job` in this
+    process, or a worker's stand-in for it (``fpengine.engine.workers``) with the same control and
+    publishing methods (``_stop_asked``, ``_resume_asked``, ``_wait_resume``, ``_set_status``,
+    ``_next_version``, ``_set_snapshot``, ``max_seconds``)."""
 
     def __init__(self, job: Job, device: torch.device, publish_interval: float):
         self.job = job
@@ -129,18 +163,18 @@ class RunContext:
         """Return at once while running; block while paused; raise RunStopped once stopped, and
         RunTimeLimit once the run has held its slot (training or paused) past ``max_seconds``."""
         job = self.job
-        if job._stop.is_set():
+        if job._stop_asked():
             raise RunStopped
         self._check_time()
-        if job._resume.is_set():
+        if job._resume_asked():
             return
         self._active_seconds += time.monotonic() - self._resumed_at
         job._set_status(Status.PAUSED)
-        while not job._resume.wait(0.05):
-            if job._stop.is_set():
+        while not job._wait_resume(0.05):
+            if job._stop_asked():
                 raise RunStopped
             self._check_time()
-        if job._stop.is_set():
+        if job._stop_asked():
             raise RunStopped
         self._resumed_at = time.monotonic()
         self._rate_mark = None
@@ -186,7 +220,7 @@ class RunContext:
             steps_per_second=float(self._rate),
             metrics=MappingProxyType({k: _frozen(v) for k, v in metrics.items()}),
             traces=MappingProxyType({k: v.frozen() for k, v in (traces or {}).items()}),
-            views=MappingProxyType({k: _frozen(v) if isinstance(v, (np.ndarray, list)) else v for k, v in (views or {}).items()}),
+            views=MappingProxyType({str(k): _frozen(v) if isinstance(v, (np.ndarray, list)) else v for k, v in (views or {}).items()}),
             version=self.job._next_version(),
         )
         self.job._set_snapshot(snapshot)
@@ -194,6 +228,59 @@ class RunContext:
 
 
 Train = Callable[[Any, RunContext], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run's ``train`` ended, wherever it ran: its final status and, for a run that did not
+    finish, why (``message`` in English, ``error`` the translatable error a visitor's input caused,
+    ``diverged_at`` the first non-finite step)."""
+
+    status: Status
+    message: str = ""
+    error: LocalizedError | None = None
+    diverged_at: int | None = None
+
+
+def train_to_outcome(train: Train, config: Any, ctx: RunContext, run_id: str) -> Outcome:
+    """Run ``train(config, ctx)`` to its end and say how it ended: the one place that turns what a
+    run raises into its final status, in a thread of the server as in a worker."""
+    try:
+        train(config, ctx)
+        return Outcome(Status.DONE)
+    except RunStopped:
+        return Outcome(Status.STOPPED)
+    except RunDiverged as error:
+        return Outcome(Status.DIVERGED, f"step {error.step}", diverged_at=error.step)
+    except LocalizedError as error:  # the user's input, not a bug (a δ too small
+        # for these data, a picture that cannot be used): one line, never a logged traceback
+        return Outcome(Status.FAILED, str(error), error.with_traceback(None))  # its frames would keep the run's tensors alive
+    except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
+        log.error("run %s failed:\n%s", run_id, traceback.format_exc())
+        return Outcome(Status.FAILED, f"{type(error).__name__}: {error}")
+
+
+class ThreadPlacement:
+    """Train in a thread of this process (the CLI's ``run``, sweep cells inside their worker, and a
+    server configured with ``FPENGINE_WORKERS=0``)."""
+
+    name = "thread"
+
+    def placement_for(self, job: Job) -> ThreadPlacement:
+        return self
+
+    def execute(self, job: Job) -> Outcome:
+        ctx = RunContext(job, job.device, job.publish_interval)
+        try:
+            return train_to_outcome(job.train, job.config, ctx, job.id)
+        finally:
+            release_memory(job.device)
+
+    def close(self) -> None:
+        pass
+
+
+THREAD = ThreadPlacement()
 
 
 @dataclass
@@ -237,6 +324,11 @@ class Job:
         self.finished: float | None = None
         self._thread: threading.Thread | None = None
         self._on_finish: Callable[[Job], None] | None = None
+        self.placement: Any = THREAD
+        """Where ``train`` runs (set by the manager before the start): ``ThreadPlacement`` or a pool
+        of workers (``fpengine.engine.workers``)."""
+        self._on_control: Callable[[], None] | None = None
+        """Set by a worker placement while the run trains there: passes pause/resume/stop on."""
 
     # --- read side -----------------------------------------------------------------------------
     @property
@@ -273,21 +365,43 @@ class Job:
 
     def pause(self) -> None:
         self._resume.clear()
+        self._signal()
 
     def resume(self) -> None:
         self._resume.set()
+        self._signal()
 
     def stop(self, message: str = "") -> None:
         if message:
             self.message = message
         self._stop.set()
         self._resume.set()
+        self._signal()
         with self._lock:
             if self._status is Status.QUEUED:
                 self._status = Status.STOPPED
                 self._done.set()
 
+    @property
+    def control(self) -> str:
+        """What the run is asked to do now: ``stop``, ``pause`` or ``run`` (sent to a worker)."""
+        return "stop" if self._stop.is_set() else "run" if self._resume.is_set() else "pause"
+
+    def _signal(self) -> None:
+        hook = self._on_control
+        if hook is not None:
+            hook()
+
     # --- worker side ---------------------------------------------------------------------------
+    def _stop_asked(self) -> bool:
+        return self._stop.is_set()
+
+    def _resume_asked(self) -> bool:
+        return self._resume.is_set()
+
+    def _wait_resume(self, timeout: float) -> bool:
+        return self._resume.wait(timeout)
+
     def _set_status(self, status: Status) -> None:
         with self._lock:
             self._status = status
@@ -306,29 +420,20 @@ class Job:
         self._thread.start()
 
     def _run(self) -> None:
-        ctx = RunContext(self, self.device, self.publish_interval)
         self.started = time.time()
         self._set_status(Status.RUNNING)
         try:
-            self.train(self.config, ctx)
-            final = Status.DONE
-        except RunStopped:
-            final = Status.STOPPED
-        except RunDiverged as error:
-            final = Status.DIVERGED
-            self.message = f"step {error.step}"
-            self.diverged_at = error.step
-        except LocalizedError as error:  # the user's input, not a bug (a δ too small
-            # for these data, a picture that cannot be used): one line, never a logged traceback
-            final = Status.FAILED
-            self.message = str(error)
-            self.error = error.with_traceback(None)  # its frames would keep the run's tensors alive
-        except Exception as error:  # a bug or bad data must end the run visibly, not kill the thread silently
-            log.error("run %s failed:\n%s", self.id, traceback.format_exc())
-            final = Status.FAILED
-            self.message = f"{type(error).__name__}: {error}"
+            outcome = self.placement.execute(self)
+        except Exception as error:  # a placement's own failure (a worker that could not start) ends the run, not the server
+            log.error("run %s could not train:\n%s", self.id, traceback.format_exc())
+            outcome = Outcome(Status.FAILED, f"{type(error).__name__}: {error}")
+        self._on_control = None
+        final = outcome.status
+        if outcome.message:
+            self.message = outcome.message
+        self.error = outcome.error
+        self.diverged_at = outcome.diverged_at
         self.holds = None  # a finished run needs its picture no more
-        release_memory(self.device)
         self.finished = time.time()
         self._set_status(final)
         if self._on_finish is not None:
@@ -358,8 +463,16 @@ class JobManager:
         keep_finished: int | None = None,
         device_limits: Mapping[str, int] | None = None,
         max_run_seconds: float | None = None,
+        placement: Any = None,
+        admission: Any = None,
     ):
         configure_backends()
+        self.admission = admission
+        """The server's admission gate (``fpengine.engine.admission.Admission``); None: every run is
+        admitted (the CLI's own manager)."""
+        self.placement = placement or THREAD
+        """Where runs train: ``THREAD`` (this process; the CLI) or a pool of workers
+        (``fpengine.engine.workers``), which may still place a given run in a thread."""
         self.max_run_seconds = max_run_seconds or None
         """The longest one run may train (a server's ``FPENGINE_MAX_RUN_SECONDS``); None: no limit."""
         self.max_running = max_running
@@ -390,6 +503,30 @@ class JobManager:
         private: bool = False,
         holds: Any = None,
     ) -> Job:
+        """Queue a run (it starts at once where a slot is free); ``Refused`` when the admission gate
+        does not admit it (the server's queue is full, or ``owner`` has as many units as allowed)."""
+        with self._lock:
+            if group is None:
+                self._admit(owner, 1)
+            return self._submit(experiment, config, train, device, group, owner, private, holds)
+
+    def _admit(self, owner: str | None, count: int) -> None:
+        if self.admission is not None:
+            waiting = any(j.status is Status.QUEUED for j in self._queue)
+            free = 0 if waiting else max(self.max_running - self.running_count() - self._lent, 0)
+            self.admission.check(self._jobs.values(), self._groups, owner, waits=max(count - free, 0))
+
+    def _submit(
+        self,
+        experiment: str,
+        config: Any,
+        train: Train,
+        device: torch.device,
+        group: str | None,
+        owner: str | None,
+        private: bool,
+        holds: Any,
+    ) -> Job:
         job = Job(
             experiment,
             config,
@@ -417,8 +554,10 @@ class JobManager:
     ) -> list[Job]:
         """The runs of one comparison, kept in memory together while any of them is unfinished."""
         group = uuid.uuid4().hex
+        configs = list(configs)
         with self._lock:  # a quick member's finish must not evict it before the others are in
-            return [self.submit(experiment, config, train, device, group=group, owner=owner) for config in configs]
+            self._admit(owner, len(configs))  # admitted as one unit
+            return [self._submit(experiment, config, train, device, group, owner, False, None) for config in configs]
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -442,6 +581,17 @@ class JobManager:
         with self._lock:
             waiting = [j for j in self._queue if j.status is Status.QUEUED]
             return waiting.index(job) + 1 if job in waiting else None
+
+    def estimated_wait(self, job: Job) -> float | None:
+        """Seconds until the queued ``job`` is expected to start (None when it is not waiting, or the
+        server has no admission gate to estimate it)."""
+        with self._lock:
+            waiting = [j for j in self._queue if j.status is Status.QUEUED]
+            if self.admission is None or job not in waiting:
+                return None
+            running = [j for j in self._jobs.values() if j.status in (Status.RUNNING, Status.PAUSED)]
+            slots = self.max_running - self._lent
+            return self.admission.estimated_wait(job, running, waiting[: waiting.index(job)], slots)
 
     def running_count(self, device_type: str | None = None) -> int:
         """Jobs training (or paused), on devices of ``device_type`` or on any."""
@@ -471,6 +621,7 @@ class JobManager:
             job.stop()
         for job in self.jobs():
             job.wait(timeout)
+        self.placement.close()
 
     def _schedule(self) -> None:
         with self._lock:
@@ -482,11 +633,14 @@ class JobManager:
                 if limit is not None and self.running_count(job.device.type) >= limit:
                     continue  # it waits for its device; a later job for another may start
                 self._queue.remove(job)
+                job.placement = self.placement.placement_for(job)
                 job._set_status(Status.RUNNING)
                 job._start(self._finished)
 
     def _finished(self, job: Job) -> None:
         try:
+            if self.admission is not None:
+                self.admission.record(job)
             if self._on_finish_hook is not None:
                 self._on_finish_hook(job)
         finally:  # a failed save must neither keep the queue waiting nor the job in memory forever

@@ -29,6 +29,7 @@ from fpengine.engine.runner import RunContext, RunDiverged, Snapshot, Train
 from fpengine.highdim.classifiers import build_classifier
 from fpengine.highdim.datasets import DATASET_CLASSES, IMAGE_SHAPES, DataSplit, load_dataset
 from fpengine.highdim.settings import ClassificationConfig
+from fpengine.highdim.views import DownloadViews
 from fpengine.models import seeded_generator
 from fpengine.optimizers import make_optimizer
 
@@ -45,7 +46,7 @@ def load_split(config: ClassificationConfig, ctx: RunContext) -> DataSplit:
             ctx.publish(
                 step=0,
                 metrics={"step": np.zeros(0, dtype=int)},
-                views={"download_file": name, "download_bytes": done, "download_total": total or 0},
+                views={DownloadViews.download_file: name, DownloadViews.download_bytes: done, DownloadViews.download_total: total or 0},
             )
 
     return load_dataset(config.dataset, progress=progress).split(config.n_train, config.test_count)
@@ -206,6 +207,7 @@ def classification_experiment(
     train: Train,
     summarize: Callable,
     figures: Callable,
+    views: type[DownloadViews],
     memory: Callable[[ClassificationConfig, torch.device], MemoryEstimate],
 ) -> Experiment:
     """The registry entry of a classification experiment: presets quick (the config's defaults, CPU)
@@ -218,6 +220,7 @@ def classification_experiment(
         train=train,
         summarize=summarize,
         figures=figures,
+        views=views,
         steps_field="training.epochs",
         count_steps=lambda config: config.total_steps,
         memory=memory,

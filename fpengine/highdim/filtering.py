@@ -34,6 +34,8 @@ from fpengine.highdim.gaussian_split import (
     smoother_bytes,
 )
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, FilteringConfig
+from fpengine.highdim.views import FilteringViews
+from fpengine.highdim.views import FilteringViews as V
 from fpengine.replay import ThinnedFrames
 from fpengine.settings.schema import ConfigError
 
@@ -95,7 +97,7 @@ def train(config: FilteringConfig, ctx: RunContext) -> None:
                 "e_low": ErrorTrace(steps, np.array(low).reshape(len(low), len(deltas)), keys, deltas),
                 "e_high": ErrorTrace(steps, np.array(high).reshape(len(high), len(deltas)), keys, deltas),
             },
-            views={"deltas": np.array(deltas), "median_nn_distance": scale, **frames.views("history_steps")},
+            views={V.deltas: np.array(deltas), V.median_nn_distance: scale, **frames.views()},
         )
 
     train_classifier(config, ctx, data, on_evaluation, publish)
@@ -132,7 +134,7 @@ def summarize(config: FilteringConfig, snapshot: Snapshot) -> dict[str, Any]:
     return {
         "dataset": config.dataset,
         "model": config.network.model,
-        "median_nn_distance": snapshot.views.get("median_nn_distance"),
+        "median_nn_distance": snapshot.views.get(V.median_nn_distance),
         "epsilon": config.epsilon,
         "deltas": per_delta,
         "low_first": all(d["low_first"] for d in per_delta),
@@ -170,5 +172,6 @@ FILTERING = classification_experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    views=FilteringViews,
     memory=memory,
 )

@@ -35,6 +35,8 @@ from fpengine.highdim.classification import (
 )
 from fpengine.highdim.datasets import IMAGE_SHAPES, DataSplit, load_dataset
 from fpengine.highdim.settings import ClassifierConfig, EpochTrainingConfig, ProjectionConfig, ProjectionSpectrumConfig
+from fpengine.highdim.views import ProjectionViews
+from fpengine.highdim.views import ProjectionViews as V
 from fpengine.replay import ThinnedFrames, frame_at
 from fpengine.settings.schema import ConfigError
 
@@ -123,16 +125,16 @@ def train(config: ProjectionConfig, ctx: RunContext) -> None:
             metrics=metrics,
             traces={"delta_f": ErrorTrace(metrics["step"], grid_errors[:, spectrum.selected], _labels(picked), tuple(picked))},
             views={
-                "frequencies": spectrum.frequencies,
-                "label_spectrum": spectrum.magnitude,
-                "output_spectrum": latest_output,
-                "peaks": spectrum.peaks,
-                "selected": spectrum.selected,
-                "unreliable": spectrum.unreliable,
-                "noise_floor": spectrum.noise_floor,
-                "delta_f_grid": grid_errors,
-                "epoch": metrics["epoch"],
-                **frames.views("history_steps", "history_spectra"),
+                V.frequencies: spectrum.frequencies,
+                V.label_spectrum: spectrum.magnitude,
+                V.output_spectrum: latest_output,
+                V.peaks: spectrum.peaks,
+                V.selected: spectrum.selected,
+                V.unreliable: spectrum.unreliable,
+                V.noise_floor: spectrum.noise_floor,
+                V.delta_f_grid: grid_errors,
+                V.epoch: metrics["epoch"],
+                **frames.views(V.history_spectra),
             },
         )
 
@@ -157,8 +159,8 @@ def converged_steps(config: ProjectionConfig, trace: ErrorTrace) -> list[int | N
 def grid_trace(snapshot: Snapshot, rows: Sequence[int]) -> ErrorTrace:
     """ΔF over training at the grid indices ``rows`` (any peaks a page picks, not only the tracked ones)."""
     views = snapshot.views
-    frequencies = np.asarray(views["frequencies"])[np.asarray(rows, dtype=int)]
-    grid = np.asarray(views["delta_f_grid"]).reshape(-1, len(views["frequencies"]))
+    frequencies = np.asarray(views[V.frequencies])[np.asarray(rows, dtype=int)]
+    grid = np.asarray(views[V.delta_f_grid]).reshape(-1, len(views[V.frequencies]))
     return ErrorTrace(np.asarray(snapshot.metrics["step"]), grid[:, rows], _labels(frequencies), tuple(frequencies))
 
 
@@ -183,7 +185,7 @@ def summarize(config: ProjectionConfig, snapshot: Snapshot) -> dict[str, Any]:
         # a frequency below ε from step 0 on converges "at 0": the untrained network matched it (k = 0:
         # softmax ≈ 1/classes ≈ the class frequency), which is not learning
         "below_epsilon_at_start": [bool(e < epsilon) for e in trace.errors[0]] if len(trace.errors) else [],
-        "unreliable_frequencies": [round(k, 6) for k in noisy_frequencies(views["frequencies"], views["unreliable"], views["selected"])],
+        "unreliable_frequencies": [round(k, 6) for k in noisy_frequencies(views[V.frequencies], views[V.unreliable], views[V.selected])],
         "epsilon": epsilon,
         "rule": config.spectrum.rule,
         "spearman": spectral.spearman(trace.values, converged, never=snapshot.total_steps + 1),
@@ -193,7 +195,7 @@ def summarize(config: ProjectionConfig, snapshot: Snapshot) -> dict[str, Any]:
 
 def spectrum_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
     """The kept evaluation nearest ``step``: its step, and the snapshot showing the output's spectrum then."""
-    return frame_at(snapshot, step, "history_steps", lambda views, i: {"output_spectrum": views["history_spectra"][i]})
+    return frame_at(snapshot, step, lambda views, i: {V.output_spectrum: views[V.history_spectra][i]})
 
 
 def heatmap(config: ProjectionConfig, snapshot: Snapshot, rows: Sequence[int], lang: str, **options: Any) -> alt.LayerChart:
@@ -206,9 +208,9 @@ def figures(config: ProjectionConfig, snapshot: Snapshot, lang: str) -> dict[str
     views = snapshot.views
     return {
         "spectrum": charts.spectrum_chart(
-            views["frequencies"], views["label_spectrum"], views["output_spectrum"], views["selected"], views["unreliable"], lang
+            views[V.frequencies], views[V.label_spectrum], views[V.output_spectrum], views[V.selected], views[V.unreliable], lang
         ),
-        "heatmap": heatmap(config, snapshot, views["selected"], lang),
+        "heatmap": heatmap(config, snapshot, views[V.selected], lang),
         **charts.training_figures(snapshot, lang),
     }
 
@@ -228,5 +230,6 @@ PROJECTION = classification_experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    views=ProjectionViews,
     memory=memory,
 )

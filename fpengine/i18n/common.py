@@ -30,6 +30,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "此运行达到了服务器对单次运行的时长上限 {minutes} 分钟（FPENGINE_MAX_RUN_SECONDS={seconds}），已被结束，"
         "已计算的结果保留；请选择更少的步数或更小的设置",
     ),
+    "run.error.worker_died": (
+        "the worker process training this run ended unexpectedly (exit code {code}: killed, or out of memory); "
+        "the server goes on, and a new run gets a fresh worker",
+        "训练此运行的工作进程意外结束（退出码 {code}：被终止或内存不足）；服务器仍在运行，新的运行会使用新的工作进程",
+    ),
+    "run.error.cluster_lost": (
+        "the Dask cluster at {address} stopped answering while this run trained ({reason}); "
+        "new runs train on this server's workers until it is back",
+        "训练此运行时 {address} 的 Dask 集群失去响应（{reason}）；在它恢复之前，新的运行在本服务器的工作进程上训练",
+    ),
+    "run.error.remote": ("{detail}", "{detail}"),  # a worker's error, rendered there in both languages
+    "run.notice.cluster_away": (
+        "The Dask cluster at {address} cannot be reached ({reason}): runs train on this server's own workers meanwhile.",
+        "无法连接 {address} 的 Dask 集群（{reason}）：在此期间运行在本服务器自己的工作进程上训练。",
+    ),
     "run.error.memory_shared": (
         "{setting}: a run this size needs about {need} of memory, but {device} has about {available} free once "
         "{reserved} is kept for the {runs} run(s) already training; choose smaller values or try again when they end",
@@ -79,6 +94,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "run.status.queued": (
         "Queued: {position} run(s) ahead — the server trains {limit} at a time.",
         "排队中：前面还有 {position} 个运行——服务器同时只训练 {limit} 个。",
+    ),
+    "run.status.queued_wait": (
+        "Queued: {position} run(s) ahead, about {wait} to wait — the server trains {limit} at a time.",
+        "排队中：前面还有 {position} 个运行，约需等待 {wait}——服务器同时只训练 {limit} 个。",
+    ),
+    "run.error.server_busy": (
+        "The server is busy: {queued} runs are already waiting (FPENGINE_MAX_QUEUED={most}). Try again in a minute.",
+        "服务器繁忙：已有 {queued} 个运行在排队（FPENGINE_MAX_QUEUED={most}）。请一分钟后再试。",
+    ),
+    "run.error.visitor_busy": (
+        "You already have {most} runs (or comparisons) training or waiting on this server (FPENGINE_MAX_PER_VISITOR); "
+        "stop one, or start this one when one has finished.",
+        "你在此服务器上已有 {most} 个运行（或对比）正在训练或排队（FPENGINE_MAX_PER_VISITOR）；请先停止其中一个，或等其完成后再开始。",
     ),
     "run.status.running": ("Training", "训练中"),
     "run.status.paused": ("Paused", "已暂停"),

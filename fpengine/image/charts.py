@@ -13,6 +13,7 @@ from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.i18n import t
 from fpengine.image.export import picture_png
 from fpengine.image.settings import ImageFitConfig
+from fpengine.image.views import ImageViews as V
 
 
 def picture_chart(pixels: np.ndarray, title: str, size: int = 220) -> alt.Chart:
@@ -76,14 +77,14 @@ def figures(config: ImageFitConfig, snapshot: Snapshot, lang: str) -> dict[str, 
     views = snapshot.views
     panels = [
         picture_chart(out, t("chart.at_step", lang, step=int(s)), size=160)
-        for s, out in zip(views["panel_steps"], views["panel_outputs"], strict=True)
+        for s, out in zip(views[V.panel_steps], views[V.panel_outputs], strict=True)
     ]
     return {
         "pictures": alt.hconcat(
-            picture_chart(views["target"], t("image.view.target", lang)), picture_chart(views["output"], t("image.view.output", lang))
+            picture_chart(views[V.target], t("image.view.target", lang)), picture_chart(views[V.output], t("image.view.output", lang))
         ),
         "snapshots": alt.hconcat(
-            *panels, picture_chart(views["target"], t("image.view.target", lang), size=160), title=t("view.snapshots", lang)
+            *panels, picture_chart(views[V.target], t("image.view.target", lang), size=160), title=t("view.snapshots", lang)
         ),
         "heatmap": heatmap(config, snapshot, lang),
         "band_curves": band_curves(snapshot.traces["band_error"], lang),

@@ -6,6 +6,8 @@ The experiment's entry in the registry: its settings (:mod:`fpengine.image.setti
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from fpengine import spectral
@@ -15,7 +17,9 @@ from fpengine.image.charts import figures
 from fpengine.image.pictures import ImageError
 from fpengine.image.settings import CHAPTER_PANELS, EncodingConfig, ImageFitConfig
 from fpengine.image.training import memory, target_picture, train
-from fpengine.image.uploads import is_upload, upload_of
+from fpengine.image.uploads import forget_upload, is_upload, lend_upload, upload_of
+from fpengine.image.views import ImageViews
+from fpengine.image.views import ImageViews as V
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import ConfigError
 
@@ -23,7 +27,7 @@ from fpengine.settings.schema import ConfigError
 def summarize(config: ImageFitConfig, snapshot: Snapshot) -> dict[str, Any]:
     trace = snapshot.traces["band_error"]
     converged = config.bands.convergence(trace)
-    target = snapshot.views["target"]
+    target = snapshot.views[V.target]
     psnr = snapshot.metrics["psnr"]
     summary: dict[str, Any] = {
         "image": "upload" if is_upload(config.image) else config.image,
@@ -64,7 +68,7 @@ def check_inputs(config: ImageFitConfig) -> None:
     try:
         target_picture(config)
     except ImageError as error:
-        raise ConfigError("image", "image.error.unusable", image=config.image, detail=error) from None
+        raise ConfigError("image", "image.setting.unusable", image=config.image, detail=error) from None
 
 
 def private(config: ImageFitConfig) -> bool:
@@ -78,6 +82,16 @@ def holds(config: ImageFitConfig) -> object | None:
     return upload_of(config.image) if private(config) else None
 
 
+@contextlib.contextmanager
+def lends(config: ImageFitConfig, picture: object) -> Iterator[None]:
+    """In a worker: the photo that came with the run, under the name its config uses, for the run."""
+    lend_upload(config.image, picture)
+    try:
+        yield
+    finally:
+        forget_upload(config.image)
+
+
 IMAGE_FIT = Experiment(
     name="image-fit",
     icon=":material/image:",
@@ -86,8 +100,10 @@ IMAGE_FIT = Experiment(
     train=train,
     summarize=summarize,
     figures=figures,
+    views=ImageViews,
     private=private,
     holds=holds,
+    lends=lends,
     check_inputs=check_inputs,
     memory=memory,
 )

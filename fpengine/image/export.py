@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from fpengine.engine.runner import Snapshot
 from fpengine.export import metrics_frame
+from fpengine.image.views import ImageViews as V
 
 TILE = 192
 """Pictures are enlarged (nearest neighbour, so pixels stay visible) to about this many pixels."""
@@ -43,8 +44,8 @@ def picture_png(pixels: np.ndarray, tile: int = TILE) -> bytes:
 def snapshot_strip_png(snapshot: Snapshot, captions: Sequence[str], target_caption: str) -> bytes:
     """The snapshots side by side, each above its caption (one per snapshot), then the target."""
     views = snapshot.views
-    tiles = [(_to_image(out), caption) for out, caption in zip(views["panel_outputs"], captions, strict=True)]
-    tiles.append((_to_image(views["target"]), target_caption))
+    tiles = [(_to_image(out), caption) for out, caption in zip(views[V.panel_outputs], captions, strict=True)]
+    tiles.append((_to_image(views[V.target]), target_caption))
     width = sum(tile.width for tile, _ in tiles) + GAP * (len(tiles) - 1)
     height = max(tile.height for tile, _ in tiles) + CAPTION
     strip = Image.new("RGB", (width, height), "white")
@@ -60,7 +61,7 @@ def snapshot_strip_png(snapshot: Snapshot, captions: Sequence[str], target_capti
 def run_gif(snapshot: Snapshot, frame_ms: int = 150) -> bytes:
     """Every kept frame of the run as an animated GIF (looping; the last frame held longer)."""
     views = snapshot.views
-    frames = [_to_image(frame) for frame in views["frames"]] or [_to_image(views["output"])]
+    frames = [_to_image(frame) for frame in views[V.frames]] or [_to_image(views[V.output])]
     durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 8]
     buffer = io.BytesIO()
     frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)

@@ -31,6 +31,7 @@ from fpengine.image.encodings import (
 from fpengine.image.pictures import prepare_target
 from fpengine.image.settings import ImageFitConfig
 from fpengine.image.uploads import load_source
+from fpengine.image.views import ImageViews as V
 from fpengine.models import chapter_init_std, initialise_
 from fpengine.optimizers import make_optimizer
 from fpengine.replay import frame_at
@@ -183,15 +184,15 @@ def train(config: ImageFitConfig, ctx: RunContext) -> None:
             metrics=metrics,
             traces={"band_error": ErrorTrace(record_steps[:recorded], band_errors[:recorded], bands.keys, bands.values)},
             views={
-                "target": target,
-                "output": latest,
-                "target_spectrum": target_spectrum,
-                "output_spectrum": log_spectrum(latest),
-                "panel_steps": np.array(panel_steps, dtype=int),
-                "panel_outputs": np.array(panel_outputs, dtype=np.float32).reshape(len(panel_steps), height, width, channels),
-                "frame_steps": np.array(frame_steps, dtype=int),
-                "frames": np.array(frames, dtype=np.uint8).reshape(len(frame_steps), height, width, channels),
-                "trained_mask": trained.reshape(height, width),
+                V.target: target,
+                V.output: latest,
+                V.target_spectrum: target_spectrum,
+                V.output_spectrum: log_spectrum(latest),
+                V.panel_steps: np.array(panel_steps, dtype=int),
+                V.panel_outputs: np.array(panel_outputs, dtype=np.float32).reshape(len(panel_steps), height, width, channels),
+                V.history_steps: np.array(frame_steps, dtype=int),
+                V.frames: np.array(frames, dtype=np.uint8).reshape(len(frame_steps), height, width, channels),
+                V.trained_mask: trained.reshape(height, width),
             },
         )
 
@@ -219,7 +220,7 @@ def replay_frame(snapshot: Snapshot, step: float) -> tuple[int, Snapshot]:
     """The kept frame nearest ``step``: its step, and the snapshot showing that frame's picture and spectrum."""
 
     def frame_views(views: Mapping[str, Any], index: int) -> dict[str, Any]:
-        picture = views["frames"][index].astype(np.float32) / 255
-        return {"output": picture, "output_spectrum": log_spectrum(picture)}
+        picture = views[V.frames][index].astype(np.float32) / 255
+        return {V.output: picture, V.output_spectrum: log_spectrum(picture)}
 
-    return frame_at(snapshot, step, "frame_steps", frame_views)
+    return frame_at(snapshot, step, frame_views)

@@ -1,7 +1,7 @@
 """The picture a config's ``image`` names: a built-in, a file, or a visitor's upload.
 
 Uploaded pictures (files or camera photos) stay in this process's memory, named in the config as
-``upload:<digest>``; runs on them are not saved to the server's run folder (``Experiment.keeps_run``).
+``upload:<digest>``; runs on them are private and not saved to the server's run folder (``Experiment.private``).
 
 The store holds an upload only as long as something needs it: it keeps weak references, and the
 visitor's session (its current photo) and each run on the photo (``Job.holds``) keep the picture
@@ -41,6 +41,13 @@ def upload_of(name: str) -> Picture | None:
     """The upload ``name`` while it is remembered; None once it is forgotten or nothing holds it."""
     with _lock:
         return _uploads.get(name)
+
+
+def lend_upload(name: str, picture: Picture) -> None:
+    """Make ``picture`` reachable as ``name`` in this process (a worker training a run on a visitor's
+    photo, which arrived in memory with the run), while the caller keeps it."""
+    with _lock:
+        _uploads[name] = picture
 
 
 def forget_upload(name: str) -> None:

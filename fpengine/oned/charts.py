@@ -10,6 +10,7 @@ import altair as alt
 
 from fpengine.charts import panels_chart
 from fpengine.engine.runner import Snapshot
+from fpengine.oned.views import OneDViews as V
 from fpengine.readout.charts import readout_builders, theory_builders
 
 
@@ -20,8 +21,8 @@ def chart_builders(
     (``options``: ``log_steps``, ``scheme``, ``cursor``) and, once any are kept, the snapshot panels."""
     views = snapshot.views
     builders = readout_builders(snapshot, converged, lang, **options)
-    if len(views["panel_steps"]):
-        builders["panels"] = lambda: panels_chart(views["x_plot"], views["target_plot"], views["panel_steps"], views["panel_outputs"], lang)
+    if len(views[V.panel_steps]):
+        builders["panels"] = lambda: panels_chart(views[V.x_plot], views[V.target_plot], views[V.panel_steps], views[V.panel_outputs], lang)
     return builders
 
 

@@ -23,9 +23,11 @@ from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.models import chapter_init_std, initialise_, mlp
 from fpengine.oned import charts
 from fpengine.oned.settings import OneDConfig
+from fpengine.oned.views import OneDViews
+from fpengine.oned.views import OneDViews as V
 from fpengine.optimizers import make_optimizer
 from fpengine.readout.analysis import analyse_target, angular_frequencies, spectral_summary
-from fpengine.readout.settings import PLOT_POINTS, GridConfig
+from fpengine.readout.settings import PLOT_POINTS, GridConfig, with_prediction
 from fpengine.readout.targets import TargetConfig
 from fpengine.readout.theory import RunTheory, theory_summary
 from fpengine.replay import HISTORY_FRAMES, history_steps
@@ -144,20 +146,20 @@ def train(config: OneDConfig, ctx: RunContext) -> None:
             "delta_f": ErrorTrace(record_steps, error_history[:recorded], tuple(str(k) for k in analysis.selected), tuple(frequencies))
         }
         views = {
-            "x_plot": x_plot_np,
-            "target_plot": config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
-            "output_plot": plot_output,
-            "target_spectrum": np.abs(analysis.coefficients),
-            "output_spectrum": spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
-            "peaks": analysis.peaks,
-            "genuine": analysis.genuine,
-            "selected": analysis.selected,
-            "panel_steps": np.array(panel_steps, dtype=int),
-            "panel_outputs": np.array(panel_outputs).reshape(len(panel_steps), PLOT_POINTS),
-            "panel_spectra": np.array(panel_spectra).reshape(len(panel_steps), config.spectrum.n_freq),
-            "history_steps": np.array(frame_steps, dtype=int),
-            "history_outputs": np.array(frame_outputs, dtype=np.float32).reshape(len(frame_steps), PLOT_POINTS),
-            "history_spectra": np.array(frame_spectra, dtype=np.float32).reshape(len(frame_steps), config.spectrum.n_freq),
+            V.x_plot: x_plot_np,
+            V.target_plot: config.target.evaluate(x_plot_np, strict=False),  # beyond the domain it may be undefined
+            V.output_plot: plot_output,
+            V.target_spectrum: np.abs(analysis.coefficients),
+            V.output_spectrum: spectral.amplitude_spectrum(train_output, config.spectrum.n_freq),
+            V.peaks: analysis.peaks,
+            V.genuine: analysis.genuine,
+            V.selected: analysis.selected,
+            V.panel_steps: np.array(panel_steps, dtype=int),
+            V.panel_outputs: np.array(panel_outputs).reshape(len(panel_steps), PLOT_POINTS),
+            V.panel_spectra: np.array(panel_spectra).reshape(len(panel_steps), config.spectrum.n_freq),
+            V.history_steps: np.array(frame_steps, dtype=int),
+            V.history_outputs: np.array(frame_outputs, dtype=np.float32).reshape(len(frame_steps), PLOT_POINTS),
+            V.history_spectra: np.array(frame_spectra, dtype=np.float32).reshape(len(frame_steps), config.spectrum.n_freq),
         }
         if theory is not None:
             theory.add_to(metrics, traces, views, model, final)
@@ -221,6 +223,8 @@ def _experiment(name: str, icon: str, presets: dict[str, Any]) -> Experiment:
         train=train,
         summarize=summarize,
         figures=figures,
+        views=OneDViews,
+        with_prediction=with_prediction,
         sweepable=True,
         memory=memory,
     )

@@ -25,6 +25,8 @@ from fpengine.charts import (
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.i18n import t
 from fpengine.readout.theory import PREDICTED
+from fpengine.readout.views import ReadoutViews as V
+from fpengine.readout.views import TheoryViews as T
 
 
 def convergence_marks(trace: ErrorTrace, spectrum: Any) -> list[int | None]:
@@ -51,9 +53,9 @@ def readout_builders(
     views = snapshot.views
     trace = snapshot.traces["delta_f"]
     return {
-        "output": lambda: output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
+        "output": lambda: output_chart(views[V.x_plot], views[V.target_plot], views[V.output_plot], lang),
         "spectrum": lambda: spectrum_chart(
-            views["target_spectrum"], views["output_spectrum"], views["peaks"], views["genuine"], views["selected"], lang
+            views[V.target_spectrum], views[V.output_spectrum], views[V.peaks], views[V.genuine], views[V.selected], lang
         ),
         "heatmap": lambda: error_heatmap(
             trace,
@@ -81,7 +83,7 @@ def theory_builders(
     views = snapshot.views
     return {
         "theory": lambda: theory_heatmaps(snapshot, spectrum, lang, log_steps=log_steps, scheme=scheme, x_title=x_title),
-        "ntk_spectrum": lambda: kernel_spectrum_chart(views["ntk_eigenvalues"], views["ntk_eigen_indices"], views["selected"], lang),
+        "ntk_spectrum": lambda: kernel_spectrum_chart(views[T.ntk_eigenvalues], views[T.ntk_eigen_indices], views[V.selected], lang),
         "theory_loss": lambda: curves_chart(
             snapshot.metrics["step"],
             {

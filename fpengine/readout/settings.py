@@ -97,6 +97,13 @@ def check_theory_size(config: ReadoutConfig) -> None:
         raise ConfigError("grid.samples", "theory.error.samples", config.grid.samples, limit=MAX_THEORY_SAMPLES)
 
 
+def with_prediction(config: Any) -> Any:
+    """``config`` with ``theory=ntk`` when it has no theory yet and its grid allows the prediction."""
+    if config.theory != "none" or config.grid.samples > MAX_THEORY_SAMPLES:
+        return config
+    return dataclasses.replace(config, theory="ntk")
+
+
 def gradient_descent_reference(config: Any, **changes: Any) -> Any | None:
     """The same network (same seed, learning rate and prediction) trained by full-batch gradient
     descent, the Theory view's reference run; ``changes`` are further fields that make the config

@@ -38,6 +38,7 @@ from fpengine import spectral
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.optimizers import make_optimizer
 from fpengine.readout.analysis import TargetAnalysis
+from fpengine.readout.views import TheoryViews
 
 PREDICTED = "predicted_delta_f"
 """The trace of the predicted ΔF (metrics.csv columns ``predicted_delta_f[k]``)."""
@@ -272,17 +273,17 @@ class RunTheory:
         traces[PREDICTED] = ErrorTrace(self._steps, self._errors, measured.keys, measured.values)
         views.update(
             {
-                "ntk_eigenvalues": self.eigenvalues,
-                "ntk_eigen_indices": self.eigen_indices,
-                "ntk_learning_rate": self.step_size,
-                "ntk_optimizer": self.optimizer,
-                "ntk_seconds": self.seconds,
-                "ntk_steps_needed": np.array([np.inf if s is None else s for s in self.steps_needed]),
-                "parameter_drift": self.drift(network),
+                TheoryViews.ntk_eigenvalues: self.eigenvalues,
+                TheoryViews.ntk_eigen_indices: self.eigen_indices,
+                TheoryViews.ntk_learning_rate: self.step_size,
+                TheoryViews.ntk_optimizer: self.optimizer,
+                TheoryViews.ntk_seconds: self.seconds,
+                TheoryViews.ntk_steps_needed: np.array([np.inf if s is None else s for s in self.steps_needed]),
+                TheoryViews.parameter_drift: self.drift(network),
             }
         )
         if final:
-            views["kernel_drift"] = self.kernel_drift(network)
+            views[TheoryViews.kernel_drift] = self.kernel_drift(network)
 
 
 def theory_summary(spectrum: Any, snapshot: Snapshot, never: int) -> dict[str, Any]:
@@ -296,13 +297,13 @@ def theory_summary(spectrum: Any, snapshot: Snapshot, never: int) -> dict[str, A
     return {
         "predicted_convergence_step": converged,
         "predicted_spearman": spectral.spearman(trace.values, converged, never=never),
-        "predicted_steps_needed": [int(s) if np.isfinite(s) else None for s in views["ntk_steps_needed"]],
-        "ntk_eigenvalues": [float(v) for v in views["ntk_eigenvalues"][:SUMMARY_EIGENVALUES]],
-        "ntk_eigenvector_index": [int(k) for k in views["ntk_eigen_indices"][:SUMMARY_EIGENVALUES]],
-        "ntk_learning_rate": float(views["ntk_learning_rate"]),
-        "ntk_time_scale": "exact" if views["ntk_optimizer"] == "sgd" else "matched",
-        "ntk_optimizer": str(views["ntk_optimizer"]),
-        "ntk_seconds": round(float(views["ntk_seconds"]), 3),
-        "parameter_drift": float(views["parameter_drift"]),
-        "kernel_drift": None if "kernel_drift" not in views else float(views["kernel_drift"]),
+        "predicted_steps_needed": [int(s) if np.isfinite(s) else None for s in views[TheoryViews.ntk_steps_needed]],
+        "ntk_eigenvalues": [float(v) for v in views[TheoryViews.ntk_eigenvalues][:SUMMARY_EIGENVALUES]],
+        "ntk_eigenvector_index": [int(k) for k in views[TheoryViews.ntk_eigen_indices][:SUMMARY_EIGENVALUES]],
+        "ntk_learning_rate": float(views[TheoryViews.ntk_learning_rate]),
+        "ntk_time_scale": "exact" if views[TheoryViews.ntk_optimizer] == "sgd" else "matched",
+        "ntk_optimizer": str(views[TheoryViews.ntk_optimizer]),
+        "ntk_seconds": round(float(views[TheoryViews.ntk_seconds]), 3),
+        "parameter_drift": float(views[TheoryViews.parameter_drift]),
+        "kernel_drift": None if TheoryViews.kernel_drift not in views else float(views[TheoryViews.kernel_drift]),
     }

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from fpengine.engine.device import describe_device, resolve_device
+from fpengine.engine.experiment import Experiment
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Job, Snapshot
 from fpengine.export import build_summary
@@ -39,21 +40,13 @@ def predicted_column(omega: float) -> str:
     return f"predicted_convergence_step[{omega:g}]"
 
 
-def with_prediction(config: Any) -> Any:
-    """A 1-D config with the linearised prediction switched on (``theory=ntk``), where its grid allows
-    it; a Sec 1.6 config too when it trains by gradient descent (for the other methods the prediction
-    is gradient descent's, not theirs). The prediction is computed beside the training from a copy of
-    the initial network and draws no random number, so the trained run is the same; it costs about a
-    tenth of a second a cell."""
-    from fpengine.beyond_gd.settings import GRADIENT_DESCENT, BeyondConfig
-    from fpengine.oned.settings import OneDConfig
-    from fpengine.readout.settings import MAX_THEORY_SAMPLES
-
-    if not isinstance(config, (OneDConfig, BeyondConfig)) or config.theory != "none" or config.grid.samples > MAX_THEORY_SAMPLES:
-        return config
-    if isinstance(config, BeyondConfig) and config.method != GRADIENT_DESCENT:
-        return config
-    return dataclasses.replace(config, theory="ntk")
+def with_prediction(experiment: Experiment, config: Any) -> Any:
+    """The config with the linearised prediction switched on where the experiment makes one
+    (``Experiment.with_prediction``: a 1-D config whose grid allows it, a Sec 1.6 one that trains by
+    gradient descent). The prediction is computed beside the training from a copy of the initial
+    network and draws no random number, so the trained run is the same; it costs about a tenth of a
+    second a cell."""
+    return experiment.with_prediction(config) if experiment.with_prediction is not None else config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +79,7 @@ def run_cell_keeping_run(experiment_name: str, config_data: dict[str, Any], sett
 def _train(experiment_name: str, config_data: dict[str, Any], settings: dict[str, str], device: str) -> tuple[dict[str, Any], Job, str]:
     torch.set_num_threads(1)  # one worker per core: more threads per worker only compete
     experiment = get_experiment(experiment_name)
-    config = with_prediction(from_dict(experiment.config_type, config_data))
+    config = with_prediction(experiment, from_dict(experiment.config_type, config_data))
     job = run_to_end(experiment, config, resolve_device(device))
     described = describe_device(job.device)  # the run's own device: Sec 1.6 trains on the CPU on any machine
     row: dict[str, Any] = {**settings, "seed": config.seed, "status": job.status.value}

@@ -53,7 +53,7 @@ def measured_rate(definition: SweepDefinition, device: torch.device, slots: Slot
     if slots is not None and slots.take_slots(1) < 1:
         return None
     try:
-        rate = _rate(*key)
+        rate = _rate(*key, placement=getattr(slots, "placement", None))  # the server's workers, like its runs
     finally:
         if slots is not None:
             slots.give_slots(1)
@@ -64,12 +64,13 @@ def measured_rate(definition: SweepDefinition, device: torch.device, slots: Slot
     return rate
 
 
-def _rate(experiment_name: str, config_json: str, device: str) -> float:
-    """Trains the config in a thread for ``PROBE_SECONDS`` and stops it: the rate between its first
-    and its last published step. A run shorter than that gives its whole rate."""
+def _rate(experiment_name: str, config_json: str, device: str, placement: Any = None) -> float:
+    """Trains the config for ``PROBE_SECONDS`` and stops it: the rate between its first and its last
+    published step. A run shorter than that gives its whole rate. ``placement``: where (a server's
+    worker processes, as its runs; None: a thread here)."""
     experiment = get_experiment(experiment_name)
     config: Any = from_dict(experiment.config_type, json.loads(config_json))
-    manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.05)
+    manager = JobManager(max_running=1, lease_seconds=None, publish_interval=0.05, placement=placement)
     job = manager.submit(experiment.name, config, experiment.run, torch.device(device))
     deadline = time.monotonic() + PROBE_TIMEOUT_S
     first = None

@@ -4,7 +4,6 @@ Dask cluster (``distributed``'s ``Client.get_executor``), so the sweep code is t
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import socket
@@ -15,6 +14,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from fpengine.engine.workers import worker_context
 from fpengine.sweep.definition import SweepError
 
 DASK_RETRIES = 2
@@ -88,19 +88,6 @@ class RestartingProcessPool(Executor):
         _stop_local(self._pool)
 
 
-def worker_context() -> multiprocessing.context.BaseContext:
-    """How local workers start. Never a plain fork of this process: the child would inherit torch's
-    thread pools and any open run threads. Where the platform has it, a fork server that imported the
-    cell code once: every worker (and a replacement for a dead one) then starts as a fork of that
-    clean, single-threaded process, without importing torch again (seconds of CPU each). Elsewhere
-    (Windows), spawn."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["fpengine.sweep.cell"])
-    return context
-
-
 def _ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the parent (a terminal sends it to the whole process group), which
     stops them; otherwise every idle worker would die printing a traceback."""
@@ -164,6 +151,12 @@ def _probe_scheduler(address: str, deadline: float) -> None:
         raise SweepError("sweep.error.unreachable", address=address, reason=f"no answer within {CONNECT_TIMEOUT_S} s") from None
     except (OSError, ValueError, OverflowError) as error:
         raise SweepError("sweep.error.unreachable", address=address, reason=_reason(error)) from None
+
+
+def check_scheduler(address: str) -> None:
+    """SweepError unless a Dask scheduler answers at ``address`` within ``CONNECT_TIMEOUT_S`` (the app's
+    run placement asks this before it connects, as sweeps do)."""
+    _probe_scheduler(address, time.monotonic() + CONNECT_TIMEOUT_S)
 
 
 @contextlib.contextmanager

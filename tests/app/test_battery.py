@@ -114,6 +114,7 @@ def test_command_line_steps_and_seed(name: str, tmp_path):
 def test_short_run_publishes(finished):
     name, config, snapshot = finished
     assert snapshot is not None and snapshot.step >= 1, name
+    assert not EXPERIMENTS[name].views.undeclared(snapshot.views), f"{name} publishes views it does not declare"
     assert snapshot.total_steps == EXPERIMENTS[name].total_steps(config)
 
 

@@ -167,7 +167,7 @@ def test_opening_fig_1_7_with_a_huge_network_trains_nothing(app_test, built_netw
 
 def test_opening_the_lab_with_a_huge_sweep_trains_nothing_until_asked(app_test, monkeypatch):
     timed: list[str] = []
-    monkeypatch.setattr(estimate, "_rate", lambda name, config, device: timed.append(name) or 50.0)
+    monkeypatch.setattr(estimate, "_rate", lambda name, config, device, **_: timed.append(name) or 50.0)
     estimate._rates.clear()
     sweep_manager.clear()
     at = open_link(app_test, "app_pages/lab.py", HUGE_SWEEP)

@@ -14,6 +14,7 @@ from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Status
 from fpengine.export import write_run
 from fpengine.readout.settings import PLOT_POINTS
+from fpengine.readout.views import output_frame
 from tests.apptest_charts import chart, charts, cursor, series
 from tests.beyond_gd.test_page import KEY, compare_mode, open_page, setting
 from ui.common import job_manager
@@ -26,8 +27,8 @@ def test_thinned_frames_stay_bounded_and_evenly_spaced_from_the_start():
     frames = replay.ThinnedFrames(limit=10)
     for step in range(1000):
         frames.keep(step, 3 * step, np.array([step, -step]))
-    views = frames.views("steps", "values")
-    steps = views["steps"] // 3  # each frame's step, as given
+    views = frames.views("values")
+    steps = views[replay.STEPS] // 3  # each frame's step, as given
     assert 5 <= len(steps) <= 10 and steps[0] == 0
     assert len(set(np.diff(steps))) == 1  # evenly spaced
     assert steps[-1] + np.diff(steps)[0] > 999 - np.diff(steps)[0]  # reaches the end of the run within a stride
@@ -39,7 +40,7 @@ def test_a_short_run_keeps_every_iteration():
     frames = replay.ThinnedFrames(limit=10)
     for step in range(7):
         frames.keep(step, step, np.array([step]))
-    assert frames.views("steps", "values")["steps"].tolist() == list(range(7))
+    assert frames.views("values")[replay.STEPS].tolist() == list(range(7))
 
 
 def finished(method: str, iterations: int, **changes):
@@ -65,7 +66,7 @@ def test_a_long_run_keeps_a_bounded_evenly_spaced_history():
     assert replay.HISTORY_FRAMES // 2 <= len(steps) <= replay.HISTORY_FRAMES
     assert steps[0] == 0 and len(set(np.diff(steps))) == 1
     middle = int(steps[len(steps) // 2])
-    shown_step, shown = replay.output_frame(snapshot, middle + 1)
+    shown_step, shown = output_frame(snapshot, middle + 1)
     assert shown_step == middle and not np.allclose(shown.views["output_plot"], snapshot.views["output_plot"])
 
 

@@ -183,7 +183,7 @@ def test_snapshots_frames_and_records():
     np.testing.assert_array_equal(snapshot.views["panel_steps"], [10, 20, 90])
     assert snapshot.views["panel_outputs"].shape == (3, 32, 32, 1)
     assert snapshot.views["frames"].dtype == np.uint8 and 2 <= len(snapshot.views["frames"]) <= 24
-    assert snapshot.views["frame_steps"][-1] == 90
+    assert snapshot.views["history_steps"][-1] == 90
     np.testing.assert_array_equal(snapshot.traces["band_error"].steps, np.arange(91))
     np.testing.assert_allclose(snapshot.views["panel_outputs"][-1], snapshot.views["output"])
 

@@ -25,7 +25,7 @@ def test_replay_frame_is_the_kept_picture_nearest_the_step():
     config = IMAGE_FIT.default_config("quick")
     config = dataclasses.replace(config, long_side=16, training=dataclasses.replace(config.training, steps=46))
     snapshot = run_to_end(IMAGE_FIT, config, torch.device("cpu")).snapshot
-    steps = snapshot.views["frame_steps"].tolist()
+    steps = snapshot.views["history_steps"].tolist()
     assert steps[0] == 0 and steps[-1] == 46
     step, shown = replay_frame(snapshot, steps[1] + 0.4)
     assert step == steps[1]

@@ -13,6 +13,7 @@ from fpengine.charts import error_heatmap, frequency_labels
 from fpengine.engine.headless import run_to_end
 from fpengine.export import load_snapshot, write_run
 from fpengine.readout.settings import PLOT_POINTS
+from fpengine.readout.views import output_frame
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override
 
@@ -77,21 +78,21 @@ def test_nearest_index_and_a_tie():
 
 def test_replay_frame_shows_the_frame_nearest_the_step(finished):
     _, snapshot = finished
-    step, shown = replay.output_frame(snapshot, 100)
+    step, shown = output_frame(snapshot, 100)
     assert step == 99  # frames every 3 steps: 99 is the nearest
     index = snapshot.views["history_steps"].tolist().index(99)
     np.testing.assert_array_equal(shown.views["output_plot"], snapshot.views["history_outputs"][index])
     np.testing.assert_array_equal(shown.views["output_spectrum"], snapshot.views["history_spectra"][index])
     np.testing.assert_array_equal(shown.views["target_plot"], snapshot.views["target_plot"])
-    assert replay.output_frame(snapshot, 10**6) == (300, snapshot)  # the last step is the snapshot itself
+    assert output_frame(snapshot, 10**6) == (300, snapshot)  # the last step is the snapshot itself
 
 
 def test_a_paused_run_replays_up_to_its_own_step(finished):
     _, snapshot = finished
     paused = dataclasses.replace(snapshot, step=250)  # as if published at step 250, between two frames
-    steps = replay.replay_steps(paused, "history_steps")
+    steps = replay.replay_steps(paused)
     assert steps[-2:].tolist() == [249, 250]
-    assert replay.output_frame(paused, 250) == (250, paused)
+    assert output_frame(paused, 250) == (250, paused)
 
 
 def test_advance_moves_by_the_speed_and_stops_at_the_end():
@@ -119,7 +120,7 @@ def test_saved_run_keeps_its_history(finished, tmp_path):
     loaded = load_snapshot(tmp_path)
     for name in ("history_steps", "history_outputs", "history_spectra"):
         np.testing.assert_array_equal(loaded.views[name], snapshot.views[name])
-    assert replay.output_frame(loaded, 100)[0] == 99
+    assert output_frame(loaded, 100)[0] == 99
 
 
 def test_saved_history_is_bounded_for_a_long_run(long_run, tmp_path):

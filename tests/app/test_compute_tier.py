@@ -1,0 +1,48 @@
+"""Issue 22, the page side: a run training in a worker process reattaches by ``?run=`` as a run in the
+server's thread did, and a full queue refuses a Start with its message and shows every queued run's
+place and estimated wait (AppTest)."""
+
+from __future__ import annotations
+
+from fpengine.engine.runner import Status
+from fpengine.engine.workers import LocalWorkers
+from tests.app.test_links import open_link
+from tests.conftest import wait_until
+from ui.common import job_manager
+
+PAGE = "app_pages/sine_fit.py"
+
+
+def test_a_run_in_a_worker_process_reattaches_by_its_link(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_WORKERS", "1")  # the app's default placement (the suite trains in threads)
+    owner = open_link(app_test, PAGE, {"steps": "200000"})
+    owner.button(key="sine-fit.start").click().run()
+    [job] = job_manager().jobs()
+    assert isinstance(job.placement, LocalWorkers)
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 0, timeout=60)
+
+    reloaded = open_link(app_test, PAGE, {"run": job.id})  # a reload (or another browser) by the link
+    assert any(job.id in caption.value for caption in reloaded.caption), [c.value for c in reloaded.caption]
+    owner.button(key="sine-fit.pause").click().run()
+    wait_until(lambda: job.status is Status.PAUSED, timeout=10)
+    owner.button(key="sine-fit.stop").click().run()
+    assert job.wait(10) and job.status is Status.STOPPED
+
+
+def test_a_full_queue_refuses_a_start_with_its_message_and_queued_runs_show_their_wait(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_MAX_RUNNING", "1")
+    monkeypatch.setenv("FPENGINE_MAX_QUEUED", "1")
+    first = open_link(app_test, PAGE, {"steps": "200000"})
+    first.button(key="sine-fit.start").click().run()
+    first.button(key="sine-fit.pause").click().run()  # holds the one slot
+    second = open_link(app_test, PAGE, {"steps": "200000"})
+    second.button(key="sine-fit.start").click().run()
+    assert any("to wait" in text for text in second_texts(second)), second_texts(second)
+    third = open_link(app_test, PAGE, {"steps": "200000", "lang": "zh"})
+    third.button(key="sine-fit.start").click().run()
+    assert any("服务器繁忙" in error.value for error in third.error), [e.value for e in third.error]
+    assert len(job_manager().jobs()) == 2
+
+
+def second_texts(at) -> list[str]:
+    return [p.proto.text for p in at.get("progress")] + [c.value for c in at.caption]
