@@ -30,6 +30,7 @@ from fpengine.sweep.library import cell_label, cell_run_id
 from .common import lang, live_chart, result_table, tr, translated
 from .controls import grid_settings, seed_setting, spectrum_settings
 from .fields import Field, SettingError, field, setting_widget, settings_or_none, with_values
+from .layout import projector_first
 from .links import text_of
 from .target_designer import peak_selector, readout_values, target_designer
 from .views import group_replay_view, replay_view, spectral_layout, theory_layout, theory_setting
@@ -163,7 +164,8 @@ def comparison_configs(config: BeyondConfig, methods: list[str]) -> list[BeyondC
 
 def render_run(snapshot: Snapshot, config: BeyondConfig, log_steps: bool, scheme: str) -> None:
     summary = summarize(config, snapshot)
-    st.caption(
+    views, work = projector_first()  # on a projector the views first, the count of evaluations after
+    work.caption(
         " · ".join(
             [
                 tr("beyond.live_evaluations", evaluations=summary["function_evaluations"]),
@@ -190,7 +192,8 @@ def render_run(snapshot: Snapshot, config: BeyondConfig, log_steps: bool, scheme
             note = None if config.method == GRADIENT_DESCENT else tr("theory.nongradient", method=method_name(config.algorithm))
             theory_layout(show, summary, config.training.lr, note)
 
-    replay_view(BEYOND_GD, snapshot, config, output_frame, draw)
+    with views:
+        replay_view(BEYOND_GD, snapshot, config, output_frame, draw)
     st.markdown(f"**{tr('beyond.work')}**")
     result_table(work_table({method_name(config.algorithm): (summary, snapshot)}, lang()))
     if summary["optimizer_message"]:

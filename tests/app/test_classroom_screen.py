@@ -109,11 +109,11 @@ def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
 def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_server, tmp_path, name, lang):
     assert set(PAGES) == {*EXPERIMENTS, "lab"}  # every page of the app is checked
     query, _ = PAGES[name]
+    start, pause, stop = (t(f"run.{what}", lang) for what in ("start", "pause", "stop"))
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
     try:
         page.goto(f"{streamlit_server}/{name}?lang={lang}&classroom=1&{query}")
-        start, pause, stop = (t(f"run.{what}", lang) for what in ("start", "pause", "stop"))
         expect(button(page, start)).to_be_enabled(timeout=FIRST_LOAD_MS)
         start_run(page, start)
         check_screen(page, name, lang, "running", tmp_path)
@@ -122,7 +122,9 @@ def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_
             expect(button(page, t("run.resume", lang))).to_be_visible(timeout=15_000)
             expect(page.get_by_test_id("stSlider").first).to_be_visible(timeout=30_000)
             check_screen(page, name, lang, "paused", tmp_path)
-        if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
-            stop_run(page, stop, start)
     finally:
-        context.close()
+        try:  # never leave a run training on the shared server (the next page's run would queue behind it)
+            if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
+                stop_run(page, stop, start)
+        finally:
+            context.close()
