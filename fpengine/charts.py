@@ -1,7 +1,8 @@
 """Altair chart builders shared by every page and by the CLI's PNG figures.
 
 Builders take plain arrays and a language and return charts; they never compute spectra or train.
-Long histories are binned or strided first, so a refresh stays cheap (chart building holds the GIL
+Long histories are binned (heatmaps, drawn as one picture) or reduced to their envelope (curves: at
+most ``MAX_LINE_POINTS`` points a series, about a chart's width in pixels) first, so a refresh stays cheap (chart building holds the GIL
 that the trainer needs).
 """
 
@@ -22,6 +23,7 @@ from fpengine.engine.runner import ErrorTrace
 from fpengine.i18n import t
 
 MAX_LINE_POINTS = 600
+"""The most points a curve sends: about the plot width of a half-page chart on a wide screen, in pixels."""
 MAX_HEATMAP_COLUMNS = 160
 SCHEMES = ("redblue", "yellowgreenblue")
 WIDTH = 320
@@ -38,11 +40,26 @@ PRESENTATION_TEXT = {
 Vega-Lite's defaults (axis labels 10 px, titles 11–13 px) are a blur."""
 
 
-def strided(n: int, max_points: int = MAX_LINE_POINTS) -> np.ndarray:
-    """At most ``max_points`` evenly spread indices of ``range(n)``, always keeping the last."""
+def envelope(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS, log_x: bool = False) -> np.ndarray:
+    """Indices of at most ``max_points`` points of the curve y(x) that draw like the whole curve at
+    about that many pixels wide: the first and the last point and, in each of ``(max_points − 2) / 2``
+    equal spans of x (of log x with ``log_x``; of the index where x does not rise), the lowest and the
+    highest point, so peaks and dips survive where a stride would step over them."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(y)
     if n <= max_points:
         return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+    buckets = max(1, (max_points - 2) // 2)
+    position = np.log(x) if log_x and np.all(x > 0) else x
+    if np.all(np.isfinite(position)) and np.all(np.diff(position) >= 0) and position[-1] > position[0]:
+        share = (position - position[0]) / (position[-1] - position[0])
+    else:
+        share = np.arange(n) / (n - 1)
+    bucket = np.minimum((share * buckets).astype(int), buckets - 1)
+    order = np.lexsort((np.nan_to_num(y, nan=-np.inf), bucket))  # by bucket, then by y within it
+    ends = np.flatnonzero(np.diff(bucket[order])) + 1
+    lowest, highest = order[np.r_[0, ends]], order[np.r_[ends - 1, n - 1]]
+    return np.unique(np.concatenate([[0, n - 1], lowest, highest]))
 
 
 def curves_chart(
@@ -55,19 +72,23 @@ def curves_chart(
     dashed: Sequence[str] = (),
     log_y: bool = False,
     width: int = WIDTH,
+    log_x: bool = False,
+    max_points: int = MAX_LINE_POINTS,
 ) -> alt.Chart:
-    """Several y(x) curves in one chart, coloured by name (``dashed`` names drawn dashed)."""
-    keep = strided(len(x))
-    frame = pd.concat(
-        [pd.DataFrame({"x": np.asarray(x)[keep], "y": np.asarray(y)[keep], "series": name}) for name, y in curves.items()],
-        ignore_index=True,
-    )
+    """Several y(x) curves in one chart, coloured by name (``dashed`` names drawn dashed), each sent
+    as at most ``max_points`` points (:func:`envelope`)."""
+    x = np.asarray(x)
+    frames = []
+    for name, y in curves.items():
+        keep = envelope(x, y, max_points, log_x)
+        frames.append(pd.DataFrame({"x": x[keep], "y": np.asarray(y)[keep], "series": name}))
+    frame = pd.concat(frames, ignore_index=True)
     names = list(curves)
     return (
         alt.Chart(frame, title=title, width=width, height=HEIGHT)
         .mark_line(clip=True)
         .encode(
-            x=alt.X("x:Q", title=x_title),
+            x=alt.X("x:Q", title=x_title, scale=alt.Scale(type="log") if log_x else alt.Undefined),
             y=alt.Y("y:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined),
             color=alt.Color("series:N", title=t("chart.series", lang), sort=names),
             strokeDash=alt.condition(alt.FieldOneOfPredicate("series", list(dashed) or ["\0"]), alt.value([5, 3]), alt.value([1, 0])),
@@ -78,6 +99,7 @@ def curves_chart(
 def output_chart(
     x: np.ndarray, target: np.ndarray, output: np.ndarray, lang: str, title: str | None = None, width: int = WIDTH
 ) -> alt.Chart:
+    """Output against target; a small panel (``width`` under ``MAX_LINE_POINTS``) sends a point per pixel."""
     return curves_chart(
         x,
         {t("chart.target", lang): target, t("chart.output", lang): output},
@@ -87,6 +109,7 @@ def output_chart(
         lang,
         dashed=[t("chart.target", lang)],
         width=width,
+        max_points=min(MAX_LINE_POINTS, width) if width < WIDTH else MAX_LINE_POINTS,
     )
 
 
@@ -118,7 +141,11 @@ def spectrum_chart(
     if output_spectrum is not None:
         spectra[t("chart.output", lang)] = output_spectrum
     frame = pd.concat(
-        [pd.DataFrame({"k": index, "amplitude": np.asarray(values) + floor, "series": name}) for name, values in spectra.items()],
+        [
+            pd.DataFrame({"k": index[keep], "amplitude": np.asarray(values)[keep] + floor, "series": name})
+            for name, values in spectra.items()
+            for keep in [envelope(index, values)]
+        ],
         ignore_index=True,
     )
     base = alt.Chart(frame, title=title or t("view.spectrum", lang), width=width, height=HEIGHT)
@@ -363,7 +390,7 @@ def error_heatmap(
 def loss_chart(
     steps: np.ndarray, loss: np.ndarray, lang: str, title: str | None = None, y_title: str | None = None, width: int = WIDTH
 ) -> alt.Chart:
-    keep = strided(len(steps))
+    keep = envelope(steps, loss)
     frame = pd.DataFrame({"step": np.asarray(steps)[keep], "loss": np.maximum(np.asarray(loss)[keep], 1e-12)})
     return (
         alt.Chart(frame, title=title or t("view.loss", lang), width=width, height=HEIGHT)
