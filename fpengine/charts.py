@@ -321,7 +321,7 @@ def heatmap_read_out(data: Any, y: alt.Y, x_title: str, y_title: str, colours: a
             color=alt.Color("error:Q", title=t("chart.error", lang), scale=colours),
             tooltip=[
                 alt.Tooltip("row:N", title=y_title),
-                alt.Tooltip("error:Q", title=t("chart.error", lang), format=".3f"),
+                alt.Tooltip("error:Q", title=t("chart.error", lang), format=".3g"),
                 alt.Tooltip("converged:N", title=t("table.converged_at", lang)),
             ],
         )

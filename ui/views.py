@@ -14,13 +14,23 @@ from fpengine import charts, replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.oned import charts as oned_charts
+from fpengine.oned.theory import PREDICTED
 
-from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
+from .common import data_version, device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
 from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
 
 REPLAY_TICK_SECONDS = 0.5
+ONED_SOURCES = {
+    "heatmap": ("delta_f",),
+    "loss": ("metrics",),
+    "theory": ("delta_f", PREDICTED),
+    "ntk_spectrum": (),
+    "theory_loss": ("metrics",),
+}
+"""What each 1-D chart is drawn from (``common.data_version``; any other chart: the snapshot's views):
+a chart whose sources have no new record is not rebuilt; the kernel's spectrum never changes in a run."""
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
 """(snapshot, step) → the kept frame nearest the step: its step, and the snapshot showing it."""
 Draw = Callable[[Snapshot, int | None], None]
@@ -91,7 +101,7 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
 
         def show(chart: str) -> None:
             # the panels change only when a new one is taken; the replayed ones with the step shown
-            version = len(shown.views["panel_steps"]) if chart == "panels" else shown.version
+            version = len(shown.views["panel_steps"]) if chart == "panels" else data_version(shown, *ONED_SOURCES.get(chart, ("views",)))
             replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
             live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
 
