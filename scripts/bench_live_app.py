@@ -160,21 +160,19 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
 def bench(figure: str, roots: list[Path], repeat: int, folder: Path) -> list[dict]:
     name = FIGURES[figure]
     results = []
-    counter = 0
 
     def environment() -> tuple[dict, Path]:
-        nonlocal counter
-        counter += 1
-        runs = folder / f"runs{counter}"
+        """A fresh runs folder (the live run is found by its summary.json there) and its environment."""
+        runs = Path(tempfile.mkdtemp(dir=folder))
         return {**os.environ, "FPENGINE_RUNS_DIR": str(runs), "FPENGINE_SAVE_FIGURES": "0"}, runs
 
-    env, _ = environment()
-    previous = {root: headless(root, name, env, folder / f"headless{counter}") for root in roots}
+    env, runs = environment()
+    previous = {root: headless(root, name, env, runs / f"headless-{index}") for index, root in enumerate(roots)}
     for run in range(1, repeat + 1):
         for root in roots:
             env, runs = environment()
             watched = live(root, name, env, runs)
-            after = headless(root, name, env, folder / f"headless{counter}")
+            after = headless(root, name, env, runs / "headless")
             row = {
                 "figure": figure,
                 "experiment": name,
