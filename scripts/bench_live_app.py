@@ -8,7 +8,8 @@ from its summary.json; a last headless run closes the series, so every live run 
 on each side, and its ratio is live / the mean of those two. During the live run (Start pressed to
 summary.json written) it counts the CPU seconds of chromium's processes and of the server's, and
 divides them by the run's training seconds (steps / steps per second): 1.0 is one core busy the
-whole run. Prints one JSON line per live run, as it ends, then one summary line per figure (and root).
+whole run; the browser's also by the seconds watched (a loaded box stretches the training, not the
+page's refreshes). Prints one JSON line per live run, as it ends, then one summary line per figure (and root).
 
 ``--root DIR`` (repeatable) runs the app and the headless runs of another checkout of the project
 (e.g. main's code, for a before/after in one time window); with several roots each repeat runs them
@@ -153,6 +154,8 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
         "server_cpu_s": round(server_meter.seconds, 2),
         "browser_cpu_per_training_s": round(browser_meter.seconds / training, 3),
         "server_cpu_per_training_s": round(server_meter.seconds / training, 3),
+        # per second watched: what the browser costs whatever the training's pace on a loaded box
+        "browser_cpu_per_wall_s": round(browser_meter.seconds / window, 3),
         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
@@ -193,7 +196,7 @@ def summarize(rows: list[dict]) -> None:
         for root in dict.fromkeys(row["root"] for row in rows):
             mine = [row for row in rows if row["figure"] == figure and row["root"] == root]
             line = {"figure": figure, "root": root, "runs": len(mine)}
-            for field in ("ratio", "browser_cpu_per_training_s", "server_cpu_per_training_s"):
+            for field in ("ratio", "browser_cpu_per_training_s", "server_cpu_per_training_s", "browser_cpu_per_wall_s"):
                 values = [row[field] for row in mine]
                 line[field] = {"all": values, "median": round(statistics.median(values), 3), "min": min(values), "max": max(values)}
             print(json.dumps({"summary": line}), flush=True)
