@@ -7,6 +7,7 @@ import streamlit as st
 from fpengine.registry import EXPERIMENTS
 from ui import links
 from ui.common import classroom_switch, device_selector, language_selector, tr
+from ui.pages import page_file
 
 st.set_page_config(page_title="F-Principle Explorer", page_icon="📈", layout="wide")
 language_selector()
@@ -19,7 +20,7 @@ navigation = st.navigation(
     [
         home,
         *(
-            st.Page(HERE / experiment.page, title=tr(experiment.title_key), icon=experiment.icon, url_path=experiment.name)
+            st.Page(HERE / page_file(experiment), title=tr(experiment.title_key), icon=experiment.icon, url_path=experiment.name)
             for experiment in EXPERIMENTS.values()
         ),
         st.Page(HERE / "app_pages/lab.py", title=tr("lab.title"), icon=":material/science:", url_path="lab"),

@@ -14,6 +14,7 @@ from fpengine.beyond_gd.nongradient import SWARM_METHOD, SwarmSettings
 from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondConfig, FlatNetworkConfig, slowness_warning
 from fpengine.charts import output_chart
 from fpengine.engine.runner import Snapshot
+from fpengine.readout.settings import gradient_descent_reference
 from fpengine.replay import output_frame
 from fpengine.settings.config import ConfigError
 from fpengine.settings.schema import Interval, ListOf, Optional, rule_of, validate
@@ -274,13 +275,6 @@ def render_run(snapshot: Snapshot, config: BeyondConfig) -> None:
         st.caption(tr(reason, iterations=snapshot.step, message=summary["optimizer_message"]))
 
 
-def gradient_descent(config: BeyondConfig) -> BeyondConfig | None:
-    """The same network trained by full-batch gradient descent, with the prediction; None when it already is."""
-    if config.method == GRADIENT_DESCENT and config.training.optimizer == "sgd":
-        return None
-    return dataclasses.replace(config, method=GRADIENT_DESCENT, training=dataclasses.replace(config.training, optimizer="sgd"))
-
-
 def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]]) -> None:
     """Each method's ΔF heatmap and output side by side; once no run advances, a replay moves them
     all to the iteration chosen."""
@@ -347,4 +341,4 @@ with live:
         job = current_job(BEYOND_GD)
         shown = job.config if job is not None else configs[0] if configs else None
         if shown is not None and shown.theory == "ntk":
-            gradient_descent_rerun(BEYOND_GD, gradient_descent(shown), x_title=tr("beyond.iteration"))
+            gradient_descent_rerun(BEYOND_GD, gradient_descent_reference(shown, method=GRADIENT_DESCENT), x_title=tr("beyond.iteration"))

@@ -13,8 +13,7 @@ from fpengine.engine.device import choose_device, configure_threads, describe_de
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Snapshot, Status
 from fpengine.export import prepare_run_dir, read_config, write_run
-from fpengine.i18n import t
-from fpengine.image.pictures import ImageError
+from fpengine.i18n import LocalizedError, t
 from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import ConfigError, apply_override
 from fpengine.settings.schema import validate
@@ -125,9 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         chosen = choose_device(args.device)
         device = experiment.device_for(chosen.device)
         experiment.check_fits(config, device)
-    except ImageError as error:  # only image-fit's picture raises it
-        raise UsageError(f"image: {config.image!r}: {error}") from None
-    except (ConfigError, KeyError, ValueError, OSError) as error:
+    except (LocalizedError, KeyError, ValueError, OSError) as error:  # a LocalizedError names its setting and value
         # str(KeyError) is quoted; other messages may end in a quoted value ("got 'inf'") and keep it
         raise UsageError(str(error).strip("'\"") if isinstance(error, KeyError) else str(error)) from None
     try:  # before training: a run must never be lost to an unusable output folder

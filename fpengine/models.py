@@ -24,7 +24,7 @@ class Sin(nn.Module):
 
 
 class Hat(nn.Module):
-    """hat(x) = x on [0,1), 2−x on [1,2), 0 elsewhere (the notebooks' hat activation)."""
+    """hat(x) = x on [0,1), 2−x on [1,2), 0 elsewhere (the notebooks' hat activation (docs/experiments.md#sources))."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.clamp(torch.minimum(x, 2 - x), min=0)

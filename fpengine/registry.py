@@ -1,13 +1,17 @@
 """The one registry: the chapter's sections, in the chapter's order. Pages, the CLI's list, the
-i18n catalogue and the benchmark groups all follow from it; a new experiment is a new section
-package (or a new experiment in one) and one line here."""
+i18n catalogue (this module registers each section's strings) and the benchmark groups all follow
+from it; a new experiment is a new section package (or a new experiment in one) and one line here."""
 
 from __future__ import annotations
 
 from fpengine import beyond_gd, highdim, image, oned
 from fpengine.engine.experiment import Experiment, Section
+from fpengine.i18n import register
 
 SECTIONS: tuple[Section, ...] = (oned.SECTION, image.SECTION, highdim.SECTION, beyond_gd.SECTION)
+
+for section in SECTIONS:
+    register(section.name, section.strings)
 
 EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for section in SECTIONS for experiment in section.experiments}
 
@@ -16,3 +20,8 @@ def get_experiment(name: str) -> Experiment:
     if name not in EXPERIMENTS:
         raise KeyError(f"unknown experiment {name!r} (choose from {', '.join(EXPERIMENTS)})")
     return EXPERIMENTS[name]
+
+
+def section_of(experiment: Experiment) -> Section:
+    """The section an experiment belongs to."""
+    return next(section for section in SECTIONS if any(member is experiment for member in section.experiments))

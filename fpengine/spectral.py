@@ -23,7 +23,7 @@ def dft(values: np.ndarray, n_freq: int) -> np.ndarray:
 
 
 def amplitude_spectrum(values: np.ndarray, n_freq: int) -> np.ndarray:
-    """|DFT|/N of the first ``n_freq`` indices (the authors' ``my_fft`` divided by N)."""
+    """|DFT|/N of the first ``n_freq`` indices (the authors' ``my_fft`` (docs/experiments.md#sources) divided by N)."""
     return np.abs(dft(values, n_freq))
 
 
@@ -33,7 +33,7 @@ def index_to_angular_frequency(index: np.ndarray | int, lo: float, hi: float) ->
 
 
 def select_peaks(spectrum: np.ndarray, endpoint: bool = False) -> np.ndarray:
-    """Strict local maxima of ``spectrum`` (the authors' ``SelectPeakIndex``), in index order."""
+    """Strict local maxima of ``spectrum`` (the authors' ``SelectPeakIndex`` (docs/experiments.md#sources)), in index order."""
     f = np.asarray(spectrum, dtype=float)
     interior = np.flatnonzero((f[1:-1] > f[:-2]) & (f[1:-1] > f[2:])) + 1
     if not endpoint or len(f) < 2:
@@ -60,7 +60,7 @@ def genuine_peaks(values: np.ndarray, peaks: Sequence[int], ratio: float = 0.4) 
 
 
 def relative_spectral_error(output_coefficients: np.ndarray, target_coefficients: np.ndarray, form: ErrorForm = "complex") -> np.ndarray:
-    """ΔF(k) = |ĥ_k − f̂_k| / |f̂_k| (complex form, the chapter's text) or, in the notebooks' form,
+    """ΔF(k) = |ĥ_k − f̂_k| / |f̂_k| (complex form, the chapter's text) or, in the notebooks' form (docs/experiments.md#sources),
     | |ĥ_k| − |f̂_k| | / (1e-5 + |f̂_k|), which ignores phase."""
     h = np.asarray(output_coefficients)
     f = np.asarray(target_coefficients)
@@ -81,7 +81,7 @@ def steps_to_threshold(
     """First recorded step at which ``errors`` is below ``epsilon`` for good.
 
     ``robust``: below ε from that step to the end of the record (an early coincidental dip
-    does not count). ``consecutive``: the notebooks' rule, the first of ``run_length`` consecutive
+    does not count). ``consecutive``: the notebooks' rule (docs/experiments.md#sources), the first of ``run_length`` consecutive
     records below ε. None if never.
     """
     below = np.asarray(errors) < epsilon

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from fpengine.engine.experiment import Experiment
-from fpengine.oned.settings import GridConfig, SpectrumConfig
+from fpengine.readout.settings import GridConfig, SpectrumConfig
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import SEED, Interval, rule_of
 

@@ -14,20 +14,15 @@ import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import streamlit as st
 
-from fpengine.beyond_gd.experiment import BEYOND_GD
-from fpengine.beyond_gd.nongradient import SWARM_METHOD
-from fpengine.beyond_gd.settings import BeyondConfig
 from fpengine.engine.experiment import Experiment
 from fpengine.export import runs_root
 from fpengine.i18n import explain, t
-from fpengine.optimizers import GRADIENT_OPTIMIZERS
 from fpengine.registry import get_experiment
 from fpengine.retention import retention_limits
-from fpengine.settings.config import ConfigError, to_dict
+from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import MAX_THREADS_PER_CORE, cores, env_flag, env_number
 from fpengine.sweep.background import LAB_MAX_CELLS, LOCAL_POOL, MAX_SWEEPS, BackgroundSweep, SweepManager, SweepProgress, SweepStatus
 from fpengine.sweep.builder import (
@@ -51,7 +46,6 @@ from fpengine.sweep.library import (
     SweepResults,
     cell_label,
     cell_links,
-    cell_run_id,
     cell_table,
     list_saved,
     open_saved,
@@ -61,11 +55,10 @@ from fpengine.sweep.library import (
 from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
+from . import pages
 from .common import device_choice, job_manager, lang, live_chart, plain, tr
 from .controls import linked
-from .links import text_of
 from .run_panel import linked_id, visitor
-from .target_designer import components_of, sines_text
 
 SWEEP_KEY = "lab.sweep"
 REFRESH_SECONDS = 1.0
@@ -214,53 +207,18 @@ def _estimate(definition: SweepDefinition, manager: SweepManager, active: bool) 
 # --- a cell on its experiment's page --------------------------------------------------------------
 
 
-def page_values(config: Any) -> dict[str, str]:
-    """``config`` as its experiment's page holds it in its linked widgets (``ui.controls.linked``),
-    by link parameter: a setting's own name (``lr``, ``widths``, ``seed``, ``epsilon``), the target
-    designer's ``sines`` (or ``target_mode`` and ``formula``), the Theory switch; Sec 1.6's page
-    trains one method at a time (``optimizer``), with that method's width and iteration cap, and the
-    learning rate, momentum and swarm only where the method (or the Theory's reference) uses them."""
-    data = to_dict(config)
-    target = data.pop("target")
-    values: dict[str, str] = {}
-    if isinstance(config, BeyondConfig):
-        for name in ("method", "iterations", "max_iterations"):
-            del data[name]
-        del data["network"]["widths"], data["training"]["optimizer"]
-        method = config.algorithm
-        if method not in GRADIENT_OPTIMIZERS and config.theory != "ntk":
-            del data["training"]["lr"]
-        if method != "momentum":
-            del data["training"]["momentum"]
-        if method != SWARM_METHOD:
-            del data["swarm"]
-        values.update(
-            {"optimizer": method, f"width.{method}": text_of(config.network_width), f"iterations.{method}": text_of(config.iteration_cap)}
-        )
-
-    def walk(group: dict[str, Any]) -> None:
-        for name, value in group.items():
-            if isinstance(value, dict):
-                walk(value)
-            else:
-                values[name] = text_of(value)
-
-    walk(data)
-    values["theory"] = text_of(config.theory == "ntk")
-    values["quantize"] = text_of(float(target["quantize"]))
-    if target["formula"]:
-        values.update(target_mode="formula", formula=target["formula"])
-    else:
-        values.update(target_mode="sines", sines=sines_text(components_of(config.target)))
-    return values
+def page_values(experiment: Experiment, config: Any) -> dict[str, str]:
+    """``config`` as its experiment's page holds it in its linked widgets, by link parameter (what
+    the ui module of its section says, ``ui.pages``)."""
+    return pages.link_values(experiment, config)
 
 
 def setup_params(experiment: Experiment, config: Any) -> dict[str, str]:
     """The link parameters that set ``experiment``'s page to ``config``: those whose value differs
     from the page's first preset, which the page opens with. A setting the page has no widget for
     (``margin``, ``max_peaks``) is named by the page's notice of what a link had that it cannot use."""
-    preset = page_values(experiment.default_config(next(iter(experiment.presets))))
-    return {param: text for param, text in page_values(config).items() if preset.get(param) != text}
+    preset = page_values(experiment, experiment.default_config(next(iter(experiment.presets))))
+    return {param: text for param, text in page_values(experiment, config).items() if preset.get(param) != text}
 
 
 @functools.lru_cache(maxsize=2 * LAB_MAX_CELLS)
@@ -286,48 +244,8 @@ MAX_COMPARISONS = 12
 """Links to side-by-side comparisons the Lab lists under a Sec 1.6 sweep's cells, at most."""
 
 
-METHOD_KEYS = ("method", "optimizer", "training.optimizer")
-"""The keys a Sec 1.6 sweep's grid may set the method by (``optimizer`` is its alias)."""
-
-
-@functools.lru_cache(maxsize=2 * LAB_MAX_CELLS)
-def _method_and_rest(definition_json: str, cell: Cell) -> tuple[str, str]:
-    """A Sec 1.6 cell's settings but its method (as JSON), and its method; worked out once per cell."""
-    config = SweepDefinition.from_json(json.loads(definition_json)).cell_config(cell)
-    rest = to_dict(config)
-    del rest["method"], rest["training"]["optimizer"]
-    return json.dumps(rest, sort_keys=True), config.algorithm
-
-
-def method_comparisons(definition: SweepDefinition, sweep_id: str, kept: Collection[str], language: str) -> list[tuple[str, str]]:
-    """A Sec 1.6 sweep over the method: (label, address) of each set of ``kept`` cells (their runs are
-    on disk) that differ only in their method, opening the page's comparison of their saved runs side
-    by side (its ``mode``, ``optimizers`` and ``runs``), as a comparison started there shows them."""
-    if definition.experiment != BEYOND_GD.name:
-        return []
-    groups: dict[str, list[tuple[Cell, str]]] = {}
-    definition_json = _as_key(definition)
-    for cell in definition.cells():
-        if cell.id in kept:
-            rest, algorithm = _method_and_rest(definition_json, cell)
-            groups.setdefault(rest, []).append((cell, algorithm))
-    comparisons = []
-    for group in groups.values():
-        if len(group) > 1:
-            first, _ = group[0]
-            shared = {key: value for key, value in first.settings.items() if key not in METHOD_KEYS}
-            query = {
-                "mode": "compare",
-                "optimizers": ",".join(algorithm for _, algorithm in group),
-                "runs": ",".join(cell_run_id(sweep_id, cell.id) for cell, _ in group),
-                "lang": language,
-            }
-            comparisons.append((cell_label(shared, first.seed, language), f"{BEYOND_GD.name}?{urlencode(query, safe=',')}"))
-    return comparisons
-
-
 def _comparison_links(definition: SweepDefinition, sweep_id: str, kept: Collection[str]) -> None:
-    comparisons = method_comparisons(definition, sweep_id, kept, lang())
+    comparisons = pages.comparisons(get_experiment(definition.experiment), definition, sweep_id, kept, lang())
     if comparisons:
         shown = comparisons[:MAX_COMPARISONS]
         st.markdown(

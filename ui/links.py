@@ -55,6 +55,22 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
+def setting_values(data: dict[str, Any]) -> dict[str, str]:
+    """A config's settings (``to_dict``) as a page's linked widgets hold them: each under its own
+    name (the last part of its key), as text (``text_of``)."""
+    values: dict[str, str] = {}
+
+    def walk(group: dict[str, Any]) -> None:
+        for name, value in group.items():
+            if isinstance(value, dict):
+                walk(value)
+            else:
+                values[name] = text_of(value)
+
+    walk(data)
+    return values
+
+
 def parse_flag(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "on", "yes"):

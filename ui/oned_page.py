@@ -6,11 +6,18 @@ import dataclasses
 
 import streamlit as st
 
+from fpengine import replay
 from fpengine.engine.experiment import Experiment
+from fpengine.engine.runner import Snapshot
+from fpengine.oned import charts
 from fpengine.oned.settings import OneDConfig
+from fpengine.readout.charts import theory_builders
+from fpengine.readout.settings import gradient_descent_reference
+from fpengine.readout.theory import PREDICTED
+from fpengine.settings.config import to_dict
 from fpengine.settings.schema import ConfigError, validate
 
-from .common import settings_area, show_invalid_settings, tr
+from .common import data_version, lang, live_chart, settings_area, show_invalid_settings, tr
 from .controls import (
     SettingError,
     grid_settings,
@@ -22,8 +29,48 @@ from .controls import (
     training_settings,
 )
 from .run_panel import current_job, run_panel
-from .target_designer import peak_selector, target_designer
-from .views import gradient_descent_rerun, heatmap_options, render_oned, theory_setting
+from .target_designer import peak_selector, readout_values, target_designer
+from .views import gradient_descent_rerun, heatmap_options, replay_view, spectral_layout, theory_layout, theory_setting
+
+ONED_SOURCES = {
+    "heatmap": ("delta_f",),
+    "loss": ("metrics",),
+    "theory": ("delta_f", PREDICTED),
+    "ntk_spectrum": (),
+    "theory_loss": ("metrics",),
+}
+"""What each 1-D chart is drawn from (``common.data_version``; any other chart: the snapshot's views):
+a chart whose sources have no new record is not rebuilt; the kernel's spectrum never changes in a run."""
+
+
+def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
+    """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
+    run that made the prediction, the Theory view. A finished or paused run replays (:func:`replay_view`)."""
+    key = experiment.name
+    log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
+    scheme = st.session_state.get(f"{key}.scheme", "redblue")
+    summary = experiment.summarize(config, snapshot)
+
+    def draw(shown: Snapshot, cursor: int | None) -> None:
+        builders = {
+            **charts.chart_builders(shown, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme, cursor=cursor),
+            **theory_builders(shown, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
+        }
+        context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
+
+        def show(chart: str) -> None:
+            # the panels change only when a new one is taken; the replayed ones with the step shown
+            version = len(shown.views["panel_steps"]) if chart == "panels" else data_version(shown, *ONED_SOURCES.get(chart, ("views",)))
+            replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
+            live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
+
+        spectral_layout(show, shown.traces["delta_f"], summary)
+        if "panels" in builders:
+            show("panels")
+        if "theory" in builders:
+            theory_layout(show, summary, config.training.lr)
+
+    replay_view(experiment, snapshot, config, replay.output_frame, "history_steps", draw)
 
 
 def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
@@ -75,11 +122,9 @@ def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
         job = current_job(experiment)
         shown = job.config if job is not None else config  # the network on show, else the one Start would train
         if shown is not None and shown.theory == "ntk":
-            gradient_descent_rerun(experiment, gradient_descent(shown))
+            gradient_descent_rerun(experiment, gradient_descent_reference(shown))
 
 
-def gradient_descent(config: OneDConfig) -> OneDConfig | None:
-    """The same network trained by full-batch gradient descent, with the prediction; None when it already is."""
-    if config.training.optimizer == "sgd":
-        return None
-    return dataclasses.replace(config, training=dataclasses.replace(config.training, optimizer="sgd"))
+def link_values(config: OneDConfig) -> dict[str, str]:
+    """The config as the 1-D page's link parameters (for the Lab's links to a cell): the read-out's."""
+    return readout_values(config, to_dict(config))

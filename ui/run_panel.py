@@ -24,7 +24,6 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Job, Snapshot, Status
 from fpengine.export import SavedRun, load_run, runs_root, zip_run
 from fpengine.i18n import explain
-from fpengine.image.uploads import is_upload, upload_of
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
@@ -110,12 +109,6 @@ def visitor() -> str:
     return token
 
 
-def _private(config: Any) -> bool:
-    """A run on a visitor's own photo: on a shared server nobody else may watch it, even with its id."""
-    image = getattr(config, "image", None)
-    return isinstance(image, str) and is_upload(image)
-
-
 def _visible(job: Job) -> bool:
     return not job.private or job.owned_by(visitor())
 
@@ -177,9 +170,9 @@ def saved_run(experiment: Experiment, job_id: str | None) -> SavedRun | None:
 
 
 def _start(experiment: Experiment, config: Any) -> None:
-    private = _private(config)
-    # a run on a photo keeps the picture while it trains, and the session keeps the run: it is not saved
-    holds = upload_of(config.image) if private else None
+    private = experiment.private(config)
+    # a private run (on a visitor's photo) keeps its data while it trains, and the session keeps the run: it is not saved
+    holds = experiment.holds(config)
     job = job_manager().submit(
         experiment.name, config, experiment.run, device_choice(experiment), owner=visitor(), private=private, holds=holds
     )

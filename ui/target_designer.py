@@ -4,6 +4,7 @@ instant preview, and the choice of tracked peaks. Shared by every 1-D page and t
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -11,9 +12,9 @@ import streamlit as st
 from fpengine import charts
 from fpengine.formula import FormulaError, compile_formula, signatures
 from fpengine.i18n import explain
-from fpengine.oned.analysis import analyse_target
-from fpengine.oned.settings import OneDConfig
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.analysis import analyse_target
+from fpengine.readout.settings import ReadoutConfig
+from fpengine.readout.targets import TargetConfig
 from fpengine.settings.schema import ConfigError, rule_of, validate
 
 from . import links
@@ -42,6 +43,21 @@ def sines_text(components: list[dict[str, float]]) -> str:
         return ":".join(links.text_of(float(component[part])) for part in parts)
 
     return ",".join(map(item, components))
+
+
+def readout_values(config: ReadoutConfig, data: dict[str, Any]) -> dict[str, str]:
+    """The page values of a read-out config (``data``: its ``to_dict``, less what its page has no
+    widget for) by link parameter: its settings by name, the designer's ``target_mode`` and ``sines``
+    (or ``formula``), ``quantize`` and the Theory switch."""
+    target = data.pop("target")
+    values = links.setting_values(data)
+    values["theory"] = links.text_of(config.theory == "ntk")
+    values["quantize"] = links.text_of(float(target["quantize"]))
+    if target["formula"]:
+        values.update(target_mode="formula", formula=target["formula"])
+    else:
+        values.update(target_mode="sines", sines=sines_text(components_of(config.target)))
+    return values
 
 
 def parse_sines(text: str) -> list[dict[str, float]]:
@@ -163,7 +179,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     )
 
 
-def peak_selector(config: OneDConfig, key: str) -> OneDConfig:
+def peak_selector(config: ReadoutConfig, key: str) -> ReadoutConfig:
     """Preview the target and its spectrum; let the visitor choose which peaks ΔF tracks.
     Raises ConfigError when the target cannot be analysed on this grid."""
     validate(config.target, "target.")

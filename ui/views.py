@@ -13,24 +13,14 @@ import streamlit as st
 from fpengine import charts, replay
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
-from fpengine.oned import charts as oned_charts
-from fpengine.oned.theory import PREDICTED
+from fpengine.readout.charts import theory_builders
 
-from .common import data_version, device_choice, job_manager, lang, live_chart, result_table, tr, translated
+from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .controls import linked
 from .controls import widget as setting_widget
 from .run_panel import VIEW_REFRESH_SECONDS, current_job, group_replayable, saved_run, visitor
 
 REPLAY_TICK_SECONDS = 0.5
-ONED_SOURCES = {
-    "heatmap": ("delta_f",),
-    "loss": ("metrics",),
-    "theory": ("delta_f", PREDICTED),
-    "ntk_spectrum": (),
-    "theory_loss": ("metrics",),
-}
-"""What each 1-D chart is drawn from (``common.data_version``; any other chart: the snapshot's views):
-a chart whose sources have no new record is not rebuilt; the kernel's spectrum never changes in a run."""
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
 """(snapshot, step) → the kept frame nearest the step: its step, and the snapshot showing it."""
 Draw = Callable[[Snapshot, int | None], None]
@@ -84,36 +74,6 @@ def _steps_needed(steps: int | None) -> str:
     return f"{steps:,}" if steps < 1_000_000 else f"{steps:.2e}"
 
 
-def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
-    """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
-    run that made the prediction, the Theory view. A finished or paused run replays (:func:`replay_view`)."""
-    key = experiment.name
-    log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
-    scheme = st.session_state.get(f"{key}.scheme", "redblue")
-    summary = experiment.summarize(config, snapshot)
-
-    def draw(shown: Snapshot, cursor: int | None) -> None:
-        builders = {
-            **oned_charts.chart_builders(shown, summary["convergence_step"], lang(), log_steps=log_steps, scheme=scheme, cursor=cursor),
-            **oned_charts.theory_builders(shown, config.spectrum, lang(), log_steps=log_steps, scheme=scheme),
-        }
-        context = (id(config), lang(), log_steps, scheme)  # a run's config object lives as long as the run
-
-        def show(chart: str) -> None:
-            # the panels change only when a new one is taken; the replayed ones with the step shown
-            version = len(shown.views["panel_steps"]) if chart == "panels" else data_version(shown, *ONED_SOURCES.get(chart, ("views",)))
-            replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
-            live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
-
-        spectral_layout(show, shown.traces["delta_f"], summary)
-        if "panels" in builders:
-            show("panels")
-        if "theory" in builders:
-            theory_layout(show, summary, config.training.lr)
-
-    replay_view(experiment, snapshot, config, replay.output_frame, "history_steps", draw)
-
-
 def replayable(experiment: Experiment) -> bool:
     """A run that no longer advances replays: finished, paused, or reopened from disk."""
     job = current_job(experiment)
@@ -139,10 +99,14 @@ def advance_replay(state: MutableMapping[str, Any], key: str, steps: Sequence[in
         state[step_key] = following
 
 
-def _rewind_at_end(key: str, steps: Sequence[int]) -> None:
-    """Play pressed on the last frame starts from the first."""
+def _play_or_pause(key: str, steps: Sequence[int]) -> None:
+    """Play, or pause a playing replay; Play pressed on the last frame starts from the first.
+    A button, not a toggle: a fragment tick sent before the end reached the browser carries the
+    toggle's old "on", which read as a new press and restarted a replay that had just ended."""
     step_key, play_key, _, _ = replay_keys(key)
-    if st.session_state.get(play_key) and st.session_state.get(step_key) == steps[-1]:
+    playing = not st.session_state.get(play_key, False)
+    st.session_state[play_key] = playing
+    if playing and st.session_state.get(step_key) == steps[-1]:
         st.session_state[step_key] = steps[0]
 
 
@@ -161,7 +125,14 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         st.session_state[play_key] = False
     st.markdown(f"**{tr('replay.title')}**")
     left, right = st.columns([1, 3])
-    playing = left.toggle(tr("replay.play"), key=play_key, on_change=_rewind_at_end, args=(key, steps))
+    playing = bool(st.session_state.get(play_key))
+    left.button(
+        tr("replay.pause" if playing else "replay.play"),
+        key=f"{key}.replay.play_button",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=_play_or_pause,
+        args=(key, steps),
+    )
     right.select_slider(tr("replay.speed"), options=replay.SPEEDS, key=speed_key, format_func=lambda n: f"{n}×")
 
     def frames() -> None:
@@ -314,7 +285,7 @@ def _gradient_descent_view(experiment: Experiment, job_id: str, x_title: str | N
 def _gradient_descent_result(experiment: Experiment, run_id: str, config: Any, snapshot: Snapshot, x_title: str | None) -> None:
     """The rerun's measured and predicted ΔF and its convergence table."""
     summary = experiment.summarize(config, snapshot)
-    builders = oned_charts.theory_builders(snapshot, config.spectrum, lang(), x_title=x_title)
+    builders = theory_builders(snapshot, config.spectrum, lang(), x_title=x_title)
     if "theory" in builders:  # from its first snapshot on
         live_chart(f"{experiment.name}.gd.theory", (run_id, lang()), snapshot.version, builders["theory"])
     convergence_table(snapshot.traces["delta_f"], summary)

@@ -1,4 +1,4 @@
-"""``python -m fpengine bench``: throughput of the engine against the authors' classroom loops.
+"""``python -m fpengine bench``: throughput of the engine against the authors' classroom loops (docs/experiments.md#sources).
 
 Each group module provides ``run(quick: bool) -> list[dict]``; every dict is one printed line
 (``name``, figures and a ``ratio``), and the command ends with one JSON line holding them all.

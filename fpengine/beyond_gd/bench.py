@@ -13,7 +13,7 @@ from fpengine.beyond_gd.flatnet import FlatNet, FlatObjective
 from fpengine.beyond_gd.nongradient import ParticleSwarm, SwarmSettings, minimize_scipy
 from fpengine.beyond_gd.settings import DEFAULT_WIDTH, SWARM_WIDTH, BeyondConfig
 from fpengine.models import mlp
-from fpengine.oned.analysis import analyse_target
+from fpengine.readout.analysis import analyse_target
 
 
 def flat_objective(config: BeyondConfig, width: int, dtype: torch.dtype) -> FlatObjective:

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpengine import charts, spectral
+from fpengine import charts
 from fpengine.beyond_gd.settings import BeyondConfig
 from fpengine.engine.runner import Snapshot
 from fpengine.i18n import t
-from fpengine.oned.charts import theory_builders
+from fpengine.readout.charts import convergence_marks, readout_builders, theory_builders
 
 
 def heatmap_figure(
@@ -21,46 +21,39 @@ def heatmap_figure(
 ) -> Any:
     """The ΔF heatmap over iterations, titled with what trained the net, convergence marked per row
     (a rule at iteration ``cursor``, a replay's)."""
-    trace = snapshot.traces["delta_f"]
-    converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)
-    return charts.error_heatmap(
-        trace,
-        charts.frequency_labels(trace),
-        lang,
-        log_steps=log_steps,
-        scheme=scheme,
-        converged=converged,
-        cursor=cursor,
-        x_title=t("beyond.iteration", lang),
-        title=f"{t('view.heatmap', lang)} · {t(f'beyond.method.{config.algorithm}', lang)}",
-    )
+    return chart_builders(config, snapshot, lang, log_steps=log_steps, scheme=scheme, cursor=cursor)["heatmap"]()
 
 
 def chart_builders(
     config: BeyondConfig, snapshot: Snapshot, lang: str, *, log_steps: bool = False, scheme: str = "redblue", cursor: int | None = None
 ) -> dict[str, Callable[[], Any]]:
-    """Output, spectrum, ΔF heatmap (a rule at iteration ``cursor``) and loss (iterations on the x
-    axes), and the Theory view's charts
-    when the run made the prediction, each built only when asked: a live page rebuilds a chart no
-    more often than its cost allows."""
-    views = snapshot.views
+    """The read-out's output, spectrum, ΔF heatmap (a rule at iteration ``cursor``) and loss, with
+    iterations on the x axes and the method named, and the Theory view's charts when the run made
+    the prediction, each built only when asked: a live page rebuilds a chart no more often than its
+    cost allows."""
     name = t(f"beyond.method.{config.algorithm}", lang)
+    iteration = t("beyond.iteration", lang)
     return {
-        "output": lambda: charts.output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
-        "spectrum": lambda: charts.spectrum_chart(
-            views["target_spectrum"], views["output_spectrum"], views["peaks"], views["genuine"], views["selected"], lang
-        ),
-        "heatmap": lambda: heatmap_figure(config, snapshot, lang, log_steps=log_steps, scheme=scheme, cursor=cursor),
-        "loss": lambda: charts.curves_chart(
-            snapshot.metrics["step"],
-            {name: np.maximum(snapshot.metrics["loss"], 1e-12)},
-            t("view.loss", lang),
-            t("beyond.iteration", lang),
-            t("chart.loss", lang),
+        **readout_builders(
+            snapshot,
+            convergence_marks(snapshot.traces["delta_f"], config.spectrum),
             lang,
-            log_y=True,
+            log_steps=log_steps,
+            scheme=scheme,
+            cursor=cursor,
+            x_title=iteration,
+            heatmap_title=f"{t('view.heatmap', lang)} · {name}",
+            loss=lambda: charts.curves_chart(
+                snapshot.metrics["step"],
+                {name: np.maximum(snapshot.metrics["loss"], 1e-12)},
+                t("view.loss", lang),
+                iteration,
+                t("chart.loss", lang),
+                lang,
+                log_y=True,
+            ),
         ),
-        **theory_builders(snapshot, config.spectrum, lang, log_steps=log_steps, scheme=scheme, x_title=t("beyond.iteration", lang)),
+        **theory_builders(snapshot, config.spectrum, lang, log_steps=log_steps, scheme=scheme, x_title=iteration),
     }
 
 

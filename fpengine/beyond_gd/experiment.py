@@ -30,8 +30,8 @@ from fpengine.beyond_gd.settings import THREE_SINES, BeyondConfig, IterationCaps
 from fpengine.engine.device import HOST
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
-from fpengine.oned.analysis import analyse_target, angular_frequencies, spectral_summary
-from fpengine.oned.theory import RunTheory, theory_summary
+from fpengine.readout.analysis import analyse_target, angular_frequencies, spectral_summary
+from fpengine.readout.theory import RunTheory, theory_summary
 from fpengine.replay import ThinnedFrames
 
 

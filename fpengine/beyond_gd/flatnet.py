@@ -60,7 +60,7 @@ class FlatNet:
 
     def module(self, theta: np.ndarray) -> nn.Sequential:
         """The network ``theta`` as ``Linear(1, m) → activation → Linear(m, 1)`` in float64 (what
-        the tangent kernel of :mod:`fpengine.oned.theory` reads)."""
+        the tangent kernel of :mod:`fpengine.readout.theory` reads)."""
         w1, b1, w2, b2 = self._split(torch.as_tensor(np.asarray(theta, dtype=np.float64)))
         with torch.device("meta"):  # built without drawing from torch's global generator
             model = mlp(1, (self.width,), 1, self.activation_name)

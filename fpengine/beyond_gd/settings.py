@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 
 from fpengine.beyond_gd.flatnet import DEFAULT_INIT_STD, FlatNet
 from fpengine.beyond_gd.nongradient import NONGRADIENT_METHODS, SWARM_METHOD, SwarmSettings
-from fpengine.oned.analysis import check_trackable_peaks
-from fpengine.oned.settings import THEORIES, GridConfig, OneDConfig, SpectrumConfig, check_theory_size
-from fpengine.oned.targets import TargetConfig
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
+from fpengine.readout.analysis import check_trackable_peaks
+from fpengine.readout.settings import READOUT_ALIASES, THEORIES, GridConfig, SpectrumConfig, check_theory_size
+from fpengine.readout.targets import TargetConfig
 from fpengine.settings.blocks import ACTIVATION, GRADIENT_OPTIMIZER, LEARNING_RATE, MOMENTUM, STEPS, widths
 from fpengine.settings.schema import SEED, Interval, OneOf, Optional, Rule, setting
 
@@ -92,7 +92,7 @@ class BeyondConfig:
         "widths": "network.widths",
         "activation": "network.activation",
         "init_std": "network.init_std",
-        **OneDConfig.ALIASES,
+        **READOUT_ALIASES,
     }
 
     target: TargetConfig = setting(factory=lambda: TWO_SINES)

@@ -18,8 +18,8 @@ from fpengine.settings.schema import validate
 @dataclass(frozen=True)
 class Experiment:
     name: str
-    """Command-line name, e.g. ``equal-amplitude``; its page is ``app_pages/<name with _>.py`` at
-    the address ``/<name>``."""
+    """Command-line name, e.g. ``equal-amplitude``; its page's address is ``/<name>`` (``ui.pages``
+    maps an experiment to its page)."""
     icon: str
     """The page's icon in the app's navigation: a Material icon, ``:material/…:``."""
     config_type: type
@@ -35,12 +35,15 @@ class Experiment:
     sweepable: bool = False
     """True when its summary reports ``frequencies``, ``convergence_step`` and ``spearman`` per run,
     so ``fpengine sweep`` can tabulate its cells and fit the convergence law."""
-    keeps_run: Callable[[Any], bool] = lambda config: True
-    """False for a config whose run the app must not write to the server's run folder (e.g. one
-    on a visitor's uploaded photo); the CLI writes wherever it is told."""
+    private: Callable[[Any], bool] = lambda config: False
+    """True for a config whose run trains on a visitor's own data (an uploaded photo): on a shared
+    server only that visitor may watch it, and the app does not write it to the server's run folder
+    (the CLI writes wherever it is told)."""
+    holds: Callable[[Any], object | None] = lambda config: None
+    """What a private run keeps alive while it trains (the photo in the in-memory upload store)."""
     check_inputs: Callable[[Any], object] = lambda config: None
     """Checks what a valid config points at (a picture file decodes and suits the run), so the CLI
-    refuses it before training as the pages do; raises ConfigError or ImageError."""
+    refuses it before training as the pages do; raises a LocalizedError naming the setting (ConfigError)."""
 
     count_steps: Callable[[Any], int] | None = None
     """The run's length in steps where ``steps_field`` alone does not give it (epochs × batches)."""
@@ -49,6 +52,10 @@ class Experiment:
     more than a machine has; a config that cannot fit is refused before training."""
     runs_on: str | None = None
     """``cpu``: the experiment always trains on the CPU, whatever device was chosen."""
+
+    def keeps_run(self, config: Any) -> bool:
+        """Whether the app writes a run of ``config`` to the server's run folder: not a private one."""
+        return not self.private(config)
 
     def device_for(self, requested: torch.device) -> torch.device:
         """The device a run asked for on ``requested`` trains on."""
@@ -87,10 +94,6 @@ class Experiment:
     def description_key(self) -> str:
         """i18n key of the one-line description shown by ``list`` and on the home page."""
         return f"{self.name}.description"
-
-    @property
-    def page(self) -> str:
-        return f"app_pages/{self.name.replace('-', '_')}.py"
 
     def default_config(self, preset: str = "quick") -> Any:
         if preset not in self.presets:

@@ -1,4 +1,4 @@
-"""High-dimensional pages: the filter's low/high split against the authors' dense float64 code
+"""High-dimensional pages: the filter's low/high split against the authors' dense float64 code (docs/experiments.md#sources)
 (time and peak memory, each measured in a fresh process, same run), and training time per epoch
 of the DNN and the CNN on the offline MNIST."""
 
@@ -44,7 +44,7 @@ def _split_blocked(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray) -> No
 
 
 def _split_dense(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray) -> None:
-    """The notebook's way: a dense float64 kernel per δ (every kernel kept, as the notebook does)."""
+    """The notebook's way: a dense float64 kernel per δ (every kernel kept, as the notebook does) (docs/experiments.md#sources)."""
     points = x.astype(np.float64)
     squared = np.sum(points**2, axis=1)
     distances = -2.0 * points @ points.T + squared[:, None] + squared[None, :]

@@ -4,7 +4,7 @@ cross-entropy and hands the softmax outputs on the training set to the experimen
 times per epoch.
 
 The unit of ``step`` is one optimiser step (one mini-batch); ``epoch`` = step / batches per epoch.
-As in the authors' code the batches are taken in order (no shuffle) with the last partial batch
+As in the authors' code (docs/experiments.md#sources) the batches are taken in order (no shuffle) with the last partial batch
 dropped, and the outputs are recorded once before training starts.
 
 The loop never waits for the device between evaluations: each batch's loss goes into a device

@@ -8,7 +8,7 @@ Every random draw of an initialisation comes from the generator passed in (the r
 - ``dnn``: flatten + fully connected tanh MLP (by default 784-400-200-10 on MNIST), PyTorch init.
 - ``cnn``: the chapter's ``My_CNN``: Conv(C,32,3)–act–Conv(32,64,3)–act–MaxPool(2)–Linear(·,400)–act–
   Linear(400,10), xavier-uniform weights, default biases.
-- ``vgg16``: the CIFAR VGG16 with BatchNorm of the authors' ``vgg.py``: 3×3 convs + BN + ReLU, max-pools with
+- ``vgg16``: the CIFAR VGG16 with BatchNorm of the authors' ``vgg.py`` (docs/experiments.md#sources): 3×3 convs + BN + ReLU, max-pools with
   ceil_mode, head Linear(512·h·w, 512)+BN1d+ReLU+Linear(512,10); kaiming-normal convs, N(0, 1e-3²)
   linears. A pool is left out once the feature map is 1×1, so 28×28 and 8×8 inputs work too.
 """

@@ -123,7 +123,7 @@ class ImageDataset:
 
     def split(self, n_train: int, n_test: int) -> DataSplit:
         """The first ``n_train`` training and first ``n_test`` test images, scaled to [0, 1]
-        (the authors' code takes the first 5000 training images without shuffling)."""
+        (the authors' code (docs/experiments.md#sources) takes the first 5000 training images without shuffling)."""
         if n_train < 1 or n_train > len(self.train_labels):
             raise ValueError(f"{self.name} has {len(self.train_labels)} training images; asked for {n_train}")
         if n_test < 1 or n_test > len(self.test_labels):

@@ -5,8 +5,8 @@ Inputs x_i ∈ R^d are projected on the first principal direction p1, v_i = p1·
 
     ŷ_k = (1/n) Σ_i y_i exp(−i2πk v_i)
 
-at arbitrary frequencies k. Projecting uncentred data (as the authors' code does) only multiplies every ŷ_k by a
-common phase, so |ŷ_k| and the relative error ΔF are the same either way.
+at arbitrary frequencies k. Projecting uncentred data (as the authors' code does: docs/experiments.md#sources)
+only multiplies every ŷ_k by a common phase, so |ŷ_k| and the relative error ΔF are the same either way.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def first_principal_direction(x: np.ndarray) -> np.ndarray:
 
 
 def project(x: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """v_i = direction · x_i (uncentred, as in the authors' code)."""
+    """v_i = direction · x_i (uncentred, as in the authors' code (docs/experiments.md#sources))."""
     return np.asarray(x, dtype=np.float64).reshape(len(x), -1) @ direction
 
 
@@ -109,7 +109,7 @@ def component_magnitude(coefficients: np.ndarray, component: int | None) -> np.n
 
 
 def relative_error(output_coefficients: np.ndarray, label_coefficients: np.ndarray, component: int | None) -> np.ndarray:
-    """ΔF_k = |ĥ_k − ŷ_k| / |ŷ_k| (complex, as in the authors' code), per class column or as vector norms."""
+    """ΔF_k = |ĥ_k − ŷ_k| / |ŷ_k| (complex, as in the authors' code (docs/experiments.md#sources)), per class column or as vector norms."""
     difference = component_magnitude(np.asarray(output_coefficients) - np.asarray(label_coefficients), component)
     return difference / component_magnitude(label_coefficients, component)
 

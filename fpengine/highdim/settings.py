@@ -47,7 +47,7 @@ class EpochTrainingConfig:
     batch_size: int = setting(50, Interval(1, None, integer=True))
     """At most ``n_train`` (a rule of the config that holds both)."""
     shuffle: bool = setting(False, Flag())
-    """False: batches in dataset order every epoch, as in the authors' code."""
+    """False: batches in dataset order every epoch, as in the authors' code (docs/experiments.md#sources)."""
     epochs: int = setting(30, Interval(1, 100_000, integer=True))
     evaluations_per_epoch: int = setting(4, Interval(1, 100, integer=True))
 

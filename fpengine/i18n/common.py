@@ -192,6 +192,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "拖到任一保存的步数：输出、其频谱和热图上的游标随之移动。",
     ),
     "replay.play": ("Play", "播放"),
+    "replay.pause": ("Pause replay", "暂停回放"),
     "replay.speed": ("Speed", "速度"),
     "replay.showing": ("Replaying step {step:,} of {total:,}", "回放第 {step:,} 步（共 {total:,} 步）"),
     "view.snapshot_steps": ("Snapshot steps", "快照步数"),

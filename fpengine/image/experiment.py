@@ -12,10 +12,12 @@ from fpengine import spectral
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Snapshot
 from fpengine.image.charts import figures
+from fpengine.image.pictures import ImageError
 from fpengine.image.settings import CHAPTER_PANELS, EncodingConfig, ImageFitConfig
 from fpengine.image.training import memory, target_picture, train
-from fpengine.image.uploads import is_upload
+from fpengine.image.uploads import is_upload, upload_of
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
+from fpengine.settings.schema import ConfigError
 
 
 def summarize(config: ImageFitConfig, snapshot: Snapshot) -> dict[str, Any]:
@@ -43,7 +45,7 @@ def summarize(config: ImageFitConfig, snapshot: Snapshot) -> dict[str, Any]:
 
 
 def _book() -> ImageFitConfig:
-    """The nearest published setup (the authors' cat-fitting notebook, made for interpolation): a
+    """The nearest published setup (the authors' cat-fitting notebook (docs/experiments.md#sources), made for interpolation): a
     75-pixel picture, every second column held out, coordinates in a small range, a deep tanh net,
     Adam 5e-5 at a constant rate, the chapter's 36000 steps. Slow: meant for a GPU."""
     return ImageFitConfig(
@@ -57,9 +59,23 @@ def _book() -> ImageFitConfig:
     )
 
 
-def keeps_run(config: ImageFitConfig) -> bool:
-    """A run on an uploaded photo is not written to the server's run folder."""
-    return not is_upload(config.image)
+def check_inputs(config: ImageFitConfig) -> None:
+    """The picture decodes and suits the run; else a ConfigError naming ``image`` and its value."""
+    try:
+        target_picture(config)
+    except ImageError as error:
+        raise ConfigError("image", "image.error.unusable", image=config.image, detail=error) from None
+
+
+def private(config: ImageFitConfig) -> bool:
+    """A run on a visitor's uploaded photo: nobody else may watch it, and it is not written to the
+    server's run folder."""
+    return is_upload(config.image)
+
+
+def holds(config: ImageFitConfig) -> object | None:
+    """The uploaded photo a private run keeps while it trains."""
+    return upload_of(config.image) if private(config) else None
 
 
 IMAGE_FIT = Experiment(
@@ -70,7 +86,8 @@ IMAGE_FIT = Experiment(
     train=train,
     summarize=summarize,
     figures=figures,
-    keeps_run=keeps_run,
-    check_inputs=target_picture,
+    private=private,
+    holds=holds,
+    check_inputs=check_inputs,
     memory=memory,
 )

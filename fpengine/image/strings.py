@@ -1,6 +1,7 @@
 """Strings of the 2-D image page (Fig 1.7): picture loading messages, controls, views."""
 
 STRINGS: dict[str, tuple[str, str]] = {
+    "image.error.unusable": ("{setting} {image!r} cannot be used: {detail}", "{setting} {image!r} 无法使用：{detail}"),
     "image.error.empty-file": ("The file is empty.", "文件是空的。"),
     "image.error.file-too-large": (
         "The file is {size} MB; the limit is {limit} MB.",

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from fpengine.engine.runner import JobManager, Status
-from fpengine.oned.analysis import analyse_target
 from fpengine.oned.experiment import EQUAL_AMPLITUDE, SINE_FIT, build_model
 from fpengine.oned.settings import OneDConfig
-from fpengine.oned.theory import tangent_kernel
+from fpengine.readout.analysis import analyse_target
+from fpengine.readout.theory import tangent_kernel
 
 
 def classroom_loop(config: OneDConfig, steps: int) -> float:

@@ -1,6 +1,5 @@
-"""The 1-D pages' and figures' charts: output, spectrum, ΔF heatmap, loss and snapshot panels, and
-the Theory view's (also Sec 1.6's): measured beside predicted ΔF, the kernel's spectrum, the loss
-beside the linear model's."""
+"""The 1-D pages' and figures' charts: the read-out's (``fpengine.readout.charts``) and the snapshot
+panels of Figs 1.3–1.6."""
 
 from __future__ import annotations
 
@@ -8,50 +7,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import altair as alt
-import numpy as np
-import pandas as pd
 
-from fpengine import spectral
-from fpengine.charts import (
-    HEIGHT,
-    WIDTH,
-    curves_chart,
-    error_heatmap,
-    frequency_labels,
-    loss_chart,
-    output_chart,
-    panels_chart,
-    spectrum_chart,
-)
+from fpengine.charts import panels_chart
 from fpengine.engine.runner import Snapshot
-from fpengine.i18n import t
-from fpengine.oned.theory import PREDICTED
+from fpengine.readout.charts import readout_builders, theory_builders
 
 
 def chart_builders(
-    snapshot: Snapshot,
-    converged: Sequence[int | None],
-    lang: str,
-    *,
-    log_steps: bool = False,
-    scheme: str = "redblue",
-    cursor: int | None = None,
+    snapshot: Snapshot, converged: Sequence[int | None], lang: str, **options: Any
 ) -> dict[str, Callable[[], alt.TopLevelMixin]]:
-    """The standard 1-D views, built on demand (a live page rebuilds each only as often as it can
-    afford): output, spectrum, ΔF heatmap (a rule at step ``cursor``, a replay's), loss and, once
-    any are kept, the snapshot panels."""
+    """The standard 1-D views, built on demand: the read-out's output, spectrum, ΔF heatmap and loss
+    (``options``: ``log_steps``, ``scheme``, ``cursor``) and, once any are kept, the snapshot panels."""
     views = snapshot.views
-    trace = snapshot.traces["delta_f"]
-    builders: dict[str, Callable[[], alt.TopLevelMixin]] = {
-        "output": lambda: output_chart(views["x_plot"], views["target_plot"], views["output_plot"], lang),
-        "spectrum": lambda: spectrum_chart(
-            views["target_spectrum"], views["output_spectrum"], views["peaks"], views["genuine"], views["selected"], lang
-        ),
-        "heatmap": lambda: error_heatmap(
-            trace, frequency_labels(trace), lang, log_steps=log_steps, scheme=scheme, converged=converged, cursor=cursor
-        ),
-        "loss": lambda: loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang),
-    }
+    builders = readout_builders(snapshot, converged, lang, **options)
     if len(views["panel_steps"]):
         builders["panels"] = lambda: panels_chart(views["x_plot"], views["target_plot"], views["panel_steps"], views["panel_outputs"], lang)
     return builders
@@ -61,75 +29,3 @@ def figures_from(snapshot: Snapshot, converged: Sequence[int | None], spectrum: 
     """Every view, built now (the command line's PNG figures); ``spectrum`` is the run's SpectrumConfig."""
     builders = {**chart_builders(snapshot, converged, lang), **theory_builders(snapshot, spectrum, lang)}
     return {name: build() for name, build in builders.items()}
-
-
-def theory_builders(
-    snapshot: Snapshot, spectrum: Any, lang: str, *, log_steps: bool = False, scheme: str = "redblue", x_title: str | None = None
-) -> dict[str, Callable[[], alt.TopLevelMixin]]:
-    """The Theory view's charts, for a run that made the prediction (``theory=ntk``; else none):
-    ``theory`` (measured and predicted ΔF side by side), ``ntk_spectrum`` and ``theory_loss``.
-    Convergence is marked by ``spectrum``'s ε and rule, as in the summary."""
-    if PREDICTED not in snapshot.traces:
-        return {}
-    views = snapshot.views
-    return {
-        "theory": lambda: theory_heatmaps(snapshot, spectrum, lang, log_steps=log_steps, scheme=scheme, x_title=x_title),
-        "ntk_spectrum": lambda: kernel_spectrum_chart(views["ntk_eigenvalues"], views["ntk_eigen_indices"], views["selected"], lang),
-        "theory_loss": lambda: curves_chart(
-            snapshot.metrics["step"],
-            {
-                t("theory.measured", lang): np.maximum(snapshot.metrics["loss"], 1e-12),
-                t("theory.predicted", lang): np.maximum(snapshot.metrics["predicted_loss"], 1e-12),
-            },
-            t("theory.loss_title", lang),
-            x_title or t("chart.step", lang),
-            t("chart.loss", lang),
-            lang,
-            dashed=[t("theory.predicted", lang)],
-            log_y=True,
-        ),
-    }
-
-
-def theory_heatmaps(
-    snapshot: Snapshot, spectrum: Any, lang: str, *, log_steps: bool = False, scheme: str = "redblue", x_title: str | None = None
-) -> alt.HConcatChart:
-    """The measured ΔF heatmap and the predicted one side by side: the same rows, steps and colour scale."""
-    charts = []
-    for name, title in (("delta_f", t("theory.measured_heatmap", lang)), (PREDICTED, t("theory.predicted_heatmap", lang))):
-        trace = snapshot.traces[name]
-        converged = spectral.convergence_steps(trace.errors, trace.steps, spectrum.epsilon, spectrum.rule)
-        charts.append(
-            error_heatmap(
-                trace,
-                frequency_labels(trace),
-                lang,
-                log_steps=log_steps,
-                scheme=scheme,
-                converged=converged,
-                title=title,
-                width=WIDTH,
-                x_title=x_title,
-            )
-        )
-    return alt.hconcat(*charts).resolve_scale(color="shared")
-
-
-def kernel_spectrum_chart(eigenvalues: np.ndarray, indices: np.ndarray, tracked: np.ndarray, lang: str) -> alt.LayerChart:
-    """K's eigenvalues (log) against the dominant DFT index of their eigenvectors, the tracked
-    indices marked: large eigenvalues sit at low frequencies, which is why those are learned first."""
-    frame = pd.DataFrame(
-        {"k": np.asarray(indices, dtype=int), "eigenvalue": np.asarray(eigenvalues), "rank": np.arange(1, len(eigenvalues) + 1)}
-    )
-    points = (
-        alt.Chart(frame)
-        .mark_point(filled=True, size=40)
-        .encode(
-            x=alt.X("k:Q", title=t("theory.eigen_index", lang), axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("eigenvalue:Q", title=t("theory.eigenvalue", lang), scale=alt.Scale(type="log")),
-            tooltip=[alt.Tooltip("rank:Q", title="#"), alt.Tooltip("k:Q"), alt.Tooltip("eigenvalue:Q", format=".3g")],
-        )
-    )
-    marks = pd.DataFrame({"k": np.asarray(tracked, dtype=int)})
-    rules = alt.Chart(marks).mark_rule(color="#d62728", strokeDash=[4, 3]).encode(x="k:Q", tooltip=[alt.Tooltip("k:Q")])
-    return alt.layer(rules, points, title=t("theory.spectrum_title", lang), width=WIDTH, height=HEIGHT)

@@ -22,11 +22,12 @@ from fpengine.engine.memory import FLOAT32, FLOAT64, MemoryEstimate, inference_b
 from fpengine.engine.runner import ErrorTrace, RunContext, Snapshot
 from fpengine.models import chapter_init_std, initialise_, mlp
 from fpengine.oned import charts
-from fpengine.oned.analysis import analyse_target, angular_frequencies, spectral_summary
-from fpengine.oned.settings import PLOT_POINTS, GridConfig, OneDConfig
-from fpengine.oned.targets import TargetConfig
-from fpengine.oned.theory import RunTheory, theory_summary
+from fpengine.oned.settings import OneDConfig
 from fpengine.optimizers import make_optimizer
+from fpengine.readout.analysis import analyse_target, angular_frequencies, spectral_summary
+from fpengine.readout.settings import PLOT_POINTS, GridConfig
+from fpengine.readout.targets import TargetConfig
+from fpengine.readout.theory import RunTheory, theory_summary
 from fpengine.replay import HISTORY_FRAMES, history_steps
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 
@@ -34,7 +35,7 @@ RECORD_BLOCK = 256
 
 
 def build_model(config: OneDConfig, device: torch.device) -> torch.nn.Module:
-    """The seeded network, drawn as the authors' is (seed, build, then init in layer order) but from
+    """The seeded network, drawn as the authors' is (seed, build, then init in layer order) (docs/experiments.md#sources) but from
     the run's own generator."""
     network = config.network
     model = mlp(1, network.widths, 1, network.activation)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from fpengine.settings.schema import RULE, SEED, ConfigError, Interval, Kind, Rule, setting, shown, validate
 
-__all__ = ["SEED", "ConfigError", "Interval", "apply_override", "from_dict", "setting", "shown", "to_dict", "to_json", "validate"]
+__all__ = ["SEED", "ConfigError", "Interval", "apply_override", "from_dict", "setting", "shown", "to_dict", "validate"]
 
 C = TypeVar("C")
 
@@ -26,10 +26,6 @@ C = TypeVar("C")
 def to_dict(config: Any) -> dict[str, Any]:
     data = dataclasses.asdict(config)
     return json.loads(json.dumps(data))  # tuples → lists, so the dict is exactly what JSON holds
-
-
-def to_json(config: Any) -> str:
-    return json.dumps(to_dict(config), indent=2, ensure_ascii=False)
 
 
 def _field_types(cls: type) -> dict[str, Any]:

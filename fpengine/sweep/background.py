@@ -424,11 +424,6 @@ class SweepManager:
         """Where new sweeps train: ``local pool`` or the Dask scheduler's address."""
         return self.scheduler or LOCAL_POOL
 
-    @property
-    def shares_slots(self) -> bool:
-        """Cells hold the server's run slots (the local pool); a cluster's workers are its own."""
-        return self._slots is not None
-
     def check_size(self, cells: int) -> None:
         """A sweep of ``cells`` cells may run on this server (``SweepError`` says why not)."""
         if cells > self.max_cells:

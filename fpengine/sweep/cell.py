@@ -46,7 +46,8 @@ def with_prediction(config: Any) -> Any:
     the initial network and draws no random number, so the trained run is the same; it costs about a
     tenth of a second a cell."""
     from fpengine.beyond_gd.settings import GRADIENT_DESCENT, BeyondConfig
-    from fpengine.oned.settings import MAX_THEORY_SAMPLES, OneDConfig
+    from fpengine.oned.settings import OneDConfig
+    from fpengine.readout.settings import MAX_THEORY_SAMPLES
 
     if not isinstance(config, (OneDConfig, BeyondConfig)) or config.theory != "none" or config.grid.samples > MAX_THEORY_SAMPLES:
         return config

@@ -45,7 +45,7 @@ PREDICTED = "predicted_convergence_step"
 RUN_STEPS = "run_steps"
 """The results column of a cell's length in steps: where its never-converged points are censored."""
 PREDICTION_HORIZON = 1e15
-"""A predicted step beyond this is not searched for (``fpengine.oned.theory.HORIZON``): the
+"""A predicted step beyond this is not searched for (``fpengine.readout.theory.HORIZON``): the
 prediction's never-converged points are censored there."""
 RATIO_BAND = (2 / 3, 1.5)
 """Measured/predicted steps within this band count as agreeing (the linear-regime preset's test)."""

@@ -23,6 +23,7 @@ from fpengine.settings.config import apply_override, from_dict, to_dict
 from fpengine.settings.schema import validate
 from tests.cli_helpers import cli_here
 from tests.conftest import ROOT, open_app_page
+from ui.pages import page_file
 
 NAMES = list(EXPERIMENTS)
 PRESETS = [(name, preset) for name, experiment in EXPERIMENTS.items() for preset in experiment.presets]
@@ -143,7 +144,7 @@ def floating_strings(script: str) -> list[str]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_page_opens_with_no_stray_text(app_test, name: str):
-    page = EXPERIMENTS[name].page
+    page = page_file(EXPERIMENTS[name])
     at = open_app_page(app_test, page)
     shown = " ".join(str(element.value) for element in at.markdown)
     assert not any(text.strip()[:40] in shown for text in floating_strings(page)), "a comment, not a string, explains a page's name"
@@ -153,6 +154,6 @@ def test_page_opens_with_no_stray_text(app_test, name: str):
 def test_page_in_chinese_keeps_its_choices_across_reruns(app_test, name: str):
     """A choice's label is matched again on the next run, by a format function called after the
     script (as AppTest does): it must speak the language of the run that drew it, not fall back."""
-    at = open_app_page(app_test, EXPERIMENTS[name].page, "zh")
+    at = open_app_page(app_test, page_file(EXPERIMENTS[name]), "zh")
     at.run()
     assert not at.exception, at.exception

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -21,6 +19,7 @@ from fpengine.retention import mark_app_folder, prune_runs
 from fpengine.settings.config import ConfigError
 from fpengine.settings.environment import env_flag, env_number
 from tests.browser_helpers import FIRST_LOAD_MS, button, start_run, stop_run
+from tests.cli_helpers import cli_here
 from tests.conftest import ROOT, open_app_page, wait_until
 from ui.common import job_manager
 
@@ -120,29 +119,11 @@ def test_switches(monkeypatch):
         env_flag("FPENGINE_TEST", True)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("name", "value"), [("FPENGINE_THREADS", "two"), ("FPENGINE_FORCE_CPU", "maybe")])
 def test_a_bad_setting_stops_the_cli_with_one_line(tmp_path, name, value):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fpengine",
-            "run",
-            "equal-amplitude",
-            "--out",
-            str(tmp_path / "out"),
-            "--steps",
-            "5",
-            "--quiet",
-            "--no-figures",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, name: value},
-    )
+    # what the CLI says, not the process (tests/app/test_cli.py runs real processes): in this one
+    args = ("run", "equal-amplitude", "--out", str(tmp_path / "out"), "--steps", "5", "--quiet", "--no-figures")
+    result = cli_here(*args, env={name: value})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -1,8 +1,12 @@
 """Every visible string exists in English and 简体中文, and every key the code asks for exists."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import fpengine.registry  # noqa: F401  (registers every section's strings)
+import fpengine.sweep  # noqa: F401  (registers the sweep's)
 from fpengine.i18n import catalog, t
 from tests.conftest import ROOT
 
@@ -38,3 +42,22 @@ def test_every_literal_key_used_in_the_code_exists():
 def test_formatting_in_both_languages():
     assert t("run.progress", "en", step=1200, total=3000) == "Step 1,200 / 3,000"
     assert t("run.progress", "zh", step=1200, total=3000) == "第 1,200 / 3,000 步"
+
+
+LIGHT_ERROR = """
+import sys
+from fpengine.settings.schema import ConfigError, Interval
+error = ConfigError("training.lr", "settings.must_be", -1, rule=Interval(0, 10, closed="right"))
+heavy = sorted(m for m in ("fpengine.registry", "torch", "scipy", "altair", "pandas") if m in sys.modules)
+assert not heavy, heavy
+print(error.message("zh"))
+print(error)
+"""
+
+
+def test_an_error_formats_when_shown_and_creating_one_imports_nothing_heavy():
+    # i18n imports no part of the app: creating a ConfigError looks nothing up, showing it reads the
+    # settings' own table (registered by the settings package), in either language
+    done = subprocess.run([sys.executable, "-c", LIGHT_ERROR], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["training.lr 须为区间 (0, 10] 内的数；收到 -1", "training.lr must be a number in (0, 10]; got -1"]

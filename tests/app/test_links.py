@@ -12,13 +12,14 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.schema import rule_of
 from tests.browser_helpers import FIRST_LOAD_MS
 from tests.conftest import wait_until
 from ui.common import job_manager
 from ui.links import parse_number, text_of
+from ui.pages import page_file
 from ui.target_designer import AMPLITUDE_SLIDER, PHASE_SPAN, parse_sines, sines_text
 
 HOST = "http://localhost:8501"
@@ -192,7 +193,7 @@ def test_the_notice_speaks_the_visitors_language(app_test, lang):
 def test_every_pages_link_stays_short_with_every_setting_in_it(app_test, experiment):
     """Even a link that set every setting of the page (and the designer's largest target) is far
     below the 2,000 characters that browsers, chat programs and e-mail carry safely."""
-    at = open_link(app_test, EXPERIMENTS[experiment].page, {}, url=f"{HOST}/{experiment}")
+    at = open_link(app_test, page_file(EXPERIMENTS[experiment]), {}, url=f"{HOST}/{experiment}")
     fields = {param: text for param, (text, _preset) in at.session_state["_links.fields"].items()}
     assert len(fields) >= 5
     if "sines" in fields:

@@ -28,6 +28,7 @@ from tests.conftest import wait_until
 from ui.common import job_manager, save_finished_run
 from ui.lab import sweep_manager
 from ui.links import RUN_PARAMS
+from ui.pages import page_file
 from ui.run_panel import MAX_GROUP_RUNS, group_ids_of, xsrf_secret
 
 BEYOND_PAGE = "app_pages/beyond_gd.py"
@@ -75,7 +76,7 @@ def test_a_link_repeating_a_saved_run_draws_it_once_and_names_the_rest(app_test,
 # --- finding 5: a visitor's text is shown as text ---------------------------------------------------
 
 HOSTILE = "![p](http://127.0.0.1:9/t.png) [Log in](https://evil.example) <b>x</b>"
-PAGES = ["app_pages/home.py", *(experiment.page for experiment in EXPERIMENTS.values()), "app_pages/lab.py"]
+PAGES = ["app_pages/home.py", *(page_file(experiment) for experiment in EXPERIMENTS.values()), "app_pages/lab.py"]
 GATES = {"target_mode": "formula", "mode": "compare"}
 """Settings that open the way for others (the formula, a comparison's runs): a second visit sets them."""
 

@@ -13,7 +13,7 @@ from fpengine.beyond_gd.experiment import BEYOND_GD
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Status
 from fpengine.export import write_run
-from fpengine.oned.settings import PLOT_POINTS
+from fpengine.readout.settings import PLOT_POINTS
 from tests.apptest_charts import chart, charts, cursor, series
 from tests.beyond_gd.test_page import KEY, compare_mode, open_page, setting
 from ui.common import job_manager

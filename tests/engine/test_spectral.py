@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fpengine import spectral
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.targets import TargetConfig
 
 
 def test_amplitude_spectrum_of_known_sines_is_exact_on_a_periodic_grid():
@@ -62,7 +62,7 @@ def test_round_off_peaks_of_a_periodic_grid_are_not_genuine():
 def test_relative_error_forms():
     target = np.array([1 + 0j, 0 + 2j])
     output = np.array([-1 + 0j, 0 + 1j])
-    # complex form sees the sign flip (error 2); the notebooks' magnitude form does not (error 0)
+    # complex form sees the sign flip (error 2); the notebooks' magnitude form (docs/experiments.md#sources) does not (error 0)
     np.testing.assert_allclose(spectral.relative_spectral_error(output, target, "complex"), [2.0, 0.5])
     np.testing.assert_allclose(spectral.relative_spectral_error(output, target, "magnitude"), [0.0, 1 / (2 + 1e-5)], rtol=1e-9)
     with pytest.raises(ValueError):

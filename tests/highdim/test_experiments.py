@@ -53,7 +53,7 @@ def test_every_classifier_fits_every_input_shape(name: str, shape: tuple[int, in
 def test_chapter_cnn_and_vgg16_layouts() -> None:
     cnn = build_classifier("cnn", (3, 32, 32), 10)
     linears = [m for m in cnn.modules() if isinstance(m, torch.nn.Linear)]
-    assert linears[0].in_features == 14 * 14 * 64  # the authors' 12544 for CIFAR10
+    assert linears[0].in_features == 14 * 14 * 64  # the authors' 12544 for CIFAR10 (docs/experiments.md#sources)
     assert build_classifier("cnn", (1, 28, 28), 10)[6].in_features == 12 * 12 * 64
     vgg = build_classifier("vgg16", (3, 32, 32), 10)
     convs = [m for m in vgg.modules() if isinstance(m, torch.nn.Conv2d)]

@@ -116,19 +116,20 @@ def test_play_replays_a_finished_run_on_its_own(page: Page, streamlit_server):
     assert replayed_step(page) == 20
     output = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Network output vs target").first
     last_frame = chart_drawing(output)
-    play = page.get_by_label("Play", exact=True)
-    play.focus()  # the switch, scrolled to the top, lies under the page's header: a click would land there
-    page.keyboard.press("Space")  # on the last frame, Play starts from the first
+    play, pause = button(page, "Play"), button(page, "Pause replay")
+    play.focus()  # the button, scrolled to the top, lies under the page's header: a click would land there
+    page.keyboard.press("Enter")  # on the last frame, Play starts from the first
+    expect(pause).to_be_visible()
     steps = []
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not (steps and steps[-1] == 20 and not play.is_checked()):
+    while time.monotonic() < deadline and not (steps and steps[-1] == 20 and play.is_visible()):
         step = replayed_step(page)
         if step is not None and (steps or step < 20) and (not steps or step != steps[-1]):  # from the rewind on
             steps.append(step)
         time.sleep(0.1)
     assert len(steps) >= 4, steps  # several frames shown in turn, nothing pressed
     assert steps == sorted(steps) and steps[0] < 10 and steps[-1] == 20, steps
-    assert not play.is_checked()  # the end stops the replay
+    assert play.is_visible() and not pause.is_visible()  # the end stops the replay
     time.sleep(1.5)
     assert replayed_step(page) == 20
     assert chart_drawing(output) == last_frame  # back at the last frame, drawn as before

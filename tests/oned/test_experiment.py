@@ -1,4 +1,4 @@
-"""The 1-D experiments reproduce the authors' numbers and show the F-Principle."""
+"""The 1-D experiments reproduce the authors' numbers (docs/experiments.md#sources) and show the F-Principle."""
 
 import dataclasses
 
@@ -8,8 +8,8 @@ import torch
 
 from fpengine.engine.runner import JobManager, Status
 from fpengine.oned import bench as oned_bench
-from fpengine.oned.analysis import analyse_target
-from fpengine.oned.settings import PLOT_POINTS
+from fpengine.readout.analysis import analyse_target
+from fpengine.readout.settings import PLOT_POINTS
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.blocks import LEARNING_RATE
 from fpengine.settings.config import apply_override

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pytest
 
 from fpengine.engine.runner import Status
-from fpengine.oned.settings import GridConfig, SpectrumConfig
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.settings import GridConfig, SpectrumConfig
+from fpengine.readout.targets import TargetConfig
 from fpengine.retention import APP_MARKER
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.schema import SEED, rule_of

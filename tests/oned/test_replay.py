@@ -12,7 +12,7 @@ from fpengine import replay
 from fpengine.charts import error_heatmap, frequency_labels
 from fpengine.engine.headless import run_to_end
 from fpengine.export import load_snapshot, write_run
-from fpengine.oned.settings import PLOT_POINTS
+from fpengine.readout.settings import PLOT_POINTS
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override
 

@@ -14,7 +14,7 @@ from ui.common import job_manager
 PAGE = "app_pages/equal_amplitude.py"
 KEY = "equal-amplitude"
 STEP = f"{KEY}.replay.step"
-PLAY = f"{KEY}.replay.play"
+PLAY = f"{KEY}.replay.play_button"
 
 
 def output_values(at) -> list[float]:
@@ -53,7 +53,8 @@ def test_slider_scrubs_the_output_spectrum_and_heatmap_cursor(app_test):
 
 def test_play_advances_the_step_by_the_speed_until_the_end(app_test):
     at = finished_run_page(app_test, steps=30)
-    at.toggle(key=PLAY).set_value(True).run()  # on the last frame, play starts from the first
+    at.button(key=PLAY).click().run()  # on the last frame, play starts from the first
+    assert at.button(key=PLAY).label == "Pause replay"
     assert at.select_slider(key=STEP).value == 1
     at.select_slider(key=f"{KEY}.replay.speed").set_value(8).run()
     assert at.select_slider(key=STEP).value == 9
@@ -61,7 +62,7 @@ def test_play_advances_the_step_by_the_speed_until_the_end(app_test):
         at.run()  # what a fragment's tick does (AppTest never fires run_every)
     assert at.select_slider(key=STEP).value == 30
     at.run()  # past the end: play stops
-    assert not at.toggle(key=PLAY).value
+    assert at.button(key=PLAY).label == "Play"
     assert at.select_slider(key=STEP).value == 30
 
 

@@ -10,7 +10,7 @@ from fpengine.formula import FUNCTIONS, MAX_LENGTH, MAX_VALUE, FormulaError, com
 from fpengine.i18n import LocalizedError, explain, t
 from fpengine.i18n.formula import STRINGS as FORMULA_STRINGS
 from fpengine.oned.settings import OneDConfig
-from fpengine.oned.targets import TargetConfig
+from fpengine.readout.targets import TargetConfig
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import apply_override
 from fpengine.settings.schema import ConfigError, validate

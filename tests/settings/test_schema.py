@@ -10,6 +10,8 @@ from typing import ClassVar
 
 import pytest
 
+import fpengine.registry  # noqa: F401  (registers every section's strings)
+import fpengine.sweep  # noqa: F401  (registers the sweep's)
 from fpengine.i18n import catalog
 from fpengine.settings.config import apply_override, from_dict
 from fpengine.settings.schema import (

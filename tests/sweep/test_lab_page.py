@@ -22,6 +22,7 @@ from tests.conftest import open_app_page, wait_until
 from ui.common import job_manager
 from ui.lab import page_values, setup_params, sweep_manager
 from ui.links import MAX_TEXT
+from ui.pages import page_file
 
 PAGE = "app_pages/lab.py"
 VALUES = "lab.frequency.target.frequencies.values0@en"
@@ -267,7 +268,7 @@ def test_a_cell_opens_on_its_page_with_its_settings_and_its_run(lab, app_test):
         "seed": str(second.seed),
     }
 
-    cell = open_link(app_test, EXPERIMENTS[page].page, link_params(link))
+    cell = open_link(app_test, page_file(EXPERIMENTS[page]), link_params(link))
     assert not notices(cell)
     assert cell.number_input(key="sine-fit.w.lr@en").value == 0.001
     assert cell.number_input(key="sine-fit.w.seed@en").value == second.seed == 1
@@ -291,7 +292,7 @@ def test_a_sec_1_6_cell_with_the_theory_sets_its_reference_learning_rate(app_tes
     base = kind.default_config("quick")
     cell = dataclasses.replace(base, theory="ntk", max_iterations=20, training=dataclasses.replace(base.training, lr=0.01))
     assert cell.algorithm == "bfgs" and setup_params(kind, cell) == {"theory": "1", "lr": "0.01", "iterations.bfgs": "20"}
-    at = open_link(app_test, kind.page, setup_params(kind, cell))
+    at = open_link(app_test, page_file(kind), setup_params(kind, cell))
     assert not notices(at)
     at.button(key="beyond-gd.start").click().run()
     [job] = job_manager().jobs()
@@ -306,9 +307,9 @@ def test_every_setting_a_cell_can_vary_has_a_widget_on_its_page(app_test, experi
     config = kind.default_config(next(iter(kind.presets)))
     if method is not None:
         config = dataclasses.replace(config, method=method)
-    page = open_link(app_test, kind.page, setup_params(kind, config))
+    page = open_link(app_test, page_file(kind), setup_params(kind, config))
     assert not notices(page)
-    assert set(page_values(config)) - set(page.session_state["_links.fields"]) == set()
+    assert set(page_values(kind, config)) - set(page.session_state["_links.fields"]) == set()
 
 
 def test_a_cells_plot_margin_and_peak_count_reach_its_page(app_test):
@@ -322,7 +323,7 @@ def test_a_cells_plot_margin_and_peak_count_reach_its_page(app_test):
     )
     params = setup_params(experiment, cell)
     assert params == {"steps": "40", "margin": "0.2", "max_peaks": "1"}
-    at = open_link(app_test, experiment.page, params)
+    at = open_link(app_test, page_file(experiment), params)
     assert not notices(at)
     assert at.number_input(key="sine-fit.w.margin@en").value == 0.2
     assert at.number_input(key="sine-fit.w.max_peaks@en").value == 1
@@ -345,7 +346,7 @@ def test_a_sweep_over_methods_opens_them_side_by_side_on_the_sec_1_6_page(lab, a
         "lang": "en",
     }
 
-    compared = open_link(app_test, EXPERIMENTS[page].page, link_params(f"?{query}"))
+    compared = open_link(app_test, page_file(EXPERIMENTS[page]), link_params(f"?{query}"))
     assert not notices(compared)
     assert compared.sidebar.radio(key="beyond-gd.w.mode@en").value == "compare"
     assert any(f"{cells['bfgs', 1]}, {cells['cg', 1]}" in c.value for c in compared.caption)  # both saved runs shown

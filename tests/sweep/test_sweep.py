@@ -267,12 +267,13 @@ def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path)
     fit = json.loads((out / "fit.json").read_text())
     assert fit["finished_cells"] == 4 and len(fit["groups"]) == 1
     assert (out / "figure_convergence.png").read_bytes()[:4] == b"\x89PNG"
-    again = sweep_cli(*args)
+    # what the command says and writes from here on, not the process: in this one (no second torch import)
+    again = cli_here("sweep", *args)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["ran"] == 0 and json.loads(again.stdout)["resumed"] == 4
 
     # sweep.json is enough to run the sweep again, elsewhere: the same cells, the same results
-    rerun = sweep_cli(str(out / "sweep.json"), "--out", str(tmp_path / "rerun"), "--workers", "2", "--quiet", "--no-figures")
+    rerun = cli_here("sweep", str(out / "sweep.json"), "--out", str(tmp_path / "rerun"), "--workers", "2", "--quiet", "--no-figures")
     assert rerun.returncode == 0, rerun.stderr
     columns = ["target.frequencies", "seed", "final_loss", "convergence_step[1]", "convergence_step[2]", "cell"]
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "rerun" / "results.csv")[columns], pd.read_csv(out / "results.csv")[columns])
@@ -380,10 +381,11 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
         "--quiet",
         *(arg for item in SMALL for arg in ("--set", item)),
     )
-    local = sweep_cli(*args, "--out", str(tmp_path / "local"), "--workers", "2")
+    # the command, in this process (its subject is where the cells run, not the process that sends them)
+    local = cli_here("sweep", *args, "--out", str(tmp_path / "local"), "--workers", "1")
     assert local.returncode == 0, local.stderr
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
-        remote = sweep_cli(*args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
+        remote = cli_here("sweep", *args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout)["complete"]
     columns = ["target.frequencies", "seed", "status", "final_loss", "convergence_step[1]", "convergence_step[2]"]
@@ -397,23 +399,23 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
 
 @pytest.mark.slow
 def test_on_the_frequency_preset_the_convergence_step_rises_with_k(tmp_path):
-    """The F-Principle across cells (the preset reduced to k = 2, 3, 4): sin x + 0.2·sin kx converges at ω = k later for larger k, and
-    ω = 1 before ω = k in every cell. A net that does not learn never converges and fails here."""
+    """The F-Principle across cells (the preset reduced to k = 2, 3 and 4,000 steps; measured: ω = 3
+    converges by step 1,600–2,600, ω = 4 by 3,100–6,200): sin x + 0.2·sin kx converges at ω = k later
+    for larger k, and ω = 1 before ω = k in every cell. A net that does not learn never converges and fails here."""
     out = tmp_path / "frequency"
-    result = sweep_cli(
-        "frequency", "--out", str(out), "--seeds", "2", "--workers", "2", "--grid", "target.frequencies=[1,2],[1,3],[1,4]", "--quiet"
-    )
+    grid = ("--grid", "target.frequencies=[1,2],[1,3]", "--set", "training.steps=4000")
+    result = sweep_cli("frequency", "--out", str(out), "--seeds", "2", "--workers", "2", *grid, "--quiet")
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out / "results.csv", dtype={"target.frequencies": str})
     assert set(table["status"]) == {"done"}
     medians = []
-    for k in (2, 3, 4):
+    for k in (2, 3):
         rows = table[table["target.frequencies"] == f"1,{k}"]
         high = rows[f"convergence_step[{k}]"]
         assert high.notna().all(), f"ω = {k} never converged"
         assert (rows["convergence_step[1]"] < high).all()
         medians.append(high.median())
-    assert medians[0] < medians[1] < medians[2], medians
+    assert medians[0] < medians[1], medians
     fit = json.loads((out / "fit.json").read_text())
     assert fit["groups"][0]["power"]["exponent"] > 0 and fit["groups"][0]["exponential"]["rate"] > 0
 
@@ -494,7 +496,7 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
         "--out",
         str(out),
         "--seeds",
-        "4",
+        "2",
         "--grid",
         "target.frequencies=1,2",
         "--workers",
@@ -526,8 +528,8 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
     report = json.loads(stdout)
-    assert report["complete"] and report["lost"] == 0 and report["finished"] == 8
-    assert len(pd.read_csv(out / "results.csv")) == 8
+    assert report["complete"] and report["lost"] == 0 and report["finished"] == 4
+    assert len(pd.read_csv(out / "results.csv")) == 4
 
 
 def test_a_1d_cell_records_the_linearised_prediction_beside_the_measured_steps(tmp_path):

@@ -36,8 +36,8 @@ from torch import nn
 
 from fpengine import spectral
 from fpengine.engine.runner import ErrorTrace, Snapshot
-from fpengine.oned.analysis import TargetAnalysis
 from fpengine.optimizers import make_optimizer
+from fpengine.readout.analysis import TargetAnalysis
 
 PREDICTED = "predicted_delta_f"
 """The trace of the predicted ΔF (metrics.csv columns ``predicted_delta_f[k]``)."""

@@ -1,4 +1,4 @@
-"""Filtering method engine: the blocked float32 filter against the authors' dense float64 code."""
+"""Filtering method engine: the blocked float32 filter against the authors' dense float64 code (docs/experiments.md#sources)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from fpengine.settings.schema import ConfigError
 
 
 def dense_band_errors_reference(x: np.ndarray, labels: np.ndarray, outputs: np.ndarray, delta: float) -> tuple[float, float]:
-    """e_low, e_high computed the authors' way, filtering labels and outputs separately."""
+    """e_low, e_high computed the authors' way (docs/experiments.md#sources), filtering labels and outputs separately."""
     y = np.asarray(labels, dtype=np.float64)
     h = np.asarray(outputs, dtype=np.float64)
     y_low = dense_low_pass_reference(x, y, delta)

@@ -10,7 +10,7 @@ import numpy as np
 
 from fpengine import spectral
 from fpengine.engine.runner import ErrorTrace
-from fpengine.oned.settings import OneDConfig
+from fpengine.readout.settings import ReadoutConfig
 from fpengine.settings.schema import ConfigError
 
 ROUND_OFF = 1e-9
@@ -26,14 +26,14 @@ class TargetAnalysis:
     coefficients: np.ndarray
     """Complex DFT/N of the target, first ``n_freq`` indices."""
     peaks: np.ndarray
-    """All strict local maxima of |DFT| (the authors' SelectPeakIndex, endpoint=False)."""
+    """All strict local maxima of |DFT| (the authors' SelectPeakIndex (docs/experiments.md#sources), endpoint=False)."""
     genuine: np.ndarray
     """Per peak: True for a real component, False for a leakage side-lobe."""
     selected: np.ndarray
     """The DFT indices tracked by ΔF, low to high."""
 
 
-def check_trackable_peaks(config: OneDConfig) -> None:
+def check_trackable_peaks(config: ReadoutConfig) -> None:
     """The target must have peaks to track, each with a non-zero amplitude. Works on any config with
     ``target``, ``grid`` and ``spectrum`` fields (the Sec 1.6 experiment shares them)."""
     analysis = analyse_target(config)
@@ -44,7 +44,7 @@ def check_trackable_peaks(config: OneDConfig) -> None:
         raise ConfigError("spectrum.peaks", "oned.error.silent_peak", tuple(silent.tolist()))
 
 
-def analyse_target(config: OneDConfig) -> TargetAnalysis:
+def analyse_target(config: ReadoutConfig) -> TargetAnalysis:
     x = config.grid.training_points()
     y = config.target.evaluate(x)
     n_freq = config.spectrum.n_freq
@@ -63,12 +63,12 @@ def analyse_target(config: OneDConfig) -> TargetAnalysis:
     return TargetAnalysis(x, y, coefficients, peaks, genuine, selected)
 
 
-def angular_frequencies(config: OneDConfig, indices: np.ndarray) -> np.ndarray:
+def angular_frequencies(config: ReadoutConfig, indices: np.ndarray) -> np.ndarray:
     """DFT index → ω of sin(ωx), exact for the grid's period (hi−lo, or N/(N−1) of it with an endpoint)."""
     return spectral.index_to_angular_frequency(indices, config.grid.lo, config.grid.hi)
 
 
-def spectral_summary(config: OneDConfig, trace: ErrorTrace, never: int) -> dict[str, Any]:
+def spectral_summary(config: ReadoutConfig, trace: ErrorTrace, never: int) -> dict[str, Any]:
     """The summary.json fields of the ΔF read-out, for any config with ``target`` and ``spectrum``;
     a component that never converged ranks as converging at ``never``."""
     converged = spectral.convergence_steps(trace.errors, trace.steps, config.spectrum.epsilon, config.spectrum.rule)

@@ -11,12 +11,13 @@ import torch
 
 from fpengine.engine.headless import run_to_end
 from fpengine.models import mlp
-from fpengine.oned.analysis import analyse_target
 from fpengine.oned.bench import jacobian_kernel
 from fpengine.oned.experiment import build_model
-from fpengine.oned.settings import GridConfig, OneDConfig, SpectrumConfig
-from fpengine.oned.targets import TargetConfig
-from fpengine.oned.theory import LinearPrediction, RunTheory, SpectralPrediction, matched_step, tangent_kernel
+from fpengine.oned.settings import OneDConfig
+from fpengine.readout.analysis import analyse_target
+from fpengine.readout.settings import GridConfig, SpectrumConfig
+from fpengine.readout.targets import TargetConfig
+from fpengine.readout.theory import LinearPrediction, RunTheory, SpectralPrediction, matched_step, tangent_kernel
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.blocks import NetworkConfig, TrainingConfig
 from fpengine.settings.config import apply_override
