@@ -1,17 +1,13 @@
 """The one registry: the chapter's sections, in the chapter's order. Pages, the CLI's list, the
-i18n catalogue (this module registers each section's strings) and the benchmark groups all follow
+i18n catalogue (each section registers its strings when declared) and the benchmark groups all follow
 from it; a new experiment is a new section package (or a new experiment in one) and one line here."""
 
 from __future__ import annotations
 
 from fpengine import beyond_gd, highdim, image, oned
 from fpengine.engine.experiment import Experiment, Section
-from fpengine.i18n import register
 
 SECTIONS: tuple[Section, ...] = (oned.SECTION, image.SECTION, highdim.SECTION, beyond_gd.SECTION)
-
-for section in SECTIONS:
-    register(section.name, section.strings)
 
 EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for section in SECTIONS for experiment in section.experiments}
 

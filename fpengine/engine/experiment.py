@@ -12,6 +12,7 @@ import torch
 
 from fpengine.engine.memory import MemoryEstimate, admitted, check_memory
 from fpengine.engine.runner import RunContext, Snapshot, Train
+from fpengine.i18n import register
 from fpengine.settings.schema import validate
 
 
@@ -112,3 +113,8 @@ class Section:
     """i18n key → (English, 简体中文)."""
     bench: Callable[[bool], list[dict]] | None = None
     """``run(quick)`` → one dict per printed line (``fpengine.bench``)."""
+
+    def __post_init__(self) -> None:
+        # its strings are in the catalogue as soon as any of its modules is imported (its package
+        # declares the section), so its errors read even in a script that never imports the registry
+        register(self.name, self.strings)

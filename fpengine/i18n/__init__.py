@@ -1,7 +1,7 @@
 """English / 简体中文 text for every visible string, pages and charts alike.
 
-Each chapter section keeps its strings in its package (``<section>/strings.py``), which the registry
-registers here; the shared ones live in ``i18n/common.py`` and ``i18n/formula.py`` (registered below),
+Each chapter section keeps its strings in its package (``<section>/strings.py``), registered here
+when its package declares its ``Section``; the shared ones live in ``i18n/common.py`` and ``i18n/formula.py`` (registered below),
 ``settings/strings.py``, ``readout/strings.py`` and ``sweep/strings.py`` (each registered by its package).
 Each is ``STRINGS = {key: (english, chinese)}``. This module imports no other part of fpengine: the
 layers above it hand it their tables (:func:`register`).
@@ -20,8 +20,8 @@ _TABLES: dict[str, Mapping[str, tuple[str, str]]] = {}
 
 
 def register(owner: str, strings: Mapping[str, tuple[str, str]]) -> None:
-    """Add ``owner``'s table of strings to the catalogue. The registry registers each section's;
-    the shared layers register their own when imported (i18n's, settings', the read-out's, the
+    """Add ``owner``'s table of strings to the catalogue. A section registers its own when
+    declared (``engine.experiment.Section``); the shared layers theirs when imported (i18n's, settings', the read-out's, the
     sweep's). Registering the same table again does nothing; a key in two tables is an error."""
     if _TABLES.get(owner) is strings:
         return
@@ -44,7 +44,7 @@ def t(key: str, lang: str = "en", **values: object) -> str:
     try:
         english, chinese = _CATALOG[key]
     except KeyError:
-        raise KeyError(f"i18n key {key!r} is in no registered table (a section's are registered by fpengine.registry)") from None
+        raise KeyError(f"i18n key {key!r} is in no registered table (a section's are registered when its package is imported)") from None
     text = chinese if lang == "zh" else english
     return text.format(**values) if values else text
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fpengine.registry  # noqa: F401  (registers every section's strings)
 import fpengine.sweep  # noqa: F401  (registers the sweep's)
 from fpengine.i18n import catalog, t
@@ -61,3 +63,15 @@ def test_an_error_formats_when_shown_and_creating_one_imports_nothing_heavy():
     done = subprocess.run([sys.executable, "-c", LIGHT_ERROR], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["training.lr 须为区间 (0, 10] 内的数；收到 -1", "training.lr must be a number in (0, 10]; got -1"]
+
+
+@pytest.mark.slow
+def test_a_script_that_imports_one_section_reads_its_errors_without_the_registry():
+    """A researcher's script imports one section's module, never the registry: its errors still read."""
+    script = (
+        "import sys; from fpengine.image.pictures import ImageError; "
+        "assert 'fpengine.registry' not in sys.modules; print(ImageError('flat').message('zh'))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip(), result.stderr
+    assert result.stdout.strip() == t("image.error.flat", "zh")

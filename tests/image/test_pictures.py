@@ -273,7 +273,17 @@ def test_tiny_picture():
 
 
 def test_every_message_reads_in_both_languages():
-    details = {"size": 30.0, "limit": 25, "formats": "PNG", "width": 2, "height": 3, "minimum": 4}
+    details = {
+        "size": 30.0,
+        "limit": 25,
+        "formats": "PNG",
+        "width": 2,
+        "height": 3,
+        "minimum": 4,
+        "setting": "image",
+        "image": "x.png",
+        "detail": "d",
+    }
     keys = [k for k in STRINGS if k.startswith(("image.error.", "image.note."))]
     assert len(keys) >= 16
     for key in keys:
