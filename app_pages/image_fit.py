@@ -17,7 +17,7 @@ from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 from fpengine.settings.schema import ConfigError, validate
-from ui.common import device_choice, lang, live_chart, plain, settings_area, show_invalid_settings, tr, translated
+from ui.common import data_version, device_choice, lang, live_chart, plain, settings_area, show_invalid_settings, tr, translated
 from ui.controls import (
     SettingError,
     bounds,
@@ -356,7 +356,10 @@ def render(snapshot, config: ImageFitConfig) -> None:
         context = (id(config), lang(), log_steps, scheme)
 
         def show(slot: str, build, replayed: int | None = None) -> None:
-            live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=4)
+            # rebuilt only when its data has a new record: the band map and curves from the band
+            # errors, loss and PSNR from the metrics
+            version = data_version(snapshot, "band_error" if slot in ("heatmap", "bands") else "metrics")
+            live_chart(f"{KEY}.{slot}", (*context, replayed), version, build, charts_on_page=4)
 
         show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme, cursor=cursor), cursor)
         st.caption(tr("image.view.heatmap_help"))
