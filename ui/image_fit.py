@@ -20,7 +20,7 @@ from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
 
-from .common import classroom_mode, device_choice, format_duration, lang, live_chart, plain, settings_area, tr
+from .common import classroom_mode, data_version, device_choice, format_duration, lang, live_chart, plain, settings_area, tr
 from .controls import network_settings, preset_base, seed_setting, snapshot_steps_setting, training_settings
 from .fields import Field, field, settings_or_none, with_values
 from .run_panel import forget_photo_runs, visitor
@@ -230,7 +230,10 @@ def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> No
         context = (id(config), lang(), log_steps, scheme)
 
         def show(slot: str, build, replayed: int | None = None) -> None:
-            live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=4)
+            # rebuilt only when its data has a new record: the band map and curves from the band
+            # errors, loss and PSNR from the metrics
+            version = data_version(snapshot, "band_error" if slot in ("heatmap", "bands") else "metrics")
+            live_chart(f"{KEY}.{slot}", (*context, replayed), version, build, charts_on_page=4)
 
         def band_heatmap() -> None:
             show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme, cursor=cursor), cursor)

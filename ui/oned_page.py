@@ -13,10 +13,11 @@ from fpengine.oned.settings import OneDConfig
 from fpengine.oned.views import OneDViews
 from fpengine.readout.charts import theory_builders
 from fpengine.readout.settings import gradient_descent_reference
+from fpengine.readout.theory import PREDICTED
 from fpengine.readout.views import output_frame
 from fpengine.settings.config import to_dict
 
-from .common import lang, live_chart, settings_area, tr
+from .common import data_version, lang, live_chart, settings_area, tr
 from .controls import (
     grid_settings,
     network_settings,
@@ -31,6 +32,16 @@ from .layout import page_layout
 from .run_panel import current_job, run_panel
 from .target_designer import peak_selector, readout_values, target_designer
 from .views import gradient_descent_rerun, heatmap_options, replay_view, spectral_layout, theory_layout, theory_setting
+
+ONED_SOURCES = {
+    "heatmap": ("delta_f",),
+    "loss": ("metrics",),
+    "theory": ("delta_f", PREDICTED),
+    "ntk_spectrum": (),
+    "theory_loss": ("metrics",),
+}
+"""What each 1-D chart is drawn from (``common.data_version``; any other chart: the snapshot's views):
+a chart whose sources have no new record is not rebuilt; the kernel's spectrum never changes in a run."""
 
 
 def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: bool, scheme: str) -> None:
@@ -49,7 +60,9 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: b
 
         def show(chart: str) -> None:
             # the panels change only when a new one is taken; the replayed ones with the step shown
-            version = len(shown.views[OneDViews.panel_steps]) if chart == "panels" else shown.version
+            version = (
+                len(shown.views[OneDViews.panel_steps]) if chart == "panels" else data_version(shown, *ONED_SOURCES.get(chart, ("views",)))
+            )
             replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
             live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
 
