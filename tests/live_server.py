@@ -40,9 +40,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], port: int, log: IO[str] | None = None, timeout: float = 60) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:``port``, returned once its health check answers; its
-    output goes to ``log`` (a file open for writing), or nowhere."""
+def start_server(env: dict[str, str], port: int, log: IO[str] | None = None, timeout: float = 60, root: Path = ROOT) -> subprocess.Popen:
+    """`streamlit run app.py` of the checkout ``root`` (default: this one) on 127.0.0.1:``port``,
+    returned once its health check answers; its output goes to ``log`` (a file open for writing), or nowhere."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -59,7 +59,7 @@ def start_server(env: dict[str, str], port: int, log: IO[str] | None = None, tim
             "--browser.gatherUsageStats",
             "false",
         ],
-        cwd=ROOT,
+        cwd=root,
         stdin=subprocess.DEVNULL,
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 import torch
+from streamlit import dataframe_util
 
 from fpengine import charts
 from fpengine.engine.admission import MAX_PER_VISITOR, MAX_QUEUED, Admission
@@ -59,6 +61,16 @@ def plain(text: object, limit: int | None = None) -> str:
     return _MARKUP.sub(lambda match: "\\" + match.group(), text)
 
 
+def format_duration(seconds: float | None) -> str:
+    """A duration as a person reads it: ``42 s``, ``3 min 05 s``, ``2 h 07 min``; ``–`` when unknown."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
 def show_invalid_settings(error: Exception) -> None:
     """Why the page's settings cannot start a run, in the visitor's language."""
     # a SettingError is the widget's own message, already translated; it may quote what was typed
@@ -89,8 +101,10 @@ def classroom_mode() -> bool:
 CLASSROOM_CSS = """<style>
 /* Classroom mode only (classroom_switch): Streamlit sizes the page's text for a screen at arm's length,
    in rem of a 16 px root; on a 1280x720 projector read from the back of a room the page's own text grows
-   as the charts' does (charts.presentation). Scoped to the main area: the sidebar is folded away. */
-[data-testid="stMainBlockContainer"] h1 { font-size: 3.25rem; }
+   as the charts' does (charts.presentation). Scoped to the main area: the sidebar is folded away. The
+   title is one line and the page starts near the top: the run's key views fit the screen (ui.layout). */
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.25rem; padding: 0 0 0.25rem 0; }
 [data-testid="stMainBlockContainer"] :is(h2, h3) { font-size: 1.9rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] :is(p, li) { font-size: 1.4rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] :is(p, li) { font-size: 1.2rem; }
@@ -133,13 +147,13 @@ def settings_area() -> Any:
 
 
 def set_widget_value(name: str, value: Any) -> None:
-    """Give the widget ``name`` of :func:`widget` a value before it is drawn (a shared link's)."""
+    """Give the widget ``name`` of :func:`language_safe_widget` a value before it is drawn (a shared link's)."""
     st.session_state[name] = value
     for code in LANGUAGES:
         st.session_state.pop(f"{name}@{code}", None)
 
 
-def widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
+def language_safe_widget(name: str, make: Callable[..., Any], label: str, default: Any, **kwargs: Any) -> Any:
     """A widget whose value survives a language switch.
 
     Streamlit remembers a selectbox's or radio's *displayed* option, and the display changes with
@@ -250,7 +264,7 @@ def device_selector(experiment: Experiment | None = None) -> None:
         log.error("%s", error)
         st.error(tr("app.bad_server_setting", detail=plain(explain(error, lang()))))
         st.stop()
-    widget(
+    language_safe_widget(
         "device", st.sidebar.selectbox, tr("settings.device"), "auto", options=["auto", "cpu"], format_func=translated("settings.device")
     )
     chosen = choose_device(st.session_state["device"])
@@ -274,26 +288,84 @@ MAX_LIVE_CHART_WAIT = 5.0
 """However costly, a live chart is redrawn at least this often (seconds)."""
 
 
-def live_chart(slot: str, context: object, version: int, build: Callable[[], alt.TopLevelMixin], charts_on_page: int = 5) -> None:
+MIN_LIVE_CHART_WAIT = 0.5
+"""However cheap, a live chart whose data changed is rebuilt at most this often (seconds): 2 Hz is
+as fast as a watcher follows a curve or a map filling in; the live views' fragment ticks at 1 Hz
+(``run_panel.VIEW_REFRESH_SECONDS``), a whole-page rerun may come sooner."""
+
+
+def data_version(snapshot: Any, *sources: str) -> tuple:
+    """A cheap fingerprint of what a chart drawn from ``sources`` of ``snapshot`` shows: for
+    ``"metrics"`` and for a trace's name, its number of records and its last step (a new record
+    changes it; a publish without one does not); for ``"views"``, the snapshot's version (views are
+    replaced at every publish). No sources: a chart that never changes during a run."""
+    version: list = []
+    for source in sources:
+        if source == "metrics":
+            steps = snapshot.metrics["step"]
+        elif source in snapshot.traces:
+            steps = snapshot.traces[source].steps
+        else:
+            version.append(snapshot.version)
+            continue
+        version.append((len(steps), int(steps[-1]) if len(steps) else -1))
+    return tuple(version)
+
+
+def live_chart(slot: str, context: object, version: object, build: Callable[[], alt.TopLevelMixin], charts_on_page: int = 5) -> None:
     """Show a chart that follows a running job without starving it. The chart in ``slot`` is rebuilt
-    at once when its ``context`` (run, language, display options) changes; for a new snapshot
-    ``version`` of the same context, no more often than its measured build cost allows."""
-    cache: dict[str, tuple[object, int, dict, float, float]] = st.session_state.setdefault("_live_charts", {})
+    at once when its ``context`` (run, language, display options) changes; for a new ``version`` of
+    its data (:func:`data_version`) in the same context, no more often than its measured build cost
+    allows nor than ``MIN_LIVE_CHART_WAIT``; an unchanged version is never rebuilt. In between, the
+    last spec (its data already in Arrow) is sent again, which costs the server and the browser little."""
+    cache: dict[str, tuple[object, object, dict, float, float]] = st.session_state.setdefault("_live_charts", {})
     cached = cache.get(slot)
     now = time.monotonic()
     stale = (
         cached is None
         or cached[0] != context
-        or (cached[1] != version and now - cached[3] >= min(cached[4] * charts_on_page / LIVE_CHART_DUTY, MAX_LIVE_CHART_WAIT))
+        or (
+            cached[1] != version
+            and now - cached[3] >= min(max(cached[4] * charts_on_page / LIVE_CHART_DUTY, MIN_LIVE_CHART_WAIT), MAX_LIVE_CHART_WAIT)
+        )
     )
     if stale:
         started = time.thread_time()  # CPU time: a busy machine must not stretch the wait
-        spec = build().to_dict(validate=False)
+        spec = chart_spec(build())
         # a slot's first build pays one-off costs (imports, warm-up) that would hold it back for long
         cost = 0.0 if cached is None else time.thread_time() - started
         cached = (context, version, spec, now, cost)
         cache[slot] = cached
     _emit(cached[2])
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, unvalidated, as Streamlit sends it: its datasets already Arrow
+    (so a spec shown again is not converted again) under names that follow their order, not their
+    content (so a chart whose data changed keeps the same spec, and the browser updates the data
+    of the chart it has rather than building a new one)."""
+    spec = chart.to_dict(validate=False)
+    datasets = spec.pop("datasets", None)
+    if not datasets:
+        return spec
+    names = {old: f"data-{index}" for index, old in enumerate(datasets)}
+    spec = _renamed(spec, names)
+    spec["datasets"] = {
+        names[old]: rows if isinstance(rows, bytes) else dataframe_util.convert_anything_to_arrow_bytes(pd.DataFrame(rows))
+        for old, rows in datasets.items()
+    }
+    return spec
+
+
+def _renamed(node: Any, names: dict[str, str]) -> Any:
+    """``node`` with every data reference ``{"name": old}`` renamed by ``names``."""
+    if isinstance(node, dict):
+        if "name" in node and len(node) == 1 and node["name"] in names:
+            return {"name": names[node["name"]]}
+        return {key: _renamed(value, names) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_renamed(item, names) for item in node]
+    return node
 
 
 def _emit(spec: dict, key: str | None = None) -> None:
@@ -310,4 +382,4 @@ def _emit(spec: dict, key: str | None = None) -> None:
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
     """Render an Altair chart without re-validating its schema on every refresh: validation costs
     tens of milliseconds of the GIL that the trainer needs."""
-    _emit(chart.to_dict(validate=False), key=key)
+    _emit(chart_spec(chart), key=key)

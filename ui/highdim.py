@@ -3,132 +3,55 @@ training settings, dataset notices, the offline hint after a failed download, do
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import Snapshot, Status
 from fpengine.highdim.datasets import DATASET_SIZES, DOWNLOAD_MEGABYTES, is_cached
-from fpengine.highdim.settings import ClassificationConfig, ClassifierConfig, EpochTrainingConfig
+from fpengine.highdim.settings import ClassificationConfig
 from fpengine.highdim.views import DownloadViews
-from fpengine.settings.schema import SEED
 
-from .common import device_choice, tr, translated
-from .controls import bounds, choices, number_list, optimizer_settings, parse_int_list, widget
+from .common import device_choice, tr
+from .controls import optimizer_settings, seed_setting
+from .fields import Field, field, with_values
 from .run_panel import current_job
 
+DATASET = Field("dataset", "highdim.dataset", options_label="highdim.dataset")
+N_TRAIN = Field("n_train", "highdim.n_train", step=100)
+N_TEST = Field("n_test", "highdim.n_test", step=100)
+MODEL = Field("network.model", "highdim.model", options_label="highdim.model")
+ACTIVATION = Field("network.activation", "settings.activation", help="highdim.activation_help")
+WIDTHS = Field("network.widths", "settings.widths", help="settings.widths_help")
+BATCH_SIZE = Field("training.batch_size", "highdim.batch_size", step=10)  # its top, n_train, is checked by validation
+EPOCHS = Field("training.epochs", "highdim.epochs", step=10)
+EVALUATIONS = Field("training.evaluations_per_epoch", "highdim.evaluations", param="evaluations", help="highdim.evaluations_help", step=1)
+SHUFFLE = Field("training.shuffle", "highdim.shuffle", help="highdim.shuffle_help")
 
-def classification_settings(base: ClassificationConfig, key: str) -> dict[str, Any]:
-    """Data, model and training widgets; returns the values of the shared config fields (``dataset``,
-    ``n_train``, ``n_test``, ``network``, ``training``, ``seed``)."""
-    kind = type(base)
+
+def classification_settings(base: ClassificationConfig, key: str) -> ClassificationConfig:
+    """Data, model and training widgets: ``base`` with the shared fields (``dataset``, ``n_train``,
+    ``n_test``, ``network``, ``training``, ``seed``) as the visitor set them."""
     with st.sidebar.expander(tr("highdim.data"), expanded=True):
-        dataset = widget(
-            key,
-            "dataset",
-            st.selectbox,
-            tr("highdim.dataset"),
-            base.dataset,
-            options=choices(kind, "dataset"),
-            format_func=translated("highdim.dataset"),
-        )
+        dataset = field(key, base, DATASET)
         # no max_value: switching to a smaller dataset must not make the widget raise; validation names the bound
-        rule = kind.n_train_rule(dataset)
-        n_train = widget(
-            key,
-            "n_train",
-            st.number_input,
-            tr("highdim.n_train"),
-            int(base.n_train),
-            min_value=int(rule.low),
-            step=100,
-            help=tr("highdim.n_train_help", limit=int(rule.high)),
-        )
-        n_test = widget(
-            key,
-            "n_test",
-            st.number_input,
-            tr("highdim.n_test"),
-            int(base.n_test),
-            **bounds(kind, "n_test", int),
-            step=100,
-            help=tr("highdim.n_test_help", limit=DATASET_SIZES[dataset][1]),
-        )
-    network = network_settings(base.network, key)
-    training, seed = training_settings(base.training, base.seed, key)
-    return {"dataset": dataset, "n_train": int(n_train), "n_test": int(n_test), "network": network, "training": training, "seed": int(seed)}
-
-
-def network_settings(base: ClassifierConfig, key: str) -> ClassifierConfig:
-    kind = type(base)
+        limit = int(type(base).n_train_rule(dataset).high)
+        n_train = field(key, base, N_TRAIN, max_value=None, help=tr("highdim.n_train_help", limit=limit))
+        n_test = field(key, base, N_TEST, help=tr("highdim.n_test_help", limit=DATASET_SIZES[dataset][1]))
     with st.sidebar.expander(tr("highdim.model"), expanded=True):
-        model = widget(
-            key,
-            "model",
-            st.selectbox,
-            tr("highdim.model"),
-            base.model,
-            options=choices(kind, "model"),
-            format_func=translated("highdim.model"),
-        )
-        activation = widget(
-            key,
-            "activation",
-            st.selectbox,
-            tr("settings.activation"),
-            base.activation,
-            options=choices(kind, "activation"),
-            disabled=model == "vgg16",
-            help=tr("highdim.activation_help"),
-        )
-        widths_text = widget(
-            key,
-            "widths",
-            st.text_input,
-            tr("settings.widths"),
-            ",".join(map(str, base.widths)),
-            accepts=number_list(),
-            disabled=model != "dnn",
-            help=tr("settings.widths_help"),
-        )
-    widths = parse_int_list(widths_text, tr("settings.widths")) if model == "dnn" else base.widths
-    return ClassifierConfig(model=model, widths=widths, activation=activation)
-
-
-def training_settings(base: EpochTrainingConfig, base_seed: int, key: str) -> tuple[EpochTrainingConfig, int]:
-    kind = type(base)
+        model = field(key, base, MODEL)
+        activation = field(key, base, ACTIVATION, disabled=model == "vgg16")
+        widths = field(key, base, WIDTHS, disabled=model != "dnn")
     with st.sidebar.expander(tr("settings.training"), expanded=False):
-        optimizer, lr, momentum = optimizer_settings(base, key)
-        # the top of the batch size is n_train, checked by validation
-        batch_size = widget(
-            key, "batch_size", st.number_input, tr("highdim.batch_size"), int(base.batch_size), **bounds(kind, "batch_size", int), step=10
-        )
-        epochs = widget(key, "epochs", st.number_input, tr("highdim.epochs"), int(base.epochs), **bounds(kind, "epochs", int), step=10)
-        evaluations = widget(
-            key,
-            "evaluations",
-            st.number_input,
-            tr("highdim.evaluations"),
-            int(base.evaluations_per_epoch),
-            **bounds(kind, "evaluations_per_epoch", int),
-            step=1,
-            help=tr("highdim.evaluations_help"),
-        )
-        shuffle = widget(key, "shuffle", st.checkbox, tr("highdim.shuffle"), bool(base.shuffle), help=tr("highdim.shuffle_help"))
-        seed = widget(
-            key, "seed", st.number_input, tr("settings.seed"), int(base_seed), min_value=int(SEED.low), max_value=int(SEED.high), step=1
-        )
-    training = EpochTrainingConfig(
-        optimizer=optimizer,
-        lr=lr,
-        momentum=momentum,
-        batch_size=int(batch_size),
-        shuffle=bool(shuffle),
-        epochs=int(epochs),
-        evaluations_per_epoch=int(evaluations),
-    )
-    return training, int(seed)
+        optimizer, lr, momentum = optimizer_settings(base.training, key)
+        values = {spec.path: field(key, base, spec) for spec in (BATCH_SIZE, EPOCHS, EVALUATIONS, SHUFFLE)}
+        seed = seed_setting(base, key, st)
+    network = {
+        "network.model": model,
+        "network.activation": activation,
+        "network.widths": widths if model == "dnn" else base.network.widths,
+    }
+    training = {"training.optimizer": optimizer, "training.lr": lr, "training.momentum": momentum, **values}
+    return with_values(base, {"dataset": dataset, "n_train": n_train, "n_test": n_test, "seed": seed, **network, **training})
 
 
 def dataset_notices(config: ClassificationConfig, noisy_datasets: tuple[str, ...] = ()) -> None:

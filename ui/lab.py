@@ -56,8 +56,9 @@ from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
 from . import pages
-from .common import device_choice, job_manager, lang, live_chart, plain, tr
+from .common import device_choice, format_duration, job_manager, lang, live_chart, plain, settings_area, tr
 from .controls import linked
+from .layout import page_layout, projector_first, screen_height
 from .run_panel import linked_id, visitor
 
 SWEEP_KEY = "lab.sweep"
@@ -65,6 +66,8 @@ REFRESH_SECONDS = 1.0
 RESULTS_REFRESH_SECONDS = 2.0
 """The results change only when a cell finishes (seconds apart); re-sending them costs the server."""
 MAX_HEATMAPS = 48
+CLASSROOM_LAW_HEIGHT = 230
+"""The law chart's plot height on a projector: with its four lines of fit above it, below the run's controls, one 720 px screen."""
 KEEP_FINISHED = 8
 
 
@@ -86,15 +89,6 @@ def sweep_manager() -> SweepManager:
         retention=retention_limits(),
         max_sweeps=int(env_number("FPENGINE_MAX_SWEEPS", MAX_SWEEPS, minimum=1, maximum=MAX_THREADS_PER_CORE * cores())),
     )
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 # --- the form --------------------------------------------------------------------------------------
@@ -380,17 +374,20 @@ def show_results(
     finished = len(frame)
     context = (sweep_id, lang())
     if finished:
-        lines = [plain(summary_line(group, lang())) for group in fit["groups"]]
-        st.markdown(tr("lab.fits") + "\n" + "\n".join(f"- {line}" for line in lines))
-        if any("predicted" in group for group in fit["groups"]):
-            st.caption(tr("lab.law.note"))
-        live_chart(
-            "lab.convergence",
-            context,
-            finished,
-            lambda: convergence_chart(frame, fit, definition.group_keys, lang()),
-            charts_on_page=2,
-        )
+        law, fits = projector_first()
+        with fits:  # on a projector the law's chart first, its fitted lines after
+            lines = [plain(summary_line(group, lang())) for group in fit["groups"]]
+            st.markdown(tr("lab.fits") + "\n" + "\n".join(f"- {line}" for line in lines))
+            if any("predicted" in group for group in fit["groups"]):
+                st.caption(tr("lab.law.note"))
+        with law:
+            live_chart(
+                "lab.convergence",
+                context,
+                finished,
+                lambda: screen_height(convergence_chart(frame, fit, definition.group_keys, lang()), CLASSROOM_LAW_HEIGHT),
+                charts_on_page=2,
+            )
         kept = [cell for cell in definition.cells() if cell.id in results.traces]
         shown = kept[:MAX_HEATMAPS]
         labels = [(cell_label(cell.settings, cell.seed, lang()), results.traces[cell.id]) for cell in shown]
@@ -463,8 +460,7 @@ def earlier_sweeps(manager: SweepManager) -> None:
 
 
 def lab_page() -> None:
-    st.title(tr("lab.title"))
-    st.markdown(tr("lab.intro"))
+    layout = page_layout("lab.title", "lab.intro", settings_first=False)
     try:
         manager = sweep_manager()
     except ConfigError as error:  # a bad FPENGINE_MAX_SWEEP_CELLS: one line, no page
@@ -472,10 +468,9 @@ def lab_page() -> None:
         st.stop()
     sweep = current_sweep(manager)
     active = sweep is not None and not sweep.done
-    controls_slot = st.container()
-    with st.container(border=True):
+    with layout.settings, settings_area():
         definition = sweep_form(manager, active)
-    with controls_slot:
+    with layout.run:
         controls(manager, sweep, definition)
         if sweep is not None:
             st.fragment(run_every=REFRESH_SECONDS if active else None)(_live_progress)(manager)
@@ -491,4 +486,5 @@ def lab_page() -> None:
                 _show_saved(manager, saved)
         else:
             st.caption(tr("run.status.idle"))
-    earlier_sweeps(manager)
+    with layout.settings:
+        earlier_sweeps(manager)

@@ -13,13 +13,12 @@ from fpengine.oned.settings import OneDConfig
 from fpengine.oned.views import OneDViews
 from fpengine.readout.charts import theory_builders
 from fpengine.readout.settings import gradient_descent_reference
+from fpengine.readout.theory import PREDICTED
 from fpengine.readout.views import output_frame
 from fpengine.settings.config import to_dict
-from fpengine.settings.schema import ConfigError, validate
 
-from .common import lang, live_chart, settings_area, show_invalid_settings, tr
+from .common import data_version, lang, live_chart, settings_area, tr
 from .controls import (
-    SettingError,
     grid_settings,
     network_settings,
     preset_base,
@@ -28,17 +27,28 @@ from .controls import (
     spectrum_settings,
     training_settings,
 )
+from .fields import settings_or_none
+from .layout import page_layout
 from .run_panel import current_job, run_panel
 from .target_designer import peak_selector, readout_values, target_designer
 from .views import gradient_descent_rerun, heatmap_options, replay_view, spectral_layout, theory_layout, theory_setting
 
+ONED_SOURCES = {
+    "heatmap": ("delta_f",),
+    "loss": ("metrics",),
+    "theory": ("delta_f", PREDICTED),
+    "ntk_spectrum": (),
+    "theory_loss": ("metrics",),
+}
+"""What each 1-D chart is drawn from (``common.data_version``; any other chart: the snapshot's views):
+a chart whose sources have no new record is not rebuilt; the kernel's spectrum never changes in a run."""
 
-def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
+
+def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: bool, scheme: str) -> None:
     """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
-    run that made the prediction, the Theory view. A finished or paused run replays (:func:`replay_view`)."""
+    run that made the prediction, the Theory view (``log_steps``, ``scheme``: the view options of
+    :func:`heatmap_options`). A finished or paused run replays (:func:`replay_view`)."""
     key = experiment.name
-    log_steps = bool(st.session_state.get(f"{key}.log_steps", False))
-    scheme = st.session_state.get(f"{key}.scheme", "redblue")
     summary = experiment.summarize(config, snapshot)
 
     def draw(shown: Snapshot, cursor: int | None) -> None:
@@ -50,7 +60,9 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
 
         def show(chart: str) -> None:
             # the panels change only when a new one is taken; the replayed ones with the step shown
-            version = len(shown.views[OneDViews.panel_steps]) if chart == "panels" else shown.version
+            version = (
+                len(shown.views[OneDViews.panel_steps]) if chart == "panels" else data_version(shown, *ONED_SOURCES.get(chart, ("views",)))
+            )
             replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
             live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
 
@@ -66,49 +78,36 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config) -> None:
 def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
     """Build the page's config from its widgets; show what is wrong and return None if invalid."""
     base: OneDConfig = preset_base(experiment, key)
-    try:
+
+    def build() -> OneDConfig:
         st.sidebar.markdown(f"**{tr('settings.title')}**")
-        network = network_settings(base.network, key)
-        training = training_settings(base.training, key)
-        seed = seed_setting(base.seed, key)
-        grid = grid_settings(base.grid, key)
-        spectrum = spectrum_settings(base.spectrum, key)
-        snapshots = snapshot_steps_setting(base.snapshot_steps, key)
-        theory = theory_setting(base.theory, key)
-        target = target_designer(base.target, key)
         config = dataclasses.replace(
             base,
-            network=network,
-            training=training,
-            seed=seed,
-            grid=grid,
-            spectrum=spectrum,
-            snapshot_steps=snapshots,
-            theory=theory,
-            target=target,
+            network=network_settings(base.network, key),
+            training=training_settings(base.training, key),
+            seed=seed_setting(base, key),
+            grid=grid_settings(base.grid, key),
+            spectrum=spectrum_settings(base.spectrum, key),
+            snapshot_steps=snapshot_steps_setting(base, key),
+            theory=theory_setting(base.theory, key),
+            target=target_designer(base.target, key),
         )
-        config = peak_selector(config, key)
-        validate(config)
-    except (SettingError, ConfigError) as error:
-        show_invalid_settings(error)
-        return None
-    return config
+        return peak_selector(config, key)
+
+    return settings_or_none(build)
 
 
 def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
     """Run controls and live views on top; the target designer and its preview below them (it
     runs first, since Start needs its config, but is drawn second)."""
     key = experiment.name
-    st.title(tr(experiment.title_key))
-    st.markdown(tr(f"{key}.intro"))
-    for note in notes:
-        st.info(tr(note))
-    live = st.container()
-    with settings_area():
+    layout = page_layout(experiment.title_key, f"{key}.intro", notes, settings_first=False)
+    with layout.settings, settings_area():
         config = oned_settings(experiment, key)
-    with live:
-        heatmap_options(key)
-        run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config))
+    with layout.options:
+        log_steps, scheme = heatmap_options(key)
+    with layout.run:
+        run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config, log_steps, scheme))
         job = current_job(experiment)
         shown = job.config if job is not None else config  # the network on show, else the one Start would train
         if shown is not None and shown.theory == "ntk":

@@ -29,7 +29,7 @@ from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
 from . import links
-from .common import device_choice, job_manager, lang, plain, tr
+from .common import device_choice, format_duration, job_manager, lang, plain, tr
 
 REFRESH_SECONDS = 0.4
 VISITOR_KEY = "_visitor"
@@ -38,13 +38,6 @@ VIEW_REFRESH_SECONDS = 1.0
 (measured: most of the UI's CPU in a live run), so the views refresh less often than the counter."""
 
 Render = Callable[[Snapshot, Any], None]
-
-
-def _format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
 
 
 def _job_key(experiment: Experiment) -> str:
@@ -239,7 +232,7 @@ def _status_text(job: Job) -> str:
         position, wait = manager.queue_position(job) or 0, manager.estimated_wait(job)
         if wait is None:
             return tr("run.status.queued", position=position, limit=manager.max_running)
-        return tr("run.status.queued_wait", position=position, wait=_format_eta(wait), limit=manager.max_running)
+        return tr("run.status.queued_wait", position=position, wait=format_duration(wait), limit=manager.max_running)
     if status is Status.STOPPED and job.message == "abandoned":
         return tr("run.status.abandoned")
     if status is Status.DIVERGED:
@@ -258,7 +251,7 @@ def _progress(snapshot: Snapshot | None, job: Job) -> None:
     st.caption(
         " · ".join(
             [
-                tr("run.speed", rate=snapshot.steps_per_second, eta=_format_eta(snapshot.eta_seconds if job.status.active else 0)),
+                tr("run.speed", rate=snapshot.steps_per_second, eta=format_duration(snapshot.eta_seconds if job.status.active else 0)),
                 tr("run.device", device=str(job.device)),
                 tr("run.id", run=plain(job.id)),
             ]
@@ -307,46 +300,60 @@ def _export_button(job_id: str) -> None:
         )
 
 
+def _controls(
+    name: str, jobs: list[Job], configs: Sequence[Any] | None, start: Callable[[], None], forget: Callable[[], None], resettable: bool
+) -> None:
+    """Start, Pause or Resume, Stop and Reset of a run, or of a comparison's runs controlled as one
+    (``jobs``: those the manager holds; widget keys ``<name>.start`` …). ``configs``: what Start
+    would run (None while the page's settings are invalid: Start is disabled); ``start`` starts it,
+    ``forget`` lets go of the runs on show (Reset, enabled while there are some or ``resettable``).
+    Only the browser that started the runs controls them; others who opened them by their ids
+    watch. While they train, settings changed since are offered as a restart."""
+    active = [job for job in jobs if job.status.active]
+    mine = controls_mine(jobs)
+    columns = st.columns(5)
+    if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
+        start()
+        st.rerun()
+    # the request, not the worker's acknowledgement, decides the button, so the rerun that follows
+    # the click already offers Resume
+    if any(job.pause_requested for job in active):
+        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{name}.resume") and mine:
+            for job in active:
+                job.resume()
+            st.rerun()
+    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{name}.pause") and mine:
+        for job in active:
+            job.pause()
+        st.rerun()
+    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{name}.stop") and mine:
+        _stop_group(active)
+        st.rerun()
+    if columns[3].button(tr("run.reset"), disabled=not (jobs or resettable), key=f"{name}.reset"):
+        if mine:  # a watcher leaves the runs training for whoever started them
+            for job in active:
+                job.stop()
+        forget()
+        st.rerun()
+    show_refusal()
+    if not mine:
+        st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
+    if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
+        st.info(tr("run.settings_changed"))
+        if st.button(tr("run.restart"), key=f"{name}.restart"):
+            _stop_group(active)
+            start()
+            st.rerun()
+
+
 def run_panel(experiment: Experiment, config: Any | None, render: Render) -> None:
     """The controls and live view for one experiment page. ``config`` is None while the page's
     settings are invalid (the page shows why); Start is then disabled."""
     job = current_job(experiment)
-    active = job is not None and job.status.active
-    # only the browser that started the run controls it; others who opened it by its id watch
-    mine = job is None or controls_mine([job])
-    columns = st.columns(5)
-    if columns[0].button(tr("run.start"), type="primary", disabled=active or config is None, key=f"{experiment.name}.start"):
-        _start(experiment, config)
-        st.rerun()
-    if active and job.pause_requested:
-        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{experiment.name}.resume") and mine:
-            job.resume()
-            st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{experiment.name}.pause") and mine:
-        job.pause()
-        st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{experiment.name}.stop") and mine:
-        job.stop()
-        job.wait(2.0)
-        st.rerun()
-    if columns[3].button(tr("run.reset"), disabled=job is None and not _job_id(experiment), key=f"{experiment.name}.reset"):
-        if job is not None and mine:
-            job.stop()
-        _forget(experiment)  # a watcher leaves the run training for whoever started it
-        st.rerun()
-
-    show_refusal()
+    jobs, configs = [] if job is None else [job], None if config is None else [config]
+    _controls(experiment.name, jobs, configs, lambda: _start(experiment, config), lambda: _forget(experiment), bool(_job_id(experiment)))
     if config is None:
         st.warning(tr("run.fix_settings"))
-    if not mine:
-        st.info(tr("run.watching", run=plain(job.id)), icon=":material/visibility:")
-    if mine and job is not None and config is not None and to_dict(config) != to_dict(job.config) and active:
-        st.info(tr("run.settings_changed"))
-        if st.button(tr("run.restart"), key=f"{experiment.name}.restart"):
-            job.stop()
-            job.wait(2.0)
-            _start(experiment, config)
-            st.rerun()
 
     if job is None:
         job_id = _job_id(experiment)
@@ -459,48 +466,16 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     the same JobManager, controlled as one, reattached after a refresh through ``?runs=``.
     ``render`` gets (config, snapshot) of every run that has published; ``describe`` labels a run.
     ``configs`` is None while the page's settings are invalid."""
-    manager = job_manager()
     ids = _group_ids(experiment)
-    jobs = [job for job in map(manager.get, ids) if job is not None and job.experiment == experiment.name]
+    jobs = [job for job in map(job_manager().get, ids) if job is not None and job.experiment == experiment.name]
     active = [job for job in jobs if job.status.active]
-    mine = controls_mine(jobs)
-    columns = st.columns(5)
-    name = f"{experiment.name}.group"
-    if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
-        _start_group(experiment, configs or ())
-        st.rerun()
-    # like the single panel: the request, not the worker's acknowledgement, decides the button, so
-    # the rerun that follows the click already offers Resume
-    if any(job.pause_requested for job in active):
-        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{name}.resume") and mine:
-            for job in active:
-                job.resume()
-            st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{name}.pause") and mine:
-        for job in active:
-            job.pause()
-        st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{name}.stop") and mine:
-        _stop_group(active)
-        st.rerun()
-    if columns[3].button(tr("run.reset"), disabled=not ids, key=f"{name}.reset"):
-        if mine:
-            for job in active:
-                job.stop()
+
+    def forget() -> None:
         st.session_state.pop(_group_key(experiment), None)
         if "runs" in st.query_params:
             del st.query_params["runs"]
-        st.rerun()
 
-    show_refusal()
-    if not mine:
-        st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
-    if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
-        st.info(tr("run.settings_changed"))
-        if st.button(tr("run.restart"), key=f"{name}.restart"):
-            _stop_group(active)
-            _start_group(experiment, configs)
-            st.rerun()
+    _controls(f"{experiment.name}.group", jobs, configs, lambda: _start_group(experiment, configs or ()), forget, bool(ids))
 
     if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
         saved = [run for run in (saved_run(experiment, job_id) for job_id in ids) if run is not None]

@@ -19,7 +19,7 @@ from fpengine.settings.schema import ConfigError, rule_of, validate
 
 from . import links
 from .common import lang, show_chart, tr, translated
-from .controls import SettingError, bounds, widget
+from .fields import SettingError, bounds, setting_widget
 
 AMPLITUDE_SLIDER = (-2.0, 2.0)
 """The amplitude slider's span: the designer's range, narrower than what the setting accepts."""
@@ -98,7 +98,7 @@ def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
 def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) -> TargetConfig:
     """Widgets for the target; raises SettingError when the typed formula is not allowed."""
     st.subheader(tr("designer.title"))
-    mode = widget(
+    mode = setting_widget(
         key,
         "target_mode",
         st.radio,
@@ -110,7 +110,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
     )
     quantize = base.quantize
     if show_quantize:
-        quantize = widget(
+        quantize = setting_widget(
             key,
             "quantize",
             st.number_input,
@@ -121,7 +121,7 @@ def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) ->
             help=tr("staircase.quantize_help"),
         )
     if mode == "formula":
-        text = widget(
+        text = setting_widget(
             key,
             "formula",
             st.text_input,

@@ -4,6 +4,7 @@ the Theory view (the linearised prediction beside the measurement) with its grad
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,8 @@ from fpengine.engine.experiment import Experiment
 from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.readout.charts import theory_builders
 
-from .common import device_choice, job_manager, lang, live_chart, result_table, tr, translated
-from .controls import linked
-from .controls import widget as setting_widget
+from .common import classroom_mode, device_choice, job_manager, lang, live_chart, result_table, tr, translated
+from .fields import linked, setting_widget
 from .run_panel import VIEW_REFRESH_SECONDS, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
 
 REPLAY_TICK_SECONDS = 0.5
@@ -123,6 +123,9 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         st.session_state[play_key] = False
     if st.session_state.pop(ended_key, False):
         st.session_state[play_key] = False
+    # on a projector the replayed views keep the place of the live ones: the controls go below them
+    below = classroom_mode()
+    frames_area = st.container() if below else None
     st.markdown(f"**{tr('replay.title')}**")
     left, right = st.columns([1, 3])
     playing = bool(st.session_state.get(play_key))
@@ -139,12 +142,15 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         advance_replay(st.session_state, key, steps)
         if st.session_state.get(ended_key):
             st.rerun()  # a full rerun stops the ticking
+        views = st.container() if below else None
         chosen = st.select_slider(
             tr("replay.step"), options=steps, key=step_key, format_func=lambda s: f"{s:,}", help=tr("replay.step_help")
         )
-        draw_step(chosen)
+        with views if views is not None else nullcontext():
+            draw_step(chosen)
 
-    st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
+    with frames_area if frames_area is not None else nullcontext():
+        st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
 
 
 def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, draw: Draw) -> None:
@@ -191,19 +197,33 @@ def group_replay_view(experiment: Experiment, runs: Sequence[tuple[Any, Snapshot
 def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any]) -> None:
     """The layout every page with a 1-D target shares: output | spectrum, the ΔF heatmap, loss |
     convergence table (of the run's ``summary``). ``show(name)`` draws the chart named output,
-    spectrum, heatmap or loss."""
-    left, right = st.columns(2)
-    with left:
-        show("output")
-    with right:
-        show("spectrum")
-    show("heatmap")
-    st.caption(tr("view.heatmap_help"))
-    left, right = st.columns(2)
-    with left:
-        show("loss")
-    with right:
+    spectrum, heatmap or loss. In classroom mode the learning comes first: output | heatmap, then
+    spectrum | loss and the table."""
+
+    def heatmap() -> None:
+        show("heatmap")
+        st.caption(tr("view.heatmap_help"))
+
+    def table() -> None:
         convergence_table(trace, summary)
+
+    if classroom_mode():
+        side_by_side(lambda: show("output"), heatmap)
+        side_by_side(lambda: show("spectrum"), lambda: show("loss"))
+        table()
+    else:
+        side_by_side(lambda: show("output"), lambda: show("spectrum"))
+        heatmap()
+        side_by_side(lambda: show("loss"), table)
+
+
+def side_by_side(left: Callable[[], None], right: Callable[[], None]) -> None:
+    """Two parts of a view in two columns."""
+    columns = st.columns(2)
+    with columns[0]:
+        left()
+    with columns[1]:
+        right()
 
 
 def theory_setting(theory: str, key: str) -> str:

@@ -36,16 +36,16 @@ def picture_chart(pixels: np.ndarray, title: str, size: int = 220) -> alt.Chart:
 
 
 def band_curves(trace: ErrorTrace, lang: str, log_steps: bool = False) -> alt.Chart:
-    chart = charts.curves_chart(
+    return charts.curves_chart(
         trace.steps + (1 if log_steps else 0),
         {key: trace.errors[:, i] for i, key in enumerate(trace.keys)},
         t("image.view.band_curves", lang),
-        t("chart.step", lang) + (" + 1" if log_steps else ""),
+        t("chart.step", lang),
         t("chart.error", lang),
         lang,
         log_y=True,
+        log_x=log_steps,
     )
-    return chart.encode(x=alt.X("x:Q", title=t("chart.step", lang), scale=alt.Scale(type="log"))) if log_steps else chart
 
 
 def heatmap(

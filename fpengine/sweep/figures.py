@@ -12,7 +12,15 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from fpengine.charts import frequency_labels, heatmap_frame
+from fpengine.charts import (
+    frequency_labels,
+    heatmap_bins,
+    heatmap_image_layer,
+    heatmap_picture,
+    heatmap_read_out,
+    heatmap_rows,
+    png_data_url,
+)
 from fpengine.engine.runner import ErrorTrace
 from fpengine.i18n import t
 from fpengine.sweep.fit import FITTED_STATUS, GroupPoints, collect_points, parse_frequencies, plain_value
@@ -322,26 +330,29 @@ def sweep_figures(results: pd.DataFrame, fit: dict[str, Any], group_keys: Sequen
 def cell_heatmaps(cells: Sequence[tuple[str, ErrorTrace]], lang: str, scheme: str = "redblue") -> alt.FacetChart:
     """One small ΔF heatmap per cell (label, trace), side by side in rows of ``HEATMAPS_PER_ROW``: each
     run's low-to-high order at a glance. The chapter's colours (red = small, ≤ 0.1; blue ≥ 1) and
-    each map's frequencies low to high from the bottom, as on the single-run pages."""
+    each map's frequencies low to high from the bottom, as on the single-run pages. Each map is one
+    picture (``charts.heatmap_picture``) under one transparent band per frequency, whose tooltip
+    reads the cell, the frequency and its last error."""
+    rows = max((len(trace.keys) for _, trace in cells), default=1)
+    height = HEATMAP_ROW * rows
     frames = []
     for label, trace in cells:
-        frame = heatmap_frame(trace, frequency_labels(trace), log_steps=False, max_columns=HEATMAP_COLUMNS)
-        frames.append(frame.assign(cell=label))
-    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["start", "end", "row", "error", "order", "cell"])
-    rows = max((len(trace.keys) for _, trace in cells), default=1)
+        starts, ends, means = heatmap_bins(trace, log_steps=False, max_columns=HEATMAP_COLUMNS)
+        picture = heatmap_picture(starts, ends, means, log_steps=False, scheme=scheme, vmin=0.1, vmax=1.0, size=(HEATMAP_WIDTH, height))
+        frames.append(pd.DataFrame({"cell": [label], "url": [png_data_url(picture)]}))
+        frames.append(heatmap_rows(frequency_labels(trace), starts, ends, means, (), lang).assign(cell=label))
+    columns = ["cell", "url", "row", "start", "end", "error", "converged", "order"]
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     step = t("chart.step", lang)
-    chart = (
-        alt.Chart(data)
-        .mark_rect()
-        .encode(
-            x=alt.X("start:Q", title=step, scale=alt.Scale(nice=False, zero=False)),
-            x2="end:Q",
-            y=alt.Y("row:N", title=None, sort=alt.EncodingSortField("order", order="descending")),
-            color=alt.Color("error:Q", title=t("chart.error", lang), scale=alt.Scale(scheme=scheme, domain=[0.1, 1.0], clamp=True)),
-            tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("row:N"), alt.Tooltip("start:Q", title=step), alt.Tooltip("error:Q", format=".3f")],
-        )
-        .properties(width=HEATMAP_WIDTH, height=HEATMAP_ROW * rows)
-    )
+    y = alt.Y("row:N", title=None, sort=alt.EncodingSortField("order", order="descending"), scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    colours = alt.Scale(scheme=scheme, domain=[0.1, 1.0], clamp=True)
+    bands = heatmap_read_out(alt.Undefined, y, step, t("chart.frequency", lang), colours, lang, alt.Scale(nice=False, zero=False))
+    chart = alt.layer(
+        heatmap_image_layer().transform_filter("isValid(datum.url)"),
+        # a cell's row knows no ε: its tooltip leaves out where the frequency converged
+        bands.transform_filter("isValid(datum.row)").encode(tooltip=[alt.Tooltip("cell:N"), *bands.encoding.tooltip[:2]]),
+        data=data,
+    ).properties(width=HEATMAP_WIDTH, height=height)
     return (
         chart.facet(facet=alt.Facet("cell:N", title=None, sort=[label for label, _ in cells]), columns=HEATMAPS_PER_ROW)
         .resolve_scale(x="independent", y="independent")

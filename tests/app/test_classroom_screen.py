@@ -1,0 +1,130 @@
+"""Real browser: a projector's 1280×720 screen in classroom mode shows the learning without scrolling.
+
+On every page, in English and in Chinese, Start is pressed and the page's key views must lie inside
+the viewport with the page scrolled to its top: on the 1-D pages and Sec 1.6 the output against the
+target and the ΔF heatmap; on Fig 1.7 the target, the network's picture now and the band heatmap;
+on Figs 1.10 and 1.12 the heatmap(s); on the Lab the law chart. A run is checked while it trains and
+again once paused (its replay controls then stand above the views); a Lab sweep once its first cells
+are in. The screenshots are kept: under the test's tmp_path and in ``artifacts/classroom/``
+(git-ignored; not test-results/, which pytest-playwright empties when any pytest session starts);
+their paths are printed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+import fpengine.sweep  # noqa: F401  (registers the Lab's strings)
+from fpengine.i18n import t
+from fpengine.registry import EXPERIMENTS  # registers every section's strings
+from tests.browser_helpers import FIRST_LOAD_MS, button, start_run, stop_run
+from tests.conftest import ROOT
+
+WIDTH, HEIGHT = 1280, 720
+CHARTS = '[data-testid="stVegaLiteChart"]'
+IMAGES = '[data-testid="stImage"]'
+
+# What each page must show without scrolling: (selector, catalogue key of a text it contains, how many).
+# A key's "{…}" part is left out (a δ, a step). The link parameters keep each run short or cheap.
+ONED = ((CHARTS, "view.output", 1), (CHARTS, "view.heatmap", 1))
+PAGES = {
+    "sine-fit": ("steps=100000&widths=16,16", ONED),
+    "staircase": ("steps=100000&widths=16,16", ONED),
+    "equal-amplitude": ("steps=100000&widths=16,16", ONED),
+    "beyond-gd": ("optimizer=adam&iterations.adam=100000", ONED),
+    "image-fit": (
+        "steps=100000&long_side=32&widths=16,16",
+        ((IMAGES, "image.view.target", 1), (IMAGES, "image.current", 1), (CHARTS, "image.view.heatmap", 1)),
+    ),
+    "projection": ("dataset=digits&n_train=200&n_test=100&epochs=1000", ((CHARTS, "view.heatmap", 1),)),
+    "filtering": ("dataset=digits&n_train=200&n_test=100&epochs=1000", ((CHARTS, "filtering.heatmap_title", 3),)),
+    "lab": ("seeds=1&steps=200", ((CHARTS, "sweep.convergence.title", 1),)),
+}
+
+
+def shown(page, selector: str, key: str, lang: str):
+    """The views of one kind: charts by their title, pictures by their whole caption ("{…}" parts left out)."""
+    text = t(key, lang)
+    start = text.split("{")[0].strip()
+    if selector == IMAGES:  # "target" is also in "target: log|DFT|" and "Training target"
+        return page.locator(selector).filter(has_text=re.compile("^" + re.escape(start) + ("" if "{" in text else "$")))
+    return page.locator(selector).filter(has_text=start)
+
+
+def outside(page, selector: str, key: str, count: int, lang: str) -> list[str]:
+    """The key views of one kind that are missing or not wholly inside the viewport (each named)."""
+    found = shown(page, selector, key, lang)
+    if found.count() < count:
+        return [f"{key}: {found.count()} of {count} shown"]
+    wrong = []
+    for index in range(found.count()):
+        try:
+            box = found.nth(index).bounding_box(timeout=5_000)
+        except PlaywrightError:  # redrawn meanwhile (Streamlit swaps a chart's node): measured again
+            box = None
+        if box is None or box["x"] < 0 or box["y"] < 0 or box["x"] + box["width"] > WIDTH or box["y"] + box["height"] > HEIGHT:
+            wrong.append(f"{key}[{index}] at {box}")
+    return wrong
+
+
+def at_the_top(page) -> None:
+    """The page as it first shows, scrolled to its top (a click may have scrolled its main area)."""
+    page.evaluate("() => { window.scrollTo(0, 0); document.querySelectorAll('[data-testid=stMain]').forEach(e => e.scrollTo(0, 0)); }")
+
+
+def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
+    """Wait until the page's key views are drawn inside the viewport (they grow as data come), then keep the screenshot."""
+    expected = PAGES[name][1]
+    problems: list[str] = []
+
+    def fits() -> bool:
+        at_the_top(page)
+        problems[:] = [item for selector, key, count in expected for item in outside(page, selector, key, count, lang)]
+        return not problems
+
+    try:
+        for selector, key, count in expected:
+            expect(shown(page, selector, key, lang).nth(count - 1)).to_be_visible(timeout=120_000)
+        deadline = time.monotonic() + 20
+        while not fits() and time.monotonic() < deadline:
+            page.wait_for_timeout(250)  # polled: the sync API sees the page's updates only while it waits on it
+    finally:
+        shot = tmp_path / f"classroom-{name}-{lang}-{state}.png"
+        page.screenshot(path=str(shot))
+        kept = ROOT / "artifacts" / "classroom" / shot.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, kept)
+        print(f"{name} ({lang}, {state}): {kept}")
+    assert not problems, f"{name} in {lang} ({state}) needs scrolling for: {problems}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_server, tmp_path, name, lang):
+    assert set(PAGES) == {*EXPERIMENTS, "lab"}  # every page of the app is checked
+    query, _ = PAGES[name]
+    start, pause, stop = (t(f"run.{what}", lang) for what in ("start", "pause", "stop"))
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/{name}?lang={lang}&classroom=1&{query}")
+        expect(button(page, start)).to_be_enabled(timeout=FIRST_LOAD_MS)
+        start_run(page, start)
+        check_screen(page, name, lang, "running", tmp_path)
+        if name != "lab":  # a paused run replays: its replay controls stand above the views
+            button(page, pause).click()
+            expect(button(page, t("run.resume", lang))).to_be_visible(timeout=15_000)
+            expect(page.get_by_test_id("stSlider").first).to_be_visible(timeout=30_000)
+            check_screen(page, name, lang, "paused", tmp_path)
+    finally:
+        try:  # never leave a run training on the shared server (the next page's run would queue behind it)
+            if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
+                stop_run(page, stop, start)
+        finally:
+            context.close()
