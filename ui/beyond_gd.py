@@ -17,6 +17,7 @@ from fpengine.beyond_gd.charts import chart_builders, heatmap_figure, work_table
 from fpengine.beyond_gd.experiment import BEYOND_GD, summarize
 from fpengine.beyond_gd.nongradient import SWARM_METHOD
 from fpengine.beyond_gd.settings import GRADIENT_DESCENT, SWARM_WIDTH, BeyondConfig, slowness_warning
+from fpengine.beyond_gd.views import BeyondViews as V
 from fpengine.charts import output_chart
 from fpengine.engine.runner import Snapshot
 from fpengine.optimizers import GRADIENT_OPTIMIZERS
@@ -227,7 +228,7 @@ def render_comparison(runs: list[tuple[BeyondConfig, Snapshot]], log_steps: bool
                     context,
                     snapshot.version,
                     lambda views=views, config=config: output_chart(
-                        views["x_plot"], views["target_plot"], views["output_plot"], lang(), title=method_name(config.algorithm)
+                        views[V.x_plot], views[V.target_plot], views[V.output_plot], lang(), title=method_name(config.algorithm)
                     ),
                     charts_on_page=2 * len(shown),
                 )

@@ -13,6 +13,7 @@ from fpengine.highdim import charts
 from fpengine.highdim.filtering import FILTERING, summarize
 from fpengine.highdim.gaussian_split import CHAPTER_DELTAS, NOTEBOOK_DELTAS, delta_warnings
 from fpengine.highdim.settings import FilteringConfig
+from fpengine.highdim.views import FilteringViews as V
 from fpengine.replay import step_frame
 from fpengine.settings.schema import rule_of
 
@@ -90,7 +91,7 @@ def comparison_intro() -> None:
 
 
 def warn_about_deltas(snapshot) -> None:
-    scale = float(snapshot.views["median_nn_distance"])
+    scale = float(snapshot.views[V.median_nn_distance])
     for delta, kind in delta_warnings(snapshot.traces["e_low"].values, scale):
         st.warning(tr(f"filtering.warn_{kind}", delta=f"{delta:.3g}", scale=f"{scale:.3g}"))
 
@@ -122,7 +123,7 @@ def render(snapshot, config: FilteringConfig, log_epochs: bool, scheme: str) -> 
         live_chart(f"{KEY}.{slot}", (*context, replayed), snapshot.version, build, charts_on_page=3 + deltas)
 
     def scale_and_curves() -> None:
-        st.caption(tr("filtering.scale", scale=f"{float(snapshot.views['median_nn_distance']):.3g}"))
+        st.caption(tr("filtering.scale", scale=f"{float(snapshot.views[V.median_nn_distance]):.3g}"))
         warn_about_deltas(snapshot)
         left, right = st.columns(2)
         with left:

@@ -19,6 +19,7 @@ from fpengine.image.settings import LONG_SIDES, ImageFitConfig, for_device
 from fpengine.image.timing import seconds_per_step
 from fpengine.image.training import estimate_memory, replay_frame, target_picture
 from fpengine.image.uploads import camera_allowed, forget_upload, is_upload, remember_upload
+from fpengine.image.views import ImageViews as V
 
 from .common import classroom_mode, data_version, device_choice, format_duration, lang, live_chart, plain, settings_area, tr
 from .controls import network_settings, preset_base, seed_setting, snapshot_steps_setting, training_settings
@@ -240,13 +241,13 @@ def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> No
             st.caption(tr("image.view.heatmap_help"))
 
         step = snapshot.step if cursor is None else cursor
-        target_spectrum = views["target_spectrum"]
+        target_spectrum = views[V.target_spectrum]
         lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
         pictures = [
-            (views["target"], tr("image.view.target")),
-            (np.clip(shown.views["output"], 0, 1), tr("image.current", step=step)),
+            (views[V.target], tr("image.view.target")),
+            (np.clip(shown.views[V.output], 0, 1), tr("image.current", step=step)),
             (spectrum_picture(target_spectrum, lo, hi), f"{tr('image.view.target')}: log|DFT|"),
-            (spectrum_picture(shown.views["output_spectrum"], lo, hi), f"{tr('image.view.output')}: log|DFT|"),
+            (spectrum_picture(shown.views[V.output_spectrum], lo, hi), f"{tr('image.view.output')}: log|DFT|"),
         ]
         first_row = st.columns([1, 1, 2]) if classroom_mode() else st.columns(4)
         if classroom_mode():
@@ -271,15 +272,15 @@ def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> No
             convergence_table(trace, summary, key_title=tr("image.band_table"))
 
     replay_view(IMAGE_FIT, snapshot, config, replay_frame, draw)
-    if len(views["panel_steps"]):
+    if len(views[V.panel_steps]):
         st.markdown(f"**{tr('view.snapshots')}**")
-        strip = st.columns(len(views["panel_steps"]) + 1)
-        for column, step, output in zip(strip, views["panel_steps"], views["panel_outputs"], strict=False):
+        strip = st.columns(len(views[V.panel_steps]) + 1)
+        for column, step, output in zip(strip, views[V.panel_steps], views[V.panel_outputs], strict=False):
             column.image(np.clip(output, 0, 1), caption=tr("chart.at_step", step=int(step)), width="stretch")
-        strip[-1].image(views["target"], caption=tr("image.view.target"), width="stretch")
+        strip[-1].image(views[V.target], caption=tr("image.view.target"), width="stretch")
     if snapshot.step >= snapshot.total_steps:
         downloads = st.columns(3)
-        captions = [tr("chart.at_step", step=int(step)) for step in views["panel_steps"]]
+        captions = [tr("chart.at_step", step=int(step)) for step in views[V.panel_steps]]
         downloads[0].download_button(
             tr("image.export.strip"),
             snapshot_strip_png(snapshot, captions, tr("image.view.target")),

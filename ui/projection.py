@@ -13,6 +13,7 @@ from fpengine.highdim import charts
 from fpengine.highdim.datasets import DATASET_CLASSES, DatasetUnavailable, is_cached
 from fpengine.highdim.projection import PROJECTION, heatmap, label_spectrum, noisy_frequencies, spectrum_frame
 from fpengine.highdim.settings import ProjectionConfig, ProjectionSpectrumConfig
+from fpengine.highdim.views import ProjectionViews as V
 from fpengine.i18n import explain, t
 from fpengine.settings.schema import rule_of
 
@@ -134,9 +135,9 @@ def linked_rows() -> None:
 def chosen_rows(snapshot, config: ProjectionConfig) -> np.ndarray:
     """The heatmap's rows: the run's tracked frequencies by default; any peak can be added or dropped."""
     views = snapshot.views
-    frequencies = np.asarray(views["frequencies"])
-    candidates = [int(k) for k in np.union1d(views["peaks"], views["selected"])]
-    automatic = [int(k) for k in views["selected"]]
+    frequencies = np.asarray(views[V.frequencies])
+    candidates = [int(k) for k in np.union1d(views[V.peaks], views[V.selected])]
+    automatic = [int(k) for k in views[V.selected]]
     name = f"{KEY}.rows.{len(frequencies)}.{frequencies[-1]:.6g}.{'-'.join(map(str, candidates))}"
     wanted = st.session_state.get(ROWS)
     linked = st.session_state.pop(LINKED_ROWS, False)
@@ -197,7 +198,7 @@ def render(snapshot, config: ProjectionConfig, log_epochs: bool, scheme: str, vm
             show(
                 "spectrum",
                 lambda: charts.spectrum_chart(
-                    views["frequencies"], views["label_spectrum"], views["output_spectrum"], views["selected"], views["unreliable"], lang()
+                    views[V.frequencies], views[V.label_spectrum], views[V.output_spectrum], views[V.selected], views[V.unreliable], lang()
                 ),
                 cursor,
             )
@@ -213,7 +214,7 @@ def render(snapshot, config: ProjectionConfig, log_epochs: bool, scheme: str, vm
         st.info(tr("projection.no_rows"))
     else:
         st.caption(tr("projection.heatmap_help"))
-        noisy = noisy_frequencies(views["frequencies"], views["unreliable"], rows)
+        noisy = noisy_frequencies(views[V.frequencies], views[V.unreliable], rows)
         if noisy:
             st.warning(tr("projection.noisy_rows", frequencies=", ".join(f"{k:.4g}" for k in noisy)))
     left, right = st.columns(2)

@@ -57,10 +57,10 @@ def test_an_old_saved_run_reads_under_the_new_name_and_a_new_one_keeps_the_old_f
 VIEW_LITERAL = re.compile(r"""views(?:\[|\.get\()\s*["'][a-z_]+["']""")
 
 
-def test_the_engine_and_ui_read_views_by_their_declared_names():
+def test_the_engine_ui_and_pages_read_views_by_their_declared_names():
     found = [
         f"{path.relative_to(ROOT)}:{number}"
-        for path in [*ROOT.glob("fpengine/**/*.py"), *ROOT.glob("ui/*.py")]
+        for path in [*ROOT.glob("fpengine/**/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("app_pages/*.py")]
         for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1)
         if VIEW_LITERAL.search(line)
     ]
