@@ -193,9 +193,12 @@ def peak_selector(config: ReadoutConfig, key: str) -> ReadoutConfig:
     # number of peaks tracked automatically) starts from its automatic choice
     name = f"{key}.peaks.{'-'.join(map(str, candidates))}.{'-'.join(map(str, automatic))}"
     linked = links.restore("peaks", lambda text: [candidates[candidates.index(int(k))] for k in text.split(",")])
-    if linked is not None or name not in st.session_state:
-        st.session_state[name] = linked or automatic
-    choice = st.multiselect(tr("designer.peaks"), candidates, format_func=labels.get, help=tr("designer.peaks_help"), key=name)
+    # the start value is the widget's default rather than a preset of its state, so whatever the
+    # browser falls back to is a valid choice (a CI run once found the list empty, Start blocked,
+    # after a click that interrupted the page's first run under load)
+    choice = st.multiselect(
+        tr("designer.peaks"), candidates, default=linked or automatic, format_func=labels.get, help=tr("designer.peaks_help"), key=name
+    )
     if not choice:
         raise ConfigError("spectrum.peaks", "oned.error.no_peak_chosen")
     chosen = tuple(sorted(choice))

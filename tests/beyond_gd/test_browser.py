@@ -6,6 +6,7 @@ import re
 import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.browser_helpers import start_run
 
@@ -49,6 +50,7 @@ def test_particle_swarm_heatmap_grows(page, streamlit_server):
 
     def choose_swarm() -> bool:
         # a rerun that lands while the list is open closes it again: open it until the option shows
+        expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Optimizer").click()
         try:
             swarm.click(timeout=5_000)
