@@ -29,7 +29,7 @@ from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
 from . import links
-from .common import device_choice, format_duration, job_manager, lang, plain, tr
+from .common import device_choice, format_duration, job_manager, lang, plain, tr, zip_download
 
 REFRESH_SECONDS = 0.4
 VISITOR_KEY = "_visitor"
@@ -295,14 +295,7 @@ def _live_views(experiment: Experiment, render: Render) -> None:
 def _export_button(job_id: str) -> None:
     directory = runs_root() / job_id
     if (directory / "summary.json").exists():
-        st.download_button(
-            tr("run.export"),
-            zip_run(directory),
-            file_name=f"fpengine-{job_id}.zip",
-            mime="application/zip",
-            help=tr("run.export_help"),
-            key=f"export.{job_id}",
-        )
+        zip_download("run.export", zip_run(directory), f"fpengine-{job_id}.zip", f"export.{job_id}")
 
 
 def _controls(
