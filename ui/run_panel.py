@@ -383,6 +383,20 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
 GroupRender = Callable[[list[tuple[Any, Snapshot]]], None]
 
 
+def _keep_alive(experiment: Experiment) -> None:
+    for job in [current_job(experiment), *map(job_manager().get, _group_ids(experiment))]:
+        if job is not None:
+            job.touch()
+
+
+def keep_alive(experiment: Experiment) -> None:
+    """The page's runs stay watched while their panel is not drawn (in a tab not on show): a fragment
+    that draws nothing and only renews their lease, well within it."""
+    lease = job_manager().lease_seconds
+    if lease is not None:
+        st.fragment(run_every=max(1.0, min(60.0, lease / 3)))(_keep_alive)(experiment)
+
+
 def _group_key(experiment: Experiment) -> str:
     return f"runs.{experiment.name}"
 
@@ -446,17 +460,26 @@ def _stop_group(jobs: Sequence[Job]) -> None:
         job.wait(2.0)
 
 
-def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
+def _group_jobs(experiment: Experiment) -> list[Job]:
+    """The page's comparison runs the manager holds; a full rerun (from disk) once one has left it."""
     ids = _group_ids(experiment)
     jobs = [job for job in map(job_manager().get, ids) if job is not None]
     if len(jobs) < len(ids):  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
+    return jobs
+
+
+def _live_group_views(experiment: Experiment, render: GroupRender) -> None:
+    render([(job.config, job.snapshot) for job in _group_jobs(experiment) if job.snapshot is not None])
+
+
+def _live_group(experiment: Experiment, describe: Callable[[Any], str]) -> None:
+    jobs = _group_jobs(experiment)
     for job in jobs:
         job.touch()
         st.markdown(f"**{plain(describe(job.config))}**")
         _progress(job.snapshot, job)
         _show_message(job)
-    render([(job.config, job.snapshot) for job in jobs if job.snapshot is not None])
     ids = ",".join(job.id for job in jobs)
     if jobs and all(job.done for job in jobs) and st.session_state.get(f"{_group_key(experiment)}.shown_done") != ids:
         st.session_state[f"{_group_key(experiment)}.shown_done"] = ids
@@ -491,8 +514,10 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
         return
 
     st.session_state[_group_key(experiment)] = [job.id for job in jobs]
-    live = st.fragment(run_every=None if all(job.done for job in jobs) else REFRESH_SECONDS)(_live_group)
-    live(experiment, render, describe)
+    # as for one run: the counters refresh often, the charts at their own pace
+    done = all(job.done for job in jobs)
+    st.fragment(run_every=None if done else REFRESH_SECONDS)(_live_group)(experiment, describe)
+    st.fragment(run_every=None if done else VIEW_REFRESH_SECONDS)(_live_group_views)(experiment, render)
     if not active:
         for column, job in zip(st.columns(len(jobs)), jobs, strict=True):
             with column:
