@@ -33,10 +33,10 @@ from .common import device_choice, format_duration, job_manager, lang, plain, tr
 
 REFRESH_SECONDS = 1.0
 """How often a live run's counter and charts are redrawn: once a second, in one fragment. Every
-fragment run redraws the page in the browser; with the counter at 0.4 s beside the charts' 1 s,
-watching a Fig 1.6 run cost its training a third more (scripts/bench_live_app.py, A/B in one window:
-live/headless 0.38–0.39 against 0.50–0.64 at one redraw a second; the browser's CPU 8.7–9.3 s
-against 5.8–6.5 s a run)."""
+fragment run redraws the page in the browser. scripts/bench_live_app.py, Fig 1.6 Quick, A/B runs in
+one window on a loaded box: the counter at 0.4 s beside the charts' 1 s gave live/headless 0.38–0.39
+and 8.7–9.3 browser CPU-s a run, at 1 s 0.50–0.64 and 5.8–6.5 s; one fragment instead of two then
+6.2–8.0 s against 7.1–9.4 s (its ratios within the noise)."""
 VIEW_REFRESH_SECONDS = REFRESH_SECONDS
 """The pace of any other live chart (the gradient-descent reference's)."""
 VISITOR_KEY = "_visitor"
