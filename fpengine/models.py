@@ -84,13 +84,34 @@ def init_normal_(model: nn.Module, std: float, generator: torch.Generator) -> No
                 module.bias.normal_(0.0, std, generator=generator)
 
 
-def initialise_(model: nn.Module, seed: int, std: float | None = None) -> None:
+def antisymmetrize_(model: nn.Module) -> None:
+    """Make the network's output 0 everywhere (to float rounding) without redrawing it: the second half of the last
+    hidden layer repeats the first half's units (their incoming weights and biases), those units' output
+    weights are the first half's negated, and the output bias is 0. Each pair's two units then compute
+    the same activation and cancel in the output, for every input. Their gradients do not cancel: the
+    tangent kernel gets every first-half unit's contribution twice (a unit's output weight enters it
+    squared), so its expected value is unchanged. Needs an even last hidden width."""
+    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    if len(linears) < 2 or linears[-1].in_features % 2:
+        raise ValueError("an antisymmetric network needs a hidden layer of an even width")
+    hidden, output = linears[-2], linears[-1]
+    half = output.in_features // 2
+    with torch.no_grad():
+        hidden.weight[half:] = hidden.weight[:half]
+        hidden.bias[half:] = hidden.bias[:half]
+        output.weight[:, half:] = -output.weight[:, :half]
+        output.bias.zero_()
+
+
+def initialise_(model: nn.Module, seed: int, std: float | None = None, *, antisymmetric: bool = False) -> None:
     """PyTorch's default initialisation and then, given ``std``, the chapter's N(0, std²), all drawn
-    from a generator seeded with ``seed``."""
+    from a generator seeded with ``seed``; ``antisymmetric``: then made to output 0 (:func:`antisymmetrize_`)."""
     generator = seeded_generator(seed)
     reset_parameters_(model, generator)
     if std is not None:
         init_normal_(model, std, generator)
+    if antisymmetric:
+        antisymmetrize_(model)
 
 
 def _stacked_linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

@@ -45,7 +45,8 @@ def build_model(config: OneDConfig, device: torch.device) -> torch.nn.Module:
     the run's own generator."""
     network = config.network
     model = mlp(1, network.widths, 1, network.activation)
-    initialise_(model, config.seed, chapter_init_std(network.widths, network.init_power) if network.init == "chapter" else None)
+    std = chapter_init_std(network.widths, network.init_power) if network.init == "chapter" else None
+    initialise_(model, config.seed, std, antisymmetric=network.output_init == "antisymmetric")
     return model.to(device)
 
 

@@ -38,6 +38,7 @@ LINEAR_REGIME = (
     "spectrum.n_freq=32",
     "spectrum.epsilon=0.1",
     "network.widths=2048",
+    "network.output_init=antisymmetric",
     "training.optimizer=sgd",
     "training.lr=5e-5",
     "snapshot_steps=0",
@@ -107,7 +108,7 @@ SWEEP_PRESETS: dict[str, SweepPreset] = {
             # each activation with the init scale and run length it needs: ReLU's law spans ω = 1…10
             # in 30,000 steps; tanh converges ω ≤ 3 and then slows exponentially (the rest is censored);
             # hat units need inner weights ~ ω_max (std 2048^⅓ ≈ 12.7) to be narrower than the waves
-            ("network.activation+network.init_power+training.steps=[relu,0,30000],[tanh,0,6000],[hat,-0.3333,1500]",),
+            ("network.activation+network.init_power+training.steps=[relu,0,40000],[tanh,0,6000],[hat,-0.3333,1500]",),
             seeds=5,
         ),
         SweepPreset(
