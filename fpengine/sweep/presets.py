@@ -53,10 +53,10 @@ output weights f₀ has an rms of 40–55 against the target's 2.2: each frequen
 rather than 10× before its relative error ΔF_ω = |f̂_ω − ŷ_ω|/|ŷ_ω| drops below ε = 0.1, and a
 kernel change far below the Frobenius drift, times that large residual, moved the slow points by
 ×1.5–2 (measured). Without f₀ the parameters move only ≈ 0.4% (ReLU, σ = 2: the relative drift of a
-homogeneous net falls as 1/σ², and its kernel grows as σ², hence ReLU's step 5·10⁻⁵/4), 0.8% (tanh),
-0.01% (hat). Each step is ≈ 1/5 of the largest stable one (2ηλ_max/n ≈ 0.42 of 2 for ReLU; tanh 0.19,
-hat ≤ 0.6), so no step leaves the linearisation by itself. ω = 1 … 10 on 64 periodic points of
-[−π, π), all in one target (equal amplitudes; on a periodic grid the DFT index is ω, so every peak is
+homogeneous net falls as 1/σ², and its kernel grows as σ², ReLU's step 2·10⁻⁵ is a quarter-scaled 8·10⁻⁵), 1.4% (tanh),
+0.02% (hat). Each step is ≈ 1/3 of the largest stable one (2ηλ_max/n ≈ 0.64–0.69 of 2 for ReLU,
+0.56 for tanh, ≤ 0.6 for hat), so no step leaves the linearisation by itself. ω = 1 … 10 on 64
+periodic points of [−π, π), all in one target (equal amplitudes; on a periodic grid the DFT index is ω, so every peak is
 exact and tracked)."""
 
 
@@ -113,9 +113,9 @@ SWEEP_PRESETS: dict[str, SweepPreset] = {
             "sine-fit",
             LINEAR_REGIME,
             # each activation with the init scale, step and run length it needs: ReLU's law spans
-            # ω = 1…10 in 40,000 steps (σ = 2 with a quarter of the step: the same steps, a quarter of the
-            # drift); tanh converges ω ≤ 3 and then slows exponentially (the rest is censored); hat units
-            # need inner weights ~ ω_max (std 2048^⅓ ≈ 12.7) to be narrower than the waves
+            # ω = 1…10 in 25,000 steps (σ = 2 with a quarter-scaled step: the same steps, a quarter of
+            # the drift); tanh converges ω ≤ 3 and then slows exponentially (the rest is censored); hat
+            # units need inner weights ~ ω_max (std 2048^⅓ ≈ 12.7) to be narrower than the waves
             (
                 "network.activation+network.init_power+training.lr+training.steps="
                 "[relu,-0.0909,2e-5,25000],[tanh,0,1.5e-4,6000],[hat,-0.3333,5e-5,1500]",
