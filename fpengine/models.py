@@ -144,8 +144,7 @@ class StackedMLP(nn.Module):
                 activations.append(modules[0])  # a parameter-free activation acts elementwise on every member
             else:
                 raise TypeError(f"StackedMLP stacks Linear layers and parameter-free activations, not {type(modules[0]).__name__}")
-        first = parts[0]
-        self.flat = nn.Parameter(torch.cat([part.reshape(-1) for part in parts]).to(first.device))
+        self.flat = nn.Parameter(torch.cat([part.reshape(-1) for part in parts]))
         """Every stacked weight and bias, one after the other: what an optimizer updates."""
         self.flat.grad = torch.zeros_like(self.flat)
         views, offset = [], 0
