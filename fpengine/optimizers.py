@@ -45,7 +45,7 @@ class FlatAdam:
     """Adam over one tensor, stepped by torch's fused kernel directly: the same update as
     ``torch.optim.Adam(fused=True)`` (lr, β = (0.9, 0.999), ε = 10⁻⁸; the same kernel, so the same
     numbers) without its per-step Python work (grouping, profiler records, state look-ups), which
-    for a small network costs as much as the update itself."""
+    for a small network costs several times the update itself."""
 
     def __init__(self, parameter: torch.Tensor, lr: float):
         self.parameter, self.lr = parameter, lr
