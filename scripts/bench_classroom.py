@@ -77,8 +77,16 @@ def run_id(page: Page) -> str | None:
     return urllib.parse.parse_qs(urllib.parse.urlparse(href).query).get("run", [None])[0]
 
 
+BROWSER_ERRORS: dict[int, list[str]] = {}
+"""Each tab's JavaScript errors and console errors, reported when a tab stops answering."""
+
+
 def open_session(browser, url: str, steps: int) -> Page:
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    errors = BROWSER_ERRORS.setdefault(id(page), [])
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on("console", lambda message: errors.append(f"console.{message.type}: {message.text}") if message.type == "error" else None)
+    page.on("response", lambda response: errors.append(f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
     page.goto(f"{url}/equal-amplitude")
     start_button(page).wait_for(timeout=180_000)
     set_steps(page, steps)
@@ -121,7 +129,8 @@ def press_start(page: Page, previous: str | None) -> str:
         time.sleep(0.2)
     shot = Path(tempfile.gettempdir()) / f"bench_classroom_{previous}.png"
     page.screenshot(path=str(shot))
-    raise TimeoutError(f"no run started after pressing Start (the page after {previous}: {shot})")
+    errors = "\n".join(BROWSER_ERRORS.get(id(page), [])[-20:]) or "none"
+    raise TimeoutError(f"no run started after pressing Start (the page after {previous}: {shot}); the tab's errors:\n{errors}")
 
 
 def enabled(button) -> bool:

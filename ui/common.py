@@ -379,6 +379,12 @@ def _emit(spec: dict, key: str | None = None) -> None:
     st.vega_lite_chart(spec, key=key, width="content" if composed else "stretch")
 
 
+def zip_download(label_key: str, data: bytes, file_name: str, key: str) -> None:
+    """A button that downloads ``data`` as the zip ``file_name`` (a run's or a sweep's folder),
+    labelled by ``label_key`` and helped by ``<label_key>_help``."""
+    st.download_button(tr(label_key), data, file_name=file_name, mime="application/zip", help=tr(f"{label_key}_help"), key=key)
+
+
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
     """Render an Altair chart without re-validating its schema on every refresh: validation costs
     tens of milliseconds of the GIL that the trainer needs."""

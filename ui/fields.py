@@ -73,6 +73,12 @@ def setting_widget(
     return linked(f"{key}.w.{field}", field, make, label, default, accepts, **kwargs)
 
 
+def mode_radio(key: str, field: str, label_key: str, default: str, options: list[str], **kwargs: Any) -> str:
+    """A page's choice of mode (``<page>.w.<field>``): a radio of ``options``, each shown by its
+    translation ``<label_key>.<option>``, linked like every setting."""
+    return setting_widget(key, field, st.radio, tr(label_key), default, options=options, format_func=translated(label_key), **kwargs)
+
+
 def bounds(config_type: type, path: str, kind: type = float) -> dict[str, Any]:
     """A number widget's ``min_value``/``max_value``: the declared rule's ends, as ``kind``. An open
     end is still the widget's limit; validation then refuses exactly that value, naming the rule."""

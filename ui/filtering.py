@@ -17,9 +17,9 @@ from fpengine.highdim.views import FilteringViews as V
 from fpengine.replay import step_frame
 from fpengine.settings.schema import rule_of
 
-from .common import classroom_mode, job_manager, lang, live_chart, result_table, tr, translated
+from .common import classroom_mode, job_manager, lang, live_chart, result_table, tr
 from .controls import preset_base
-from .fields import Field, SettingError, choices, field, linked, setting_widget, settings_or_none, with_values
+from .fields import Field, SettingError, choices, field, linked, mode_radio, settings_or_none, with_values
 from .highdim import classification_settings, dataset_notices, download_in_progress
 from .views import group_replay_view, replay_view
 
@@ -37,14 +37,12 @@ EPSILON = Field("epsilon", "settings.epsilon", help="filtering.epsilon_help", st
 def delta_settings(base: FilteringConfig) -> dict:
     """The δ mode and its list, and ε: the config's ``deltas`` (empty: scaled), ``delta_multiples``, ``epsilon``."""
     with st.sidebar.expander(tr("filtering.settings"), expanded=True):
-        mode = setting_widget(
+        mode = mode_radio(
             KEY,
             "delta_mode",
-            st.radio,
-            tr("filtering.delta_mode"),
+            "filtering.delta_mode",
             "custom" if base.deltas else "scaled",
-            options=list(DELTA_MODES),
-            format_func=translated("filtering.delta_mode"),
+            list(DELTA_MODES),
             help=tr("filtering.delta_help"),
         )
         multiples = field(KEY, base, MULTIPLES, disabled=mode != "scaled")

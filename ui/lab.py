@@ -56,7 +56,7 @@ from fpengine.sweep.presets import SWEEP_PRESETS
 from fpengine.sweep.results import zip_sweep
 
 from . import pages
-from .common import device_choice, format_duration, job_manager, lang, live_chart, plain, settings_area, tr
+from .common import device_choice, format_duration, job_manager, lang, live_chart, plain, settings_area, tr, zip_download
 from .controls import linked
 from .layout import page_layout, projector_first, screen_height
 from .run_panel import linked_id, visitor
@@ -411,14 +411,7 @@ def show_results(
 
 
 def _download(sweep_id: str, out: Path) -> None:
-    st.download_button(
-        tr("lab.download"),
-        zip_sweep(out),
-        file_name=f"fpengine-sweep-{sweep_id}.zip",
-        mime="application/zip",
-        help=tr("lab.download_help"),
-        key=f"lab.download.{sweep_id}",
-    )
+    zip_download("lab.download", zip_sweep(out), f"fpengine-sweep-{sweep_id}.zip", f"lab.download.{sweep_id}")
 
 
 def _show_saved(manager: SweepManager, saved: SavedSweep) -> None:

@@ -29,10 +29,13 @@ from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import to_dict
 
 from . import links
-from .common import device_choice, format_duration, job_manager, lang, plain, tr
+from .common import device_choice, format_duration, job_manager, lang, plain, tr, zip_download
 
 REFRESH_SECONDS = 0.4
 VISITOR_KEY = "_visitor"
+QUEUED_REFRESH_SECONDS = 1.0
+"""A queued run's page shows only its place and wait; in a class of 30 on one slot, 29 pages wait,
+and their refreshes were most of the server's script runs."""
 VIEW_REFRESH_SECONDS = 1.0
 """Re-sending a chart costs the server a JSON and Arrow round trip even when the chart is cached
 (measured: most of the UI's CPU in a live run), so the views refresh less often than the counter."""
@@ -268,10 +271,12 @@ def _show_message(job: Job) -> None:
         st.warning(_status_text(job))
 
 
-def _live_status(experiment: Experiment) -> None:
+def _live_status(experiment: Experiment, queued: bool) -> None:
     job = current_job(experiment)
     if job is None:  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
+    if queued and job.status is not Status.QUEUED:
+        st.rerun()  # the run has left the queue: the full rerun starts its views and the faster counter
     job.touch()
     _progress(job.snapshot, job)
     _show_message(job)
@@ -290,14 +295,7 @@ def _live_views(experiment: Experiment, render: Render) -> None:
 def _export_button(job_id: str) -> None:
     directory = runs_root() / job_id
     if (directory / "summary.json").exists():
-        st.download_button(
-            tr("run.export"),
-            zip_run(directory),
-            file_name=f"fpengine-{job_id}.zip",
-            mime="application/zip",
-            help=tr("run.export_help"),
-            key=f"export.{job_id}",
-        )
+        zip_download("run.export", zip_run(directory), f"fpengine-{job_id}.zip", f"export.{job_id}")
 
 
 def _controls(
@@ -371,9 +369,13 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.caption(tr("run.status.idle"))
         return
 
-    # two fragments: the counter refreshes often and cheaply, the charts at their own pace
-    st.fragment(run_every=REFRESH_SECONDS if not job.done else None)(_live_status)(experiment)
-    st.fragment(run_every=VIEW_REFRESH_SECONDS if not job.done else None)(_live_views)(experiment, render)
+    # two fragments: the counter refreshes often and cheaply, the charts at their own pace; a queued
+    # run has no charts yet, and its place in the queue changes slowly
+    queued = job.status is Status.QUEUED
+    status_every = None if job.done else QUEUED_REFRESH_SECONDS if queued else REFRESH_SECONDS
+    st.fragment(run_every=status_every)(_live_status)(experiment, queued)
+    if not queued:
+        st.fragment(run_every=VIEW_REFRESH_SECONDS if not job.done else None)(_live_views)(experiment, render)
     if job.done:
         _export_button(job.id)
 

@@ -18,8 +18,8 @@ from fpengine.readout.targets import TargetConfig
 from fpengine.settings.schema import ConfigError, rule_of, validate
 
 from . import links
-from .common import lang, show_chart, tr, translated
-from .fields import SettingError, bounds, setting_widget
+from .common import lang, show_chart, tr
+from .fields import Field, SettingError, field, mode_radio, setting_widget
 
 AMPLITUDE_SLIDER = (-2.0, 2.0)
 """The amplitude slider's span: the designer's range, narrower than what the setting accepts."""
@@ -95,31 +95,16 @@ def _components(base: TargetConfig, key: str) -> list[dict[str, float]]:
     return st.session_state[name]
 
 
+QUANTIZE = Field("quantize", "staircase.quantize", help="staircase.quantize_help", step=0.5)
+
+
 def target_designer(base: TargetConfig, key: str, show_quantize: bool = True) -> TargetConfig:
     """Widgets for the target; raises SettingError when the typed formula is not allowed."""
     st.subheader(tr("designer.title"))
-    mode = setting_widget(
-        key,
-        "target_mode",
-        st.radio,
-        tr("designer.mode"),
-        "formula" if base.formula else "sines",
-        options=["sines", "formula"],
-        format_func=translated("designer.mode"),
-        horizontal=True,
-    )
+    mode = mode_radio(key, "target_mode", "designer.mode", "formula" if base.formula else "sines", ["sines", "formula"], horizontal=True)
     quantize = base.quantize
     if show_quantize:
-        quantize = setting_widget(
-            key,
-            "quantize",
-            st.number_input,
-            tr("staircase.quantize"),
-            float(base.quantize),
-            **bounds(TargetConfig, "quantize"),
-            step=0.5,
-            help=tr("staircase.quantize_help"),
-        )
+        quantize = field(key, base, QUANTIZE)
     if mode == "formula":
         text = setting_widget(
             key,

@@ -14,31 +14,27 @@ from fpengine.engine.runner import ErrorTrace, Snapshot
 from fpengine.i18n import t
 
 
-def accuracy_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
+def _train_and_test(snapshot: Snapshot, lang: str, train: str, test: str, title: str, y_title: str, log_y: bool) -> alt.Chart:
+    """The training and the test set's curve of one metric over the epochs (the test's dashed)."""
     metrics = snapshot.metrics
     return charts.curves_chart(
         metrics["epoch"],
-        {t("highdim.train", lang): metrics["train_accuracy"], t("highdim.test", lang): metrics["test_accuracy"]},
-        t("highdim.accuracy", lang),
+        {t("highdim.train", lang): metrics[train], t("highdim.test", lang): metrics[test]},
+        t(title, lang),
         t("highdim.epoch", lang),
-        t("highdim.accuracy", lang),
+        t(y_title, lang),
         lang,
         dashed=[t("highdim.test", lang)],
+        log_y=log_y,
     )
+
+
+def accuracy_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
+    return _train_and_test(snapshot, lang, "train_accuracy", "test_accuracy", "highdim.accuracy", "highdim.accuracy", log_y=False)
 
 
 def loss_chart(snapshot: Snapshot, lang: str) -> alt.Chart:
-    metrics = snapshot.metrics
-    return charts.curves_chart(
-        metrics["epoch"],
-        {t("highdim.train", lang): metrics["loss"], t("highdim.test", lang): metrics["test_loss"]},
-        t("highdim.loss", lang),
-        t("highdim.epoch", lang),
-        t("chart.loss", lang),
-        lang,
-        dashed=[t("highdim.test", lang)],
-        log_y=True,
-    )
+    return _train_and_test(snapshot, lang, "loss", "test_loss", "highdim.loss", "chart.loss", log_y=True)
 
 
 def training_figures(snapshot: Snapshot, lang: str) -> dict[str, alt.Chart]:

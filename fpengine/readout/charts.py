@@ -57,16 +57,8 @@ def readout_builders(
         "spectrum": lambda: spectrum_chart(
             views[V.target_spectrum], views[V.output_spectrum], views[V.peaks], views[V.genuine], views[V.selected], lang
         ),
-        "heatmap": lambda: error_heatmap(
-            trace,
-            frequency_labels(trace),
-            lang,
-            log_steps=log_steps,
-            scheme=scheme,
-            converged=converged,
-            cursor=cursor,
-            x_title=x_title,
-            title=heatmap_title,
+        "heatmap": lambda: delta_f_heatmap(
+            trace, lang, log_steps=log_steps, scheme=scheme, converged=converged, cursor=cursor, x_title=x_title, title=heatmap_title
         ),
         "loss": loss or (lambda: loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang)),
     }
@@ -100,6 +92,11 @@ def theory_builders(
     }
 
 
+def delta_f_heatmap(trace: ErrorTrace, lang: str, **options: Any) -> alt.LayerChart:
+    """A 1-D trace's ΔF heatmap, one row per tracked frequency (ω = its DFT index)."""
+    return error_heatmap(trace, frequency_labels(trace), lang, **options)
+
+
 def theory_heatmaps(
     snapshot: Snapshot, spectrum: Any, lang: str, *, log_steps: bool = False, scheme: str = "redblue", x_title: str | None = None
 ) -> alt.HConcatChart:
@@ -109,17 +106,7 @@ def theory_heatmaps(
         trace = snapshot.traces[name]
         converged = convergence_marks(trace, spectrum)
         charts.append(
-            error_heatmap(
-                trace,
-                frequency_labels(trace),
-                lang,
-                log_steps=log_steps,
-                scheme=scheme,
-                converged=converged,
-                title=title,
-                width=WIDTH,
-                x_title=x_title,
-            )
+            delta_f_heatmap(trace, lang, log_steps=log_steps, scheme=scheme, converged=converged, title=title, width=WIDTH, x_title=x_title)
         )
     return alt.hconcat(*charts).resolve_scale(color="shared")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fpengine.engine.runner import Status
 from fpengine.engine.workers import LocalWorkers
 from tests.app.test_links import open_link
+from tests.apptest_charts import charts
 from tests.conftest import wait_until
 from ui.common import job_manager
 
@@ -46,3 +47,21 @@ def test_a_full_queue_refuses_a_start_with_its_message_and_queued_runs_show_thei
 
 def second_texts(at) -> list[str]:
     return [p.proto.text for p in at.get("progress")] + [c.value for c in at.caption]
+
+
+def test_a_queued_run_shows_its_place_without_views_and_its_views_once_it_trains(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_MAX_RUNNING", "1")
+    manager = job_manager()
+    busy = manager.take_slots(manager.max_running)  # the server is busy: the run waits in the queue
+    at = open_link(app_test, PAGE, {"steps": "200000"})
+    at.button(key="sine-fit.start").click().run()
+    [job] = manager.jobs()
+    assert job.status is Status.QUEUED
+    assert any("to wait" in text for text in second_texts(at)), second_texts(at)
+    assert not charts(at, "Relative error")  # nothing to draw yet: the page refreshes only its place
+    manager.give_slots(busy)
+    wait_until(lambda: job.snapshot is not None and job.snapshot.step > 0, timeout=60)
+    at.run()
+    assert charts(at, "Relative error"), "the views did not show once the run trained"
+    at.button(key="sine-fit.stop").click().run()
+    assert job.wait(10) and job.status is Status.STOPPED
