@@ -5,10 +5,19 @@ import streamlit as st
 
 from fpengine.highdim.filtering import FILTERING
 from ui.common import tr
-from ui.filtering import compare_delta, comparison_configs, comparison_intro, describe, filtering_settings, render, render_comparison
+from ui.filtering import (
+    TAB_KEY,
+    compare_delta,
+    comparison_configs,
+    comparison_intro,
+    describe,
+    filtering_settings,
+    render,
+    render_comparison,
+)
 from ui.highdim import offline_hint
 from ui.layout import page_layout
-from ui.run_panel import run_group_panel, run_panel
+from ui.run_panel import keep_alive, run_group_panel, run_panel
 from ui.views import heatmap_options
 
 layout = page_layout(FILTERING.title_key, "filtering.intro")
@@ -17,11 +26,15 @@ with layout.settings:
 with layout.options:
     log_epochs, scheme = heatmap_options(FILTERING.name)
 with layout.run:
-    single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")])
+    # only the tab on show is drawn (its charts redraw while runs train); the other's runs stay watched
+    single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")], key=TAB_KEY, on_change="rerun")
 with single:
-    run_panel(FILTERING, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme))
-    offline_hint(FILTERING)
+    if single.open:
+        run_panel(FILTERING, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme))
+        offline_hint(FILTERING)
 with compare:
-    comparison_intro()
-    delta = compare_delta()
-    run_group_panel(FILTERING, comparison_configs(config), lambda runs: render_comparison(runs, log_epochs, scheme, delta), describe)
+    if compare.open:
+        comparison_intro()
+        delta = compare_delta()
+        run_group_panel(FILTERING, comparison_configs(config), lambda runs: render_comparison(runs, log_epochs, scheme, delta), describe)
+keep_alive(FILTERING)  # the runs of the tab not on show

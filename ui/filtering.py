@@ -24,6 +24,8 @@ from .highdim import classification_settings, dataset_notices, download_in_progr
 from .views import group_replay_view, replay_view
 
 KEY = FILTERING.name
+TAB_KEY = f"{KEY}.tab"
+"""The page's tab on show (its label): a test or a link chooses the comparison by it."""
 DELTA_MODES = ("scaled", "chapter", "notebook", "custom")
 """Where δ comes from: multiples of the data's median nearest-neighbour distance, the chapter's
 list, the authors' notebook's, or the visitor's own."""

@@ -31,14 +31,15 @@ from fpengine.settings.config import to_dict
 from . import links
 from .common import device_choice, format_duration, job_manager, lang, plain, tr, zip_download
 
-REFRESH_SECONDS = 0.4
+REFRESH_SECONDS = 1.0
+"""How often a live run's counter and charts are redrawn: once a second, in one fragment. Every
+fragment run redraws the page in the browser; with the counter at 0.4 s beside the charts' 1 s,
+watching a Fig 1.6 run cost its training a third more (scripts/bench_live_app.py, A/B in one window:
+live/headless 0.38–0.39 against 0.50–0.64 at one redraw a second; the browser's CPU 8.7–9.3 s
+against 5.8–6.5 s a run)."""
+VIEW_REFRESH_SECONDS = REFRESH_SECONDS
+"""The pace of any other live chart (the gradient-descent reference's)."""
 VISITOR_KEY = "_visitor"
-QUEUED_REFRESH_SECONDS = 1.0
-"""A queued run's page shows only its place and wait; in a class of 30 on one slot, 29 pages wait,
-and their refreshes were most of the server's script runs."""
-VIEW_REFRESH_SECONDS = 1.0
-"""Re-sending a chart costs the server a JSON and Arrow round trip even when the chart is cached
-(measured: most of the UI's CPU in a live run), so the views refresh less often than the counter."""
 
 Render = Callable[[Snapshot, Any], None]
 
@@ -271,12 +272,12 @@ def _show_message(job: Job) -> None:
         st.warning(_status_text(job))
 
 
-def _live_status(experiment: Experiment, queued: bool) -> None:
+def _live(experiment: Experiment, render: Render) -> None:
+    """The live part of a run's panel: its counter and, once it has published (a queued run has
+    nothing to draw yet), its views."""
     job = current_job(experiment)
     if job is None:  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
-    if queued and job.status is not Status.QUEUED:
-        st.rerun()  # the run has left the queue: the full rerun starts its views and the faster counter
     job.touch()
     _progress(job.snapshot, job)
     _show_message(job)
@@ -284,11 +285,7 @@ def _live_status(experiment: Experiment, queued: bool) -> None:
         # One full rerun when the run ends: it turns the polling off and shows the export button.
         st.session_state[f"{_job_key(experiment)}.shown_done"] = job.id
         st.rerun()
-
-
-def _live_views(experiment: Experiment, render: Render) -> None:
-    job = current_job(experiment)
-    if job is not None and job.snapshot is not None:
+    if job.snapshot is not None:
         render(job.snapshot, job.config)
 
 
@@ -369,18 +366,26 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.caption(tr("run.status.idle"))
         return
 
-    # two fragments: the counter refreshes often and cheaply, the charts at their own pace; a queued
-    # run has no charts yet, and its place in the queue changes slowly
-    queued = job.status is Status.QUEUED
-    status_every = None if job.done else QUEUED_REFRESH_SECONDS if queued else REFRESH_SECONDS
-    st.fragment(run_every=status_every)(_live_status)(experiment, queued)
-    if not queued:
-        st.fragment(run_every=VIEW_REFRESH_SECONDS if not job.done else None)(_live_views)(experiment, render)
+    st.fragment(run_every=None if job.done else REFRESH_SECONDS)(_live)(experiment, render)
     if job.done:
         _export_button(job.id)
 
 
 GroupRender = Callable[[list[tuple[Any, Snapshot]]], None]
+
+
+def _keep_alive(experiment: Experiment) -> None:
+    for job in [current_job(experiment), *map(job_manager().get, _group_ids(experiment))]:
+        if job is not None:
+            job.touch()
+
+
+def keep_alive(experiment: Experiment) -> None:
+    """The page's runs stay watched while their panel is not drawn (in a tab not on show): a fragment
+    that draws nothing and only renews their lease, well within it."""
+    lease = job_manager().lease_seconds
+    if lease is not None:
+        st.fragment(run_every=max(1.0, min(60.0, lease / 3)))(_keep_alive)(experiment)
 
 
 def _group_key(experiment: Experiment) -> str:
@@ -446,11 +451,17 @@ def _stop_group(jobs: Sequence[Job]) -> None:
         job.wait(2.0)
 
 
-def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
+def _group_jobs(experiment: Experiment) -> list[Job]:
+    """The page's comparison runs the manager holds; a full rerun (from disk) once one has left it."""
     ids = _group_ids(experiment)
     jobs = [job for job in map(job_manager().get, ids) if job is not None]
     if len(jobs) < len(ids):  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
+    return jobs
+
+
+def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
+    jobs = _group_jobs(experiment)
     for job in jobs:
         job.touch()
         st.markdown(f"**{plain(describe(job.config))}**")
@@ -491,8 +502,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
         return
 
     st.session_state[_group_key(experiment)] = [job.id for job in jobs]
-    live = st.fragment(run_every=None if all(job.done for job in jobs) else REFRESH_SECONDS)(_live_group)
-    live(experiment, render, describe)
+    st.fragment(run_every=None if all(job.done for job in jobs) else REFRESH_SECONDS)(_live_group)(experiment, render, describe)
     if not active:
         for column, job in zip(st.columns(len(jobs)), jobs, strict=True):
             with column:

@@ -4,6 +4,7 @@ the offline MNIST, bad input, downloads and the architecture comparison."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,12 @@ from streamlit.testing.v1 import AppTest
 from fpengine.engine.runner import Status
 from fpengine.highdim import datasets
 from fpengine.highdim.datasets import RemoteFile
+from fpengine.i18n import t
 from tests.app.test_links import link_params, notices, open_link, shared_link
 from tests.conftest import wait_until
 from tests.highdim.offline import closed_port_url
 from ui.common import job_manager
+from ui.filtering import TAB_KEY
 
 PAGES = {"projection": "app_pages/projection.py", "filtering": "app_pages/filtering.py"}
 
@@ -287,10 +290,18 @@ def test_filtering_bad_deltas_are_explained(app_test):
         assert f"'{typo}'" in texts(at) and at.button(key="filtering.start").disabled  # the text as typed
 
 
+def button_keys(at) -> set[str]:
+    return {button.key for button in at.button}
+
+
 def test_filtering_compares_the_three_architectures(app_test):
     at = open_page(app_test, "filtering")
     small(at, "filtering", n_train=20)
     setting(at, "filtering", "number_input", "batch_size").set_value(10).run()
+    assert "filtering.group.start" not in button_keys(at)  # only the tab on show is drawn
+    at.session_state[TAB_KEY] = t("highdim.tab_compare", "en")  # the visitor opens the comparison's tab
+    at.run()
+    assert "filtering.start" not in button_keys(at) and "filtering.group.start" in button_keys(at)
     at.number_input(key="filtering.compare_delta@en").set_value(2).run()
     at.button(key="filtering.group.start").click().run()
     jobs = job_manager().jobs()
@@ -331,3 +342,22 @@ def test_download_progress_view():
     bar = at.get("progress")[0]
     assert "Downloading cifar-10-python.tar.gz: 50.0 of 170.0 MB" in bar.proto.text
     assert bar.proto.value == 29
+
+
+def test_a_run_in_the_tab_not_on_show_stays_watched(app_test, monkeypatch):
+    monkeypatch.setenv("FPENGINE_LEASE_SECONDS", "2")  # a run nobody watches for 2 s is stopped as abandoned
+    at = open_page(app_test, "filtering")
+    small(at, "filtering", n_train=20, epochs=1000)
+    setting(at, "filtering", "number_input", "batch_size").set_value(10).run()
+    at.button(key="filtering.start").click().run()
+    job = only_job()
+    at.session_state[TAB_KEY] = t("highdim.tab_compare", "en")  # the visitor turns to the comparison
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:  # the page stays open: its fragments run now and then
+        at.run()
+        time.sleep(0.5)
+    assert job.status.active, f"the hidden tab's run ended: {job.status} {job.message}"
+    at.session_state[TAB_KEY] = t("highdim.tab_single", "en")
+    at.run()
+    at.button(key="filtering.stop").click().run()
+    assert job.wait(30) and job.status is Status.STOPPED

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from fpengine.engine.runner import Status
+from fpengine.i18n import t
 from tests.apptest_charts import charts, cursor, series
 from tests.highdim.test_pages import empty_cache, open_page, setting, small, start_and_finish  # noqa: F401  (autouse fixture)
 from ui.common import job_manager
+from ui.filtering import TAB_KEY
 
 
 def heatmap_cursors(at, title: str) -> list[float | None]:
@@ -42,6 +44,8 @@ def test_filtering_comparison_replays_on_one_slider(app_test):
     at = open_page(app_test, "filtering")
     small(at, "filtering", n_train=20)
     setting(at, "filtering", "number_input", "batch_size").set_value(10).run()
+    at.session_state[TAB_KEY] = t("highdim.tab_compare", "en")  # the comparison's tab on show
+    at.run()
     at.button(key="filtering.group.start").click().run()
     jobs = job_manager().jobs()
     for job in jobs:
