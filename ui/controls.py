@@ -42,6 +42,9 @@ WIDTHS = Field("widths", "settings.widths", help="settings.widths_help")
 ACTIVATION = Field("activation", "settings.activation")
 INIT = Field("init", "settings.init", kind="radio", options_label="settings.init", horizontal=True)
 INIT_POWER = Field("init_power", "settings.init_power", step=0.1)
+OUTPUT_INIT = Field(
+    "output_init", "settings.output_init", help="settings.output_init_help", kind="radio", options_label="settings.output_init"
+)
 OPTIMIZER = Field("optimizer", "settings.optimizer", options_label="settings.optimizer")
 LR = Field("lr", "settings.lr", format="%.1e", step=1e-5)
 MOMENTUM = Field("momentum", "settings.momentum", step=0.05)
@@ -60,14 +63,20 @@ RULE = Field("rule", "settings.rule", kind="radio", options_label="settings.rule
 SNAPSHOT_STEPS = Field("snapshot_steps", "view.snapshot_steps")
 
 
-def network_settings(base: NetworkConfig, key: str, activations: tuple[str, ...] | None = None) -> NetworkConfig:
-    """``activations``: the page's choice among the declared ones (default: all of them)."""
+def network_settings(
+    base: NetworkConfig, key: str, activations: tuple[str, ...] | None = None, output_inits: tuple[str, ...] | None = None
+) -> NetworkConfig:
+    """``activations`` and ``output_inits``: the page's choice among the declared ones (default: all of
+    them); a page whose network allows one initial output shows no widget for it."""
     with st.sidebar.expander(tr("settings.network"), expanded=False):
         widths = field(key, base, WIDTHS)
         activation = field(key, base, ACTIVATION, **({"options": list(activations)} if activations else {}))
         init = field(key, base, INIT)
         power = field(key, base, INIT_POWER, disabled=init != "chapter")
-    return with_values(base, {"widths": widths, "activation": activation, "init": init, "init_power": power})
+        values = {"widths": widths, "activation": activation, "init": init, "init_power": power}
+        if output_inits is None or len(output_inits) > 1:
+            values["output_init"] = field(key, base, OUTPUT_INIT, **({"options": list(output_inits)} if output_inits else {}))
+    return with_values(base, values)
 
 
 def optimizer_settings(base: Any, key: str) -> tuple[str, float, float]:

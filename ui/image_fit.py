@@ -135,7 +135,12 @@ def picture_settings(base: ImageFitConfig) -> dict | None:
 
 def model_settings(base: ImageFitConfig) -> dict:
     values = {
-        "network": network_settings(base.network, KEY, activations=base.rules()["network.activation"].choices),
+        "network": network_settings(
+            base.network,
+            KEY,
+            activations=base.rules()["network.activation"].choices,
+            output_inits=base.rules()["network.output_init"].choices,
+        ),
         "training": training_settings(base.training, KEY),
         "lr_schedule": field(KEY, base, SCHEDULE, st.sidebar),
         "seed": seed_setting(base, KEY),

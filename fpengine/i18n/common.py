@@ -155,6 +155,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.init.chapter": ("Chapter: N(0, 1/w₁^t)", "本章：N(0, 1/w₁^t)"),
     "settings.init.default": ("PyTorch default", "PyTorch 默认"),
     "settings.init_power": ("Init power t (std = 1/w₁^t)", "初始化幂次 t（标准差 = 1/w₁^t）"),
+    "settings.output_init": ("Initial output", "初始输出"),
+    "settings.output_init.random": ("Random", "随机"),
+    "settings.output_init.antisymmetric": ("Zero (antisymmetric pairs)", "零（反对称成对）"),
+    "settings.output_init_help": (
+        "Antisymmetric: the last hidden layer's second half repeats the first half's units with opposite output weights, "
+        "so the network starts at f = 0 with the same expected tangent kernel (needs an even last width).",
+        "反对称：最后一个隐藏层的后一半重复前一半的单元，输出权重取相反数，因此网络从 f = 0 出发，切核的期望不变（最后一层宽度须为偶数）。",
+    ),
     "settings.training": ("Training", "训练"),
     "settings.optimizer": ("Optimizer", "优化器"),
     "settings.optimizer.adam": ("Adam", "Adam"),

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from fpengine.engine.runner import ErrorTrace
 
 IMAGE_ACTIVATION = OneOf(("relu", "tanh", "sin"))
+IMAGE_OUTPUT_INIT = OneOf(("random",))
+"""The picture networks draw every unit on its own (a multi-scale first layer cannot be mirrored in pairs)."""
 """``network.activation`` here: of the shared network block's activations, those tried on pictures."""
 LONG_SIDES = (32, 48, 64, 96, 128, 192, 256, 384, 512)
 """The resolutions the page offers; any whole number from 16 to the last of them is accepted."""
@@ -109,6 +111,7 @@ class ImageFitConfig:
         )
         return {
             "network.activation": IMAGE_ACTIVATION,
+            "network.output_init": IMAGE_OUTPUT_INIT,
             "encoding.scales": scales,
             "snapshot_steps": ListOf(step, 0, 8),
             "record_every": step,

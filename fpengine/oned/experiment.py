@@ -28,7 +28,7 @@ from fpengine.oned import charts
 from fpengine.oned.settings import OneDConfig
 from fpengine.oned.views import OneDViews
 from fpengine.oned.views import OneDViews as V
-from fpengine.optimizers import make_optimizer
+from fpengine.optimizers import make_flat_optimizer, make_optimizer
 from fpengine.readout.analysis import analyse_target, angular_frequencies, spectral_summary
 from fpengine.readout.settings import PLOT_POINTS, GridConfig, with_prediction
 from fpengine.readout.targets import TargetConfig
@@ -45,7 +45,8 @@ def build_model(config: OneDConfig, device: torch.device) -> torch.nn.Module:
     the run's own generator."""
     network = config.network
     model = mlp(1, network.widths, 1, network.activation)
-    initialise_(model, config.seed, chapter_init_std(network.widths, network.init_power) if network.init == "chapter" else None)
+    std = chapter_init_std(network.widths, network.init_power) if network.init == "chapter" else None
+    initialise_(model, config.seed, std, antisymmetric=network.output_init == "antisymmetric")
     return model.to(device)
 
 
@@ -245,7 +246,8 @@ def train_together(configs: Sequence[OneDConfig], batch: Batch) -> None:
     steps = config.training.steps
     models = [build_model(member, device) for member in configs]
     stacked = StackedMLP(models)
-    optimizer = make_optimizer(config.training.optimizer, stacked.parameters(), config.training.lr, config.training.momentum)
+    (flat,) = stacked.optimizer_parameters()
+    optimizer = make_flat_optimizer(config.training.optimizer, flat, config.training.lr, config.training.momentum)
     output_buffer, loss_buffer = _step_buffers(config.grid.samples, len(members), device)
     records = [
         Record(member, ctx, model, output_buffer[:, i], loss_buffer[:, i])
@@ -284,7 +286,7 @@ def train_together(configs: Sequence[OneDConfig], batch: Batch) -> None:
         output_buffer[buffered].copy_(prediction.detach().squeeze(2))
         loss_buffer[buffered] = losses.detach()
         buffered += 1
-        optimizer.zero_grad(set_to_none=True)
+        stacked.zero_grad_()
         losses.sum().backward()
         optimizer.step()
         if buffered == RECORD_BLOCK:

@@ -27,6 +27,10 @@ STRINGS = {
     "settings.kind.text": ("text", "文本"),
     "settings.kind.list": ("a list", "列表"),
     "settings.kind.group": ("a group of settings", "一组设置"),
+    "settings.error.antisymmetric_width": (
+        "{setting}: with network.output_init = antisymmetric the last hidden width must be even (its units come in mirrored pairs)",
+        "{setting}：network.output_init = antisymmetric 时最后一个隐藏层宽度须为偶数（其单元成对镜像）",
+    ),
     "settings.empty_item": ("{setting} has an empty list item", "{setting} 的列表中有空项"),
     "settings.unknown": ("{setting} is not a setting (known here: {known})", "{setting} 不是可用的设置（此处可用：{known}）"),
     "settings.no_sub_settings": ("{setting} has no sub-settings", "{setting} 没有子设置"),

@@ -43,6 +43,15 @@ def predicted_column(omega: float) -> str:
     return f"predicted_convergence_step[{omega:g}]"
 
 
+def predicted_in_run_column(omega: float) -> str:
+    """The step at which the predicted ΔF(ω) falls below ε by the same rule as the measured one *on the
+    run's own record* (below ε from there to the run's last step): what the measured step is compared
+    with. It differs from ``predicted_convergence_step[ω]`` where ΔF(ω) dips below ε, is still there at
+    the run's end, and rises again later (a residual's frequency component is a sum of kernel modes that
+    decay at different rates, so it need not shrink monotonically)."""
+    return f"predicted_convergence_step_in_run[{omega:g}]"
+
+
 def with_prediction(experiment: Experiment, config: Any) -> Any:
     """The config with the linearised prediction switched on where the experiment makes one
     (``Experiment.with_prediction``: a 1-D config whose grid allows it, a Sec 1.6 one that trains by
@@ -129,6 +138,8 @@ def _row(experiment: Experiment, config: Any, job: Job, settings: dict[str, str]
     if "predicted_steps_needed" in summary:
         for omega, step in zip(frequencies, summary["predicted_steps_needed"], strict=True):
             row[predicted_column(omega)] = step
+        for omega, step in zip(frequencies, summary["predicted_convergence_step"], strict=True):
+            row[predicted_in_run_column(omega)] = step
         row.update({name: summary.get(name) for name in THEORY_FIELDS})
     if job.message:
         row["message"] = job.message

@@ -42,6 +42,10 @@ TIE = 1e-12
 MEASURED = "convergence_step"
 PREDICTED = "predicted_convergence_step"
 """The results columns ``<prefix>[ω]`` of the measured and of the predicted convergence steps."""
+PREDICTED_IN_RUN = "predicted_convergence_step_in_run"
+"""The predicted step read on the run's own record by the measured step's rule: measured/predicted
+compares with it (with ``predicted_convergence_step`` in a table that has no such column, or where the
+prediction does not converge within the run)."""
 RUN_STEPS = "run_steps"
 """The results column of a cell's length in steps: where its never-converged points are censored."""
 PREDICTION_HORIZON = 1e15
@@ -308,7 +312,10 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def _ratios(results: pd.DataFrame, group_keys: Sequence[str]) -> dict[tuple[Any, ...], list[tuple[float, float, float | None]]]:
-    """Per group: (ω, measured/predicted, parameter drift) for each done cell's ω where both converged."""
+    """Per group: (ω, measured/predicted, parameter drift) for each done cell's ω where both converged: a
+    step the run measured against the prediction read on the same record (a dip below ε that lasts to the
+    run's end counts in both), or, where the prediction does not converge within the run, against the
+    step it needs beyond it."""
     ratios: dict[tuple[Any, ...], list[tuple[float, float, float | None]]] = {}
     columns = [c for c in results.columns if str(c).startswith(f"{MEASURED}[")]
     for _, row in results.iterrows():
@@ -319,7 +326,9 @@ def _ratios(results: pd.DataFrame, group_keys: Sequence[str]) -> dict[tuple[Any,
         drift = row.get("parameter_drift")
         drift = None if drift is None or pd.isna(drift) else float(drift)
         for omega in _tracked(row, columns, MEASURED):
-            measured, predicted = _step(row, omega), _step(row, omega, PREDICTED)
+            measured, predicted = _step(row, omega), _step(row, omega, PREDICTED_IN_RUN)
+            if predicted is None:
+                predicted = _step(row, omega, PREDICTED)
             if measured is not None and predicted is not None and measured > 0 and predicted > 0:
                 entries.append((omega, measured / predicted, drift))
     return ratios

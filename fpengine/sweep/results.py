@@ -75,14 +75,16 @@ def results_frame(definition: SweepDefinition, rows: dict[str, dict[str, Any]]) 
     the summary figures, ``convergence_step[ω]`` by increasing ω, then ``frequencies``, ``message``,
     ``cell``; then (added later, so after the older columns) ``run_steps`` and, for cells that made the
     linearised prediction, ``predicted_convergence_step[ω]`` and the drifts; ``batch`` (how many cells
-    trained together; empty: alone) when any cell trained in a batch."""
+    trained together; empty: alone) when any cell trained in a batch; ``predicted_convergence_step_in_run[ω]``
+    (the prediction read on the run's own record, as the measured step is)."""
     ordered = [rows[cell.id] for cell in definition.cells() if cell.id in rows]
     frame = pd.DataFrame(ordered)
     convergence = _step_columns(ordered, "convergence_step")
     predicted = _step_columns(ordered, "predicted_convergence_step")
     theory = [name for name in THEORY_FIELDS if any(name in row for row in ordered)] if predicted else []
     batched = [BATCH] if any(BATCH in row for row in ordered) else []
-    added = ([RUN_STEPS] if any(RUN_STEPS in row for row in ordered) else []) + predicted + theory + batched
+    in_run = _step_columns(ordered, "predicted_convergence_step_in_run")
+    added = ([RUN_STEPS] if any(RUN_STEPS in row for row in ordered) else []) + predicted + theory + batched + in_run
     columns = [*definition.grid_keys, *ROW_FIELDS, *convergence, "frequencies", "message", "cell", *added]
     frame = frame.reindex(columns=columns)
     for key in definition.grid_keys:  # as typed, even where every value looks like a number

@@ -59,12 +59,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "单个正弦 sin kx，k = 1 … 8，ReLU 与 tanh：每种激活函数的变慢是幂律还是指数？",
     ),
     "sweep.preset.linear-regime": (
-        "the law where the theory holds: plain gradient descent, one hidden layer of 2,048 units with N(0, 1) init "
-        "(the parameters move only ≈ 1–3%, so the network stays near its linearisation) and a step ≈ 1/5 of the "
-        "largest stable one; sin kx for k = 1 … 10 in one target; ReLU (theory: t ∝ k²), tanh (exponential) and hat "
-        "with narrow units (std 2048^⅓; no spectral bias) as a negative control; measured beside the NTK prediction",
-        "理论成立之处的规律：普通梯度下降，单隐藏层 2048 个单元，N(0, 1) 初始化（参数只移动约 1–3%，网络保持在其线性化附近），"
-        "步长约为最大稳定步长的 1/5；一个目标中含 sin kx，k = 1 … 10；ReLU（理论：t ∝ k²）、tanh（指数）以及单元很窄的 hat"
+        "the law where the theory holds: plain gradient descent, one hidden layer of 2,048 units with a large init "
+        "(std 1; ReLU std 2) and an antisymmetric output (mirrored pairs of units with opposite output weights: the "
+        "network starts at f = 0, so the residual is the target alone), so the parameters move ≤ 1% and the network "
+        "stays near its linearisation; a step ≈ 1/3 of the largest stable one; sin kx for k = 1 … 10 in one target; "
+        "ReLU (theory: t ∝ k²), tanh (exponential) and hat with narrow units (std 2048^⅓; no spectral bias) as a "
+        "negative control; measured beside the NTK prediction",
+        "理论成立之处的规律：普通梯度下降，单隐藏层 2048 个单元，较大的初始化（标准差 1；ReLU 为 2），输出反对称"
+        "（成对镜像的单元、输出权重相反：网络从 f = 0 出发，残差就是目标本身），参数只移动 ≤ 1%，网络保持在其线性化附近；"
+        "步长约为最大稳定步长的 1/3；一个目标中含 sin kx，k = 1 … 10；ReLU（理论：t ∝ k²）、tanh（指数）以及单元很窄的 hat"
         "（标准差 2048^⅓；无频谱偏好）作为阴性对照；实测与 NTK 预测并列",
     ),
     "sweep.preset.architecture": (

@@ -203,6 +203,16 @@ def test_a_value_the_widget_allows_but_the_rule_refuses_is_explained_in_both_lan
         assert at.button(key="equal-amplitude.start").disabled
 
 
+def test_an_antisymmetric_output_with_an_odd_last_width_is_refused_by_name(app_test):
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.radio(key="equal-amplitude.w.output_init@en").set_value("antisymmetric").run()
+    assert not at.error and not at.button(key="equal-amplitude.start").disabled
+    at.sidebar.text_input(key="equal-amplitude.w.widths@en").set_value("100,99").run()
+    assert not at.exception
+    assert any("the last hidden width must be even" in e.value and "got 100, 99" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="equal-amplitude.start").disabled
+
+
 def test_target_designer_adds_components_and_amplitudes_move(app_test):
     at = open_page(app_test, "equal-amplitude")
     at.button(key="equal-amplitude.add").click().run()

@@ -72,6 +72,27 @@ def test_the_kernel_is_symmetric_positive_semidefinite_and_orders_by_frequency()
     assert np.all(np.diff(largest) < 0), largest
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "hat"])
+def test_an_antisymmetric_network_starts_at_zero_with_the_kernel_of_its_first_half_twice(activation):
+    """Its mirrored pairs cancel in the output but not in the gradients: K = 2·K_half − 1 (every
+    first-half unit counted twice, the output bias's constant 1 once), so E[K] is the random net's."""
+    config = apply_override(dataclasses.replace(wide_config(width=64), seed=3), "network.activation", activation)
+    config = apply_override(apply_override(config, "network.init_power", "0"), "network.output_init", "antisymmetric")
+    model = build_model(config, CPU)
+    x = analyse_target(config).x
+    kernel, outputs = tangent_kernel(model, x)
+    random = build_model(apply_override(config, "network.output_init", "random"), CPU)
+    half = mlp(1, (32,), 1, activation)
+    with torch.no_grad():
+        half[0].weight.copy_(random[0].weight[:32])
+        half[0].bias.copy_(random[0].bias[:32])
+        half[2].weight.copy_(random[2].weight[:, :32])
+        half[2].bias.zero_()
+    random_outputs = tangent_kernel(random, x)[1]
+    assert np.abs(outputs).max() < 1e-6 * np.abs(random_outputs).max()
+    np.testing.assert_allclose(kernel, 2 * tangent_kernel(half, x)[0] - 1, rtol=1e-12, atol=1e-9 * np.abs(kernel).max())
+
+
 def test_the_kernel_refuses_a_layer_it_cannot_handle():
     with pytest.raises(TypeError, match="LayerNorm"):
         tangent_kernel(torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.LayerNorm(3), torch.nn.Linear(3, 1)), np.zeros(4))

@@ -132,6 +132,12 @@ def test_bad_overrides_name_the_setting(key, value, english, chinese):
             "network.init_power 须为区间 [-1, 3] 内的数；收到 4",
         ),
         (
+            "network.output_init",
+            "zero",
+            "network.output_init must be one of random, antisymmetric; got 'zero'",
+            "network.output_init 须为以下之一：random、antisymmetric；收到 'zero'",
+        ),
+        (
             "grid.samples",
             "7",
             "grid.samples must be a whole number in [8, 20,000]; got 7",
@@ -227,6 +233,25 @@ def test_validation_messages_name_the_setting_the_rule_and_the_value(key, value,
         validate(config)
     assert raised.value.setting == key
     assert both(raised.value) == (english, chinese)
+
+
+def test_an_antisymmetric_network_needs_an_even_last_width_and_only_the_1d_experiments_have_one():
+    config = apply_override(EXPERIMENTS["sine-fit"].default_config(), "network.output_init", "antisymmetric")
+    validate(apply_override(config, "network.widths", "7,8"))
+    with pytest.raises(ConfigError) as raised:
+        validate(apply_override(config, "network.widths", "8,7"))
+    assert raised.value.setting == "network.widths"
+    assert both(raised.value) == (
+        "network.widths: with network.output_init = antisymmetric the last hidden width must be even (its units come in mirrored pairs)"
+        "; got 8, 7",
+        "network.widths：network.output_init = antisymmetric 时最后一个隐藏层宽度须为偶数（其单元成对镜像）；收到 8, 7",
+    )
+    with pytest.raises(ConfigError) as raised:
+        validate(apply_override(EXPERIMENTS["image-fit"].default_config(), "network.output_init", "antisymmetric"))
+    assert both(raised.value) == (
+        "network.output_init must be one of random; got 'antisymmetric'",
+        "network.output_init 须为以下之一：random；收到 'antisymmetric'",
+    )
 
 
 def test_from_dict_rejects_unknown_and_mistyped_values():

@@ -12,6 +12,7 @@ import torch
 
 from fpengine.models import StackedMLP, initialise_, mlp
 from fpengine.oned.views import OneDViews as V
+from fpengine.optimizers import make_flat_optimizer, make_optimizer
 from fpengine.settings.config import to_dict
 from fpengine.sweep.cell import run_cell_keeping_run, run_cells
 from fpengine.sweep.definition import define_sweep
@@ -25,7 +26,7 @@ RTOL = 1e-6
 a batched product may sum a gradient in another order than a single one)."""
 TINY = (*SMALL_FAST_NET, "grid.samples=64", "spectrum.n_freq=32", "network.widths=32,32", "training.steps=200", "snapshot_steps=0,200")
 EXACT = ("seed", "status", "frequencies", "run_steps")
-STEPS = ("convergence_step[", "predicted_convergence_step[")
+STEPS = ("convergence_step[", "predicted_convergence_step[", "predicted_convergence_step_in_run[")
 CLOSE = ("final_loss", "spearman", "predicted_spearman", "parameter_drift", "kernel_drift")
 
 
@@ -66,6 +67,7 @@ def test_a_batch_of_three_seeds_gives_each_seed_its_single_runs_row_and_record(o
     together = run_cells(definition.experiment, configs, [cell.settings for cell in cells], "cpu", keep_runs=True)
     assert [run.row["batch"] for run in together] == [3, 3, 3] and all("batch" not in run.row for run in alone)
     for single, member in zip(alone, together, strict=True):
+        assert any(name.startswith("predicted_convergence_step_in_run[") for name in single.row)
         assert_same_row(single.row, member.row)
         np.testing.assert_allclose(member.snapshot.metrics["loss"], single.snapshot.metrics["loss"], rtol=RTOL)
         np.testing.assert_allclose(member.snapshot.traces["delta_f"].errors, single.snapshot.traces["delta_f"].errors, rtol=RTOL, atol=1e-6)
@@ -114,6 +116,20 @@ def test_the_stacked_network_computes_each_members_network():
         stacked.weights[0][1].add_(1.0)
     stacked.copy_to(networks)
     torch.testing.assert_close(stacked(x)[1], networks[1](x[0]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd", "momentum"])
+def test_the_flat_optimizers_update_exactly_as_torch_optim_does(name):
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randn(50, generator=generator)
+    gradients = [torch.randn(50, generator=generator) for _ in range(5)]
+    flat, reference = torch.nn.Parameter(start.clone()), torch.nn.Parameter(start.clone())
+    optimizer, torch_optimizer = make_flat_optimizer(name, flat, 0.01), make_optimizer(name, [reference], 0.01)
+    for gradient in gradients:
+        flat.grad, reference.grad = gradient.clone(), gradient.clone()
+        optimizer.step()
+        torch_optimizer.step()
+    assert torch.equal(flat.detach(), reference.detach()) and not torch.equal(flat.detach(), start)
 
 
 def test_cells_of_one_shape_are_planned_together_within_a_workers_share():

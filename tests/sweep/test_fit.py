@@ -225,6 +225,25 @@ def test_the_prediction_is_drawn_beside_the_measured_steps(rng):
     assert "NTK 预测" in summary_line(group, "zh")
 
 
+def test_measured_over_predicted_reads_the_prediction_on_the_runs_own_record(rng):
+    """A ΔF(ω) that dips below ε and is still there when the run ends counts as converged in both the
+    measured and the predicted record, although the prediction, run on, rises above ε again and converges
+    for good 10× later: the ratio compares like with like (1, not 0.1). Without the in-run column (older
+    tables) the step the prediction needs beyond the run is used."""
+    results = law_rows(lambda w: 40 * w**2, rng, TEN, 3, 0.05)
+    for w in TEN:
+        results[f"predicted_convergence_step[{w:g}]"] = 400 * w**2
+        results[f"predicted_convergence_step_in_run[{w:g}]"] = results[f"convergence_step[{w:g}]"]
+    results.loc[0, "predicted_convergence_step_in_run[3]"] = np.nan  # not within the run: the step beyond it
+    results["parameter_drift"] = 0.02
+    (group,) = fit_sweep(results, [])["groups"]
+    ratio = group["measured_over_predicted"]
+    assert ratio["median"] == pytest.approx(1) and ratio["min"] == pytest.approx(results.loc[0, "convergence_step[3]"] / 3600)
+    assert ratio["within_band_with_drift_at_most_10pc"] == ratio["points"] - 1
+    (older,) = fit_sweep(results.drop(columns=[c for c in results.columns if "_in_run[" in c]), [])["groups"]
+    assert older["measured_over_predicted"]["median"] == pytest.approx(0.1, rel=0.1)
+
+
 def test_the_figures_build_without_any_law_or_spearman():
     results = pd.DataFrame(
         [{"seed": s, "status": "done", "frequencies": "2", "convergence_step[2]": np.nan, "spearman": np.nan} for s in SEEDS]

@@ -78,11 +78,11 @@ def test_the_linear_regime_preset_keeps_its_linked_axis_and_its_five_seeds(lab):
     at = lab()
     at.selectbox(key="lab.source@en").set_value("linear-regime").run()
     assert not at.exception
-    linked_key = "network.activation+network.init_power+training.steps"
+    linked_key = "network.activation+network.init_power+training.lr+training.steps"
     assert at.selectbox(key="lab.linear-regime.key0@en").value == linked_key
-    assert at.text_input(key=f"lab.linear-regime.{linked_key}.values0@en").value.startswith("[relu,0,")
+    assert at.text_input(key=f"lab.linear-regime.{linked_key}.values0@en").value.startswith("[relu,-0.0909,")
     assert "**15 cells**: 3 × 5 seed(s)." in texts(at)
-    at.text_input(key=f"lab.linear-regime.{linked_key}.values0@en").set_value("[relu,0,100],[hat,-5,100]").run()
+    at.text_input(key=f"lab.linear-regime.{linked_key}.values0@en").set_value("[relu,0,1e-5,100],[hat,-5,1e-5,100]").run()
     assert "network.init_power must be a number in [-1, 3]; got -5" in texts(at) and not at.exception  # checked setting by setting
 
 

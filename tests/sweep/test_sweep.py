@@ -96,6 +96,7 @@ def test_the_linear_regime_preset_is_plain_gradient_descent_with_five_seeds_and_
     configs = {c.network.activation: c for c in (definition.cell_config(cell) for cell in definition.cells())}
     assert set(configs) == {"relu", "tanh", "hat"} and len(definition.seeds) >= 5
     assert all(c.training.optimizer == "sgd" and c.theory == "ntk" and c.network.widths == (2048,) for c in configs.values())
+    assert all(c.network.output_init == "antisymmetric" for c in configs.values())  # f₀ = 0: the residual is the target alone
     assert configs["hat"].network.init_power < 0 < configs["relu"].training.steps
 
 
