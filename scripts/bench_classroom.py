@@ -87,6 +87,11 @@ def open_session(browser, url: str, steps: int) -> Page:
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
     page.on("console", lambda message: errors.append(f"console.{message.type}: {message.text}") if message.type == "error" else None)
     page.on("response", lambda response: errors.append(f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
+    # a tab that died did so after its websocket reconnected (its reconnect probe's 404s): say when one closes
+    page.on(
+        "websocket",
+        lambda socket: socket.on("close", lambda closed: errors.append(f"{time.strftime('%H:%M:%S')} websocket closed: {closed.url}")),
+    )
     page.goto(f"{url}/equal-amplitude")
     start_button(page).wait_for(timeout=180_000)
     set_steps(page, steps)
