@@ -291,7 +291,7 @@ MAX_LIVE_CHART_WAIT = 5.0
 MIN_LIVE_CHART_WAIT = 0.5
 """However cheap, a live chart whose data changed is rebuilt at most this often (seconds): 2 Hz is
 as fast as a watcher follows a curve or a map filling in; the live views' fragment ticks at 1 Hz
-(``run_panel.VIEW_REFRESH_SECONDS``), a whole-page rerun may come sooner."""
+(``run_panel.REFRESH_SECONDS``), a whole-page rerun may come sooner."""
 
 
 def data_version(snapshot: Any, *sources: str) -> tuple:

@@ -37,8 +37,6 @@ fragment run redraws the page in the browser. scripts/bench_live_app.py, Fig 1.6
 one window on a loaded box: the counter at 0.4 s beside the charts' 1 s gave live/headless 0.38–0.39
 and 8.7–9.3 browser CPU-s a run, at 1 s 0.50–0.64 and 5.8–6.5 s; one fragment instead of two then
 6.2–8.0 s against 7.1–9.4 s (its ratios within the noise)."""
-VIEW_REFRESH_SECONDS = REFRESH_SECONDS
-"""The pace of any other live chart (the gradient-descent reference's)."""
 VISITOR_KEY = "_visitor"
 
 Render = Callable[[Snapshot, Any], None]
@@ -375,8 +373,12 @@ GroupRender = Callable[[list[tuple[Any, Snapshot]]], None]
 
 
 def _keep_alive(experiment: Experiment) -> None:
-    for job in [current_job(experiment), *map(job_manager().get, _group_ids(experiment))]:
-        if job is not None:
+    """Renew the lease of the page's run and comparison runs as this session holds them (ids only:
+    nothing is read from or written to the address bar here)."""
+    manager = job_manager()
+    for job_id in [st.session_state.get(_job_key(experiment)), *st.session_state.get(_group_key(experiment), ())]:
+        job = manager.get(job_id) if job_id else None
+        if job is not None and job.experiment == experiment.name:
             job.touch()
 
 
@@ -451,17 +453,11 @@ def _stop_group(jobs: Sequence[Job]) -> None:
         job.wait(2.0)
 
 
-def _group_jobs(experiment: Experiment) -> list[Job]:
-    """The page's comparison runs the manager holds; a full rerun (from disk) once one has left it."""
+def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
     ids = _group_ids(experiment)
     jobs = [job for job in map(job_manager().get, ids) if job is not None]
     if len(jobs) < len(ids):  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
-    return jobs
-
-
-def _live_group(experiment: Experiment, render: GroupRender, describe: Callable[[Any], str]) -> None:
-    jobs = _group_jobs(experiment)
     for job in jobs:
         job.touch()
         st.markdown(f"**{plain(describe(job.config))}**")

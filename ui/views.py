@@ -18,7 +18,7 @@ from fpengine.readout.charts import theory_builders
 
 from .common import classroom_mode, device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .fields import linked, setting_widget
-from .run_panel import VIEW_REFRESH_SECONDS, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
+from .run_panel import REFRESH_SECONDS, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -276,7 +276,7 @@ def gradient_descent_rerun(experiment: Experiment, config: Any | None, x_title: 
         else:
             st.session_state[key] = job.id
     if job is not None:
-        st.fragment(run_every=VIEW_REFRESH_SECONDS if job.status.active else None)(_gradient_descent_view)(experiment, job.id, x_title)
+        st.fragment(run_every=REFRESH_SECONDS if job.status.active else None)(_gradient_descent_view)(experiment, job.id, x_title)
     elif (saved := saved_run(experiment, job_id)) is not None:  # finished, and dropped from memory since
         st.markdown(f"**{tr('theory.gd_title')}**")
         _gradient_descent_result(experiment, job_id, saved.config, saved.snapshot, x_title)
