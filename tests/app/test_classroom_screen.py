@@ -1,13 +1,15 @@
 """Real browser: a projector's 1280×720 screen in classroom mode shows the learning without scrolling.
 
-On every page, in English and in Chinese, Start is pressed and the page's key views must lie inside
-the viewport with the page scrolled to its top: on the 1-D pages and Sec 1.6 the output against the
-target and the ΔF heatmap; on Fig 1.7 the target, the network's picture now and the band heatmap;
-on Figs 1.10 and 1.12 the heatmap(s); on the Lab the law chart. A run is checked while it trains and
-again once paused (its replay controls then stand above the views); a Lab sweep once its first cells
-are in. The screenshots are kept: under the test's tmp_path and in ``artifacts/classroom/``
-(git-ignored; not test-results/, which pytest-playwright empties when any pytest session starts);
-their paths are printed.
+On every page Start is pressed in English and the page's key views must lie inside the viewport with
+the page scrolled to its top: on the 1-D pages and Sec 1.6 the output against the target and the ΔF
+heatmap; on Fig 1.7 the target, the network's picture now and the band heatmap; on Figs 1.10 and 1.12
+the heatmap(s); on the Lab the law chart. A run is checked while it trains and again once paused (its
+replay controls then stand above the views); then the same browser (the same visitor, who still owns
+the run) opens the run's link in Chinese and checks it paused, resumes it and checks it training. A
+Lab sweep is checked once its first cells are in, and again by its link in Chinese. One run per page
+serves both languages. The screenshots are kept: under the test's tmp_path and in
+``artifacts/classroom/`` (git-ignored; not test-results/, which pytest-playwright empties when any
+pytest session starts); their paths are printed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from playwright.sync_api import expect
 import fpengine.sweep  # noqa: F401  (registers the Lab's strings)
 from fpengine.i18n import t
 from fpengine.registry import EXPERIMENTS  # registers every section's strings
-from tests.browser_helpers import FIRST_LOAD_MS, button, start_run, stop_run
+from tests.browser_helpers import FIRST_LOAD_MS, button, run_id, start_run, stop_run
 from tests.conftest import ROOT
 
 WIDTH, HEIGHT = 1280, 720
@@ -104,25 +106,47 @@ def check_screen(page, name: str, lang: str, state: str, tmp_path) -> None:
     assert not problems, f"{name} in {lang} ({state}) needs scrolling for: {problems}"
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+def pause(page, lang: str) -> None:
+    """Pause the run and wait until its replay (Resume, the step slider) shows."""
+    button(page, t("run.pause", lang)).click()
+    paused(page, lang)
+
+
+def paused(page, lang: str) -> None:
+    expect(button(page, t("run.resume", lang))).to_be_visible(timeout=15_000)
+    expect(page.get_by_test_id("stSlider").first).to_be_visible(timeout=30_000)
+
+
 @pytest.mark.parametrize("name", list(PAGES))
-def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_server, tmp_path, name, lang):
+def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_server, tmp_path, name):
     assert set(PAGES) == {*EXPERIMENTS, "lab"}  # every page of the app is checked
     query, _ = PAGES[name]
-    start, pause, stop = (t(f"run.{what}", lang) for what in ("start", "pause", "stop"))
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
+    lang = "en"
     try:
-        page.goto(f"{streamlit_server}/{name}?lang={lang}&classroom=1&{query}")
-        expect(button(page, start)).to_be_enabled(timeout=FIRST_LOAD_MS)
-        start_run(page, start)
-        check_screen(page, name, lang, "running", tmp_path)
-        if name != "lab":  # a paused run replays: its replay controls stand above the views
-            button(page, pause).click()
-            expect(button(page, t("run.resume", lang))).to_be_visible(timeout=15_000)
-            expect(page.get_by_test_id("stSlider").first).to_be_visible(timeout=30_000)
-            check_screen(page, name, lang, "paused", tmp_path)
+        page.goto(f"{streamlit_server}/{name}?lang=en&classroom=1&{query}")
+        expect(button(page, t("run.start", "en"))).to_be_enabled(timeout=FIRST_LOAD_MS)
+        start_run(page, t("run.start", "en"))
+        check_screen(page, name, "en", "running", tmp_path)
+        if name == "lab":  # the sweep's link in Chinese: the same sweep, training or finished
+            sweep = re.search(r"[?&]sweep=([0-9a-f]+)", page.url).group(1)
+            lang = "zh"
+            page.goto(f"{streamlit_server}/{name}?lang=zh&classroom=1&{query}&sweep={sweep}")
+            check_screen(page, name, "zh", "reopened", tmp_path)
+            return
+        pause(page, "en")  # a paused run replays: its replay controls stand above the views
+        check_screen(page, name, "en", "paused", tmp_path)
+        # the run's link in Chinese, in the same browser: the visitor still owns the paused run
+        lang = "zh"
+        page.goto(f"{streamlit_server}/{name}?lang=zh&classroom=1&{query}&run={run_id(page)}")
+        paused(page, "zh")
+        check_screen(page, name, "zh", "paused", tmp_path)
+        button(page, t("run.resume", "zh")).click()
+        expect(button(page, t("run.pause", "zh"))).to_be_enabled(timeout=15_000)
+        check_screen(page, name, "zh", "running", tmp_path)
     finally:
+        stop, start = t("run.stop", lang), t("run.start", lang)
         try:  # never leave a run training on the shared server (the next page's run would queue behind it)
             if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
                 stop_run(page, stop, start)
