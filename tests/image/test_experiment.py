@@ -123,9 +123,11 @@ def test_panels_between_records_do_not_overflow_the_record_table():
 @pytest.mark.slow
 def test_f_principle_on_the_built_in_portrait_blur_before_detail():
     """The chapter's Fig 1.7 is a face: on the built-in NASA portrait (32 px, grey, fixed seed) the
-    lowest band converges first and the highest band has not converged when the lowest has."""
+    lowest band converges first and the highest band has not converged when the lowest has.
+    800 steps (measured: the lowest band by step 234, the next by 482, the two highest never; with
+    1,500 steps 336, 516, never, never)."""
     torch.set_num_threads(1)
-    config = with_steps(small(image="astronaut"), 1500)
+    config = with_steps(small(image="astronaut"), 800)
     summary = IMAGE_FIT.summarize(config, run(config))
     steps = summary["convergence_step"]
     assert steps[0] is not None, steps
