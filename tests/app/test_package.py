@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from fpengine.registry import EXPERIMENTS
 from fpengine.sweep.presets import SMALL_FAST_NET
+from tests.cli_helpers import cli_here
 from tests.conftest import ROOT, wait_until
 from tests.live_server import free_port
 
@@ -108,20 +110,48 @@ def _quietly(check) -> bool:
         return False
 
 
+def within(seconds: float, call, *args, **kwargs):
+    """``call(*args, **kwargs)`` in a thread, failed when it has not returned within ``seconds``: a
+    worker that cannot unpickle the cells leaves the client waiting (the fixture's teardown then
+    stops the cluster, which ends the wait)."""
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, call(*args, **kwargs)))
+        except BaseException as error:  # raised again in the test
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"no answer within {seconds} s (see the test's dask.log)"
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value
+
+
 @pytest.mark.slow
 def test_a_dask_worker_started_elsewhere_without_pythonpath_runs_the_cells(dask_cluster_elsewhere, tmp_path):
     address, elsewhere = dask_cluster_elsewhere
     settings = (*SMALL_FAST_NET, "training.steps=100", "target.frequencies=1", "target.amplitudes=1")
-    # the client runs from the checkout; only the worker has to find the package on its own
-    result = subprocess.run(
-        [sys.executable, "-m", "fpengine", "sweep", "sine-fit", "--seeds", "2", "--scheduler", address, "--out", str(tmp_path / "out")]
-        + [arg for item in settings for arg in ("--set", item)]
-        + ["--no-figures", "--quiet"],
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    # the client runs in this process (from the checkout); only the worker has to find the package on its own
+    result = within(
+        180,
+        cli_here,
+        "sweep",
+        "sine-fit",
+        "--seeds",
+        "2",
+        "--scheduler",
+        address,
+        "--out",
+        str(tmp_path / "out"),
+        *(arg for item in settings for arg in ("--set", item)),
+        "--no-figures",
+        "--quiet",
+        env={"FPENGINE_THREADS": "1"},
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
