@@ -112,8 +112,8 @@ def pause(page, lang: str) -> None:
     paused(page, lang)
 
 
-def paused(page, lang: str) -> None:
-    expect(button(page, t("run.resume", lang))).to_be_visible(timeout=15_000)
+def paused(page, lang: str, timeout: int = 15_000) -> None:
+    expect(button(page, t("run.resume", lang))).to_be_visible(timeout=timeout)
     expect(page.get_by_test_id("stSlider").first).to_be_visible(timeout=30_000)
 
 
@@ -140,8 +140,9 @@ def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_
         # the run's link in Chinese, in the same browser: the visitor still owns the paused run
         lang = "zh"
         page.goto(f"{streamlit_server}/{name}?lang=zh&classroom=1&{query}&run={run_id(page)}")
-        paused(page, "zh")
+        paused(page, "zh", FIRST_LOAD_MS)
         check_screen(page, name, "zh", "paused", tmp_path)
+        expect(button(page, t("run.resume", "zh"))).to_be_enabled(timeout=15_000)  # the owner's, not a watcher's
         button(page, t("run.resume", "zh")).click()
         expect(button(page, t("run.pause", "zh"))).to_be_enabled(timeout=15_000)
         check_screen(page, name, "zh", "running", tmp_path)
