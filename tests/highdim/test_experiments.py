@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +32,7 @@ from fpengine.highdim.settings import (
 from fpengine.registry import EXPERIMENTS
 from fpengine.settings.config import ConfigError, apply_override, from_dict, to_dict
 from fpengine.settings.schema import validate
+from tests.cli_helpers import cli_here
 from tests.highdim.offline import closed_port_url
 
 torch.set_num_threads(1)
@@ -158,30 +156,12 @@ def test_old_flat_keys_set_the_same_knobs_as_the_new_ones(config_type) -> None:
 
 @pytest.mark.slow
 def test_old_flat_key_on_the_command_line(tmp_path: Path) -> None:
-    """The CLI as a user runs it, with the old names of the learning rate and the epochs."""
+    """The command line's old names of the learning rate and the epochs (through its ``main``, in this
+    process: the names are the subject, not the process)."""
     out = tmp_path / "run"
-    command = [
-        sys.executable,
-        "-m",
-        "fpengine",
-        "run",
-        "projection",
-        "--set",
-        "lr=0.001",
-        "--set",
-        "n_train=100",
-        "--set",
-        "n_test=20",
-        "--set",
-        "batch_size=50",
-        "--steps",
-        "1",
-        "--quiet",
-        "--no-figures",
-        "--out",
-        str(out),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "FPENGINE_THREADS": "1"})
+    options = {"lr": "0.001", "n_train": "100", "n_test": "20", "batch_size": "50"}
+    settings = [arg for key, value in options.items() for arg in ("--set", f"{key}={value}")]
+    done = cli_here("run", "projection", *settings, "--steps", "1", "--quiet", "--no-figures", "--out", str(out))
     assert done.returncode == 0, done.stderr
     config = read_config(out / "config.json", PROJECTION)
     assert config.training.lr == 0.001 and config.training.batch_size == 50 and config.training.epochs == 1
