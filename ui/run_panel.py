@@ -5,12 +5,14 @@ visit to another page and back, reattaches to the same background run. Its contr
 browser that started it (``visitor()``); anyone else who opens it by its id watches, read-only, and
 a run on a visitor's own photo is not shown to anyone else at all. Finished runs are reopened
 from disk (a photo run, never saved, from the session that keeps it). The live part is an
-``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run is active; it only reads the
+``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run trains and draws the key views;
+the rest of the views follow in a second one every ``MORE_REFRESH_SECONDS``. Both only read the
 latest immutable snapshot.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import uuid
@@ -31,15 +33,38 @@ from fpengine.settings.config import to_dict
 from . import links
 from .common import device_choice, format_duration, job_manager, lang, plain, tr, zip_download
 
-REFRESH_SECONDS = 1.0
-"""How often a live run's counter and charts are redrawn: once a second, in one fragment. Every
-fragment run redraws the page in the browser. scripts/bench_live_app.py, Fig 1.6 Quick, A/B runs in
-one window on a loaded box: the counter at 0.4 s beside the charts' 1 s gave live/headless 0.38–0.39
-and 8.7–9.3 browser CPU-s a run, at 1 s 0.50–0.64 and 5.8–6.5 s; one fragment instead of two then
-6.2–8.0 s against 7.1–9.4 s (its ratios within the noise)."""
+REFRESH_SECONDS = 1.5
+"""How often a training run's counter and key views (:class:`Part`) are redrawn, in one fragment.
+What a live page costs is its browser's, and that is a cost per chart drawn, not per datum:
+on a 2-core box every Vega-Lite chart a fragment run sends again costs chromium 70–130 ms of CPU,
+changed or not (Streamlit's chart element re-lays out its view), a fragment run itself about 80 ms,
+and a picture (``st.image``) about 15 ms (scripts/bench_live_app.py and the notes of issue 23)."""
+MORE_REFRESH_SECONDS = 6.0
+"""How often the rest of a training run's views (secondary charts, tables, snapshots) are redrawn:
+in a second fragment, so the key views' refreshes do not send them again each time."""
+PAUSED_REFRESH_SECONDS = 5.0
+"""How often a paused run's page looks for a change it did not make itself (a watcher's, whose
+owner resumed or stopped it); its owner's clicks redraw the page at once."""
 VISITOR_KEY = "_visitor"
 
-Render = Callable[[Snapshot, Any], None]
+
+class Part(enum.Flag):
+    """What a page's render draws of a run: its key views (the learning: output against target, the
+    ΔF heatmap, the network's picture — what a projector shows first), the rest, or both. While a
+    run trains, each has its own fragment and pace (``REFRESH_SECONDS``, ``MORE_REFRESH_SECONDS``);
+    a paused, finished or reopened run is drawn whole."""
+
+    KEY = enum.auto()
+    MORE = enum.auto()
+    ALL = KEY | MORE
+
+
+Render = Callable[[Snapshot, Any, Part], None]
+
+
+def whole(render: Callable[[Snapshot, Any], None]) -> Render:
+    """The :data:`Render` of a page whose views are all key views: drawn together, at the key views' pace."""
+    return lambda snapshot, config, part: render(snapshot, config) if Part.KEY in part else None
 
 
 def _job_key(experiment: Experiment) -> str:
@@ -270,21 +295,43 @@ def _show_message(job: Job) -> None:
         st.warning(_status_text(job))
 
 
+def _training(job: Job) -> bool:
+    """A run whose views still change: neither finished nor paused (those replay, drawn whole)."""
+    return not (job.done or job.pause_requested)
+
+
+def _drawn_key(experiment: Experiment) -> str:
+    return f"{_job_key(experiment)}.drawn"
+
+
+def _drawn(job: Job) -> tuple[str, bool, bool]:
+    """What the page's layout follows: the run, whether it ended, whether it trains."""
+    return job.id, job.done, _training(job)
+
+
 def _live(experiment: Experiment, render: Render) -> None:
     """The live part of a run's panel: its counter and, once it has published (a queued run has
-    nothing to draw yet), its views."""
+    nothing to draw yet), its key views, or all of them once it no longer trains."""
     job = current_job(experiment)
     if job is None:  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
     job.touch()
     _progress(job.snapshot, job)
     _show_message(job)
-    if job.done and st.session_state.get(f"{_job_key(experiment)}.shown_done") != job.id:
-        # One full rerun when the run ends: it turns the polling off and shows the export button.
-        st.session_state[f"{_job_key(experiment)}.shown_done"] = job.id
+    if st.session_state.get(_drawn_key(experiment)) != _drawn(job):
+        # One full rerun when the run ends, pauses or resumes (here, for a watcher): it sets the
+        # fragments' pace, turns the polling off at the end and shows the export button.
+        st.session_state[_drawn_key(experiment)] = _drawn(job)
         st.rerun()
     if job.snapshot is not None:
-        render(job.snapshot, job.config)
+        render(job.snapshot, job.config, Part.KEY if _training(job) else Part.ALL)
+
+
+def _live_more(experiment: Experiment, render: Render) -> None:
+    """The rest of a training run's views, at their own pace (``MORE_REFRESH_SECONDS``)."""
+    job = current_job(experiment)
+    if job is not None and job.snapshot is not None and _training(job):
+        render(job.snapshot, job.config, Part.MORE)
 
 
 def _export_button(job_id: str) -> None:
@@ -354,7 +401,7 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         if saved is not None:
             st.query_params["run"] = job_id  # back in the URL after a visit to another page
             st.caption(tr("run.loaded", run=plain(job_id)))
-            render(saved.snapshot, saved.config)
+            render(saved.snapshot, saved.config, Part.ALL)
             _export_button(job_id)
         elif job_id and (held := job_manager().get(job_id)) is not None and not _visible(held):
             st.warning(tr("run.private", run=plain(job_id)))
@@ -364,7 +411,11 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.caption(tr("run.status.idle"))
         return
 
-    st.fragment(run_every=None if job.done else REFRESH_SECONDS)(_live)(experiment, render)
+    st.session_state[_drawn_key(experiment)] = _drawn(job)
+    training = _training(job)
+    st.fragment(run_every=None if job.done else REFRESH_SECONDS if training else PAUSED_REFRESH_SECONDS)(_live)(experiment, render)
+    if training:
+        st.fragment(run_every=MORE_REFRESH_SECONDS)(_live_more)(experiment, render)
     if job.done:
         _export_button(job.id)
 
