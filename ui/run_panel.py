@@ -340,58 +340,86 @@ def _export_button(job_id: str) -> None:
         zip_download("run.export", zip_run(directory), f"fpengine-{job_id}.zip", f"export.{job_id}")
 
 
-def _controls(
-    name: str, jobs: list[Job], configs: Sequence[Any] | None, start: Callable[[], None], forget: Callable[[], None], resettable: bool
-) -> None:
+def _owned(jobs: Sequence[Job], act: Callable[[Any], None], what: Any) -> None:
+    """``act(what)`` if this browser controls ``jobs`` (checked again at the click: a disabled
+    button's click can still be sent)."""
+    if controls_mine(jobs):
+        act(what)
+
+
+def _pause(jobs: Sequence[Job]) -> None:
+    for job in jobs:
+        job.pause()
+
+
+def _resume(jobs: Sequence[Job]) -> None:
+    for job in jobs:
+        job.resume()
+
+
+def _started(name: str, jobs: Sequence[Job], configs: Sequence[Any] | None, start: Callable[[], None]) -> bool:
+    """Whether the click that started this rerun was Start (or Restart, with the settings changed)
+    of the controls ``name``, and ``start`` has acted on it: with this rerun's settings (a value
+    typed just before the click comes with it), before the controls are drawn."""
+    active = [job for job in jobs if job.status.active]
+    if configs is None:
+        return False
+    if st.session_state.get(f"{name}.start") and not active:
+        start()
+        return True
+    if st.session_state.get(f"{name}.restart") and active and controls_mine(jobs):
+        _stop_group(active)
+        start()
+        return True
+    return False
+
+
+def _reset(jobs: Sequence[Job], active: Sequence[Job], forget: Callable[[], None]) -> None:
+    if controls_mine(jobs):  # a watcher leaves the runs training for whoever started them
+        for job in active:
+            job.stop()
+    forget()
+
+
+def _controls(name: str, jobs: list[Job], configs: Sequence[Any] | None, forget: Callable[[], None], resettable: bool) -> None:
     """Start, Pause or Resume, Stop and Reset of a run, or of a comparison's runs controlled as one
     (``jobs``: those the manager holds; widget keys ``<name>.start`` …). ``configs``: what Start
-    would run (None while the page's settings are invalid: Start is disabled); ``start`` starts it,
+    would run (None while the page's settings are invalid: Start is disabled; :func:`_started` starts it);
     ``forget`` lets go of the runs on show (Reset, enabled while there are some or ``resettable``).
     Only the browser that started the runs controls them; others who opened them by their ids
     watch. While they train, settings changed since are offered as a restart."""
     active = [job for job in jobs if job.status.active]
     mine = controls_mine(jobs)
     columns = st.columns(5)
-    if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
-        start()
-        st.rerun()
+    # Pause, Resume, Stop and Reset act in their callbacks and Start and Restart in
+    # :func:`_started`, before the controls are drawn: the one rerun a click starts already shows
+    # the new state (a rerun requested after acting drew the whole page twice)
+    columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start")
     # the request, not the worker's acknowledgement, decides the button, so the rerun that follows
     # the click already offers Resume
-    if any(job.pause_requested for job in active):
-        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{name}.resume") and mine:
-            for job in active:
-                job.resume()
-            st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{name}.pause") and mine:
-        for job in active:
-            job.pause()
-        st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{name}.stop") and mine:
-        _stop_group(active)
-        st.rerun()
-    if columns[3].button(tr("run.reset"), disabled=not (jobs or resettable), key=f"{name}.reset"):
-        if mine:  # a watcher leaves the runs training for whoever started them
-            for job in active:
-                job.stop()
-        forget()
-        st.rerun()
+    pause_or_resume = ("resume", _resume) if any(job.pause_requested for job in active) else ("pause", _pause)
+    for column, (label, act) in zip(columns[1:3], (pause_or_resume, ("stop", _stop_group)), strict=True):
+        disabled = not active or not mine
+        column.button(tr(f"run.{label}"), disabled=disabled, key=f"{name}.{label}", on_click=_owned, args=(jobs, act, active))
+    reset_args = (jobs, active, forget)
+    columns[3].button(tr("run.reset"), disabled=not (jobs or resettable), key=f"{name}.reset", on_click=_reset, args=reset_args)
     show_refusal()
     if not mine:
         st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
     if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
         st.info(tr("run.settings_changed"))
-        if st.button(tr("run.restart"), key=f"{name}.restart"):
-            _stop_group(active)
-            start()
-            st.rerun()
+        st.button(tr("run.restart"), key=f"{name}.restart")
 
 
 def run_panel(experiment: Experiment, config: Any | None, render: Render) -> None:
     """The controls and live view for one experiment page. ``config`` is None while the page's
     settings are invalid (the page shows why); Start is then disabled."""
+    configs = None if config is None else [config]
     job = current_job(experiment)
-    jobs, configs = [] if job is None else [job], None if config is None else [config]
-    _controls(experiment.name, jobs, configs, lambda: _start(experiment, config), lambda: _forget(experiment), bool(_job_id(experiment)))
+    if _started(experiment.name, [] if job is None else [job], configs, lambda: _start(experiment, config)):
+        job = current_job(experiment)
+    jobs = [] if job is None else [job]
+    _controls(experiment.name, jobs, configs, lambda: _forget(experiment), bool(_job_id(experiment)))
     if config is None:
         st.warning(tr("run.fix_settings"))
 
@@ -526,8 +554,15 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     the same JobManager, controlled as one, reattached after a refresh through ``?runs=``.
     ``render`` gets (config, snapshot) of every run that has published; ``describe`` labels a run.
     ``configs`` is None while the page's settings are invalid."""
-    ids = _group_ids(experiment)
-    jobs = [job for job in map(job_manager().get, ids) if job is not None and job.experiment == experiment.name]
+    name = f"{experiment.name}.group"
+
+    def held() -> tuple[list[str], list[Job]]:
+        ids = _group_ids(experiment)
+        return ids, [job for job in map(job_manager().get, ids) if job is not None and job.experiment == experiment.name]
+
+    ids, jobs = held()
+    if _started(name, jobs, configs, lambda: _start_group(experiment, configs or ())):
+        ids, jobs = held()
     active = [job for job in jobs if job.status.active]
 
     def forget() -> None:
@@ -535,7 +570,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
         if "runs" in st.query_params:
             del st.query_params["runs"]
 
-    _controls(f"{experiment.name}.group", jobs, configs, lambda: _start_group(experiment, configs or ()), forget, bool(ids))
+    _controls(name, jobs, configs, forget, bool(ids))
 
     if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
         saved = [run for run in (saved_run(experiment, job_id) for job_id in ids) if run is not None]
