@@ -9,7 +9,7 @@ from ui.beyond_gd import beyond_settings, compare_mode, describe, render_compari
 from ui.common import settings_area, tr
 from ui.controls import preset_base
 from ui.layout import page_layout
-from ui.run_panel import current_job, run_group_panel, run_panel
+from ui.run_panel import current_job, run_group_panel, run_panel, whole
 from ui.views import gradient_descent_rerun, heatmap_options
 
 # run controls and live views on top, as on the 1-D pages; the target designer below
@@ -24,7 +24,7 @@ with layout.run:
     if compare:
         run_group_panel(BEYOND_GD, configs, lambda runs: render_comparison(runs, log_steps, scheme), describe)
     else:
-        run_panel(BEYOND_GD, configs[0] if configs else None, lambda snapshot, config: render_run(snapshot, config, log_steps, scheme))
+        run_panel(BEYOND_GD, configs[0] if configs else None, whole(lambda snapshot, run: render_run(snapshot, run, log_steps, scheme)))
         job = current_job(BEYOND_GD)
         shown = job.config if job is not None else configs[0] if configs else None
         if shown is not None and shown.theory == "ntk":

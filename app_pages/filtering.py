@@ -17,7 +17,7 @@ from ui.filtering import (
 )
 from ui.highdim import offline_hint
 from ui.layout import page_layout
-from ui.run_panel import keep_alive, run_group_panel, run_panel
+from ui.run_panel import keep_alive, run_group_panel, run_panel, whole
 from ui.views import heatmap_options
 
 layout = page_layout(FILTERING.title_key, "filtering.intro")
@@ -30,7 +30,7 @@ with layout.run:
     single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")], key=TAB_KEY, on_change="rerun")
 with single:
     if single.open:
-        run_panel(FILTERING, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme))
+        run_panel(FILTERING, config, whole(lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme)))
         offline_hint(FILTERING)
 with compare:
     if compare.open:

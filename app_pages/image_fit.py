@@ -17,4 +17,4 @@ with layout.settings:
 with layout.options:
     log_steps, scheme = heatmap_options(IMAGE_FIT.name)
 with layout.run:
-    run_panel(IMAGE_FIT, config, lambda snapshot, run_config: render(snapshot, run_config, log_steps, scheme))
+    run_panel(IMAGE_FIT, config, lambda snapshot, run_config, part: render(snapshot, run_config, log_steps, scheme, part))

@@ -4,7 +4,7 @@ from fpengine.highdim.projection import PROJECTION
 from ui.highdim import offline_hint
 from ui.layout import page_layout
 from ui.projection import label_preview, linked_rows, projection_settings, render, view_settings
-from ui.run_panel import run_panel
+from ui.run_panel import run_panel, whole
 from ui.views import heatmap_options
 
 layout = page_layout(PROJECTION.title_key, "projection.intro")
@@ -17,5 +17,5 @@ with layout.options:
     linked_rows()
     vmax = view_settings()
 with layout.run:
-    run_panel(PROJECTION, config, lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme, vmax))
+    run_panel(PROJECTION, config, whole(lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme, vmax)))
     offline_hint(PROJECTION)

@@ -5,6 +5,7 @@ declarations, the training target and time estimate, and the run's pictures and 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -24,7 +25,7 @@ from fpengine.image.views import ImageViews as V
 from .common import classroom_mode, data_version, device_choice, format_duration, lang, live_chart, plain, settings_area, tr
 from .controls import network_settings, preset_base, seed_setting, snapshot_steps_setting, training_settings
 from .fields import Field, field, settings_or_none, with_values
-from .run_panel import forget_photo_runs, visitor
+from .run_panel import Part, forget_photo_runs, visitor
 from .views import convergence_table, replay_view
 
 KEY = IMAGE_FIT.name
@@ -225,14 +226,46 @@ def spectrum_picture(log_magnitude: np.ndarray, lo: float, hi: float) -> np.ndar
     return np.clip((log_magnitude - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
 
 
-def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> None:
+def key_views(snapshot, shown, cursor: int | None, config: ImageFitConfig, band_heatmap: Callable[[], None]) -> None:
+    """The target, the network's picture now (of ``shown``: a replayed frame when ``cursor`` is its
+    step), both spectra and the band heatmap; in classroom mode the target, the picture and the
+    heatmap share the first row."""
+    views = snapshot.views
+    step = snapshot.step if cursor is None else cursor
+    target_spectrum = views[V.target_spectrum]
+    lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
+    pictures = [
+        (views[V.target], tr("image.view.target")),
+        (np.clip(shown.views[V.output], 0, 1), tr("image.current", step=step)),
+        (spectrum_picture(target_spectrum, lo, hi), f"{tr('image.view.target')}: log|DFT|"),
+        (spectrum_picture(shown.views[V.output_spectrum], lo, hi), f"{tr('image.view.output')}: log|DFT|"),
+    ]
+    first_row = st.columns([1, 1, 2]) if classroom_mode() else st.columns(4)
+    if classroom_mode():
+        with first_row[2]:
+            band_heatmap()
+        first_row = [*first_row[:2], *st.columns(4)[:2]]
+    for column, (picture, caption) in zip(first_row, pictures, strict=True):
+        column.image(picture, caption=caption, clamp=True, width="stretch")
+    st.caption(tr("image.view.spectra"))
+    if config.hold_out_columns:
+        st.caption(tr("image.held_out_note"))
+    if len(snapshot.metrics["psnr"]):
+        st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
+    if not classroom_mode():
+        band_heatmap()
+
+
+def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str, part: Part = Part.ALL) -> None:
+    """The target beside the network's picture now, their spectra and the band heatmap (the key
+    views); then band errors, PSNR, loss, the band table, the snapshot strip and, at the end, the
+    downloads (``part``: which of the two groups)."""
     views = snapshot.views
     trace = snapshot.traces["band_error"]
     summary = IMAGE_FIT.summarize(config, snapshot)
 
     def draw(shown, cursor: int | None) -> None:
-        """The pictures and charts of ``shown`` (a replayed frame when ``cursor`` is its step). In
-        classroom mode the target, the network's picture now and the band heatmap share the first row."""
+        """The pictures and charts of ``shown`` (a replayed frame when ``cursor`` is its step)."""
         context = (id(config), lang(), log_steps, scheme)
 
         def show(slot: str, build, replayed: int | None = None) -> None:
@@ -245,38 +278,20 @@ def render(snapshot, config: ImageFitConfig, log_steps: bool, scheme: str) -> No
             show("heatmap", lambda: heatmap(config, snapshot, lang(), log_steps=log_steps, scheme=scheme, cursor=cursor), cursor)
             st.caption(tr("image.view.heatmap_help"))
 
-        step = snapshot.step if cursor is None else cursor
-        target_spectrum = views[V.target_spectrum]
-        lo, hi = float(np.percentile(target_spectrum, 1)), float(target_spectrum.max())
-        pictures = [
-            (views[V.target], tr("image.view.target")),
-            (np.clip(shown.views[V.output], 0, 1), tr("image.current", step=step)),
-            (spectrum_picture(target_spectrum, lo, hi), f"{tr('image.view.target')}: log|DFT|"),
-            (spectrum_picture(shown.views[V.output_spectrum], lo, hi), f"{tr('image.view.output')}: log|DFT|"),
-        ]
-        first_row = st.columns([1, 1, 2]) if classroom_mode() else st.columns(4)
-        if classroom_mode():
-            with first_row[2]:
-                band_heatmap()
-            first_row = [*first_row[:2], *st.columns(4)[:2]]
-        for column, (picture, caption) in zip(first_row, pictures, strict=True):
-            column.image(picture, caption=caption, clamp=True, width="stretch")
-        st.caption(tr("image.view.spectra"))
-        if config.hold_out_columns:
-            st.caption(tr("image.held_out_note"))
-        if len(snapshot.metrics["psnr"]):
-            st.metric(tr("image.metric.psnr"), f"{snapshot.metrics['psnr'][-1]:.1f} dB")
-        if not classroom_mode():
-            band_heatmap()
-        left, right = st.columns(2)
-        with left:
-            show("bands", lambda: band_curves(trace, lang(), log_steps=log_steps))
-            show("psnr", lambda: psnr_chart(snapshot, lang()))
-        with right:
-            show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
-            convergence_table(trace, summary, key_title=tr("image.band_table"))
+        if Part.KEY in part:
+            key_views(snapshot, shown, cursor, config, band_heatmap)
+        if Part.MORE in part:
+            left, right = st.columns(2)
+            with left:
+                show("bands", lambda: band_curves(trace, lang(), log_steps=log_steps))
+                show("psnr", lambda: psnr_chart(snapshot, lang()))
+            with right:
+                show("loss", lambda: charts.loss_chart(snapshot.metrics["step"], snapshot.metrics["loss"], lang()))
+                convergence_table(trace, summary, key_title=tr("image.band_table"))
 
-    replay_view(IMAGE_FIT, snapshot, config, replay_frame, draw)
+    replay_view(IMAGE_FIT, snapshot, config, replay_frame, draw, part)
+    if Part.MORE not in part:
+        return
     if len(views[V.panel_steps]):
         st.markdown(f"**{tr('view.snapshots')}**")
         strip = st.columns(len(views[V.panel_steps]) + 1)

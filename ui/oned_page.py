@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import streamlit as st
 
@@ -29,7 +30,7 @@ from .controls import (
 )
 from .fields import settings_or_none
 from .layout import page_layout
-from .run_panel import current_job, run_panel
+from .run_panel import Part, current_job, run_panel
 from .target_designer import peak_selector, readout_values, target_designer
 from .views import gradient_descent_rerun, heatmap_options, replay_view, spectral_layout, theory_layout, theory_setting
 
@@ -44,10 +45,11 @@ ONED_SOURCES = {
 a chart whose sources have no new record is not rebuilt; the kernel's spectrum never changes in a run."""
 
 
-def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: bool, scheme: str) -> None:
-    """Output | spectrum, the ΔF heatmap, loss | convergence, then the snapshot panels and, for a
-    run that made the prediction, the Theory view (``log_steps``, ``scheme``: the view options of
-    :func:`heatmap_options`). A finished or paused run replays (:func:`replay_view`)."""
+def render_oned(experiment: Experiment, snapshot: Snapshot, config, part: Part = Part.ALL, *, log_steps: bool, scheme: str) -> None:
+    """Output | ΔF heatmap (the key views), then spectrum | loss, the convergence table, the snapshot
+    panels and, for a run that made the prediction, the Theory view (``part``: which of the two
+    groups; ``log_steps``, ``scheme``: the view options of :func:`heatmap_options`). A finished or
+    paused run replays (:func:`replay_view`)."""
     key = experiment.name
     summary = experiment.summarize(config, snapshot)
 
@@ -66,13 +68,15 @@ def render_oned(experiment: Experiment, snapshot: Snapshot, config, log_steps: b
             replayed = cursor if chart in ("output", "spectrum", "heatmap") else None
             live_chart(f"{key}.{chart}", (*context, replayed), version, builders[chart], charts_on_page=len(builders))
 
-        spectral_layout(show, shown.traces["delta_f"], summary)
+        spectral_layout(show, shown.traces["delta_f"], summary, part)
+        if Part.MORE not in part:
+            return
         if "panels" in builders:
             show("panels")
         if "theory" in builders:
             theory_layout(show, summary, config.training.lr)
 
-    replay_view(experiment, snapshot, config, output_frame, draw)
+    replay_view(experiment, snapshot, config, output_frame, draw, part)
 
 
 def oned_settings(experiment: Experiment, key: str) -> OneDConfig | None:
@@ -107,7 +111,7 @@ def oned_page(experiment: Experiment, notes: tuple[str, ...] = ()) -> None:
     with layout.options:
         log_steps, scheme = heatmap_options(key)
     with layout.run:
-        run_panel(experiment, config, lambda snapshot, run_config: render_oned(experiment, snapshot, run_config, log_steps, scheme))
+        run_panel(experiment, config, functools.partial(render_oned, experiment, log_steps=log_steps, scheme=scheme))
         job = current_job(experiment)
         shown = job.config if job is not None else config  # the network on show, else the one Start would train
         if shown is not None and shown.theory == "ntk":

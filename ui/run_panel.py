@@ -5,12 +5,14 @@ visit to another page and back, reattaches to the same background run. Its contr
 browser that started it (``visitor()``); anyone else who opens it by its id watches, read-only, and
 a run on a visitor's own photo is not shown to anyone else at all. Finished runs are reopened
 from disk (a photo run, never saved, from the session that keeps it). The live part is an
-``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run is active; it only reads the
+``st.fragment`` that reruns every ``REFRESH_SECONDS`` while the run trains and draws the key views;
+the rest of the views follow in a second one every ``MORE_REFRESH_SECONDS``. Both only read the
 latest immutable snapshot.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import uuid
@@ -31,15 +33,38 @@ from fpengine.settings.config import to_dict
 from . import links
 from .common import device_choice, format_duration, job_manager, lang, plain, tr, zip_download
 
-REFRESH_SECONDS = 1.0
-"""How often a live run's counter and charts are redrawn: once a second, in one fragment. Every
-fragment run redraws the page in the browser. scripts/bench_live_app.py, Fig 1.6 Quick, A/B runs in
-one window on a loaded box: the counter at 0.4 s beside the charts' 1 s gave live/headless 0.38–0.39
-and 8.7–9.3 browser CPU-s a run, at 1 s 0.50–0.64 and 5.8–6.5 s; one fragment instead of two then
-6.2–8.0 s against 7.1–9.4 s (its ratios within the noise)."""
+REFRESH_SECONDS = 1.5
+"""How often a training run's counter and key views (:class:`Part`) are redrawn, in one fragment.
+What a live page costs is its browser's, and that is a cost per chart drawn, not per datum:
+on a 2-core box every Vega-Lite chart a fragment run sends again costs chromium 70–130 ms of CPU,
+changed or not (Streamlit's chart element re-lays out its view), a fragment run itself about 80 ms,
+and a picture (``st.image``) about 15 ms (scripts/bench_live_app.py and the notes of issue 23)."""
+MORE_REFRESH_SECONDS = 6.0
+"""How often the rest of a training run's views (secondary charts, tables, snapshots) are redrawn:
+in a second fragment, so the key views' refreshes do not send them again each time."""
+PAUSED_REFRESH_SECONDS = 5.0
+"""How often a paused run's page looks for a change it did not make itself (a watcher's, whose
+owner resumed or stopped it); its owner's clicks redraw the page at once."""
 VISITOR_KEY = "_visitor"
 
-Render = Callable[[Snapshot, Any], None]
+
+class Part(enum.Flag):
+    """What a page's render draws of a run: its key views (the learning: output against target, the
+    ΔF heatmap, the network's picture — what a projector shows first), the rest, or both. While a
+    run trains, each has its own fragment and pace (``REFRESH_SECONDS``, ``MORE_REFRESH_SECONDS``);
+    a paused, finished or reopened run is drawn whole."""
+
+    KEY = enum.auto()
+    MORE = enum.auto()
+    ALL = KEY | MORE
+
+
+Render = Callable[[Snapshot, Any, Part], None]
+
+
+def whole(render: Callable[[Snapshot, Any], None]) -> Render:
+    """The :data:`Render` of a page whose views are all key views: drawn together, at the key views' pace."""
+    return lambda snapshot, config, part: render(snapshot, config) if Part.KEY in part else None
 
 
 def _job_key(experiment: Experiment) -> str:
@@ -270,21 +295,43 @@ def _show_message(job: Job) -> None:
         st.warning(_status_text(job))
 
 
+def _training(job: Job) -> bool:
+    """A run whose views still change: neither finished nor paused (those replay, drawn whole)."""
+    return not (job.done or job.pause_requested)
+
+
+def _drawn_key(experiment: Experiment) -> str:
+    return f"{_job_key(experiment)}.drawn"
+
+
+def _drawn(job: Job) -> tuple[str, bool, bool]:
+    """What the page's layout follows: the run, whether it ended, whether it trains."""
+    return job.id, job.done, _training(job)
+
+
 def _live(experiment: Experiment, render: Render) -> None:
     """The live part of a run's panel: its counter and, once it has published (a queued run has
-    nothing to draw yet), its views."""
+    nothing to draw yet), its key views, or all of them once it no longer trains."""
     job = current_job(experiment)
     if job is None:  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
     job.touch()
     _progress(job.snapshot, job)
     _show_message(job)
-    if job.done and st.session_state.get(f"{_job_key(experiment)}.shown_done") != job.id:
-        # One full rerun when the run ends: it turns the polling off and shows the export button.
-        st.session_state[f"{_job_key(experiment)}.shown_done"] = job.id
+    if st.session_state.get(_drawn_key(experiment)) != _drawn(job):
+        # One full rerun when the run ends, pauses or resumes (here, for a watcher): it sets the
+        # fragments' pace, turns the polling off at the end and shows the export button.
+        st.session_state[_drawn_key(experiment)] = _drawn(job)
         st.rerun()
     if job.snapshot is not None:
-        render(job.snapshot, job.config)
+        render(job.snapshot, job.config, Part.KEY if _training(job) else Part.ALL)
+
+
+def _live_more(experiment: Experiment, render: Render) -> None:
+    """The rest of a training run's views, at their own pace (``MORE_REFRESH_SECONDS``)."""
+    job = current_job(experiment)
+    if job is not None and job.snapshot is not None and _training(job):
+        render(job.snapshot, job.config, Part.MORE)
 
 
 def _export_button(job_id: str) -> None:
@@ -293,58 +340,86 @@ def _export_button(job_id: str) -> None:
         zip_download("run.export", zip_run(directory), f"fpengine-{job_id}.zip", f"export.{job_id}")
 
 
-def _controls(
-    name: str, jobs: list[Job], configs: Sequence[Any] | None, start: Callable[[], None], forget: Callable[[], None], resettable: bool
-) -> None:
+def _owned(jobs: Sequence[Job], act: Callable[[Any], None], what: Any) -> None:
+    """``act(what)`` if this browser controls ``jobs`` (checked again at the click: a disabled
+    button's click can still be sent)."""
+    if controls_mine(jobs):
+        act(what)
+
+
+def _pause(jobs: Sequence[Job]) -> None:
+    for job in jobs:
+        job.pause()
+
+
+def _resume(jobs: Sequence[Job]) -> None:
+    for job in jobs:
+        job.resume()
+
+
+def _started(name: str, jobs: Sequence[Job], configs: Sequence[Any] | None, start: Callable[[], None]) -> bool:
+    """Whether the click that started this rerun was Start (or Restart, with the settings changed)
+    of the controls ``name``, and ``start`` has acted on it: with this rerun's settings (a value
+    typed just before the click comes with it), before the controls are drawn."""
+    active = [job for job in jobs if job.status.active]
+    if configs is None:
+        return False
+    if st.session_state.get(f"{name}.start") and not active:
+        start()
+        return True
+    if st.session_state.get(f"{name}.restart") and active and controls_mine(jobs):
+        _stop_group(active)
+        start()
+        return True
+    return False
+
+
+def _reset(jobs: Sequence[Job], active: Sequence[Job], forget: Callable[[], None]) -> None:
+    if controls_mine(jobs):  # a watcher leaves the runs training for whoever started them
+        for job in active:
+            job.stop()
+    forget()
+
+
+def _controls(name: str, jobs: list[Job], configs: Sequence[Any] | None, forget: Callable[[], None], resettable: bool) -> None:
     """Start, Pause or Resume, Stop and Reset of a run, or of a comparison's runs controlled as one
     (``jobs``: those the manager holds; widget keys ``<name>.start`` …). ``configs``: what Start
-    would run (None while the page's settings are invalid: Start is disabled); ``start`` starts it,
+    would run (None while the page's settings are invalid: Start is disabled; :func:`_started` starts it);
     ``forget`` lets go of the runs on show (Reset, enabled while there are some or ``resettable``).
     Only the browser that started the runs controls them; others who opened them by their ids
     watch. While they train, settings changed since are offered as a restart."""
     active = [job for job in jobs if job.status.active]
     mine = controls_mine(jobs)
     columns = st.columns(5)
-    if columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start"):
-        start()
-        st.rerun()
+    # Pause, Resume, Stop and Reset act in their callbacks and Start and Restart in
+    # :func:`_started`, before the controls are drawn: the one rerun a click starts already shows
+    # the new state (a rerun requested after acting drew the whole page twice)
+    columns[0].button(tr("run.start"), type="primary", disabled=bool(active) or configs is None, key=f"{name}.start")
     # the request, not the worker's acknowledgement, decides the button, so the rerun that follows
     # the click already offers Resume
-    if any(job.pause_requested for job in active):
-        if columns[1].button(tr("run.resume"), disabled=not mine, key=f"{name}.resume") and mine:
-            for job in active:
-                job.resume()
-            st.rerun()
-    elif columns[1].button(tr("run.pause"), disabled=not active or not mine, key=f"{name}.pause") and mine:
-        for job in active:
-            job.pause()
-        st.rerun()
-    if columns[2].button(tr("run.stop"), disabled=not active or not mine, key=f"{name}.stop") and mine:
-        _stop_group(active)
-        st.rerun()
-    if columns[3].button(tr("run.reset"), disabled=not (jobs or resettable), key=f"{name}.reset"):
-        if mine:  # a watcher leaves the runs training for whoever started them
-            for job in active:
-                job.stop()
-        forget()
-        st.rerun()
+    pause_or_resume = ("resume", _resume) if any(job.pause_requested for job in active) else ("pause", _pause)
+    for column, (label, act) in zip(columns[1:3], (pause_or_resume, ("stop", _stop_group)), strict=True):
+        disabled = not active or not mine
+        column.button(tr(f"run.{label}"), disabled=disabled, key=f"{name}.{label}", on_click=_owned, args=(jobs, act, active))
+    reset_args = (jobs, active, forget)
+    columns[3].button(tr("run.reset"), disabled=not (jobs or resettable), key=f"{name}.reset", on_click=_reset, args=reset_args)
     show_refusal()
     if not mine:
         st.info(tr("run.watching", run=plain(", ".join(job.id for job in jobs))), icon=":material/visibility:")
     if mine and active and configs is not None and [to_dict(c) for c in configs] != [to_dict(job.config) for job in jobs]:
         st.info(tr("run.settings_changed"))
-        if st.button(tr("run.restart"), key=f"{name}.restart"):
-            _stop_group(active)
-            start()
-            st.rerun()
+        st.button(tr("run.restart"), key=f"{name}.restart")
 
 
 def run_panel(experiment: Experiment, config: Any | None, render: Render) -> None:
     """The controls and live view for one experiment page. ``config`` is None while the page's
     settings are invalid (the page shows why); Start is then disabled."""
+    configs = None if config is None else [config]
     job = current_job(experiment)
-    jobs, configs = [] if job is None else [job], None if config is None else [config]
-    _controls(experiment.name, jobs, configs, lambda: _start(experiment, config), lambda: _forget(experiment), bool(_job_id(experiment)))
+    if _started(experiment.name, [] if job is None else [job], configs, lambda: _start(experiment, config)):
+        job = current_job(experiment)
+    jobs = [] if job is None else [job]
+    _controls(experiment.name, jobs, configs, lambda: _forget(experiment), bool(_job_id(experiment)))
     if config is None:
         st.warning(tr("run.fix_settings"))
 
@@ -354,7 +429,7 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         if saved is not None:
             st.query_params["run"] = job_id  # back in the URL after a visit to another page
             st.caption(tr("run.loaded", run=plain(job_id)))
-            render(saved.snapshot, saved.config)
+            render(saved.snapshot, saved.config, Part.ALL)
             _export_button(job_id)
         elif job_id and (held := job_manager().get(job_id)) is not None and not _visible(held):
             st.warning(tr("run.private", run=plain(job_id)))
@@ -364,7 +439,11 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
             st.caption(tr("run.status.idle"))
         return
 
-    st.fragment(run_every=None if job.done else REFRESH_SECONDS)(_live)(experiment, render)
+    st.session_state[_drawn_key(experiment)] = _drawn(job)
+    training = _training(job)
+    st.fragment(run_every=None if job.done else REFRESH_SECONDS if training else PAUSED_REFRESH_SECONDS)(_live)(experiment, render)
+    if training:
+        st.fragment(run_every=MORE_REFRESH_SECONDS)(_live_more)(experiment, render)
     if job.done:
         _export_button(job.id)
 
@@ -475,8 +554,15 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
     the same JobManager, controlled as one, reattached after a refresh through ``?runs=``.
     ``render`` gets (config, snapshot) of every run that has published; ``describe`` labels a run.
     ``configs`` is None while the page's settings are invalid."""
-    ids = _group_ids(experiment)
-    jobs = [job for job in map(job_manager().get, ids) if job is not None and job.experiment == experiment.name]
+    name = f"{experiment.name}.group"
+
+    def held() -> tuple[list[str], list[Job]]:
+        ids = _group_ids(experiment)
+        return ids, [job for job in map(job_manager().get, ids) if job is not None and job.experiment == experiment.name]
+
+    ids, jobs = held()
+    if _started(name, jobs, configs, lambda: _start_group(experiment, configs or ())):
+        ids, jobs = held()
     active = [job for job in jobs if job.status.active]
 
     def forget() -> None:
@@ -484,7 +570,7 @@ def run_group_panel(experiment: Experiment, configs: Sequence[Any] | None, rende
         if "runs" in st.query_params:
             del st.query_params["runs"]
 
-    _controls(f"{experiment.name}.group", jobs, configs, lambda: _start_group(experiment, configs or ()), forget, bool(ids))
+    _controls(name, jobs, configs, forget, bool(ids))
 
     if not jobs or (not active and len(jobs) < len(ids)):  # finished, some dropped from memory: all from disk
         saved = [run for run in (saved_run(experiment, job_id) for job_id in ids) if run is not None]

@@ -18,7 +18,7 @@ from fpengine.readout.charts import theory_builders
 
 from .common import classroom_mode, device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .fields import linked, setting_widget
-from .run_panel import REFRESH_SECONDS, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
+from .run_panel import REFRESH_SECONDS, Part, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -153,11 +153,12 @@ def _replay_controls(key: str, shown_runs: object, steps: Sequence[int], draw_st
         st.fragment(run_every=REPLAY_TICK_SECONDS if playing else None)(frames)()
 
 
-def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, draw: Draw) -> None:
+def replay_view(experiment: Experiment, snapshot: Snapshot, config: Any, frame: ReplayFrame, draw: Draw, part: Part = Part.ALL) -> None:
     """``draw`` the latest snapshot of a running run; for one that no longer advances, a step
     slider over its kept frames (``history_steps``) and a play control, and ``draw`` of the frame
-    chosen (``frame``) with a cursor at its step."""
-    if not replayable(experiment):
+    chosen (``frame``) with a cursor at its step. A part of the views (``part``: a training run's,
+    drawn by its fragments) never replays."""
+    if part != Part.ALL or not replayable(experiment):
         draw(snapshot, None)
         return
 
@@ -194,27 +195,20 @@ def group_replay_view(experiment: Experiment, runs: Sequence[tuple[Any, Snapshot
     _replay_controls(f"{experiment.name}.group", tuple(id(config) for config, _ in runs), steps, draw_step)
 
 
-def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any]) -> None:
-    """The layout every page with a 1-D target shares: output | spectrum, the ΔF heatmap, loss |
-    convergence table (of the run's ``summary``). ``show(name)`` draws the chart named output,
-    spectrum, heatmap or loss. In classroom mode the learning comes first: output | heatmap, then
-    spectrum | loss and the table."""
+def spectral_layout(show: Callable[[str], None], trace: ErrorTrace, summary: Mapping[str, Any], part: Part = Part.ALL) -> None:
+    """The layout every page with a 1-D target shares: the learning first, output | ΔF heatmap (the
+    key views, ``part`` KEY), then spectrum | loss and the convergence table (of the run's
+    ``summary``; ``part`` MORE). ``show(name)`` draws the chart named output, spectrum, heatmap or loss."""
 
     def heatmap() -> None:
         show("heatmap")
         st.caption(tr("view.heatmap_help"))
 
-    def table() -> None:
-        convergence_table(trace, summary)
-
-    if classroom_mode():
+    if Part.KEY in part:
         side_by_side(lambda: show("output"), heatmap)
+    if Part.MORE in part:
         side_by_side(lambda: show("spectrum"), lambda: show("loss"))
-        table()
-    else:
-        side_by_side(lambda: show("output"), lambda: show("spectrum"))
-        heatmap()
-        side_by_side(lambda: show("loss"), table)
+        convergence_table(trace, summary)
 
 
 def side_by_side(left: Callable[[], None], right: Callable[[], None]) -> None:

@@ -92,7 +92,7 @@ def test_language_switch_translates_page_and_charts(page: Page, streamlit_server
 
 
 def test_theory_view_draws_the_prediction_beside_the_measurement(page: Page, streamlit_server):
-    page.goto(f"{streamlit_server}/equal-amplitude")
+    page.goto(f"{streamlit_server}/equal-amplitude?steps=100000")  # still training when its views come
     expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
     page.get_by_text("Theory: the linearised (NTK) prediction").click()
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)

@@ -302,3 +302,23 @@ def test_the_gradient_descent_rerun_is_shown_from_disk_once_dropped_from_memory(
     assert any(m.value == "**The same network under gradient descent**" for m in at.markdown)
     rerun_charts = [spec for spec in chart_specs(at) if "Predicted ΔF(k)" in json.dumps(spec, ensure_ascii=False)]
     assert len(rerun_charts) == 2  # the run's own Theory view and the rerun's
+
+
+def test_a_control_click_draws_the_page_once_and_start_uses_a_value_sent_with_it(app_test, monkeypatch):
+    """Start, Pause, Resume and Stop act before the page is drawn, so the rerun their click starts
+    draws the new state at once (a second whole-page rerun costs every watching browser a full
+    redraw); Start takes the settings sent with its click (a value typed just before it)."""
+    from ui import oned_page
+
+    drawn = []
+    page_body = oned_page.run_panel
+    monkeypatch.setattr(oned_page, "run_panel", lambda *args: (drawn.append(1), page_body(*args)))
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.seed@en").set_value(7)
+    for control in ("start", "pause", "resume", "stop"):
+        drawn.clear()
+        at.button(key=f"equal-amplitude.{control}").click().run()
+        assert len(drawn) == 1, control
+        assert not at.exception
+    (job,) = job_manager().jobs()
+    assert job.config.seed == 7 and job.status is Status.STOPPED
