@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from fpengine.cli import main
@@ -62,3 +63,25 @@ def assert_refused(result: subprocess.CompletedProcess, *named: str) -> str:
     for name in named:
         assert name in err, err
     return err
+
+
+def within(seconds: float, call, *args, **kwargs):
+    """``call(*args, **kwargs)`` in a thread, failed when it has not returned within ``seconds``: what
+    a real process's timeout gives a command run in this process (``cli_here``) that may wait on the
+    network (a Dask worker that cannot unpickle the cells leaves the client waiting)."""
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, call(*args, **kwargs)))
+        except BaseException as error:  # raised again in the test
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"no answer within {seconds} s (see the test's dask.log)"
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value

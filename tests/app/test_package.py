@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from fpengine.registry import EXPERIMENTS
 from fpengine.sweep.presets import SMALL_FAST_NET
-from tests.cli_helpers import cli_here
+from tests.cli_helpers import cli_here, within
 from tests.conftest import ROOT, wait_until
 from tests.live_server import free_port
 
@@ -108,28 +107,6 @@ def _quietly(check) -> bool:
         return check()
     except OSError:
         return False
-
-
-def within(seconds: float, call, *args, **kwargs):
-    """``call(*args, **kwargs)`` in a thread, failed when it has not returned within ``seconds``: a
-    worker that cannot unpickle the cells leaves the client waiting (the fixture's teardown then
-    stops the cluster, which ends the wait)."""
-    outcome: list = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, call(*args, **kwargs)))
-        except BaseException as error:  # raised again in the test
-            outcome.append((False, error))
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert outcome, f"no answer within {seconds} s (see the test's dask.log)"
-    done, value = outcome[0]
-    if not done:
-        raise value
-    return value
 
 
 @pytest.mark.slow

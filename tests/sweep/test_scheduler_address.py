@@ -1,5 +1,6 @@
 """``--scheduler`` at something that is not a Dask scheduler: one line, exit 2, within the promised
-time (issue 20, finding 10). Real ``fpengine sweep`` processes against small local servers."""
+time (issue 20, finding 10). ``fpengine sweep`` against small local servers: a real process against
+the silent one (the whole command ends, exit code and stderr), the others through its ``main`` here."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from fpengine.sweep.executors import CONNECT_TIMEOUT_S
-from tests.cli_helpers import assert_refused
+from tests.cli_helpers import assert_refused, cli_here, within
 from tests.sweep.test_sweep import sweep_cli
 
-pytestmark = pytest.mark.slow  # real processes, each waiting out a scheduler's silence
+pytestmark = pytest.mark.slow  # a real process, and waits on silent servers
 
 BOUND_S = 6 * CONNECT_TIMEOUT_S
 """A generous bound for the whole command (interpreter start included) on a busy machine; before the
@@ -65,18 +66,24 @@ def http_server() -> Iterator[int]:
         thread.join()
 
 
-def refused_within_bound(address: str, tmp_path) -> str:
-    try:
-        result = sweep_cli("sine-fit", "--out", str(tmp_path / "a"), "--steps", "100", "--scheduler", address, timeout=BOUND_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"--scheduler {address} still had no answer after {BOUND_S} s")
+def refused_within_bound(address: str, tmp_path, process: bool = False) -> str:
+    """The command refuses ``address`` with one line and exit 2, within ``BOUND_S``: in a real process
+    (``process``), else through its ``main`` in this process (what it says, without a torch import)."""
+    args = ("sine-fit", "--out", str(tmp_path / "a"), "--steps", "100", "--scheduler", address)
+    if process:
+        try:
+            result = sweep_cli(*args, timeout=BOUND_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"--scheduler {address} still had no answer after {BOUND_S} s")
+    else:
+        result = within(BOUND_S, cli_here, "sweep", *args)
     assert not (tmp_path / "a").exists()  # nothing written before the cluster answered
     return assert_refused(result, f"scheduler {address}")
 
 
 def test_an_address_that_accepts_but_never_answers(tmp_path):
     with talking_server() as port:
-        err = refused_within_bound(f"tcp://127.0.0.1:{port}", tmp_path)
+        err = refused_within_bound(f"tcp://127.0.0.1:{port}", tmp_path, process=True)
     assert f"no answer within {CONNECT_TIMEOUT_S} s" in err
 
 
