@@ -50,11 +50,12 @@ def rss_mb(pid: int) -> float:
 
 
 class HealthProbe(threading.Thread):
-    """Asks /_stcore/health every 0.25 s and keeps the slowest answer (a timeout counts as 30 s)."""
+    """Asks /_stcore/health every 0.25 s and keeps every answer's time (a timeout counts as 30 s)."""
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
         self.url, self.slowest, self.count, self._halt = f"{url}/_stcore/health", 0.0, 0, threading.Event()
+        self.answers: list[float] = []
 
     def run(self) -> None:
         while not self._halt.wait(0.25):
@@ -65,6 +66,15 @@ class HealthProbe(threading.Thread):
             except OSError:
                 took = 30.0
             self.slowest, self.count = max(self.slowest, took), self.count + 1
+            self.answers.append(took)
+
+    def share_over(self, seconds: float) -> float:
+        """The share of answers slower than ``seconds``: one slow answer is not a slow server."""
+        return sum(took > seconds for took in self.answers) / max(len(self.answers), 1)
+
+    def quantile(self, share: float) -> float:
+        ordered = sorted(self.answers) or [0.0]
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
     def stop(self) -> None:
         self._halt.set()
@@ -280,6 +290,8 @@ def bench(args: argparse.Namespace) -> int:
                     )
                 probe.stop()
                 report["health_slowest_s"], report["health_checks"] = round(probe.slowest, 3), probe.count
+                report["health_p99_s"], report["health_median_s"] = round(probe.quantile(0.99), 3), round(probe.quantile(0.5), 3)
+                report["health_share_over_1s"] = round(probe.share_over(1.0), 4)
                 for page in pages:
                     page.context.close()
                 report["closed_tabs"] = closed_tabs(browser, url, runs, args.lease, args.closed_tabs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -203,6 +204,9 @@ def save_finished_run(job: Job, figures: bool = True) -> None:
     mark_app_folder(runs_root() / job.id)
 
 
+SWITCH_INTERVAL_S = 0.001
+
+
 @st.cache_resource
 def job_manager() -> JobManager:
     """One manager per server process: it caps concurrent training (a shared classroom server
@@ -212,6 +216,10 @@ def job_manager() -> JobManager:
     threads) or on the Dask cluster at ``DASK_SCHEDULER_ADDRESS``; every run passes the admission gate
     (``fpengine.engine.admission``). A bad ``FPENGINE_*`` value raises ConfigError before anything starts."""
     configure_threads()
+    # Every visitor's script runs are threads of this process; the event loop that answers every
+    # browser (health checks, websocket messages) waits for the GIL behind them, up to the switch
+    # interval each time it needs it: 1 ms instead of Python's 5 ms bounds that wait.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     figures = env_flag("FPENGINE_SAVE_FIGURES", True)
     max_age_days, max_mb = retention_limits()
 
