@@ -306,6 +306,9 @@ def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "FPENGINE_THREADS": "1"},
+        # SIGINT as a terminal's foreground process has it: a test run started in the background by a
+        # non-interactive shell hands its children an ignored SIGINT (and Python keeps it ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not (out / "cells").is_dir() or len(list((out / "cells").glob("*.json"))) < 2:
@@ -520,6 +523,9 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "FPENGINE_THREADS": "1"},
+        # SIGINT as a terminal's foreground process has it: a test run started in the background by a
+        # non-interactive shell hands its children an ignored SIGINT (and Python keeps it ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not (out / "cells").is_dir() or not list((out / "cells").glob("*.json")):
