@@ -295,7 +295,7 @@ def _show_message(job: Job) -> None:
         st.warning(_status_text(job))
 
 
-def _training(job: Job) -> bool:
+def training(job: Job) -> bool:
     """A run whose views still change: neither finished nor paused (those replay, drawn whole)."""
     return not (job.done or job.pause_requested)
 
@@ -306,7 +306,7 @@ def _drawn_key(experiment: Experiment) -> str:
 
 def _drawn(job: Job) -> tuple[str, bool, bool]:
     """What the page's layout follows: the run, whether it ended, whether it trains."""
-    return job.id, job.done, _training(job)
+    return job.id, job.done, training(job)
 
 
 def _live(experiment: Experiment, render: Render) -> None:
@@ -324,13 +324,13 @@ def _live(experiment: Experiment, render: Render) -> None:
         st.session_state[_drawn_key(experiment)] = _drawn(job)
         st.rerun()
     if job.snapshot is not None:
-        render(job.snapshot, job.config, Part.KEY if _training(job) else Part.ALL)
+        render(job.snapshot, job.config, Part.KEY if training(job) else Part.ALL)
 
 
 def _live_more(experiment: Experiment, render: Render) -> None:
     """The rest of a training run's views, at their own pace (``MORE_REFRESH_SECONDS``)."""
     job = current_job(experiment)
-    if job is not None and job.snapshot is not None and _training(job):
+    if job is not None and job.snapshot is not None and training(job):
         render(job.snapshot, job.config, Part.MORE)
 
 
@@ -440,9 +440,9 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         return
 
     st.session_state[_drawn_key(experiment)] = _drawn(job)
-    training = _training(job)
-    st.fragment(run_every=None if job.done else REFRESH_SECONDS if training else PAUSED_REFRESH_SECONDS)(_live)(experiment, render)
-    if training:
+    trains = training(job)
+    st.fragment(run_every=None if job.done else REFRESH_SECONDS if trains else PAUSED_REFRESH_SECONDS)(_live)(experiment, render)
+    if trains:
         st.fragment(run_every=MORE_REFRESH_SECONDS)(_live_more)(experiment, render)
     if job.done:
         _export_button(job.id)

@@ -18,7 +18,7 @@ from fpengine.readout.charts import theory_builders
 
 from .common import classroom_mode, device_choice, job_manager, lang, live_chart, result_table, tr, translated
 from .fields import linked, setting_widget
-from .run_panel import REFRESH_SECONDS, Part, admitted, current_job, group_replayable, saved_run, show_refusal, visitor
+from .run_panel import REFRESH_SECONDS, Part, admitted, current_job, group_replayable, saved_run, show_refusal, training, visitor
 
 REPLAY_TICK_SECONDS = 0.5
 ReplayFrame = Callable[[Snapshot, float], tuple[int, Snapshot]]
@@ -77,7 +77,7 @@ def _steps_needed(steps: int | None) -> str:
 def replayable(experiment: Experiment) -> bool:
     """A run that no longer advances replays: finished, paused, or reopened from disk."""
     job = current_job(experiment)
-    return job is None or job.done or job.pause_requested
+    return job is None or not training(job)
 
 
 def replay_keys(key: str) -> tuple[str, str, str, str]:
