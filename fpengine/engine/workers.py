@@ -290,10 +290,13 @@ class LocalWorkers:
                     return
             worker = _Worker(self._context, self.lookup)
             with self._lock:
-                if self._closed:
-                    worker.end()
-                    return
-                self._idle.append(worker)
+                # a run that found no idle worker meanwhile started its own: this one would be one too many
+                surplus = self._closed or len(self._idle) + len(self._busy) >= self.size
+                if not surplus:
+                    self._idle.append(worker)
+            if surplus:
+                worker.end()
+                return
 
     @property
     def processes(self) -> list[int]:

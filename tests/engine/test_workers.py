@@ -134,3 +134,25 @@ def test_a_run_on_a_dask_cluster_equals_the_run_in_a_thread_and_a_lost_cluster_f
     assert job.wait(60) and job.status is Status.DONE
     assert job.placement is workers  # trained by the local worker
     assert cluster_placement.notice is not None and cluster_placement.address in cluster_placement.notice.message("zh")
+
+
+def test_a_run_that_takes_a_worker_while_the_pool_warms_does_not_leave_one_too_many(monkeypatch):
+    from fpengine.engine import workers as module
+
+    pool = LocalWorkers(1, get_experiment, threads=1)
+    real = module._Worker
+    taken = []
+
+    def start_while_a_run_takes_one(*args):
+        worker = real(*args)
+        if not taken:  # the warm-up's worker is starting: a run arrives and, none idle, starts its own
+            taken.append(None)
+            taken[0] = pool._take()
+        return worker
+
+    monkeypatch.setattr(module, "_Worker", start_while_a_run_takes_one)
+    try:
+        pool.warm().join()
+        assert len(pool.processes) == 1
+    finally:
+        pool.close()
