@@ -11,7 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +21,10 @@ import pytest
 import torch
 
 from fpengine.settings.config import to_dict
+from fpengine.sweep import command as sweep_command
 from fpengine.sweep.cell import run_cell
 from fpengine.sweep.definition import MAX_CELLS, SweepDefinition, SweepError, define_sweep, parse_grid_option, split_values
-from fpengine.sweep.executors import Pool, scheduler_address
+from fpengine.sweep.executors import Pool, open_pool, scheduler_address
 from fpengine.sweep.presets import SMALL_FAST_NET, SWEEP_PRESETS
 from fpengine.sweep.results import prepare_sweep_dir
 from fpengine.sweep.run import SweepControl, run_sweep
@@ -42,6 +45,13 @@ def sweep_cli(*args: str, timeout: float = 600, **popen) -> subprocess.Completed
 def in_process_pool() -> Pool:
     """Cells on a thread of this process: the same run_cell, without spawning workers."""
     return Pool(ThreadPoolExecutor(max_workers=1), 1, "test thread")
+
+
+@contextmanager
+def on_a_thread(workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
+    """``open_pool`` for the command in this process: its cells on a thread here (``in_process_pool``)."""
+    assert scheduler is None
+    yield in_process_pool()
 
 
 def small_sweep(seeds: int = 2, frequencies: str = "1,2") -> SweepDefinition:
@@ -233,7 +243,7 @@ def test_a_cell_gives_exactly_the_result_of_fpengine_run_with_its_seed(tmp_path)
 
 
 @pytest.mark.slow
-def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path):
+def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path, monkeypatch):
     out = tmp_path / "sweep"
     args = (
         "sine-fit",
@@ -274,7 +284,9 @@ def test_the_cli_writes_definition_tables_fits_and_figures_and_resumes(tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["ran"] == 0 and json.loads(again.stdout)["resumed"] == 4
 
-    # sweep.json is enough to run the sweep again, elsewhere: the same cells, the same results
+    # sweep.json is enough to run the sweep again, elsewhere: the same cells, the same results (on a
+    # thread here: the worker processes were the first command's)
+    monkeypatch.setattr(sweep_command, "open_pool", on_a_thread)
     rerun = cli_here("sweep", str(out / "sweep.json"), "--out", str(tmp_path / "rerun"), "--workers", "2", "--quiet", "--no-figures")
     assert rerun.returncode == 0, rerun.stderr
     columns = ["target.frequencies", "seed", "final_loss", "convergence_step[1]", "convergence_step[2]", "cell"]
@@ -377,7 +389,7 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
+def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     args = (
         "sine-fit",
@@ -389,10 +401,14 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path):
         "--quiet",
         *(arg for item in SMALL for arg in ("--set", item)),
     )
-    # the command, in this process (its subject is where the cells run, not the process that sends them)
-    local = cli_here("sweep", *args, "--out", str(tmp_path / "local"), "--workers", "1")
+    # the command, in this process (its subject is where the cells run, not the process that sends them);
+    # the reference cells on a thread here (the same run_cell; worker processes are other tests' subject)
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep_command, "open_pool", on_a_thread)
+        local = cli_here("sweep", *args, "--out", str(tmp_path / "local"), "--workers", "1")
     assert local.returncode == 0, local.stderr
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
+    # one worker process: a cluster all the same (each worker imports torch, seconds of CPU)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
         remote = cli_here("sweep", *args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout)["complete"]
@@ -500,50 +516,27 @@ def test_a_background_sweep_pauses_between_cells_resumes_and_stops(tmp_path):
 
 @pytest.mark.slow
 def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
-    psutil = pytest.importorskip("psutil")
-    out = tmp_path / "sweep"
-    args = [
-        "sine-fit",
-        "--out",
-        str(out),
-        "--seeds",
-        "2",
-        "--grid",
-        "target.frequencies=1,2",
-        "--workers",
-        "2",
-        "--no-figures",
-        "--quiet",
-        *(arg for item in (*SMALL, "training.steps=1500") for arg in ("--set", item)),
-    ]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fpengine", "sweep", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "FPENGINE_THREADS": "1"},
-        # SIGINT as a terminal's foreground process has it: a test run started in the background by a
-        # non-interactive shell hands its children an ignored SIGINT (and Python keeps it ignored)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 120
-    while not (out / "cells").is_dir() or not list((out / "cells").glob("*.json")):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
-        time.sleep(0.1)
-    # the pool's workers: forks of its fork server (or spawned children where there is none)
-    workers = [
-        child
-        for child in psutil.Process(process.pid).children(recursive=True)
-        if "spawn_main" in " ".join(child.cmdline()) or ("forkserver" in " ".join(child.cmdline()) and child.parent().pid != process.pid)
-    ]
-    assert workers
-    workers[0].kill()  # as the kernel's OOM killer would
-    stdout, stderr = process.communicate(timeout=300)
-    assert process.returncode == 0, stderr
-    report = json.loads(stdout)
-    assert report["complete"] and report["lost"] == 0 and report["finished"] == 4
-    assert len(pd.read_csv(out / "results.csv")) == 4
+    """The sweep's own local pool (``open_pool``, as ``fpengine sweep --workers`` opens it) in this
+    process: one worker, a tiny cell and then a long one. When the tiny cell is in, the worker is
+    killed (as the kernel's OOM killer would) while it trains the long one, which then runs again on
+    a fresh pool: no cell is lost."""
+    definition = define_sweep("sine-fit", overrides=SMALL, grid=("training.steps=10,1000",), seeds=1)
+    out = prepare_sweep_dir(tmp_path / "sweep", definition)
+    killed = []
+    with open_pool(workers=1) as pool:
+
+        def kill_the_worker(report):
+            if report.ran == 1 and not killed:
+                assert report.in_flight, "the long cell is not in flight: nothing to lose"
+                killed.extend(pool.executor._pool._processes)  # the pids of the pool's (one) worker
+                for pid in killed:
+                    os.kill(pid, signal.SIGKILL)
+
+        report = run_sweep(definition, out, pool, device="cpu", figures=False, on_cell=kill_the_worker)
+    assert len(killed) == 1
+    assert report.complete and not report.lost and report.finished == 2
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["training.steps"]) == [10, 1000] and set(table["status"]) == {"done"}
 
 
 def test_a_1d_cell_records_the_linearised_prediction_beside_the_measured_steps(tmp_path):
