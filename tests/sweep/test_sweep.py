@@ -309,7 +309,7 @@ def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_cell(tmp_path):
         "1",
         "--no-figures",
         "--no-batch",  # cell by cell: a batch of seeds finishes together, before a Ctrl-C could land between them
-        *(arg for item in SMALL for arg in ("--set", item)),
+        *(arg for item in (*SMALL, "training.steps=60") for arg in ("--set", item)),  # 40 short cells
     ]
     process = subprocess.Popen(
         [sys.executable, "-m", "fpengine", "sweep", *args],
