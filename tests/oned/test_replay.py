@@ -36,7 +36,8 @@ def finished():
 
 @pytest.fixture(scope="module")
 def long_run():
-    config = tiny(10_000, **{"grid.samples": "32", "spectrum.n_freq": "8", "network.widths": "4"})
+    # ten times the frames the history keeps (a longer run only costs seconds: the same bound)
+    config = tiny(10 * (replay.HISTORY_FRAMES - 1), **{"grid.samples": "32", "spectrum.n_freq": "8", "network.widths": "4"})
     return config, run_to_end(EXPERIMENT, config, torch.device("cpu")).snapshot
 
 
@@ -53,7 +54,7 @@ def test_history_steps_are_evenly_spread_and_bounded():
 def test_a_long_run_keeps_at_most_the_bounded_number_of_frames(long_run):
     _, snapshot = long_run
     views = snapshot.views
-    assert views["history_steps"].tolist() == replay.history_steps(10_000).tolist()
+    assert views["history_steps"].tolist() == replay.history_steps(10 * (replay.HISTORY_FRAMES - 1)).tolist()
     assert views["history_outputs"].shape == (replay.HISTORY_FRAMES, PLOT_POINTS)
     assert views["history_spectra"].shape == (replay.HISTORY_FRAMES, 8)
 
