@@ -1,5 +1,6 @@
 """A hostile ``sweep.json`` given to ``fpengine sweep`` goes through the command line's validation:
-one line, exit 2, nothing trained (issue 20, finding 11). Real processes; stderr read."""
+one line, exit 2, nothing trained (issue 20, finding 11). The command's main in this process, and one
+real process (its exit code and stderr)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import pytest
 
 from fpengine.sweep.definition import define_sweep, load_definition
-from tests.cli_helpers import assert_refused
+from tests.cli_helpers import assert_refused, cli_here
 from tests.sweep.test_sweep import SMALL, sweep_cli
 
 
@@ -60,12 +61,22 @@ def test_a_hostile_definition_file_in_process(tmp_path, name):
     assert "\n" not in refused.value.message("zh") and str(path) in refused.value.message("zh")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "name", ["grid value a list", "grid value null", "base_config a list", "a seed axis in the grid", "a float seed", "an empty axis"]
 )
 def test_a_hostile_definition_file_is_one_line_and_exit_2(tmp_path, name):
+    """The command's ``main`` in this process: what it says and returns (an exception escapes and
+    fails the test); the real process's exit code and stderr are the next test's."""
     data, named = HOSTILE[name]
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(data))
+    assert_refused(cli_here("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"), str(path), *named)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_real_process_refuses_a_hostile_definition_file_in_one_line(tmp_path):
+    data, named = HOSTILE["a float seed"]
     path = tmp_path / "sweep.json"
     path.write_text(json.dumps(data))
     result = sweep_cli(str(path), "--out", str(tmp_path / "out"), "--quiet", timeout=300)
