@@ -211,28 +211,21 @@ def test_a_cell_gives_exactly_the_result_of_fpengine_run_with_its_seed(tmp_path)
         for item in (*SMALL_FAST_NET, "training.steps=1500", "target.amplitudes=1,0.2", "target.frequencies=1,2")
         for arg in ("--set", item)
     ]
-    single = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fpengine",
-            "run",
-            "sine-fit",
-            *sets,
-            "--seed",
-            "1",
-            "--device",
-            "cpu",
-            "--out",
-            str(tmp_path / "run"),
-            "--quiet",
-            "--no-figures",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "FPENGINE_THREADS": "1"},
+    # the command's main in this process (the cell above is run here too): what `fpengine run` computes,
+    # not a fresh interpreter's start-up
+    single = cli_here(
+        "run",
+        "sine-fit",
+        *sets,
+        "--seed",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+        "--no-figures",
+        env={"FPENGINE_THREADS": "1"},
     )
     assert single.returncode == 0, single.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
