@@ -515,18 +515,20 @@ def test_a_local_worker_killed_mid_cell_costs_no_cell(tmp_path):
     a fresh pool: no cell is lost."""
     definition = define_sweep("sine-fit", overrides=SMALL, grid=("training.steps=10,1000",), seeds=1)
     out = prepare_sweep_dir(tmp_path / "sweep", definition)
-    killed = []
+    long_cell = list(definition.cells())[1]
+    killed, broken = [], []
     with open_pool(workers=1) as pool:
 
         def kill_the_worker(report):
             if report.ran == 1 and not killed:
-                assert report.in_flight, "the long cell is not in flight: nothing to lose"
-                killed.extend(pool.executor._pool._processes)  # the pids of the pool's (one) worker
+                assert not (out / "cells" / f"{long_cell.id}.json").exists(), "the long cell finished first"
+                broken.append(pool.executor._pool)  # the standard pool inside, broken for good by the kill
+                killed.extend(broken[0]._processes)  # the pids of its (one) worker
                 for pid in killed:
                     os.kill(pid, signal.SIGKILL)
 
         report = run_sweep(definition, out, pool, device="cpu", figures=False, on_cell=kill_the_worker)
-    assert len(killed) == 1
+        assert len(killed) == 1 and pool.executor._pool is not broken[0]  # the long cell ran again, on a fresh pool
     assert report.complete and not report.lost and report.finished == 2
     table = pd.read_csv(out / "results.csv")
     assert list(table["training.steps"]) == [10, 1000] and set(table["status"]) == {"done"}
