@@ -199,8 +199,8 @@ def test_the_gradient_descent_rerun_is_not_stopped_while_its_view_is_drawn(app_t
     at.button(key="equal-amplitude.gd_run.start").click().run()
     [rerun] = job_manager().jobs()
     rerun.pause()  # however slowly it trains, it stays in training while watched
-    # two leases: unwatched, the reaper (every second) would have ended it after one
-    watched_until = time.monotonic() + 2 * job_manager().lease_seconds
+    # a lease and a half: unwatched, the reaper (every second) would have ended it within a lease and a second
+    watched_until = time.monotonic() + 1.5 * job_manager().lease_seconds
     while time.monotonic() < watched_until:
         at.run()
         assert rerun.status.active, (rerun.status, rerun.message)
