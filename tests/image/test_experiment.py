@@ -156,8 +156,9 @@ def test_f_principle_on_the_zone_plate_low_bands_converge_first():
 
 @pytest.mark.slow
 def test_fourier_features_bring_the_high_band_much_sooner():
+    """150 steps (measured, band 3's error at the end: plain 0.99, Fourier 0.026; at 300 steps 0.89 and 0.003)."""
     torch.set_num_threads(1)
-    plain = with_steps(small(), 300)
+    plain = with_steps(small(), 150)
     fourier = dataclasses.replace(plain, encoding=dataclasses.replace(plain.encoding, kind="fourier", fourier_sigma=3.0))
     high_plain = run(plain).traces["band_error"].errors[-1, 2]
     high_fourier = run(fourier).traces["band_error"].errors[-1, 2]
