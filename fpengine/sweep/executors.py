@@ -15,7 +15,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from fpengine.engine.workers import worker_context
+from fpengine.engine import workers as engine_workers
+from fpengine.engine.workers import WorkersWatch, worker_context
 from fpengine.sweep.definition import SweepError
 
 DASK_RETRIES = 2
@@ -27,11 +28,6 @@ MAX_HANDSHAKE_BYTES = 1 << 16
 """A Dask scheduler's first message (its handshake) is a few hundred bytes; what claims more is not one
 (an HTTP server's reply read as a frame length asked Dask for 3 EiB)."""
 MAX_WORKERS = 256
-WORKERS_GONE_S = 60.0
-"""A sweep on a cluster whose workers all left stops after this long without one (Dask itself waits
-for a worker forever): a worker that cannot import fpengine leaves at its first task."""
-WORKERS_CHECK_S = 5.0
-"""How often a waiting sweep asks the scheduler how many workers it has."""
 
 
 def default_workers() -> int:
@@ -185,36 +181,20 @@ def _dask_pool(address: str) -> Iterator[Pool]:
         if workers == 0:
             raise SweepError("sweep.error.no_workers", address=address)
         # pure=False: two cells with equal arguments are still two tasks (never happens: the seed differs)
-        yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address, _WorkersWatch(client, address))
+        yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address, _stop_when_workers_gone(client, address))
     finally:
         client.close()
 
 
-class _WorkersWatch:
-    """Raises SweepError once the cluster has had no worker for ``WORKERS_GONE_S`` (asked every
-    ``WORKERS_CHECK_S``)."""
+def _stop_when_workers_gone(client: Any, address: str) -> Callable[[int], None]:
+    """A Dask pool's ``check``: SweepError once its cluster has had no worker for ``DASK_WORKERS_GONE_S``."""
+    watch = WorkersWatch(client)
 
-    def __init__(self, client: Any, address: str):
-        self.client = client
-        self.address = address
-        self.asked = time.monotonic()
-        self.none_since: float | None = None
+    def check(cells_left: int) -> None:
+        if watch.gone():
+            raise SweepError("sweep.error.workers_gone", address=address, seconds=engine_workers.DASK_WORKERS_GONE_S, cells=cells_left)
 
-    def __call__(self, cells_left: int) -> None:
-        now = time.monotonic()
-        if now - self.asked < WORKERS_CHECK_S:
-            return
-        self.asked = now
-        try:
-            workers = len(self.client.scheduler_info().get("workers", {}))
-        except (OSError, TimeoutError):
-            return  # the scheduler itself not answering is Dask's to report, through the tasks
-        if workers:
-            self.none_since = None
-            return
-        self.none_since = self.none_since or now
-        if now - self.none_since >= WORKERS_GONE_S:
-            raise SweepError("sweep.error.workers_gone", address=self.address, seconds=WORKERS_GONE_S, cells=cells_left)
+    return check
 
 
 def _reason(error: BaseException) -> str:
