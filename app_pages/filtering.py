@@ -1,10 +1,8 @@
 """Fig 1.12 · the filtering method: widgets → FilteringConfig → run engine → charts; plus a
 side-by-side comparison of DNN, CNN and VGG16."""
 
-import streamlit as st
-
 from fpengine.highdim.filtering import FILTERING
-from ui.common import tr
+from ui.common import language_safe_tabs
 from ui.filtering import (
     TAB_KEY,
     compare_delta,
@@ -27,7 +25,7 @@ with layout.options:
     log_epochs, scheme = heatmap_options(FILTERING.name)
 with layout.run:
     # only the tab on show is drawn (its charts redraw while runs train); the other's runs stay watched
-    single, compare = st.tabs([tr("highdim.tab_single"), tr("highdim.tab_compare")], key=TAB_KEY, on_change="rerun")
+    single, compare = language_safe_tabs(TAB_KEY, ("highdim.tab_single", "highdim.tab_compare"))
 with single:
     if single.open:
         run_panel(FILTERING, config, whole(lambda snapshot, run_config: render(snapshot, run_config, log_epochs, scheme)))

@@ -13,7 +13,7 @@ from fpengine.engine.device import choose_device, configure_threads, describe_de
 from fpengine.engine.headless import run_to_end
 from fpengine.engine.runner import Snapshot, Status
 from fpengine.export import prepare_run_dir, read_config, write_run
-from fpengine.i18n import LocalizedError, t
+from fpengine.i18n import LocalizedError, explain, t
 from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import ConfigError, apply_override
 from fpengine.settings.schema import validate
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change one setting, e.g. --set target.frequencies=1,3,5 (repeatable)",
     )
-    run.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures")
+    run.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures and of the error messages")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep = commands.add_parser(
@@ -126,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         experiment.check_fits(config, device)
     except (LocalizedError, KeyError, ValueError, OSError) as error:  # a LocalizedError names its setting and value
         # str(KeyError) is quoted; other messages may end in a quoted value ("got 'inf'") and keep it
-        raise UsageError(str(error).strip("'\"") if isinstance(error, KeyError) else str(error)) from None
+        raise UsageError(str(error).strip("'\"") if isinstance(error, KeyError) else explain(error, args.lang)) from None
     try:  # before training: a run must never be lost to an unusable output folder
         out = prepare_run_dir(args.out)
     except ValueError as error:
@@ -189,5 +189,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_benchmarks(args.only, quick=args.quick)
     except (UsageError, ConfigError, SweepError) as error:  # ConfigError: a bad FPENGINE_* setting (threads)
-        print(f"error: {error}", file=sys.stderr)
+        # in the language of --lang (run, sweep), English otherwise; the "error:" prefix stays for scripts
+        print(f"error: {explain(error, getattr(args, 'lang', 'en'))}", file=sys.stderr)
         return 2

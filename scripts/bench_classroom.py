@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -298,6 +299,10 @@ def bench(args: argparse.Namespace) -> int:
                 browser.close()
         finally:
             stop_server(server)
+            # the server's own account (websocket closes, warnings), kept past the temporary folder
+            kept = Path(tempfile.gettempdir()) / f"bench_classroom_server_{port}.log"
+            shutil.copyfile(Path(folder) / "server.log", kept)
+            print(f"server log: {kept}", flush=True)
     rss = report["rss_mb"]
     report["rss_ratio_last_first"] = round(rss[-1] / rss[0], 3)
     report["connection_error_reloads"] = len(RELOADS)

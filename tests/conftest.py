@@ -41,17 +41,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Under pytest-xdist (run_tests.sh) the real-browser tests go to one worker, as one unit: one app
-    server and one chromium serve them all, and no two of them load the box at once. (xdist's own
-    ``--dist loadgroup`` marks groups by rewriting a node id that pytest 9 no longer lets it change.)
-    A browser test is parametrized by pytest-playwright with its browser: ``[chromium]``."""
+    """Under pytest-xdist (run_tests.sh) the real-browser tests go to workers in two units, each one
+    app server and one chromium: those of tests/app/ (the classroom screens, ~150 s on a quiet 2-core
+    box) and the rest (~140 s). As one unit they were the suite's longest chain (287 s alone, ~430 s
+    beside the others). (xdist's own ``--dist loadgroup`` marks groups by rewriting a node id that
+    pytest 9 no longer lets it change.) A browser test is parametrized by pytest-playwright with its
+    browser: ``[chromium]``."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserTestsTogether(LoadScopeScheduling):
+    class BrowserTestsInTwoUnits(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "browser" if "[chromium" in nodeid else nodeid
+            if "[chromium" not in nodeid:
+                return nodeid
+            return "browser-app" if nodeid.startswith("tests/app/") else "browser"
 
-    return BrowserTestsTogether(config, log)
+    return BrowserTestsInTwoUnits(config, log)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import altair as alt
@@ -172,6 +172,21 @@ def language_safe_widget(name: str, make: Callable[..., Any], label: str, defaul
     value = make(label, key=f"{name}@{lang()}", **_as_default(make, st.session_state[name], kwargs), **kwargs)
     st.session_state[name] = value
     return value
+
+
+def language_safe_tabs(key: str, label_keys: Sequence[str]) -> Sequence[Any]:
+    """``st.tabs`` (labels: the catalogue keys ``label_keys``) whose tab on show survives a language
+    switch: Streamlit keeps the *label* of the tab on show under ``key``, and the label changes with the
+    language, so a label of another language is turned into this one's before the tabs are drawn."""
+    labels = [tr(label) for label in label_keys]
+    shown = st.session_state.get(key)
+    if shown is not None and shown not in labels:
+        for code in LANGUAGES:
+            theirs = [t(label, code) for label in label_keys]
+            if shown in theirs:
+                st.session_state[key] = labels[theirs.index(shown)]
+                break
+    return st.tabs(labels, key=key, on_change="rerun")
 
 
 def _as_default(make: Callable[..., Any], value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -39,9 +39,12 @@ What a live page costs is its browser's, and that is a cost per chart drawn, not
 on a 2-core box every Vega-Lite chart a fragment run sends again costs chromium 70–130 ms of CPU,
 changed or not (Streamlit's chart element re-lays out its view), a fragment run itself about 80 ms,
 and a picture (``st.image``) about 15 ms (scripts/bench_live_app.py and the notes of issue 23)."""
-MORE_REFRESH_SECONDS = 6.0
+MORE_REFRESH_SECONDS = 10.0
 """How often the rest of a training run's views (secondary charts, tables, snapshots) are redrawn:
-in a second fragment, so the key views' refreshes do not send them again each time."""
+in a second fragment, so the key views' refreshes do not send them again each time. The key views
+(ΔF heatmap) carry the spectrum's story meanwhile. Measured (bench_live_app, Fig 1.6 Quick, two runs
+each, one window): the browser's CPU per second watched 0.30, 0.31 at 6 s; 0.22, 0.21 at 12 s; 0.16,
+0.12 with no views at all while training (the Start click's and the end's page draws remain)."""
 PAUSED_REFRESH_SECONDS = 5.0
 """How often a paused run's page looks for a change it did not make itself (a watcher's, whose
 owner resumed or stopped it); its owner's clicks redraw the page at once."""

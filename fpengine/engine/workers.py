@@ -56,6 +56,11 @@ DASK_CONNECT_S = 10.0
 """Reaching the cluster (connecting, its handshake) takes at most this long."""
 DASK_RETRY_S = 30.0
 """A cluster found away is tried again for a new run after this long (until then runs train locally)."""
+DASK_WORKERS_GONE_S = 60.0
+"""What waits on a cluster that has had no worker this long ends (Dask itself waits for a worker
+forever): a worker that cannot import fpengine leaves at its first task."""
+DASK_WORKERS_CHECK_S = 5.0
+"""How often something waiting on a cluster asks its scheduler how many workers it has."""
 
 
 class RemoteError(LocalizedError):
@@ -410,6 +415,27 @@ def dask_train(task: Task, queue_name: str, control_name: str, lookup: Lookup) -
     return result
 
 
+class WorkersWatch:
+    """Whether the cluster of a Dask ``client`` has been without a worker for ``DASK_WORKERS_GONE_S``,
+    its scheduler asked at most every ``DASK_WORKERS_CHECK_S``."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.asked = time.monotonic()
+        self.none_since: float | None = None
+
+    def gone(self) -> bool:
+        now = time.monotonic()
+        if now - self.asked >= DASK_WORKERS_CHECK_S:
+            self.asked = now
+            try:
+                workers = len(self.client.scheduler_info().get("workers", {}))
+            except (OSError, TimeoutError):  # the scheduler not answering is reported by what waits on it
+                workers = 1
+            self.none_since = None if workers else self.none_since or now
+        return self.none_since is not None and now - self.none_since >= DASK_WORKERS_GONE_S
+
+
 class DaskWorkers:
     """Runs on the Dask cluster at ``address``; while it cannot be reached, on ``fallback`` (the local
     workers), with ``notice`` saying so."""
@@ -488,6 +514,8 @@ class DaskWorkers:
         future = client.submit(
             dask_train, task_of(job, self.threads), f"{name}-out", f"{name}-control", self.fallback.lookup, pure=False, key=name
         )
+        watch = WorkersWatch(client)
+        stop_seen: float | None = None
         try:
             while True:
                 try:  # everything waiting, at once (a blocking get that times out is logged by the scheduler)
@@ -507,6 +535,13 @@ class DaskWorkers:
                     return _failed("run.error.cluster_lost", address=self.address, reason=reason)
                 if client.status != "running":
                     return _failed("run.error.cluster_lost", address=self.address, reason=f"client {client.status}")
+                if job._stop_asked():  # a task no worker runs (or one that hangs) never reads its control
+                    stop_seen = stop_seen or time.monotonic()
+                    if time.monotonic() - stop_seen > STOP_GRACE_S:
+                        return Outcome(Status.STOPPED)
+                if watch.gone():
+                    self.close_client()  # the next run connects again, and trains here while the cluster has no worker
+                    return _failed("run.error.cluster_no_workers", address=self.address, seconds=DASK_WORKERS_GONE_S)
                 time.sleep(DASK_RECEIVE_S)
         finally:
             with contextlib.suppress(Exception):

@@ -52,7 +52,7 @@ def t(key: str, lang: str = "en", **values: object) -> str:
 class LocalizedError(ValueError):
     """An error a person must read (a refused setting, formula or picture): ``key`` is the catalogue
     key of its message and ``details`` fill it in; ``message(lang)`` reads it in either language
-    and ``str(error)`` is the English, which the command line prints."""
+    and ``str(error)`` is the English (the command line prints ``message`` in its ``--lang``)."""
 
     def __init__(self, key: str, **details: object) -> None:
         # the message is formatted when shown, not here: creating one looks nothing up

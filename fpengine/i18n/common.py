@@ -40,6 +40,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "new runs train on this server's workers until it is back",
         "训练此运行时 {address} 的 Dask 集群失去响应（{reason}）；在它恢复之前，新的运行在本服务器的工作进程上训练",
     ),
+    "run.error.cluster_no_workers": (
+        "the Dask cluster at {address} has had no worker for {seconds:.0f} s (a worker that cannot import fpengine ends at "
+        "its first run); this run ended, and new runs train on this server's workers until the cluster has workers again",
+        "{address} 的 Dask 集群已 {seconds:.0f} 秒没有工作进程（无法导入 fpengine 的工作进程在第一次运行时即退出）；"
+        "此运行已结束，在集群重新有工作进程之前，新的运行在本服务器的工作进程上训练",
+    ),
     "run.error.remote": ("{detail}", "{detail}"),  # a worker's error, rendered there in both languages
     "run.notice.cluster_away": (
         "The Dask cluster at {address} cannot be reached ({reason}): runs train on this server's own workers meanwhile.",

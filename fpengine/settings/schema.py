@@ -58,7 +58,7 @@ def _t(key: str, lang: str, **values: object) -> str:
 class ConfigError(LocalizedError):
     """A setting is invalid. ``setting`` is its dotted name; ``key`` and ``details`` give the message
     in either language (:meth:`message`), with the refused ``value`` echoed at its end;
-    ``str(error)`` is the English one, which the CLI prints."""
+    ``str(error)`` is the English one (the CLI prints ``message`` in the language of ``--lang``)."""
 
     def __init__(self, setting: str, key: str, value: Any = _UNSET, **details: Any) -> None:
         self.setting = setting

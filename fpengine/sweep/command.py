@@ -49,7 +49,7 @@ def add_arguments(sweep: argparse.ArgumentParser) -> None:
     sweep.add_argument("--workers", type=int, help="local worker processes (default: one per core, less one)")
     sweep.add_argument("--scheduler", help="a Dask scheduler, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS; none: local pool)")
     sweep.add_argument("--device", default="auto", help="each cell's device: auto (CUDA/MPS if present), cpu, cuda or mps")
-    sweep.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures")
+    sweep.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the figures and of the error messages")
     sweep.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument(

@@ -9,12 +9,14 @@ import signal
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
-from fpengine.engine.workers import worker_context
+from fpengine.engine import workers as engine_workers
+from fpengine.engine.workers import WorkersWatch, worker_context
 from fpengine.sweep.definition import SweepError
 
 DASK_RETRIES = 2
@@ -39,6 +41,9 @@ class Pool:
     workers: int
     where: str
     """For the progress line and sweep.json: ``local pool`` or the scheduler's address."""
+    check: Callable[[int], None] | None = None
+    """Called while the sweep waits, with the number of cells left; raises SweepError when the pool
+    can no longer run them (a cluster whose workers all left)."""
 
 
 def scheduler_address(option: str | None) -> str | None:
@@ -176,9 +181,20 @@ def _dask_pool(address: str) -> Iterator[Pool]:
         if workers == 0:
             raise SweepError("sweep.error.no_workers", address=address)
         # pure=False: two cells with equal arguments are still two tasks (never happens: the seed differs)
-        yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address)
+        yield Pool(client.get_executor(retries=DASK_RETRIES, pure=False), workers, address, _stop_when_workers_gone(client, address))
     finally:
         client.close()
+
+
+def _stop_when_workers_gone(client: Any, address: str) -> Callable[[int], None]:
+    """A Dask pool's ``check``: SweepError once its cluster has had no worker for ``DASK_WORKERS_GONE_S``."""
+    watch = WorkersWatch(client)
+
+    def check(cells_left: int) -> None:
+        if watch.gone():
+            raise SweepError("sweep.error.workers_gone", address=address, seconds=engine_workers.DASK_WORKERS_GONE_S, cells=cells_left)
+
+    return check
 
 
 def _reason(error: BaseException) -> str:

@@ -16,7 +16,7 @@ from fpengine.export import atomic_file, write_json
 from fpengine.registry import get_experiment
 from fpengine.settings.config import to_dict
 from fpengine.sweep.cell import CellRun, run_cell, run_cell_keeping_run, run_cells
-from fpengine.sweep.definition import Cell, SweepDefinition
+from fpengine.sweep.definition import Cell, SweepDefinition, SweepError
 from fpengine.sweep.executors import Pool
 from fpengine.sweep.figures import sweep_figures
 from fpengine.sweep.fit import fit_sweep
@@ -134,6 +134,7 @@ def run_sweep(
     in_flight = pool.workers if slots is not None else max(2 * pool.workers, 2)
     pending: dict[Future, list[Cell]] = {}
     written_at = time.monotonic()
+    cannot_go_on: SweepError | None = None
     if on_cell is not None:
         on_cell(report)
     try:
@@ -157,6 +158,8 @@ def run_sweep(
                 time.sleep(POLL_S)
                 continue
             done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            if not done and pool.check is not None:
+                pool.check(len(queue) + sum(len(group) for group in pending.values()))
             for future in done:
                 group = pending.pop(future)
                 if slots is not None:
@@ -171,12 +174,16 @@ def run_sweep(
             if done and time.monotonic() - written_at > TABLE_INTERVAL_S:
                 write_tables(out, results_frame(definition, rows))
                 written_at = time.monotonic()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SweepError) as error:
         report.interrupted = True
         for future in pending:
             future.cancel()
+        # the pool cannot run the rest (SweepError): the finished cells are written, then the reason raised
+        cannot_go_on = error if isinstance(error, SweepError) else None
     report.in_flight, report.waiting, report.held = frozenset(), False, False
     write_results(definition, out, rows, report, figures=figures, lang=lang)
+    if cannot_go_on is not None:
+        raise cannot_go_on
     return report
 
 

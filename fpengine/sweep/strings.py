@@ -171,6 +171,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): the scheduler has no workers",
         "调度器 {address}（--scheduler 或 DASK_SCHEDULER_ADDRESS）：该调度器没有工作进程",
     ),
+    "sweep.error.workers_gone": (
+        "scheduler {address} (--scheduler or DASK_SCHEDULER_ADDRESS): its workers left and none came back for "
+        "{seconds:.0f} s, with {cells} cells left (a worker that cannot import fpengine ends at its first cell: start the "
+        "workers in the project's environment); the finished cells are kept, and the same command resumes",
+        "调度器 {address}（--scheduler 或 DASK_SCHEDULER_ADDRESS）：其工作进程已离开，{seconds:.0f} 秒内没有新的加入，"
+        "尚余 {cells} 个格点（无法导入 fpengine 的工作进程在第一个格点时即退出：请在本项目的环境中启动工作进程）；"
+        "已完成的格点已保留，重新运行同一命令即可续跑",
+    ),
     "sweep.error.other_experiment": (
         "--out: {path!r} holds a sweep with another experiment; rerun it with its own settings to resume it, or choose a new folder",
         "--out：{path!r} 中是另一个实验的扫描；请用它自己的设置重新运行以继续，或换一个新文件夹",

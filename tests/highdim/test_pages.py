@@ -361,3 +361,14 @@ def test_a_run_in_the_tab_not_on_show_stays_watched(app_test, monkeypatch):
     at.run()
     at.button(key="filtering.stop").click().run()
     assert job.wait(30) and job.status is Status.STOPPED
+
+
+def test_the_comparison_tab_stays_on_show_when_the_language_changes(app_test):
+    at = open_page(app_test, "filtering")
+    at.session_state[TAB_KEY] = t("highdim.tab_compare", "en")  # the visitor opens the comparison's tab
+    at.run()
+    assert "filtering.group.start" in button_keys(at)
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert not at.exception, at.exception
+    assert "filtering.group.start" in button_keys(at) and "filtering.start" not in button_keys(at)
+    assert at.session_state[TAB_KEY] == t("highdim.tab_compare", "zh")
