@@ -266,8 +266,11 @@ def job_manager() -> JobManager:
         admission=admission,
     )
     prune()
-    # fused Adam imports torch._dynamo on first use (seconds): do it now, not in the first run
-    threading.Thread(target=warm_up_optimizers, args=(automatic,), name="fpengine-warm-up", daemon=True).start()
+    if workers == 0:
+        # runs train in this process: fused Adam imports torch._dynamo on first use (seconds), so now,
+        # not in the first run (worker processes warm up on their own; here it would only take the
+        # CPU from the first runs they train)
+        threading.Thread(target=warm_up_optimizers, args=(automatic,), name="fpengine-warm-up", daemon=True).start()
     return manager
 
 

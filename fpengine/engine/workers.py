@@ -29,10 +29,12 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
+import types
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_any
 from typing import Any
@@ -196,6 +198,33 @@ def relay(job: Job, message: tuple) -> Outcome | None:
     return None
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def main_script_hidden() -> Iterator[None]:
+    """Start worker processes inside this: they do not run the parent's main script.
+
+    multiprocessing makes every new process (spawned, or forked from the fork server) run the
+    parent's ``__main__`` file again, as ``__mp_main__``. In a Streamlit server ``__main__`` is the
+    app's script (Streamlit runs each page as ``__main__``): every worker ran the whole app in bare
+    mode, importing its pages and starting a job manager of its own, seconds before it could train.
+    While a worker starts, ``__main__`` is a bare module (restored after, unless a page run replaced
+    it meanwhile). A main module imported by name (``python -m``) is left alone: the child skips it."""
+    with _MAIN_LOCK:
+        main = sys.modules.get("__main__")
+        if main is None or getattr(main, "__spec__", None) is not None or getattr(main, "__file__", None) is None:
+            yield
+            return
+        bare = types.ModuleType("__main__")
+        sys.modules["__main__"] = bare
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is bare:
+                sys.modules["__main__"] = main
+
+
 def worker_context() -> multiprocessing.context.BaseContext:
     """How local workers start (the app's run workers and the sweeps' cells). Never a plain fork of this
     process: the child would inherit torch's thread pools and any open run threads. Where the platform
@@ -248,7 +277,8 @@ class _Worker:
         self.control = context.RawValue("b", 0)
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, self.control, lookup), name="fpengine-worker", daemon=True)
-        self.process.start()
+        with main_script_hidden():
+            self.process.start()
         child.close()
 
     def alive(self) -> bool:

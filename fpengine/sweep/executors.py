@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fpengine.engine import workers as engine_workers
-from fpengine.engine.workers import WorkersWatch, worker_context
+from fpengine.engine.workers import WorkersWatch, main_script_hidden, worker_context
 from fpengine.sweep.definition import SweepError
 
 DASK_RETRIES = 2
@@ -82,12 +82,13 @@ class RestartingProcessPool(Executor):
         return ProcessPoolExecutor(max_workers=self._workers, mp_context=worker_context(), initializer=_ignore_interrupts)
 
     def submit(self, fn, /, *args, **kwargs):
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            _stop_local(self._pool)
-            self._pool = self._start()
-            return self._pool.submit(fn, *args, **kwargs)
+        with main_script_hidden():  # the pool starts its processes in submit
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                _stop_local(self._pool)
+                self._pool = self._start()
+                return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         _stop_local(self._pool)
