@@ -41,21 +41,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Under pytest-xdist (run_tests.sh) the real-browser tests go to workers in two units, each one
-    app server and one chromium: those of tests/app/ (the classroom screens, ~150 s on a quiet 2-core
-    box) and the rest (~140 s). As one unit they were the suite's longest chain (287 s alone, ~430 s
-    beside the others). (xdist's own ``--dist loadgroup`` marks groups by rewriting a node id that
-    pytest 9 no longer lets it change.) A browser test is parametrized by pytest-playwright with its
-    browser: ``[chromium]``."""
+    """Under pytest-xdist (run_tests.sh) the real-browser tests go to one worker, as one unit: one app
+    server and one chromium serve them all, and no two of them load the box at once. (Split in two
+    units, tests/app/ and the rest, each with its own server and chromium, the suite took 9 min 49 s
+    and 720 s of user CPU on the 2-core box, against 8 min 59 s and 666 s as one unit: the second
+    server and browser cost more than the parallel chain saved.) (xdist's own ``--dist loadgroup``
+    marks groups by rewriting a node id that pytest 9 no longer lets it change.) A browser test is
+    parametrized by pytest-playwright with its browser: ``[chromium]``."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserTestsInTwoUnits(LoadScopeScheduling):
+    class BrowserTestsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            if "[chromium" not in nodeid:
-                return nodeid
-            return "browser-app" if nodeid.startswith("tests/app/") else "browser"
+            return "browser" if "[chromium" in nodeid else nodeid
 
-    return BrowserTestsInTwoUnits(config, log)
+    return BrowserTestsTogether(config, log)
 
 
 @pytest.fixture(autouse=True)
