@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -269,8 +268,10 @@ def job_manager() -> JobManager:
     if workers == 0:
         # runs train in this process: fused Adam imports torch._dynamo on first use (seconds), so now,
         # not in the first run (worker processes warm up on their own; here it would only take the
-        # CPU from the first runs they train)
-        threading.Thread(target=warm_up_optimizers, args=(automatic,), name="fpengine-warm-up", daemon=True).start()
+        # CPU from the first runs they train). Not in a thread: the import parses Python source, and on
+        # Python 3.11 two threads building ASTs at once can fail ("SystemError: AST constructor recursion
+        # depth mismatch", CPython gh-106905): a page's script compiled beside it did, in a test run.
+        warm_up_optimizers(automatic)
     return manager
 
 

@@ -16,6 +16,7 @@ from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import apply_override
 from fpengine.sweep.presets import SMALL_FAST_NET
 from tests.cli_helpers import assert_refused, cli_here, within
+from tests.dask_helpers import local_cluster
 
 pytestmark = pytest.mark.slow  # starts a Dask cluster
 
@@ -24,14 +25,12 @@ SETTINGS = (*SMALL_FAST_NET, "training.steps=20", "target.frequencies=1", "targe
 
 @pytest.fixture
 def cluster_that_cannot_import(tmp_path, monkeypatch):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     monkeypatch.setattr(workers, "DASK_WORKERS_GONE_S", 1.0)
     monkeypatch.setattr(workers, "DASK_WORKERS_CHECK_S", 0.2)
     blocker = tmp_path / "no_fpengine.py"
     blocker.write_text('import sys\nsys.modules["fpengine"] = None  # this worker cannot import the package\n')
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1", preload=[str(blocker)]
-    ) as cluster:
+    with local_cluster(preload=[str(blocker)]) as cluster:
         yield cluster.scheduler_address
 
 

@@ -15,6 +15,7 @@ from fpengine.engine.workers import LocalWorkers
 from fpengine.registry import EXPERIMENTS, get_experiment
 from fpengine.settings.config import apply_override
 from tests.conftest import wait_until
+from tests.dask_helpers import local_cluster
 
 pytestmark = pytest.mark.slow  # starts worker processes
 
@@ -114,13 +115,13 @@ def test_a_killed_worker_fails_its_run_and_the_next_run_gets_a_fresh_one(workers
 
 
 def test_a_run_on_a_dask_cluster_equals_the_run_in_a_thread_and_a_lost_cluster_falls_back(workers):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     from fpengine.engine.workers import DaskWorkers
     from fpengine.sweep.executors import check_scheduler
 
     torch.set_num_threads(1)
     in_thread = train(None, short_config())
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
+    with local_cluster() as cluster:
         cluster_placement = DaskWorkers(cluster.scheduler_address, workers, threads=1, check=check_scheduler)
         try:
             on_cluster = train(cluster_placement, short_config())

@@ -30,6 +30,7 @@ from fpengine.sweep.results import prepare_sweep_dir
 from fpengine.sweep.run import SweepControl, run_sweep
 from tests.cli_helpers import assert_refused, cli_here
 from tests.conftest import ROOT
+from tests.dask_helpers import local_cluster
 
 SMALL = (*SMALL_FAST_NET, "training.steps=300", "target.frequencies=1", "target.amplitudes=1")
 """Seconds-long cells: enough to exercise the machinery, not the science."""
@@ -383,7 +384,7 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
 
 @pytest.mark.slow
 def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path, monkeypatch):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     args = (
         "sine-fit",
         "--seeds",
@@ -401,7 +402,7 @@ def test_the_cluster_path_runs_the_same_cells_on_a_local_dask_cluster(tmp_path, 
         local = cli_here("sweep", *args, "--out", str(tmp_path / "local"), "--workers", "1")
     assert local.returncode == 0, local.stderr
     # one worker process: a cluster all the same (each worker imports torch, seconds of CPU)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
+    with local_cluster() as cluster:
         remote = cli_here("sweep", *args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address)
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout)["complete"]
