@@ -208,7 +208,8 @@ def main_script_hidden() -> Iterator[None]:
     multiprocessing makes every new process (spawned, or forked from the fork server) run the
     parent's ``__main__`` file again, as ``__mp_main__``. In a Streamlit server ``__main__`` is the
     app's script (Streamlit runs each page as ``__main__``): every worker ran the whole app in bare
-    mode, importing its pages and starting a job manager of its own, seconds before it could train.
+    mode, importing its pages and starting a job manager of its own (~22 MB more per worker, and
+    warnings in the server's log).
     While a worker starts, ``__main__`` is a bare module (restored after, unless a page run replaced
     it meanwhile). A main module imported by name (``python -m``) is left alone: the child skips it."""
     with _MAIN_LOCK:
@@ -451,6 +452,7 @@ class WorkersWatch:
 
     def __init__(self, client: Any):
         self.client = client
+        self.limit = DASK_WORKERS_GONE_S
         self.asked = time.monotonic()
         self.none_since: float | None = None
 
@@ -463,7 +465,7 @@ class WorkersWatch:
             except (OSError, TimeoutError):  # the scheduler not answering is reported by what waits on it
                 workers = 1
             self.none_since = None if workers else self.none_since or now
-        return self.none_since is not None and now - self.none_since >= DASK_WORKERS_GONE_S
+        return self.none_since is not None and now - self.none_since >= self.limit
 
 
 class DaskWorkers:
@@ -571,7 +573,7 @@ class DaskWorkers:
                         return Outcome(Status.STOPPED)
                 if watch.gone():
                     self.close_client()  # the next run connects again, and trains here while the cluster has no worker
-                    return _failed("run.error.cluster_no_workers", address=self.address, seconds=DASK_WORKERS_GONE_S)
+                    return _failed("run.error.cluster_no_workers", address=self.address, seconds=watch.limit)
                 time.sleep(DASK_RECEIVE_S)
         finally:
             with contextlib.suppress(Exception):

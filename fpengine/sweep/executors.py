@@ -15,7 +15,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from fpengine.engine import workers as engine_workers
 from fpengine.engine.workers import WorkersWatch, main_script_hidden, worker_context
 from fpengine.sweep.definition import SweepError
 
@@ -193,7 +192,7 @@ def _stop_when_workers_gone(client: Any, address: str) -> Callable[[int], None]:
 
     def check(cells_left: int) -> None:
         if watch.gone():
-            raise SweepError("sweep.error.workers_gone", address=address, seconds=engine_workers.DASK_WORKERS_GONE_S, cells=cells_left)
+            raise SweepError("sweep.error.workers_gone", address=address, seconds=watch.limit, cells=cells_left)
 
     return check
 
