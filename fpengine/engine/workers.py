@@ -353,6 +353,10 @@ class LocalWorkers:
         worker = _Worker(self._context, self.lookup)  # none idle (one died, or still warming): a fresh one
         with self._lock:
             self._busy.add(worker)
+            # the warm-up may have added an idle worker meanwhile: that one would be one too many
+            surplus = [self._idle.pop() for _ in range(min(len(self._idle), len(self._idle) + len(self._busy) - self.size))]
+        for extra in surplus:
+            extra.end()
         return worker
 
     def _give(self, worker: _Worker, keep: bool) -> None:

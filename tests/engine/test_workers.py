@@ -157,3 +157,25 @@ def test_a_run_that_takes_a_worker_while_the_pool_warms_does_not_leave_one_too_m
         assert len(pool.processes) == 1
     finally:
         pool.close()
+
+
+def test_a_warm_up_that_finishes_while_a_run_starts_its_own_worker_does_not_leave_one_too_many(monkeypatch):
+    from fpengine.engine import workers as module
+
+    pool = LocalWorkers(1, get_experiment, threads=1)
+    real = module._Worker
+    warmed = []
+
+    def start_while_the_pool_warms(*args):
+        worker = real(*args)
+        if not warmed:  # the run's own worker is starting: the warm-up adds an idle one meanwhile
+            warmed.append(None)
+            pool._fill()
+        return worker
+
+    monkeypatch.setattr(module, "_Worker", start_while_the_pool_warms)
+    try:
+        pool._take()
+        assert len(pool.processes) == 1
+    finally:
+        pool.close()
