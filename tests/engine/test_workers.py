@@ -137,45 +137,31 @@ def test_a_run_on_a_dask_cluster_equals_the_run_in_a_thread_and_a_lost_cluster_f
     assert cluster_placement.notice is not None and cluster_placement.address in cluster_placement.notice.message("zh")
 
 
-def test_a_run_that_takes_a_worker_while_the_pool_warms_does_not_leave_one_too_many(monkeypatch):
+@pytest.mark.parametrize(
+    "first, meanwhile",
+    [
+        ("warm-up", "run"),  # the warm-up's worker is starting: a run arrives and, none idle, starts its own
+        ("run", "warm-up"),  # the run's own worker is starting: the warm-up adds an idle one meanwhile
+    ],
+)
+def test_a_run_and_the_warm_up_starting_workers_at_once_leave_one_worker_in_a_pool_of_one(monkeypatch, first, meanwhile):
     from fpengine.engine import workers as module
 
     pool = LocalWorkers(1, get_experiment, threads=1)
     real = module._Worker
-    taken = []
+    start = {"warm-up": lambda: pool.warm().join(), "run": pool._take}
+    interleaved = []
 
-    def start_while_a_run_takes_one(*args):
+    def start_while_the_other_side_starts_one(*args):
         worker = real(*args)
-        if not taken:  # the warm-up's worker is starting: a run arrives and, none idle, starts its own
-            taken.append(None)
-            taken[0] = pool._take()
+        if not interleaved:
+            interleaved.append(meanwhile)
+            start[meanwhile]()
         return worker
 
-    monkeypatch.setattr(module, "_Worker", start_while_a_run_takes_one)
+    monkeypatch.setattr(module, "_Worker", start_while_the_other_side_starts_one)
     try:
-        pool.warm().join()
-        assert len(pool.processes) == 1
-    finally:
-        pool.close()
-
-
-def test_a_warm_up_that_finishes_while_a_run_starts_its_own_worker_does_not_leave_one_too_many(monkeypatch):
-    from fpengine.engine import workers as module
-
-    pool = LocalWorkers(1, get_experiment, threads=1)
-    real = module._Worker
-    warmed = []
-
-    def start_while_the_pool_warms(*args):
-        worker = real(*args)
-        if not warmed:  # the run's own worker is starting: the warm-up adds an idle one meanwhile
-            warmed.append(None)
-            pool._fill()
-        return worker
-
-    monkeypatch.setattr(module, "_Worker", start_while_the_pool_warms)
-    try:
-        pool._take()
-        assert len(pool.processes) == 1
+        start[first]()
+        assert interleaved == [meanwhile] and len(pool.processes) == 1
     finally:
         pool.close()
