@@ -60,6 +60,12 @@ def test_particle_swarm_heatmap_grows(page, streamlit_server):
 
     wait_for(choose_swarm, 60, "the optimizer list did not open")
     page.get_by_text("P = 3m + 1 = 31 parameters").wait_for(timeout=30_000)
+    # a cap no run reaches while the test watches: on a quiet box the default 2,000 iterations ended
+    # before Stop was pressed (Stop then stays disabled)
+    cap = page.get_by_role("spinbutton", name="Iteration cap")
+    cap.fill("100000")
+    cap.press("Enter")
+    expect(cap).to_have_value("100000", timeout=30_000)
     start_run(page)
 
     swarm_heatmap(page).wait_for(timeout=90_000)
