@@ -48,6 +48,11 @@ each, one window): the browser's CPU per second watched 0.30, 0.31 at 6 s; 0.22,
 PAUSED_REFRESH_SECONDS = 5.0
 """How often a paused run's page looks for a change it did not make itself (a watcher's, whose
 owner resumed or stopped it); its owner's clicks redraw the page at once."""
+QUEUED_REFRESH_SECONDS = 3.0
+"""How often a queued run's page looks for its turn (its place in the queue and the estimated wait
+change only as runs ahead of it end): a classroom's queued pages all rerun their fragments in the one
+server process, beside the pages that draw training runs. Its first training refresh comes at most
+this much later."""
 VISITOR_KEY = "_visitor"
 
 
@@ -307,9 +312,18 @@ def _drawn_key(experiment: Experiment) -> str:
     return f"{_job_key(experiment)}.drawn"
 
 
-def _drawn(job: Job) -> tuple[str, bool, bool]:
-    """What the page's layout follows: the run, whether it ended, whether it trains."""
-    return job.id, job.done, training(job)
+def _drawn(job: Job) -> tuple[str, bool, bool, bool]:
+    """What the page's layout and pace follow: the run, whether it ended, trains, waits in the queue."""
+    return job.id, job.done, training(job), job.status is Status.QUEUED
+
+
+def _pace(job: Job) -> float | None:
+    """Seconds between the live fragment's reruns (None: it no longer polls)."""
+    if job.done:
+        return None
+    if not training(job):
+        return PAUSED_REFRESH_SECONDS
+    return QUEUED_REFRESH_SECONDS if job.status is Status.QUEUED else REFRESH_SECONDS
 
 
 def _live(experiment: Experiment, render: Render) -> None:
@@ -322,8 +336,8 @@ def _live(experiment: Experiment, render: Render) -> None:
     _progress(job.snapshot, job)
     _show_message(job)
     if st.session_state.get(_drawn_key(experiment)) != _drawn(job):
-        # One full rerun when the run ends, pauses or resumes (here, for a watcher): it sets the
-        # fragments' pace, turns the polling off at the end and shows the export button.
+        # One full rerun when the run leaves the queue, ends, pauses or resumes (here, for a watcher):
+        # it sets the fragments' pace, turns the polling off at the end and shows the export button.
         st.session_state[_drawn_key(experiment)] = _drawn(job)
         st.rerun()
     if job.snapshot is not None:
@@ -443,9 +457,8 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         return
 
     st.session_state[_drawn_key(experiment)] = _drawn(job)
-    trains = training(job)
-    st.fragment(run_every=None if job.done else REFRESH_SECONDS if trains else PAUSED_REFRESH_SECONDS)(_live)(experiment, render)
-    if trains:
+    st.fragment(run_every=_pace(job))(_live)(experiment, render)
+    if training(job) and job.status is not Status.QUEUED:
         st.fragment(run_every=MORE_REFRESH_SECONDS)(_live_more)(experiment, render)
     if job.done:
         _export_button(job.id)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from fpengine.engine.runner import Status
 from fpengine.engine.workers import LocalWorkers
 from tests.app.test_links import open_link
+from tests.app.test_live_parts import record_run_panel_fragments
 from tests.apptest_charts import charts
 from tests.conftest import wait_until
+from ui import run_panel
 from ui.common import job_manager
 
 PAGE = "app_pages/sine_fit.py"
@@ -53,15 +55,19 @@ def test_a_queued_run_shows_its_place_without_views_and_its_views_once_it_trains
     monkeypatch.setenv("FPENGINE_MAX_RUNNING", "1")
     manager = job_manager()
     busy = manager.take_slots(manager.max_running)  # the server is busy: the run waits in the queue
+    fragments = record_run_panel_fragments(monkeypatch)
     at = open_link(app_test, PAGE, {"steps": "200000"})
     at.button(key="sine-fit.start").click().run()
     [job] = manager.jobs()
     assert job.status is Status.QUEUED
     assert any("to wait" in text for text in second_texts(at)), second_texts(at)
     assert not charts(at, "Relative error")  # nothing to draw yet: the page refreshes only its place
+    assert fragments[-1:] == [("_live", run_panel.QUEUED_REFRESH_SECONDS)]  # at the queue's pace, without the rest's fragment
     manager.give_slots(busy)
     wait_until(lambda: job.snapshot is not None and job.snapshot.step > 0, timeout=60)
+    fragments.clear()
     at.run()
     assert charts(at, "Relative error"), "the views did not show once the run trained"
+    assert fragments == [("_live", run_panel.REFRESH_SECONDS), ("_live_more", run_panel.MORE_REFRESH_SECONDS)]
     at.button(key="sine-fit.stop").click().run()
     assert job.wait(10) and job.status is Status.STOPPED

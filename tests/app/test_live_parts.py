@@ -90,17 +90,14 @@ def test_the_rest_draws_what_the_key_part_does_not_and_together_they_draw_the_wh
     assert more["tables"] == whole["tables"] != ["0"]
 
 
-def test_a_training_run_has_a_fragment_per_part_and_a_paused_one_is_drawn_whole(app_test, monkeypatch):
-    """While a run trains its page has two fragments, the key views' (``REFRESH_SECONDS``) and the
-    rest's (``MORE_REFRESH_SECONDS``), each drawing its part; paused, one fragment draws it whole."""
+def record_run_panel_fragments(monkeypatch) -> list[tuple[str, float | None]]:
+    """The run panel's fragments as the page's runs declare them, (function name, run_every), in
+    order; each one runs at once, once (as in AppTest, where no timer reruns it)."""
     import streamlit as st
 
-    from tests.conftest import open_app_page, wait_until
-    from ui import oned_page, run_panel
-    from ui.common import job_manager
+    from ui import run_panel
 
     fragments: list[tuple[str, float | None]] = []
-    parts: list[Any] = []
 
     def fragment(*, run_every=None):
         def wrap(function):
@@ -110,8 +107,20 @@ def test_a_training_run_has_a_fragment_per_part_and_a_paused_one_is_drawn_whole(
 
         return wrap
 
-    render = oned_page.render_oned
     monkeypatch.setattr(st, "fragment", fragment)
+    return fragments
+
+
+def test_a_training_run_has_a_fragment_per_part_and_a_paused_one_is_drawn_whole(app_test, monkeypatch):
+    """While a run trains its page has two fragments, the key views' (``REFRESH_SECONDS``) and the
+    rest's (``MORE_REFRESH_SECONDS``), each drawing its part; paused, one fragment draws it whole."""
+    from tests.conftest import open_app_page, wait_until
+    from ui import oned_page, run_panel
+    from ui.common import job_manager
+
+    fragments = record_run_panel_fragments(monkeypatch)
+    parts: list[Any] = []
+    render = oned_page.render_oned
     monkeypatch.setattr(oned_page, "render_oned", lambda *args, **kwargs: (parts.append(args[3]), render(*args, **kwargs)))
     at = open_app_page(app_test, "app_pages/equal_amplitude.py")
     at.query_params["steps"] = "100000"
