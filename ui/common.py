@@ -416,3 +416,9 @@ def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
     """Render an Altair chart without re-validating its schema on every refresh: validation costs
     tens of milliseconds of the GIL that the trainer needs."""
     _emit(chart_spec(chart), key=key)
+
+
+def show_spec(spec: dict, key: str | None = None) -> None:
+    """Render a chart already made a spec (:func:`chart_spec`), e.g. one kept for every session: it is
+    not changed here."""
+    _emit(dict(spec), key=key)

@@ -4,6 +4,7 @@ instant preview, and the choice of tracked peaks. Shared by every 1-D page and t
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -11,14 +12,14 @@ import streamlit as st
 
 from fpengine import charts
 from fpengine.formula import FormulaError, compile_formula, signatures
-from fpengine.i18n import explain
-from fpengine.readout.analysis import analyse_target
+from fpengine.i18n import explain, t
+from fpengine.readout.analysis import TargetAnalysis, analyse_target
 from fpengine.readout.settings import ReadoutConfig
 from fpengine.readout.targets import TargetConfig
 from fpengine.settings.schema import ConfigError, rule_of, validate
 
 from . import links
-from .common import lang, show_chart, tr
+from .common import chart_spec, lang, show_spec, tr
 from .fields import Field, SettingError, field, mode_radio, setting_widget
 
 AMPLITUDE_SLIDER = (-2.0, 2.0)
@@ -168,7 +169,7 @@ def peak_selector(config: ReadoutConfig, key: str) -> ReadoutConfig:
     """Preview the target and its spectrum; let the visitor choose which peaks ΔF tracks.
     Raises ConfigError when the target cannot be analysed on this grid."""
     validate(config.target, "target.")
-    analysis = analyse_target(config)
+    analysis = _analysis(_Readout(config.target, config.grid, config.spectrum))
     automatic = [int(k) for k in analysis.selected]
     candidates = [int(k) for k in analysis.peaks]
     labels = {
@@ -191,23 +192,44 @@ def peak_selector(config: ReadoutConfig, key: str) -> ReadoutConfig:
     spectrum = dataclasses.replace(config.spectrum, peaks=() if list(chosen) == automatic else chosen)
     config = dataclasses.replace(config, spectrum=spectrum)
     with st.expander(tr("designer.preview"), expanded=True):
+        target_spec, spectrum_spec = _preview(_Readout(config.target, config.grid, config.spectrum), chosen, lang())
         left, right = st.columns(2)
         with left:
-            show_chart(
-                charts.curves_chart(
-                    analysis.x, {tr("chart.target"): analysis.y}, tr("chart.target"), tr("chart.x"), tr("chart.value"), lang()
-                )
-            )
+            show_spec(target_spec)
         with right:
-            show_chart(
-                charts.spectrum_chart(
-                    np.abs(analysis.coefficients),
-                    None,
-                    analysis.peaks,
-                    analysis.genuine,
-                    np.array(chosen),
-                    lang(),
-                    title=tr("chart.target") + " |DFT|/N",
-                )
-            )
+            show_spec(spectrum_spec)
     return config
+
+
+PREVIEWS_KEPT = 64
+"""Targets whose analysis and preview charts the server keeps (a class on one page's default target
+needs one): built once, not on every visitor's every page run. Building the two charts with Altair
+held the server's GIL for ~0.1 s a page run, 14% of it while sixteen visitors pressed Start at once
+(py-spy, scripts/bench_classroom.py), and the answers to every browser waited behind it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Readout:
+    """What the target's analysis reads of a page's config (hashable: the caches' key)."""
+
+    target: TargetConfig
+    grid: Any
+    spectrum: Any
+
+
+@functools.lru_cache(maxsize=PREVIEWS_KEPT)
+def _analysis(readout: _Readout) -> TargetAnalysis:
+    return analyse_target(readout)
+
+
+@functools.lru_cache(maxsize=PREVIEWS_KEPT)
+def _preview(readout: _Readout, chosen: tuple[int, ...], language: str) -> tuple[dict, dict]:
+    """The target and its spectrum (the ``chosen`` peaks marked) as Vega-Lite specs, in ``language``;
+    shared by every session, so never changed by whoever shows them."""
+    analysis = _analysis(readout)
+    target = t("chart.target", language)
+    curve = charts.curves_chart(analysis.x, {target: analysis.y}, target, t("chart.x", language), t("chart.value", language), language)
+    spectrum = charts.spectrum_chart(
+        np.abs(analysis.coefficients), None, analysis.peaks, analysis.genuine, np.array(chosen), language, title=target + " |DFT|/N"
+    )
+    return chart_spec(curve), chart_spec(spectrum)

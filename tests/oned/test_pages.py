@@ -322,3 +322,19 @@ def test_a_control_click_draws_the_page_once_and_start_uses_a_value_sent_with_it
         assert not at.exception
     (job,) = job_manager().jobs()
     assert job.config.seed == 7 and job.status is Status.STOPPED
+
+
+def test_the_target_preview_is_built_once_for_every_visitor_of_a_target_and_language(app_test):
+    """A class opening one page shares its target's preview charts (built with Altair once, not on every
+    visitor's every page run); another language has its own, in its words."""
+    from tests.apptest_charts import charts
+    from ui import target_designer
+
+    target_designer._preview.cache_clear()
+    first = open_app_page(app_test, "app_pages/equal_amplitude.py")
+    second = open_app_page(app_test, "app_pages/equal_amplitude.py")
+    assert target_designer._preview.cache_info().misses == 1, target_designer._preview.cache_info()
+    assert charts(first, "target |DFT|/N") and charts(first, "target |DFT|/N") == charts(second, "target |DFT|/N")
+    chinese = open_app_page(app_test, "app_pages/equal_amplitude.py", lang="zh")
+    assert target_designer._preview.cache_info().misses == 2
+    assert charts(chinese, "目标 |DFT|/N") and not charts(chinese, "target |DFT|/N")
