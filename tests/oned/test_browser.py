@@ -92,11 +92,16 @@ def test_language_switch_translates_page_and_charts(page: Page, streamlit_server
 
 
 def test_theory_view_draws_the_prediction_beside_the_measurement(page: Page, streamlit_server):
-    page.goto(f"{streamlit_server}/equal-amplitude?steps=100000")  # still training when its views come
+    page.goto(f"{streamlit_server}/equal-amplitude?steps=100000&widths=32,32")  # a small kernel: computed in a moment
     expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
     page.get_by_text("Theory: the linearised (NTK) prediction").click()
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
     start_run(page)
+    # paused once it has trained, the run is drawn whole at once (training, the Theory view comes with
+    # the secondary views, every MORE_REFRESH_SECONDS: the run would train that long for nothing)
+    wait_for_step_above(page, 0)
+    button(page, "Pause").click()
+    expect(button(page, "Resume")).to_be_visible(timeout=30_000)
     both = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Predicted ΔF(k)").filter(has_text="Measured ΔF(k)")
     expect(both.locator("svg").first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Theory beside experiment")).to_be_visible()
