@@ -33,12 +33,14 @@ from fpengine.settings.config import to_dict
 from . import links
 from .common import device_choice, format_duration, job_manager, lang, plain, tr, zip_download
 
-REFRESH_SECONDS = 1.5
+REFRESH_SECONDS = 2.0
 """How often a training run's counter and key views (:class:`Part`) are redrawn, in one fragment.
 What a live page costs is its browser's, and that is a cost per chart drawn, not per datum:
 on a 2-core box every Vega-Lite chart a fragment run sends again costs chromium 70–130 ms of CPU,
 changed or not (Streamlit's chart element re-lays out its view), a fragment run itself about 80 ms,
-and a picture (``st.image``) about 15 ms (scripts/bench_live_app.py and the notes of issue 23)."""
+and a picture (``st.image``) about 15 ms (scripts/bench_live_app.py and the notes of issue 23).
+Measured (bench_live_app, Fig 1.6 Quick, three runs each, alternating in one window): chromium's CPU
+per second watched 0.31, 0.31, 0.35 at 1.5 s; 0.24, 0.30, 0.28 at 2 s (issue 23 asks ≤ 0.3)."""
 MORE_REFRESH_SECONDS = 10.0
 """How often the rest of a training run's views (secondary charts, tables, snapshots) are redrawn:
 in a second fragment, so the key views' refreshes do not send them again each time. The key views
