@@ -92,6 +92,26 @@ class CpuMeter:
         return sum(seconds - self.first.get(pid, 0.0) for pid, seconds in self.last.items())
 
 
+SETTLED_CPU_S = 0.1
+"""Start is pressed once the server, its workers and the browser used less than this many CPU seconds
+in one second (at most ``SETTLE_LIMIT_S`` after the page showed): a run started while the workers still
+import torch or the page still draws its first charts would train with them, not only with the watching
+(the bench waited a fixed second before)."""
+SETTLE_LIMIT_S = 30
+
+
+def settle(page, server_tree: callable) -> None:
+    """Wait until the app's processes and the browser are idle (``SETTLED_CPU_S``)."""
+    deadline = time.monotonic() + SETTLE_LIMIT_S
+    while time.monotonic() < deadline:
+        meter = CpuMeter(lambda: [*server_tree(), *_browsers(p.pid for p in server_tree())])
+        meter.start()
+        page.wait_for_timeout(1000)
+        meter.sample()
+        if meter.seconds < SETTLED_CPU_S:
+            return
+
+
 def _tree(process: psutil.Process) -> list[psutil.Process]:
     try:
         return [process, *process.children(recursive=True)]
@@ -124,7 +144,7 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
             page.goto(f"http://127.0.0.1:{port}/{name}")
             start = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start", exact=True)
             start.wait_for(timeout=120_000)
-            page.wait_for_timeout(1000)  # the page settles (its first charts, the server's warm-up)
+            settle(page, lambda: _tree(server_process))  # its first charts, the workers' warm-up
             server_meter = CpuMeter(lambda: _tree(server_process))
             # the web server's own process, without the worker processes that train (issue 22: ≤ 0.25 of the run's CPU)
             web_meter = CpuMeter(lambda: [server_process])
