@@ -3,6 +3,7 @@ process-wide state, and a real Streamlit server + Debian chromium for the browse
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -19,6 +20,19 @@ os.environ.setdefault("FPENGINE_SAVE_FIGURES", "0")
 os.environ.setdefault(
     "FPENGINE_WORKERS", "0"
 )  # runs train in the test's process (many tests stand in for an experiment); tests of the worker placement set their own
+
+
+def _scan_component_manifests_once() -> None:
+    """Every new AppTest scans every installed distribution's metadata for Streamlit components
+    (``streamlit.components.v2.manifest_scanner``: ~0.2 s of CPU each time on the 2-core box, once per
+    AppTest, and the suite makes hundreds); the installed packages do not change while a test process
+    runs, so one scan per process serves them all. (The real server scans once at start anyway.)"""
+    from streamlit.components.v2 import manifest_scanner
+
+    manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+_scan_component_manifests_once()
 
 BROWSER_FIXTURES = frozenset({"page", "streamlit_server", "fresh_streamlit_server"})
 """A test that uses one of these drives a real Streamlit server or chromium: it is marked ``browser``,

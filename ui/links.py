@@ -199,5 +199,7 @@ def finish(notice_area: Any, link_area: Any) -> None:
         st.query_params.from_dict(wanted)
     if fields:
         with link_area.expander(tr("link.copy"), icon=":material/link:"):
-            st.code(share_link(share_params()), language=None, wrap_lines=True)
+            # plain text, selectable: st.code's copy button would load its syntax highlighter (1.5 MB of
+            # JavaScript) into every page: ~0.85 of the browser's ~5.7 CPU-s per page load (docs/development.md)
+            st.text(share_link(share_params()))
             st.caption(tr("link.copy_help"))

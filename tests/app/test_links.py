@@ -44,7 +44,7 @@ def open_link(app_test, page: str, params: dict[str, str], url: str | None = Non
 
 def shared_link(at) -> str:
     """The "Copy link to this setup" text."""
-    codes = [code.value for code in at.sidebar.code]
+    codes = [text.value for text in at.sidebar.text]
     assert len(codes) == 1, codes
     return codes[0]
 
@@ -273,7 +273,7 @@ def test_a_link_in_a_real_browser_restores_its_setup_and_names_what_it_ignored(b
     assert "lr=0.002" in page.url and "sines=1:1,4:1" in page.url.replace("%3A", ":").replace("%2C", ",")
 
     page.get_by_test_id("stSidebar").get_by_text("Copy link to this setup").click()
-    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text()
+    link = page.get_by_test_id("stSidebar").get_by_test_id("stText").inner_text()
     assert link.startswith(f"{streamlit_server}/equal-amplitude?") and "lr=0.002" in link and "sines=1:1,4:1" in link
     assert "run=" not in link and "bogus" not in link
     context.close()
