@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 
 os.environ.setdefault("FPENGINE_THREADS", "1")
+# one OpenMP/BLAS thread in every test process (read when torch and numpy load, so before any test
+# module imports them): tests/oned/test_experiment.py alone under `-n 4` spent 506 CPU-s with torch's
+# default two threads a process, against 104 serially (its book presets 114 CPU-s each instead of 20),
+# as four processes' spinning thread pairs fought over two cores. (The whole suite was spared only
+# because some other test modules set one thread as they were collected.)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("FPENGINE_SAVE_FIGURES", "0")
 os.environ.setdefault(
     "FPENGINE_WORKERS", "0"
