@@ -280,20 +280,15 @@ def _status_text(job: Job) -> str:
 
 
 def _progress(snapshot: Snapshot | None, job: Job) -> None:
-    if snapshot is None:
+    where = [tr("run.device", device=str(job.device)), tr("run.id", run=plain(job.id))]
+    if snapshot is None:  # queued, or before its first step: the run is still named (a reattached page says which)
         st.progress(0.0, text=_status_text(job))
+        st.caption(" · ".join(where))
         return
     fraction = min(snapshot.step / max(snapshot.total_steps, 1), 1.0)
     st.progress(fraction, text=f"{_status_text(job)} · {tr('run.progress', step=snapshot.step, total=snapshot.total_steps)}")
-    st.caption(
-        " · ".join(
-            [
-                tr("run.speed", rate=snapshot.steps_per_second, eta=format_duration(snapshot.eta_seconds if job.status.active else 0)),
-                tr("run.device", device=str(job.device)),
-                tr("run.id", run=plain(job.id)),
-            ]
-        )
-    )
+    speed = tr("run.speed", rate=snapshot.steps_per_second, eta=format_duration(snapshot.eta_seconds if job.status.active else 0))
+    st.caption(" · ".join([speed, *where]))
 
 
 def _show_message(job: Job) -> None:

@@ -271,15 +271,15 @@ def in_view(locator, height: int) -> bool:
     return box is not None and locator.is_visible() and box["y"] >= 0 and box["y"] + box["height"] <= height
 
 
-def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(browser, streamlit_server, tmp_path):
+def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(context, streamlit_server, tmp_path):
     """A projector's 1280×720: the sidebar folds away, the charts are wider and their text larger
     than in the normal view, so is the page's own text (the explanation, a button's label), and
     the explanation and Start / Pause / Stop show without scrolling.
     The screenshot is kept (its path is printed; also test-results/classroom-1280x720.png)."""
     measured = {}
     for mode, query in (("normal", ""), ("classroom", "&classroom=1")):
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
         page = context.new_page()
+        page.set_viewport_size({"width": 1280, "height": 720})
         page.goto(f"{streamlit_server}/sine-fit?lang=en&steps=200000{query}")
         page.get_by_role("heading", name="Fig 1.3 · Fitting sin(x) + sin(5x)").wait_for(timeout=FIRST_LOAD_MS)
         expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
@@ -310,7 +310,7 @@ def test_classroom_mode_reads_from_the_back_of_a_room_at_1280x720(browser, strea
             cell.wait_for(timeout=30_000)
             assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 1.2 * 16
         stop_run(page)
-        context.close()
+        page.close()
     (normal_width, normal_font), (wide, large) = measured["normal"], measured["classroom"]
     print(f"output chart {normal_width:.0f} → {wide:.0f} px wide, median text {normal_font:.0f} → {large:.0f} px")
     assert wide > normal_width * 1.2 and large > normal_font * 1.2

@@ -131,11 +131,10 @@ def paused(page, lang: str, timeout: int = 15_000) -> None:
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_server, tmp_path, name):
+def test_classroom_mode_shows_the_learning_without_scrolling(page, streamlit_server, tmp_path, name):
     assert set(PAGES) == {*EXPERIMENTS, "lab"}  # every page of the app is checked
     query, _ = PAGES[name]
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    page = context.new_page()
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     lang = "en"
     try:
         page.goto(f"{streamlit_server}/{name}?lang=en&classroom=1&{query}")
@@ -160,8 +159,6 @@ def test_classroom_mode_shows_the_learning_without_scrolling(browser, streamlit_
         expect(button(page, t("run.resume", "zh"))).to_be_enabled(timeout=15_000)  # the owner's, not a watcher's
     finally:
         stop, start = t("run.stop", lang), t("run.start", lang)
-        try:  # never leave a run training on the shared server (the next page's run would queue behind it)
-            if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
-                stop_run(page, stop, start)
-        finally:
-            context.close()
+        # never leave a run training on the shared server (the next page's run would queue behind it)
+        if button(page, stop).is_enabled(timeout=10_000):  # a Lab sweep this small may have finished
+            stop_run(page, stop, start)

@@ -259,9 +259,8 @@ def test_a_run_on_a_built_in_picture_can_be_watched_from_anywhere(app_test):
     job.stop()
 
 
-def test_a_link_in_a_real_browser_restores_its_setup_and_names_what_it_ignored(browser, streamlit_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+def test_a_link_in_a_real_browser_restores_its_setup_and_names_what_it_ignored(page, streamlit_server):
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{streamlit_server}/equal-amplitude?lang=en&lr=0.002&sines=1:1,4:1&steps=abc&bogus=1")
     main = page.get_by_test_id("stMainBlockContainer")
     notice = main.get_by_text("This link had settings this page cannot use")
@@ -276,4 +275,3 @@ def test_a_link_in_a_real_browser_restores_its_setup_and_names_what_it_ignored(b
     link = page.get_by_test_id("stSidebar").get_by_test_id("stText").inner_text()
     assert link.startswith(f"{streamlit_server}/equal-amplitude?") and "lr=0.002" in link and "sines=1:1,4:1" in link
     assert "run=" not in link and "bogus" not in link
-    context.close()

@@ -110,11 +110,12 @@ def test_over_plain_http_the_page_points_to_the_upload(app_test):
     assert at.file_uploader(key=f"{KEY}.upload.0")
 
 
-def test_a_photo_from_chromiums_fake_camera_trains(browser, streamlit_server):
+def test_a_photo_from_chromiums_fake_camera_trains(context, streamlit_server):
     """Chromium's fake camera (a 704×396 test pattern) through the real widget: the photo arrives,
     passes the upload's checks, and "Forget my photo" removes it."""
-    context = browser.new_context(permissions=["camera"], viewport={"width": 1400, "height": 1000})
+    context.grant_permissions(["camera"])
     page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{streamlit_server}/image-fit?lang=en&source=upload")
@@ -140,4 +141,3 @@ def test_a_photo_from_chromiums_fake_camera_trains(browser, streamlit_server):
     main.get_by_text("Your photo was removed from memory.").wait_for(timeout=30_000)
     expect(button(page, "Start")).to_be_disabled()
     assert not errors, errors
-    context.close()
