@@ -4,7 +4,9 @@ Starts `streamlit run app.py` (its own runs folder, `FPENGINE_MAX_RUNNING=1` unl
 lease), opens ``--sessions`` tabs of Debian's chromium (playwright) on the equal-amplitude page, sets
 each tab's Steps to ``--steps`` and presses Start in every tab, ``--rounds`` times. It reports whether
 every run finished (queued ones included: each run's summary.json says "done"), the slowest answer of
-/_stcore/health during the load (asked every 0.25 s by a process of its own), the server's resident
+/_stcore/health during the load (asked every 0.25 s by a process of its own, which also asks a control
+server that does nothing else: the browsers share the box, and its answers show the box's own wait
+for a core), the server's resident
 memory after each round (it must level off: the acceptance is last / first ≤ 1.05, and every health
 answer under 1 s), and that runs in tabs that were closed are stopped as "abandoned" within the lease.
 Prints figures, then one JSON line; exits 1 when a check fails.
@@ -57,43 +59,70 @@ def rss_mb(pid: int) -> float:
 
 PROBE_SCRIPT = """
 import sys, time, urllib.request
-url, out = sys.argv[1], sys.argv[2]
+urls, out = {"health": sys.argv[1], "control": sys.argv[2]}, sys.argv[3]
 with open(out, "a") as answers:
     while True:
-        time.sleep(0.25)
-        started = time.monotonic()
-        try:
-            urllib.request.urlopen(url, timeout=30).read()
-            took = time.monotonic() - started
-        except OSError:
-            took = 30.0
-        answers.write(f"{took:.4f}\\n")
-        answers.flush()
+        for name, url in urls.items():
+            time.sleep(0.125)
+            started = time.monotonic()
+            try:
+                urllib.request.urlopen(url, timeout=30).read()
+                took = time.monotonic() - started
+            except OSError:
+                took = 30.0
+            answers.write(f"{name} {took:.4f}\\n")
+            answers.flush()
 """
 
 
 class HealthProbe:
     """Asks /_stcore/health every 0.25 s from a process of its own (not a thread of this script, whose
-    GIL playwright holds while it drives the tabs) and keeps every answer's time; a timeout counts as 30 s."""
+    GIL playwright holds while it drives the tabs) and keeps every answer's time; a timeout counts as
+    30 s. Between two health checks it asks a control: ``python -m http.server`` in a process of its
+    own that does nothing else. The browsers share this box with the server, so an answer also waits
+    for a core; the control's answers show that wait alone (a slow health answer beside an equally
+    slow control answer is the box's run queue, not the server)."""
 
     def __init__(self, url: str, folder: Path):
-        self.url, self.out = f"{url}/_stcore/health", folder / "health.txt"
-        self.process: subprocess.Popen | None = None
+        self.url, self.out, self.folder = f"{url}/_stcore/health", folder / "health.txt", folder
+        self.processes: list[subprocess.Popen] = []
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, self.url, str(self.out)])
+        port = free_port()
+        (self.folder / "control.txt").write_text("ok")
+        control = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=self.folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.processes = [control]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/control.txt", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        probe = [sys.executable, "-c", PROBE_SCRIPT, self.url, f"http://127.0.0.1:{port}/control.txt", str(self.out)]
+        self.processes.append(subprocess.Popen(probe))
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait()
+        for process in self.processes:
+            process.terminate()
+            process.wait()
+
+    def times(self, name: str = "health") -> list[float]:
+        """Every answer's seconds, of the server's health (``health``) or of the control (``control``)."""
+        try:
+            lines = self.out.read_text().splitlines()
+        except OSError:  # no answer yet
+            return []
+        return [float(took) for which, took in (line.split() for line in lines if line.strip()) if which == name]
 
     @property
     def answers(self) -> list[float]:
-        try:
-            return [float(line) for line in self.out.read_text().split()]
-        except OSError:  # no answer yet
-            return []
+        return self.times("health")
 
     @property
     def slowest(self) -> float:
@@ -104,8 +133,8 @@ class HealthProbe:
         answers = self.answers
         return sum(took > seconds for took in answers) / max(len(answers), 1)
 
-    def quantile(self, share: float) -> float:
-        ordered = sorted(self.answers) or [0.0]
+    def quantile(self, share: float, name: str = "health") -> float:
+        ordered = sorted(self.times(name)) or [0.0]
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
@@ -320,6 +349,10 @@ def bench(args: argparse.Namespace) -> int:
                 report["health_slowest_s"], report["health_checks"] = round(probe.slowest, 3), len(probe.answers)
                 report["health_p99_s"], report["health_median_s"] = round(probe.quantile(0.99), 3), round(probe.quantile(0.5), 3)
                 report["health_share_over_1s"] = round(probe.share_over(1.0), 4)
+                control = probe.times("control")
+                report["control_slowest_s"] = round(max(control, default=0.0), 3)
+                report["control_p99_s"] = round(probe.quantile(0.99, "control"), 3)
+                report["control_median_s"] = round(probe.quantile(0.5, "control"), 3)
                 for page in pages:
                     page.context.close()
                 report["closed_tabs"] = closed_tabs(browser, url, runs, args.lease, args.closed_tabs)
@@ -347,7 +380,8 @@ def bench(args: argparse.Namespace) -> int:
     )
     print(
         f"slowest health answer under load: {report['health_slowest_s']:.2f} s (< {HEALTH_LIMIT_S:g} s required; "
-        f"{report['health_checks']} checks); "
+        f"{report['health_checks']} checks; p99 {report['health_p99_s']:.2f} s); beside it, a control server doing nothing "
+        f"else (the box's own wait for a core): slowest {report['control_slowest_s']:.2f} s, p99 {report['control_p99_s']:.2f} s; "
         f"closed tabs: {tabs['stopped']}/{tabs['tabs']} runs stopped as abandoned, the last after "
         f"{tabs['slowest_stop_s']} s (lease {args.lease:g} s, limit {tabs['limit_s']:g} s)"
     )
