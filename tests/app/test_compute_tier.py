@@ -63,6 +63,9 @@ def test_a_queued_run_shows_its_place_without_views_and_its_views_once_it_trains
     assert any("to wait" in text for text in second_texts(at)), second_texts(at)
     assert not charts(at, "Relative error")  # nothing to draw yet: the page refreshes only its place
     assert fragments[-1:] == [("_live", run_panel.QUEUED_REFRESH_SECONDS)]  # at the queue's pace, without the rest's fragment
+    # a refresh (only the address survives) says which run it reattached to before the run's first step
+    reattached = open_link(app_test, PAGE, {"run": job.id})
+    assert any(job.id in caption.value for caption in reattached.caption), [caption.value for caption in reattached.caption]
     manager.give_slots(busy)
     wait_until(lambda: job.snapshot is not None and job.snapshot.step > 0, timeout=60)
     fragments.clear()
