@@ -11,7 +11,9 @@ divides them by the run's training seconds (steps / steps per second): 1.0 is on
 whole run; the browser's also by the seconds watched (a loaded box stretches the training, not the
 page's refreshes). ``web_share_of_workers`` is the web server's own process's CPU against its worker
 processes' (issue 22's acceptance: at most 0.25; with ``FPENGINE_WORKERS=0`` the server trains itself);
-``bench_cpu_s`` the measuring's own (this script and playwright's driver, on the same cores).
+``bench_cpu_s`` the measuring's own (this script and playwright's driver, on the same cores);
+``worker_wait_s`` how long the server's worker processes were ready to train but waited for a core
+(Linux): the browser and the server preempting the run, which is what a ratio under 1 is made of.
 Prints one JSON line per live run, as it ends, then one summary line per figure (and root).
 
 ``--root DIR`` (repeatable) runs the app and the headless runs of another checkout of the project
@@ -118,6 +120,23 @@ def settle(page, server_tree: callable) -> None:
             return
 
 
+def _waited_seconds(processes: Iterable[psutil.Process]) -> dict[tuple[int, str], float]:
+    """Seconds each thread of ``processes`` has spent ready to run but waiting for a core (Linux's
+    /proc/<pid>/task/<tid>/schedstat; empty elsewhere)."""
+    waited = {}
+    for process in processes:
+        try:
+            threads = os.listdir(f"/proc/{process.pid}/task")
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                waited[(process.pid, thread)] = int(Path(f"/proc/{process.pid}/task/{thread}/schedstat").read_text().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+    return waited
+
+
 def _tree(process: psutil.Process) -> list[psutil.Process]:
     try:
         return [process, *process.children(recursive=True)]
@@ -173,6 +192,8 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
             for meter in meters:
                 meter.start()
             load_before = os.getloadavg()[0]
+            workers = [p for p in _tree(server_process) if p.pid != server_process.pid]
+            waited_before = _waited_seconds(workers)
             started = sampled = time.monotonic()
             start.click()
             deadline = started + 1800
@@ -187,6 +208,7 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
             window = time.monotonic() - started
             for meter in meters:
                 meter.sample()
+            waited = sum(seconds - waited_before.get(key, 0.0) for key, seconds in _waited_seconds(workers).items())
             browser.close()
         summary = json.loads(next(runs.glob("*/summary.json")).read_text())
     finally:
@@ -207,6 +229,8 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
         # per second watched: what the browser costs whatever the training's pace on a loaded box
         "browser_cpu_per_wall_s": round(browser_meter.seconds / window, 3),
         "bench_cpu_s": round(bench_meter.seconds, 2),
+        # what slows a watched run on a shared box: its worker ready to train but waiting for a core
+        "worker_wait_s": round(waited, 3),
         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
