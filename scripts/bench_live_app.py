@@ -144,29 +144,22 @@ def _tree(process: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def _browsers(excluded: Iterable[int]) -> list[psutil.Process]:
-    """Chromium's processes: this script's descendants but the server's tree and playwright's driver."""
+def _descendants(named: str, excluded: Iterable[int] = ()) -> list[psutil.Process]:
+    """This script's descendant processes whose name contains ``named``, but those ``excluded``."""
     skip = set(excluded)
     found = []
     for process in psutil.Process().children(recursive=True):
         try:
-            if process.pid not in skip and "chrom" in process.name().lower():
+            if process.pid not in skip and named in process.name().lower():
                 found.append(process)
         except psutil.Error:
             continue
     return found
 
 
-def _drivers() -> list[psutil.Process]:
-    """Playwright's driver (a node process this script started)."""
-    found = []
-    for process in psutil.Process().children(recursive=True):
-        try:
-            if "node" in process.name().lower():
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
+def _browsers(excluded: Iterable[int]) -> list[psutil.Process]:
+    """Chromium's processes: this script's descendants but the server's tree and playwright's driver."""
+    return _descendants("chrom", excluded)
 
 
 def live(root: Path, name: str, env: dict, runs: Path) -> dict:
@@ -187,7 +180,7 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
             web_meter = CpuMeter(lambda: [server_process])
             browser_meter = CpuMeter(lambda: _browsers(p.pid for p in _tree(server_process)))
             # the measuring itself: this script and playwright's driver (not the browser's, not the app's)
-            bench_meter = CpuMeter(lambda: [psutil.Process(), *_drivers()])
+            bench_meter = CpuMeter(lambda: [psutil.Process(), *_descendants("node")])  # playwright's driver
             meters = (server_meter, web_meter, browser_meter, bench_meter)
             for meter in meters:
                 meter.start()
