@@ -14,7 +14,9 @@ processes' (issue 22's acceptance: at most 0.25; with ``FPENGINE_WORKERS=0`` the
 ``bench_cpu_s`` the measuring's own (this script and playwright's driver, on the same cores);
 ``worker_wait_s`` how long the server's worker processes were ready to train but waited for a core
 (Linux): the browser and the server preempting the run, which is what a ratio under 1 is made of.
-Prints one JSON line per live run, as it ends, then one summary line per figure (and root).
+Prints one JSON line per live run, as it ends, then one summary line per figure (and root), judged by
+the acceptance (``ok``: every ratio ≥ 0.9 for Fig 1.6 and ≥ 0.85 for Fig 1.7, the browser ≤ 0.3 of a
+core watched, the web process ≤ 0.25 of its workers' CPU); exits 1 when a summary is not ok.
 
 ``--root DIR`` (repeatable) runs the app and the headless runs of another checkout of the project
 (e.g. main's code, for a before/after in one time window); with several roots each repeat runs them
@@ -48,6 +50,12 @@ from tests.live_server import CHROMIUM_ARGS, chromium_path, free_port, start_ser
 FIGURES = {"fig1.6": "equal-amplitude", "fig1.7": "image-fit"}
 """The figures benchmarked, by the experiment whose page and default config each one runs (Fig 1.6's
 default is its Quick preset; Fig 1.7's is its CPU default)."""
+MIN_RATIO = {"fig1.6": 0.9, "fig1.7": 0.85}
+"""Issue 23's acceptance: live/headless in every run, per figure."""
+MAX_BROWSER_SHARE = 0.3
+"""Issue 23's acceptance: the browser's CPU seconds per second watched, in every run."""
+MAX_WEB_SHARE = 0.25
+"""Issue 22's acceptance: the web process's CPU against its workers', in every run."""
 POLL_SECONDS = 0.25
 METER_SECONDS = 1.0
 """How often the CPU meters read the processes' times during a live run (cumulative times: a rarer
@@ -259,16 +267,39 @@ def bench(figure: str, roots: list[Path], repeat: int, folder: Path) -> list[dic
     return results
 
 
-def summarize(rows: list[dict]) -> None:
+def summarize(rows: list[dict]) -> bool:
+    """One summary line per figure and root, each judged by the acceptance of issues 22 and 23 (``ok``);
+    whether every line passed."""
+    passed = True
     for figure in dict.fromkeys(row["figure"] for row in rows):
         for root in dict.fromkeys(row["root"] for row in rows):
             mine = [row for row in rows if row["figure"] == figure and row["root"] == root]
             line = {"figure": figure, "root": root, "runs": len(mine)}
-            fields = ("ratio", "browser_cpu_per_training_s", "server_cpu_per_training_s", "web_share_of_workers", "browser_cpu_per_wall_s")
+            fields = (
+                "ratio",
+                "browser_cpu_per_training_s",
+                "server_cpu_per_training_s",
+                "web_share_of_workers",
+                "browser_cpu_per_wall_s",
+                "worker_wait_s",
+                "bench_cpu_s",
+            )
             for field in fields:
                 values = [row[field] for row in mine]
                 line[field] = {"all": values, "median": round(statistics.median(values), 3), "min": min(values), "max": max(values)}
+            line["required"] = {
+                "ratio_min": MIN_RATIO[figure],
+                "browser_cpu_per_wall_s_max": MAX_BROWSER_SHARE,
+                "web_share_of_workers_max": MAX_WEB_SHARE,
+            }
+            line["ok"] = (
+                line["ratio"]["min"] >= MIN_RATIO[figure]
+                and line["browser_cpu_per_wall_s"]["max"] <= MAX_BROWSER_SHARE
+                and line["web_share_of_workers"]["max"] <= MAX_WEB_SHARE
+            )
+            passed = passed and line["ok"]
             print(json.dumps({"summary": line}), flush=True)
+    return passed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -288,7 +319,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for figure in args.figure or list(FIGURES):
             rows += bench(figure, roots, args.repeat, Path(folder))
-    summarize(rows)
+    if not summarize(rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
