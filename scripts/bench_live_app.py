@@ -188,7 +188,7 @@ def live(root: Path, name: str, env: dict, runs: Path) -> dict:
             web_meter = CpuMeter(lambda: [server_process])
             browser_meter = CpuMeter(lambda: _browsers(p.pid for p in _tree(server_process)))
             # the measuring itself: this script and playwright's driver (not the browser's, not the app's)
-            bench_meter = CpuMeter(lambda: [psutil.Process(), *_descendants("node")])  # playwright's driver
+            bench_meter = CpuMeter(lambda: [psutil.Process(), *_descendants("node")])
             meters = (server_meter, web_meter, browser_meter, bench_meter)
             for meter in meters:
                 meter.start()
