@@ -6,12 +6,13 @@ import streamlit as st
 
 from fpengine.registry import EXPERIMENTS
 from ui import links
-from ui.common import classroom_switch, device_selector, language_selector, tr
+from ui.common import classroom_switch, device_selector, language_selector, live_style, tr
 from ui.pages import page_file
 
 st.set_page_config(page_title="F-Principle Explorer", page_icon="📈", layout="wide")
 language_selector()
 classroom_switch()
+live_style()
 
 HERE = Path(__file__).resolve().parent
 

@@ -114,6 +114,20 @@ CLASSROOM_CSS = """<style>
 </style>"""
 
 
+LIVE_CSS = """<style>
+/* A run's progress bar jumps to its new width at each refresh instead of sliding for half a second:
+   on a box without a GPU the browser composites each slide's ~30 frames in software, about 0.03
+   CPU-seconds a refresh (a quarter of a training page's refresh with no chart) beside a run that needs
+   the cores (docs/development.md, bench_live_app). */
+[data-testid="stProgress"] div { transition: none !important; }
+</style>"""
+
+
+def live_style() -> None:
+    """The app's own style for its live pages (``LIVE_CSS``), on every page."""
+    st.html(LIVE_CSS)
+
+
 def classroom_switch() -> None:
     """Sidebar switch of the classroom mode, remembered in the URL (``?classroom=1``): the sidebar
     starts collapsed, the page's own settings fold away (:func:`settings_area`), charts get larger
@@ -317,7 +331,7 @@ MAX_LIVE_CHART_WAIT = 5.0
 
 MIN_LIVE_CHART_WAIT = 0.5
 """However cheap, a live chart whose data changed is rebuilt at most this often (seconds): 2 Hz is
-as fast as a watcher follows a curve or a map filling in; the live views' fragment ticks at 1 Hz
+as fast as a watcher follows a curve or a map filling in; the key views' fragment ticks every 2 s
 (``run_panel.REFRESH_SECONDS``), a whole-page rerun may come sooner."""
 
 

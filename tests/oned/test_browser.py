@@ -32,7 +32,8 @@ def replayed_step(page: Page) -> int | None:
 
 
 def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
-    page.goto(f"{streamlit_server}/equal-amplitude")
+    # a run long enough to pause on a fast quiet box (the Quick preset's 3,000 steps took 3.5 s there)
+    page.goto(f"{streamlit_server}/equal-amplitude?steps=30000")
     expect(button(page, "Start")).to_be_enabled(timeout=FIRST_LOAD_MS)
     start_run(page)
 
@@ -44,6 +45,9 @@ def test_fig_1_6_live_run_pause_and_navigation(page: Page, streamlit_server):
     later = wait_for_step_above(page, first + 200)
     assert later > first
     wait_for_redraw(heatmap.first, before)
+    # the progress bar jumps to its new width at each refresh: no half-second slide to composite (LIVE_CSS)
+    durations = page.locator('[data-testid="stProgress"] div').evaluate_all("divs => divs.map(d => getComputedStyle(d).transitionDuration)")
+    assert durations and set(durations) == {"0s"}, durations
 
     # Pause holds the counter (settle window = several refresh intervals)
     button(page, "Pause").click()
