@@ -347,7 +347,7 @@ def test_download_progress_view():
 def test_a_run_in_the_tab_not_on_show_stays_watched(app_test, monkeypatch):
     monkeypatch.setenv("FPENGINE_LEASE_SECONDS", "2")  # a run nobody watches for 2 s is stopped as abandoned
     at = open_page(app_test, "filtering")
-    small(at, "filtering", n_train=20, epochs=1000)
+    small(at, "filtering", n_train=20, epochs=5000)  # trains past the 6 s below on a fast quiet box
     setting(at, "filtering", "number_input", "batch_size").set_value(10).run()
     at.button(key="filtering.start").click().run()
     job = only_job()

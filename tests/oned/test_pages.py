@@ -81,6 +81,31 @@ def test_start_trains_in_the_background_and_shows_live_views(app_test):
     assert any(b.label == "Download results (.zip)" for b in at.get("download_button"))
 
 
+def test_the_page_run_that_pressed_start_leaves_the_views_to_the_first_tick(app_test, monkeypatch):
+    """Even when the run has published before the Start click's page run reaches its views (a race a
+    fast worker wins now and then), that run draws none: the live fragment's first tick does."""
+    from fpengine.engine.runner import JobManager
+
+    submit = JobManager.submit
+
+    def published_at_once(self, *args, **kwargs):
+        job = submit(self, *args, **kwargs)
+        wait_until(lambda: job.snapshot is not None)  # the worker wins the race
+        return job
+
+    monkeypatch.setattr(JobManager, "submit", published_at_once)
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(100_000).run()
+    at.button(key="equal-amplitude.start").click().run()
+    job = only_job()
+    assert job.snapshot is not None and job.status.active
+    assert not any("Relative error" in json.dumps(spec, ensure_ascii=False) for spec in chart_specs(at))
+    assert at.get("progress")
+    at.run()  # the next run of the page's live fragment: the key views
+    assert any("Relative error" in json.dumps(spec, ensure_ascii=False) for spec in chart_specs(at))
+    at.button(key="equal-amplitude.stop").click().run()
+
+
 def test_pause_resume_stop_and_reset(app_test):
     at = open_page(app_test, "equal-amplitude")
     at.button(key="equal-amplitude.start").click().run()
