@@ -309,8 +309,18 @@ def _drawn_key(experiment: Experiment) -> str:
     return f"{_job_key(experiment)}.drawn"
 
 
-def _started_key(experiment: Experiment) -> str:
-    return f"{_job_key(experiment)}.started"
+def _started_key(experiment: Experiment, part: Part) -> str:
+    return f"{_job_key(experiment)}.started.{part.name}"
+
+
+def _just_started(experiment: Experiment, part: Part, job: Job) -> bool:
+    """Whether this is the page run that pressed Start, for the fragment of ``part`` (marked by
+    :func:`run_panel`; true once). That run draws none of the run's views, the fragments' first ticks
+    do: whether the worker has published by then is a race (won in 1 of 6 Fig 1.6 runs on a 2-core box),
+    and when it was, the views were drawn with the whole page beside the run's first second, then again
+    at the ticks: the key views twice inside a 3.5 s run instead of once, and the rest (~1 CPU-s of the
+    browser's, against ~0.3 for the page) on top (issue 23's notes)."""
+    return st.session_state.pop(_started_key(experiment, part), None) == job.id
 
 
 def _drawn(job: Job) -> tuple[str, bool, bool, bool]:
@@ -341,19 +351,14 @@ def _live(experiment: Experiment, render: Render) -> None:
         # it sets the fragments' pace, turns the polling off at the end and shows the export button.
         st.session_state[_drawn_key(experiment)] = _drawn(job)
         st.rerun()
-    # The page run that pressed Start draws no views yet, the fragment's first tick does: whether the
-    # worker has published by then is a race (won in 1 of 6 Fig 1.6 runs on a 2-core box), and when
-    # it was, the key views were created with the whole page, beside the run's first second, and then
-    # redrawn at the tick: two redraws of them inside a 3.5 s run instead of one (issue 23's notes).
-    just_started = st.session_state.pop(_started_key(experiment), None) == job.id
-    if job.snapshot is not None and not just_started:
+    if not _just_started(experiment, Part.KEY, job) and job.snapshot is not None:
         render(job.snapshot, job.config, Part.KEY if training(job) else Part.ALL)
 
 
 def _live_more(experiment: Experiment, render: Render) -> None:
     """The rest of a training run's views, at their own pace (``MORE_REFRESH_SECONDS``)."""
     job = current_job(experiment)
-    if job is not None and job.snapshot is not None and training(job):
+    if job is not None and not _just_started(experiment, Part.MORE, job) and job.snapshot is not None and training(job):
         render(job.snapshot, job.config, Part.MORE)
 
 
@@ -439,10 +444,9 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
     settings are invalid (the page shows why); Start is then disabled."""
     configs = None if config is None else [config]
     job = current_job(experiment)
-    if _started(experiment.name, [] if job is None else [job], configs, lambda: _start(experiment, config)):
+    started = _started(experiment.name, [] if job is None else [job], configs, lambda: _start(experiment, config))
+    if started:
         job = current_job(experiment)
-        if job is not None:
-            st.session_state[_started_key(experiment)] = job.id
     jobs = [] if job is None else [job]
     _controls(experiment.name, jobs, configs, lambda: _forget(experiment), bool(_job_id(experiment)))
     if config is None:
@@ -465,8 +469,12 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         return
 
     st.session_state[_drawn_key(experiment)] = _drawn(job)
+    if started:
+        st.session_state[_started_key(experiment, Part.KEY)] = job.id
     st.fragment(run_every=_pace(job))(_live)(experiment, render)
     if training(job) and job.status is not Status.QUEUED:
+        if started:
+            st.session_state[_started_key(experiment, Part.MORE)] = job.id
         st.fragment(run_every=MORE_REFRESH_SECONDS)(_live_more)(experiment, render)
     if job.done:
         _export_button(job.id)

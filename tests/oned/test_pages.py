@@ -1,6 +1,7 @@
 """AppTest: the home page and the three 1-D pages, in both languages."""
 
 import json
+import threading
 
 import pyarrow as pa
 import pytest
@@ -81,9 +82,23 @@ def test_start_trains_in_the_background_and_shows_live_views(app_test):
     assert any(b.label == "Download results (.zip)" for b in at.get("download_button"))
 
 
+RUN_VIEWS = ("Relative error", "Training loss")
+"""A Fig 1.6 run's key view and one of the rest, by chart title."""
+
+
+def views_drawn(at) -> list[str]:
+    return [view for view in RUN_VIEWS if any(view in json.dumps(spec, ensure_ascii=False) for spec in chart_specs(at))]
+
+
+def start_long_run(at):
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(100_000).run()
+    at.button(key="equal-amplitude.start").click().run()
+    return only_job()
+
+
 def test_the_page_run_that_pressed_start_leaves_the_views_to_the_first_tick(app_test, monkeypatch):
     """Even when the run has published before the Start click's page run reaches its views (a race a
-    fast worker wins now and then), that run draws none: the live fragment's first tick does."""
+    fast worker wins now and then), that run draws none: the live fragments' first ticks do."""
     from fpengine.engine.runner import JobManager
 
     submit = JobManager.submit
@@ -95,14 +110,33 @@ def test_the_page_run_that_pressed_start_leaves_the_views_to_the_first_tick(app_
 
     monkeypatch.setattr(JobManager, "submit", published_at_once)
     at = open_page(app_test, "equal-amplitude")
-    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(100_000).run()
-    at.button(key="equal-amplitude.start").click().run()
-    job = only_job()
+    job = start_long_run(at)
     assert job.snapshot is not None and job.status.active
-    assert not any("Relative error" in json.dumps(spec, ensure_ascii=False) for spec in chart_specs(at))
-    assert at.get("progress")
-    at.run()  # the next run of the page's live fragment: the key views
-    assert any("Relative error" in json.dumps(spec, ensure_ascii=False) for spec in chart_specs(at))
+    assert views_drawn(at) == [] and at.get("progress")
+    at.run()  # the page's next run (a fragment's tick draws the same): every view
+    assert views_drawn(at) == list(RUN_VIEWS)
+    at.button(key="equal-amplitude.stop").click().run()
+
+
+def test_a_run_that_had_not_published_at_start_is_drawn_at_the_first_tick(app_test, monkeypatch):
+    """The usual case: nothing to draw yet when Start's page run reaches the views; the next run of
+    the page (or of a fragment) draws them all, nothing of Start's run left over to hold them back."""
+    from fpengine.engine.runner import RunContext
+
+    published, gate = RunContext.publish, threading.Event()
+
+    def held_back(self, *args, **kwargs):
+        gate.wait(30)
+        return published(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunContext, "publish", held_back)
+    at = open_page(app_test, "equal-amplitude")
+    job = start_long_run(at)
+    assert job.snapshot is None and views_drawn(at) == []
+    gate.set()
+    wait_until(lambda: job.snapshot is not None)
+    at.run()
+    assert views_drawn(at) == list(RUN_VIEWS)
     at.button(key="equal-amplitude.stop").click().run()
 
 
