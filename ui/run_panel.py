@@ -315,7 +315,7 @@ def _started_key(experiment: Experiment, part: Part) -> str:
 
 def _just_started(experiment: Experiment, part: Part, job: Job) -> bool:
     """Whether this is the page run that pressed Start, for the fragment of ``part`` (marked by
-    :func:`run_panel`; true once). That run draws none of the run's views, the fragments' first ticks
+    :func:`run_panel` while the run trains; true once). That run draws none of the run's views, the fragments' first ticks
     do: whether the worker has published by then is a race (won in 1 of 6 Fig 1.6 runs on a 2-core box),
     and when it was, the views were drawn with the whole page beside the run's first second, then again
     at the ticks: the key views twice inside a 3.5 s run instead of once, and the rest (~1 CPU-s of the
@@ -343,6 +343,7 @@ def _live(experiment: Experiment, render: Render) -> None:
     job = current_job(experiment)
     if job is None:  # finished and dropped from memory meanwhile: the full run shows it from disk
         st.rerun()
+    just_started = _just_started(experiment, Part.KEY, job)
     job.touch()
     _progress(job.snapshot, job)
     _show_message(job)
@@ -351,7 +352,7 @@ def _live(experiment: Experiment, render: Render) -> None:
         # it sets the fragments' pace, turns the polling off at the end and shows the export button.
         st.session_state[_drawn_key(experiment)] = _drawn(job)
         st.rerun()
-    if not _just_started(experiment, Part.KEY, job) and job.snapshot is not None:
+    if job.snapshot is not None and not (just_started and training(job)):  # one that ended is drawn whole now
         render(job.snapshot, job.config, Part.KEY if training(job) else Part.ALL)
 
 
@@ -469,12 +470,13 @@ def run_panel(experiment: Experiment, config: Any | None, render: Render) -> Non
         return
 
     st.session_state[_drawn_key(experiment)] = _drawn(job)
-    if started:
-        st.session_state[_started_key(experiment, Part.KEY)] = job.id
+    for part in (Part.KEY, Part.MORE):  # any other page run clears a mark its fragments did not take
+        if started and training(job):
+            st.session_state[_started_key(experiment, part)] = job.id
+        else:
+            st.session_state.pop(_started_key(experiment, part), None)
     st.fragment(run_every=_pace(job))(_live)(experiment, render)
     if training(job) and job.status is not Status.QUEUED:
-        if started:
-            st.session_state[_started_key(experiment, Part.MORE)] = job.id
         st.fragment(run_every=MORE_REFRESH_SECONDS)(_live_more)(experiment, render)
     if job.done:
         _export_button(job.id)

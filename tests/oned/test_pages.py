@@ -140,6 +140,25 @@ def test_a_run_that_had_not_published_at_start_is_drawn_at_the_first_tick(app_te
     at.button(key="equal-amplitude.stop").click().run()
 
 
+def test_a_run_over_before_starts_page_run_reaches_its_views_is_drawn_whole_in_it(app_test, monkeypatch):
+    """No tick follows a run that has ended (its fragment stops polling): Start's own run draws it."""
+    from fpengine.engine.runner import JobManager
+
+    submit = JobManager.submit
+
+    def over_at_once(self, *args, **kwargs):
+        job = submit(self, *args, **kwargs)
+        job.wait(60)
+        return job
+
+    monkeypatch.setattr(JobManager, "submit", over_at_once)
+    at = open_page(app_test, "equal-amplitude")
+    at.sidebar.number_input(key="equal-amplitude.w.steps@en").set_value(20).run()
+    at.button(key="equal-amplitude.start").click().run()
+    assert only_job().done
+    assert views_drawn(at) == list(RUN_VIEWS)
+
+
 def test_pause_resume_stop_and_reset(app_test):
     at = open_page(app_test, "equal-amplitude")
     at.button(key="equal-amplitude.start").click().run()
