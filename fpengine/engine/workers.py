@@ -8,7 +8,8 @@ trains in a thread.
 
 - :class:`LocalWorkers`: long-lived processes forked from the fork server that imported the experiment
   code once (:func:`worker_context`, which the sweeps' local pool uses too), one run at a time each. Snapshots come back
-  pickled through a pipe; pause/resume/stop is a shared byte the worker reads at every checkpoint. A
+  pickled through a pipe, sent from a thread of the worker's own (:class:`~fpengine.engine.outbox.Outbox`:
+  the training never waits for the server to read them); pause/resume/stop is a shared byte the worker reads at every checkpoint. A
   worker that dies (killed, out of memory) ends its run as failed with a one-line reason; the next run
   gets a fresh worker.
 - :class:`DaskWorkers`: the cluster at ``DASK_SCHEDULER_ADDRESS``. A run is one Dask future; snapshots
@@ -43,6 +44,7 @@ import torch
 
 from fpengine.engine.device import configure_backends, release_memory
 from fpengine.engine.experiment import Experiment
+from fpengine.engine.outbox import Outbox
 from fpengine.engine.runner import THREAD, Job, Outcome, RunContext, Status, train_to_outcome
 from fpengine.i18n import LANGUAGES, LocalizedError
 
@@ -177,11 +179,13 @@ def train_task(task: Task, send: Callable[[tuple], None], control: Callable[[], 
     torch.set_num_threads(task.threads)
     device = torch.device(task.device)
     lent = experiment.lends(task.config, task.held) if task.held is not None else contextlib.nullcontext()
+    outbox = Outbox(send)
     try:
         with lent:
-            ctx = RunContext(_WorkerRun(task, send, control), device, task.publish_interval)  # type: ignore[arg-type]
+            ctx = RunContext(_WorkerRun(task, outbox.post, control), device, task.publish_interval)  # type: ignore[arg-type]
             return _portable(train_to_outcome(experiment.run, task.config, ctx, task.run_id))
     finally:
+        outbox.close()  # the run's last snapshot goes before its end
         release_memory(device)
 
 
