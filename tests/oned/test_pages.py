@@ -159,6 +159,56 @@ def test_a_run_over_before_starts_page_run_reaches_its_views_is_drawn_whole_in_i
     assert views_drawn(at) == list(RUN_VIEWS)
 
 
+def test_a_tick_that_finds_the_run_about_to_end_draws_it_after_its_last_step(app_test, monkeypatch):
+    """A run's last moments are left to the run: the page waits for the training to end (at most
+    ``END_WAIT_SECONDS``) and then draws it, rather than redrawing beside its last steps."""
+    import ui.run_panel as run_panel
+    from fpengine.engine.runner import Snapshot
+
+    at = open_page(app_test, "equal-amplitude")
+    job = start_long_run(at)
+    wait_until(lambda: job.snapshot is not None)
+    ending = threading.Event()
+
+    def about_to_end(snapshot) -> float:
+        if not ending.is_set():  # the run's end comes 0.2 s after the page first asks
+            ending.set()
+            threading.Timer(0.2, job.stop).start()
+        return 0.1
+
+    drawn_while: list[Status] = []
+    progress = run_panel._progress
+
+    def recorded(snapshot, drawn_job):
+        drawn_while.append(drawn_job.status)
+        progress(snapshot, drawn_job)
+
+    monkeypatch.setattr(Snapshot, "eta_seconds", property(about_to_end))
+    monkeypatch.setattr(run_panel, "_progress", recorded)
+    at.run()
+    assert drawn_while and drawn_while[0] is Status.STOPPED
+    assert not at.exception
+
+
+def test_a_tick_does_not_wait_for_a_run_far_from_its_end(app_test, monkeypatch):
+    from fpengine.engine.runner import Job
+
+    at = open_page(app_test, "equal-amplitude")
+    job = start_long_run(at)
+    wait_until(lambda: job.snapshot is not None and job.snapshot.eta_seconds is not None)
+    waits: list[float | None] = []
+    wait = Job.wait
+
+    def recorded(self, timeout=None):
+        waits.append(timeout)
+        return wait(self, timeout)
+
+    monkeypatch.setattr(Job, "wait", recorded)
+    at.run()
+    assert waits == [] and job.status is Status.RUNNING
+    at.button(key="equal-amplitude.stop").click().run()
+
+
 def test_pause_resume_stop_and_reset(app_test):
     at = open_page(app_test, "equal-amplitude")
     at.button(key="equal-amplitude.start").click().run()
