@@ -61,8 +61,9 @@ END_WAIT_SECONDS = 0.75
 waits for the training to end, at most this long, and then draws its last snapshot (or the finished
 run, once saved): rather than the key views a moment before the end, taking the browser's share of
 the cores from the run's last steps (a Fig 1.6 Quick run stretched past ~4 s got a second key-view
-redraw, chromium ~0.4 CPU-s more). Holds this visitor's page, not the server: the wait is the session's
-script thread asleep, looking every ``END_WAIT_POLL_SECONDS``."""
+redraw, chromium ~0.4 CPU-s more). Holds this visitor's page (a tick, or a click's page run in that
+last moment), not the server: the wait is the session's script thread asleep, looking every
+``END_WAIT_POLL_SECONDS``."""
 END_WAIT_POLL_SECONDS = 0.05
 VISITOR_KEY = "_visitor"
 

@@ -19,7 +19,8 @@ class Outbox:
     """Sends the messages posted to it with ``send``, in the order posted, from its own thread. A
     snapshot still waiting when the next message is a newer snapshot is replaced by it (each one holds
     everything before it), so at most one waits behind the one being sent. An error of ``send`` is
-    raised by the next :meth:`post`. :meth:`close` returns once everything posted has gone."""
+    raised by the next :meth:`post`, and by :meth:`close`, which returns once everything posted has
+    gone (a run whose last snapshot could not be sent has not ended well)."""
 
     def __init__(self, send: Callable[[tuple], None]):
         self._send = send
@@ -45,6 +46,8 @@ class Outbox:
             self._closing = True
             self._changed.notify()
         self._thread.join()
+        if self._error is not None:
+            raise self._error
 
     def _deliver(self) -> None:
         while True:

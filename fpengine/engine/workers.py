@@ -185,8 +185,10 @@ def train_task(task: Task, send: Callable[[tuple], None], control: Callable[[], 
             ctx = RunContext(_WorkerRun(task, outbox.post, control), device, task.publish_interval)  # type: ignore[arg-type]
             return _portable(train_to_outcome(experiment.run, task.config, ctx, task.run_id))
     finally:
-        outbox.close()  # the run's last snapshot goes before its end
-        release_memory(device)
+        try:
+            outbox.close()  # the run's last snapshot goes before its end
+        finally:
+            release_memory(device)
 
 
 def relay(job: Job, message: tuple) -> Outcome | None:

@@ -37,7 +37,7 @@ def test_messages_keep_their_order_and_a_waiting_snapshot_is_replaced_by_a_newer
     assert sent == [("snapshot", 1), ("status", "paused"), ("snapshot", 3), ("status", "running"), ("snapshot", 5)]
 
 
-def test_a_failed_send_is_raised_by_the_next_post():
+def test_a_failed_send_is_raised_by_the_next_post_and_by_close():
     def send(message: tuple) -> None:
         raise BrokenPipeError("the server has gone")
 
@@ -45,7 +45,12 @@ def test_a_failed_send_is_raised_by_the_next_post():
     outbox.post(("snapshot", 1))
     with pytest.raises(BrokenPipeError):
         wait_until(lambda: outbox.post(("snapshot", 2)), timeout=5)
-    outbox.close()
+    with pytest.raises(BrokenPipeError):
+        outbox.close()
+    last = Outbox(send)
+    last.post(("snapshot", 1))  # the last message: nothing posted after it to raise the error
+    with pytest.raises(BrokenPipeError):
+        last.close()
 
 
 def test_a_run_trains_on_while_its_snapshot_waits_to_be_read_and_ends_with_its_last_one():
